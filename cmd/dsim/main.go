@@ -1,0 +1,188 @@
+// Command dsim is the command-line interface of the dsim simulator.
+package main
+
+import (
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "0.1.0-dev"
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFail    = 1 // the command ran and found a failure (a check, an invariant)
+	exitUsage   = 2 // bad flags, bad config, bad files
+	exitRuntime = 3 // an internal or environment error
+)
+
+// usageError marks errors caused by the user's input: they exit with code 2.
+type usageError struct{ err error }
+
+func (u usageError) Error() string { return u.err.Error() }
+func (u usageError) Unwrap() error { return u.err }
+
+// usagef returns a usage error.
+func usagef(format string, args ...any) error {
+	return usageError{fmt.Errorf(format, args...)}
+}
+
+// command is one subcommand of dsim.
+type command struct {
+	name    string
+	summary string
+	// run executes the command with its arguments (after the command
+	// name). Errors wrapped in usageError exit 2.
+	run func(c *cli, args []string) error
+}
+
+// cli carries the process's streams, so commands are testable.
+type cli struct {
+	stdout, stderr io.Writer
+	stdin          io.Reader
+	// interactive reports whether stderr is a terminal.
+	interactive bool
+}
+
+var commands = map[string]*command{}
+
+// register adds a command; each command's file calls it from init.
+func register(c *command) { commands[c.name] = c }
+
+func main() {
+	c := &cli{stdout: os.Stdout, stderr: os.Stderr, stdin: os.Stdin, interactive: isTerminal(os.Stderr)}
+	os.Exit(c.main(os.Args[1:]))
+}
+
+// main runs dsim with args and returns the exit code.
+func (c *cli) main(args []string) int {
+	if len(args) == 0 {
+		c.usage(c.stderr)
+		return exitUsage
+	}
+	name := args[0]
+	switch name {
+	case "-h", "--help", "-help":
+		name = "help"
+	case "--version", "-version":
+		name = "version"
+	}
+	cmd, ok := commands[name]
+	if !ok {
+		fmt.Fprintf(c.stderr, "dsim: unknown command %q%s\nRun 'dsim help' for the list of commands.\n", name, suggestCommand(name))
+		return exitUsage
+	}
+	err := cmd.run(c, args[1:])
+	return c.exitCode(cmd.name, err)
+}
+
+func (c *cli) exitCode(name string, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	if errors.Is(err, flag.ErrHelp) {
+		return exitOK
+	}
+	var fe failError
+	if errors.As(err, &fe) {
+		if fe.msg != "" {
+			fmt.Fprintf(c.stderr, "dsim %s: %s\n", name, fe.msg)
+		}
+		return exitFail
+	}
+	fmt.Fprintf(c.stderr, "dsim %s: %v\n", name, err)
+	var ue usageError
+	if errors.As(err, &ue) {
+		return exitUsage
+	}
+	return exitRuntime
+}
+
+// failError makes a command exit 1 (a check or invariant failed); msg may
+// be empty when the command already printed its findings.
+type failError struct{ msg string }
+
+func (f failError) Error() string { return f.msg }
+
+func (c *cli) usage(w io.Writer) {
+	fmt.Fprintf(w, "dsim %s: a deterministic discrete-event simulator of distributed systems\n\nUsage:\n  dsim <command> [flags] [args]\n\nCommands:\n", version)
+	names := make([]string, 0, len(commands))
+	for n := range commands {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "  %-10s %s\n", n, commands[n].summary)
+	}
+	fmt.Fprintf(w, "\nRun 'dsim <command> --help' for a command's flags.\n")
+}
+
+// newFlags returns a FlagSet for a command that reports errors (rather
+// than exiting) and prints its usage to the cli's stderr.
+func (c *cli) newFlags(name, argsUsage, about string) *flag.FlagSet {
+	fs := flag.NewFlagSet("dsim "+name, flag.ContinueOnError)
+	fs.SetOutput(c.stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(c.stderr, "Usage: dsim %s %s\n\n%s\n", name, argsUsage, about)
+		var any bool
+		fs.VisitAll(func(*flag.Flag) { any = true })
+		if any {
+			fmt.Fprintf(c.stderr, "\nFlags:\n")
+			fs.PrintDefaults()
+		}
+	}
+	return fs
+}
+
+// parse parses flags, turning flag errors into usage errors. --help
+// returns flag.ErrHelp, which exits 0.
+func parse(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return err
+		}
+		return usageError{err}
+	}
+	return nil
+}
+
+func suggestCommand(name string) string {
+	best, bestD := "", 3
+	for n := range commands {
+		if d := editDistance(name, n); d < bestD || (d == bestD && n < best) {
+			best, bestD = n, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	return fmt.Sprintf(" (did you mean %q?)", best)
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	a, b = strings.ToLower(a), strings.ToLower(b)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
