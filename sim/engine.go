@@ -19,7 +19,7 @@ var (
 // Default bounds; see Config.
 const (
 	DefaultMaxEvents  = 1_000_000_000
-	DefaultMaxPending = 50_000_000
+	DefaultMaxPending = maxSlots - 1
 	DefaultMaxNodes   = 100_000
 )
 
@@ -77,7 +77,7 @@ type Engine struct {
 	cfg      Config
 	now      Time
 	seq      uint64
-	q        queue
+	q        radixQueue
 	slab     []payload
 	free     []int32
 	nodes    []*nodeState
@@ -355,7 +355,7 @@ func (e *Engine) schedule(at Time, p payload) int32 {
 
 func (e *Engine) pushSlot(at Time, s int32) {
 	e.seq++
-	e.q.push(item{at: at, seq: e.seq, slot: s})
+	e.q.push(mkitem(at, e.seq, s))
 }
 
 func (e *Engine) release(s int32) {
@@ -388,23 +388,23 @@ func (e *Engine) RunUntil(until Time, stop func() bool) error {
 		if e.q.len() > e.cfg.MaxPending {
 			return fmt.Errorf("at %v: %w (%d queued, max %d)", e.now, ErrQueueLimit, e.q.len(), e.cfg.MaxPending)
 		}
-		top := e.q.peek()
-		if top.at > until {
+		if e.seq >= maxSeq {
+			return fmt.Errorf("at %v: %w (sequence space of %d schedules exhausted)", e.now, ErrEventLimit, uint64(maxSeq))
+		}
+		it, ok := e.q.popUntil(until)
+		if !ok {
 			break
 		}
-		it := e.q.popDefer()
 		e.now = it.at
 		if e.dispatch(it) {
 			if e.events >= e.cfg.MaxEvents {
 				return fmt.Errorf("at %v: %w (max %d)", e.now, ErrEventLimit, e.cfg.MaxEvents)
 			}
 			if e.stopped || (stop != nil && stop()) {
-				e.q.fill()
 				return nil
 			}
 		}
 	}
-	e.q.fill()
 	if until != Never && until > e.now {
 		e.now = until
 	}
@@ -414,7 +414,7 @@ func (e *Engine) RunUntil(until Time, stop func() bool) error {
 // dispatch handles one popped event and reports whether it counted as a
 // dispatched event (cancelled and stale timers do not).
 func (e *Engine) dispatch(it item) bool {
-	s := it.slot
+	s := it.slot()
 	p := &e.slab[s]
 	if p.kind == KindControl {
 		fn := p.fn
@@ -476,7 +476,7 @@ func (e *Engine) count(it item, p *payload) {
 	h = (h ^ p.tag) * hashPrime
 	e.hash = h
 	if len(e.obs) > 0 {
-		e.ev = Event{At: it.at, Seq: it.seq, Kind: p.kind, Node: p.node, From: p.from, Tag: p.tag, Msg: p.msg}
+		e.ev = Event{At: it.at, Seq: it.seq(), Kind: p.kind, Node: p.node, From: p.from, Tag: p.tag, Msg: p.msg}
 		for _, o := range e.obs {
 			o.OnEvent(&e.ev)
 		}

@@ -1,0 +1,72 @@
+package sim
+
+import (
+	"math/rand/v2"
+	"testing"
+)
+
+// TestRadixMatchesHeap drives the radix queue and the heap with the same
+// monotone workload (pops interleaved with pushes at or after the last
+// popped time, many ties) and checks they pop identical sequences.
+func TestRadixMatchesHeap(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var h queue
+	var rq radixQueue
+	var seq uint64
+	now := Time(0)
+	for step := 0; step < 300_000; step++ {
+		if r.IntN(5) < 3 || h.len() == 0 {
+			seq++
+			var d Time
+			switch r.IntN(4) {
+			case 0:
+				d = 0
+			case 1:
+				d = Time(r.IntN(8))
+			default:
+				d = Time(r.Int64N(1 << uint(r.IntN(40))))
+			}
+			it := mkitem(now+d, seq, int32(step%1000))
+			h.push(it)
+			rq.push(it)
+			continue
+		}
+		until := now + Time(r.Int64N(1<<20))
+		want := h.peek()
+		got, ok := rq.popUntil(until)
+		if want.at > until {
+			if ok {
+				t.Fatalf("step %d: popped %+v beyond until %d", step, got, until)
+			}
+			continue
+		}
+		w := h.popDefer()
+		if !ok || got != w {
+			t.Fatalf("step %d: radix popped %+v (%v), heap %+v", step, got, ok, w)
+		}
+		now = got.at
+	}
+	if h.len() != rq.len() {
+		t.Fatalf("len %d vs %d", h.len(), rq.len())
+	}
+}
+
+func BenchmarkRadixPopPush(b *testing.B) {
+	for _, n := range []int{100, 10_000, 1_000_000} {
+		b.Run(itoa(n), func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			var q radixQueue
+			var seq uint64
+			for i := 0; i < n; i++ {
+				seq++
+				q.push(mkitem(Time(r.Int64N(1e6)), seq, 0))
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				it, _ := q.popUntil(Never)
+				seq++
+				q.push(mkitem(it.at+Time(r.Int64N(1e6)), seq, 0))
+			}
+		})
+	}
+}
