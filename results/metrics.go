@@ -1,0 +1,545 @@
+package results
+
+import (
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+
+	"github.com/dsim-dev/dsim/sim"
+)
+
+// Clock is anything that tells the simulated time; *sim.Engine is one.
+type Clock interface {
+	Now() sim.Time
+}
+
+// Config holds the recorder's parameters.
+type Config struct {
+	// Bucket is the width of one time-series bucket in simulated time.
+	// Narrower buckets show faster dynamics and cost more memory and
+	// rows in timeseries.csv.
+	Bucket time.Duration `yaml:"bucket" json:"bucket"`
+	// Warmup is the span at the start of the run excluded from the scalar
+	// metrics (percentiles, totals, rates), so start-up transients do not
+	// bias them. Time series still cover the whole run.
+	Warmup time.Duration `yaml:"warmup" json:"warmup"`
+	// SignificantDigits is the precision of latency histograms: a
+	// recorded value is kept to within a relative error of
+	// 10^-SignificantDigits. 3 keeps 0.1% at about 270 KB per histogram.
+	SignificantDigits int `yaml:"significant_digits" json:"significant_digits"`
+	// MaxLatency is the largest span a histogram tracks; longer samples
+	// are recorded as MaxLatency.
+	MaxLatency time.Duration `yaml:"max_latency" json:"max_latency"`
+	// MaxBuckets bounds the buckets per time series. When a run outgrows
+	// it, every series merges adjacent buckets pairwise and the bucket
+	// width doubles, so memory stays bounded whatever the run length.
+	MaxBuckets int `yaml:"max_buckets" json:"max_buckets"`
+}
+
+// DefaultConfig returns 100 ms buckets, no warm-up, 3 significant digits,
+// latencies up to one hour and at most 100,000 buckets per series.
+func DefaultConfig() Config {
+	return Config{
+		Bucket:            100 * time.Millisecond,
+		SignificantDigits: 3,
+		MaxLatency:        time.Hour,
+		MaxBuckets:        100_000,
+	}
+}
+
+// Validate checks the config; paths use the YAML field names.
+func (c Config) Validate() error {
+	var fe sim.FieldErrors
+	if c.Bucket <= 0 {
+		fe.Add("bucket", "must be positive, got %v", c.Bucket)
+	}
+	if c.Warmup < 0 {
+		fe.Add("warmup", "must not be negative, got %v", c.Warmup)
+	}
+	if c.SignificantDigits < 1 || c.SignificantDigits > 5 {
+		fe.Add("significant_digits", "must be between 1 and 5, got %d", c.SignificantDigits)
+	}
+	if c.MaxLatency < time.Millisecond {
+		fe.Add("max_latency", "must be at least 1ms, got %v", c.MaxLatency)
+	}
+	if c.MaxBuckets < 16 {
+		fe.Add("max_buckets", "must be at least 16, got %d", c.MaxBuckets)
+	}
+	return fe.Err()
+}
+
+// Recorder collects one run's metrics. It implements sim.Metrics: give it
+// to sim.Config.Metrics, then Bind it to the engine so it can read the
+// simulated clock, and call Finish when the run is over.
+//
+// Handles (Counter, Gauge, Histogram) are created on first use of a name
+// and returned again for the same name; fetch them once, at setup, and
+// record through them on the hot path. Names are snake_case and may carry
+// one label group, as in "attempts{tier=api}"; derived metric names keep
+// the group at the end ("attempts_rps{tier=api}").
+//
+// A Recorder is not safe for concurrent use, like the engine it serves.
+type Recorder struct {
+	cfg      Config
+	clock    Clock
+	warm     sim.Time // end of the warm-up span
+	width    int64    // current bucket width in ns
+	maxB     int
+	counters map[string]*counter
+	gauges   map[string]*gauge
+	hists    map[string]*histogram
+	nbuckets int // largest bucket count of any series
+}
+
+var _ sim.Metrics = (*Recorder)(nil)
+
+// NewRecorder returns a recorder with the given config. It panics if the
+// config is invalid: validate user input first.
+func NewRecorder(cfg Config) *Recorder {
+	if err := cfg.Validate(); err != nil {
+		panic("results: NewRecorder: " + err.Error())
+	}
+	return &Recorder{
+		cfg:      cfg,
+		clock:    zeroClock{},
+		warm:     sim.Time(cfg.Warmup),
+		width:    int64(cfg.Bucket),
+		maxB:     cfg.MaxBuckets,
+		counters: map[string]*counter{},
+		gauges:   map[string]*gauge{},
+		hists:    map[string]*histogram{},
+	}
+}
+
+type zeroClock struct{}
+
+func (zeroClock) Now() sim.Time { return 0 }
+
+// Bind sets the clock the recorder reads, usually the *sim.Engine. Before
+// Bind every sample is recorded at time 0.
+func (r *Recorder) Bind(c Clock) { r.clock = c }
+
+// Config returns the recorder's config.
+func (r *Recorder) Config() Config { return r.cfg }
+
+// Counter returns the counter with the given name.
+func (r *Recorder) Counter(name string) sim.Counter {
+	c, ok := r.counters[name]
+	if !ok {
+		c = &counter{r: r}
+		r.counters[name] = c
+	}
+	return c
+}
+
+// Gauge returns the gauge with the given name.
+func (r *Recorder) Gauge(name string) sim.Gauge {
+	g, ok := r.gauges[name]
+	if !ok {
+		g = &gauge{r: r, last: math.NaN(), max: math.Inf(-1)}
+		r.gauges[name] = g
+	}
+	return g
+}
+
+// Histogram returns the latency histogram with the given name.
+func (r *Recorder) Histogram(name string) sim.Histogram {
+	h, ok := r.hists[name]
+	if !ok {
+		h = &histogram{
+			r:   r,
+			h:   hdrhistogram.New(1, int64(r.cfg.MaxLatency), r.cfg.SignificantDigits),
+			max: int64(r.cfg.MaxLatency),
+		}
+		r.hists[name] = h
+	}
+	return h
+}
+
+// bucket returns the time-series bucket of now, widening every series if
+// the run has outgrown MaxBuckets.
+func (r *Recorder) bucket(now sim.Time) int {
+	b := int(int64(now) / r.width)
+	for b >= r.maxB {
+		r.widen()
+		b = int(int64(now) / r.width)
+	}
+	if b >= r.nbuckets {
+		r.nbuckets = b + 1
+	}
+	return b
+}
+
+// widen doubles the bucket width, merging adjacent buckets of every
+// series.
+func (r *Recorder) widen() {
+	r.width *= 2
+	for _, c := range r.counters {
+		c.series = mergeSum(c.series)
+	}
+	for _, h := range r.hists {
+		h.sum = mergeSum(h.sum)
+		h.cnt = mergeSum(h.cnt)
+	}
+	for _, g := range r.gauges {
+		n := (len(g.series) + 1) / 2
+		for i := 0; i < n; i++ {
+			v := g.series[2*i]
+			if 2*i+1 < len(g.series) && !math.IsNaN(g.series[2*i+1]) {
+				v = g.series[2*i+1]
+			}
+			g.series[i] = v
+		}
+		g.series = g.series[:n]
+	}
+	r.nbuckets = (r.nbuckets + 1) / 2
+}
+
+func mergeSum(s []int64) []int64 {
+	n := (len(s) + 1) / 2
+	for i := 0; i < n; i++ {
+		v := s[2*i]
+		if 2*i+1 < len(s) {
+			v += s[2*i+1]
+		}
+		s[i] = v
+	}
+	return s[:n]
+}
+
+func growInt(s []int64, b int) []int64 {
+	for len(s) <= b {
+		s = append(s, 0)
+	}
+	return s
+}
+
+type counter struct {
+	r      *Recorder
+	total  int64 // after warm-up
+	series []int64
+}
+
+// Add increases the counter by n.
+func (c *counter) Add(n int64) {
+	now := c.r.clock.Now()
+	b := c.r.bucket(now)
+	if b >= len(c.series) {
+		c.series = growInt(c.series, b)
+	}
+	c.series[b] += n
+	if now >= c.r.warm {
+		c.total += n
+	}
+}
+
+type gauge struct {
+	r      *Recorder
+	last   float64  // latest value, NaN before the first Set
+	lastAt sim.Time // when last was set (clamped to the warm-up end)
+	area   float64  // integral of the value over measured time, value·ns
+	span   int64    // measured ns covered by area
+	max    float64
+	series []float64 // last value set in each bucket, NaN if none
+}
+
+// Set records the gauge's current value.
+func (g *gauge) Set(v float64) {
+	now := g.r.clock.Now()
+	b := g.r.bucket(now)
+	for len(g.series) <= b {
+		g.series = append(g.series, math.NaN())
+	}
+	g.series[b] = v
+	g.advance(now)
+	if now >= g.r.warm && v > g.max {
+		g.max = v
+	}
+	g.last = v
+}
+
+// advance accumulates the time-weighted area up to now.
+func (g *gauge) advance(now sim.Time) {
+	if now < g.r.warm {
+		g.lastAt = g.r.warm
+		return
+	}
+	if !math.IsNaN(g.last) && now > g.lastAt {
+		d := int64(now - g.lastAt)
+		g.area += g.last * float64(d)
+		g.span += d
+	}
+	if now > g.lastAt {
+		g.lastAt = now
+	}
+}
+
+type histogram struct {
+	r      *Recorder
+	h      *hdrhistogram.Histogram
+	max    int64
+	sum    []int64 // per bucket: sum of samples in ns
+	cnt    []int64 // per bucket: number of samples
+	total  int64   // ns, after warm-up
+	maxRec int64   // exact largest sample after warm-up
+}
+
+// Record adds one latency sample. It does not allocate once the current
+// time-series bucket exists.
+func (h *histogram) Record(d time.Duration) {
+	now := h.r.clock.Now()
+	v := int64(d)
+	if v < 0 {
+		v = 0
+	} else if v > h.max {
+		v = h.max
+	}
+	b := h.r.bucket(now)
+	if b >= len(h.cnt) {
+		h.sum = growInt(h.sum, b)
+		h.cnt = growInt(h.cnt, b)
+	}
+	h.sum[b] += v
+	h.cnt[b]++
+	if now < h.r.warm {
+		return
+	}
+	_ = h.h.RecordValue(v) // cannot fail: v is within [0, max]
+	h.total += v
+	if v > h.maxRec {
+		h.maxRec = v
+	}
+}
+
+// Metric is one named scalar of a run, for example latency_p99_ms.
+type Metric struct {
+	Name  string
+	Value float64
+}
+
+// Series is one time series of a run: Values[i] covers simulated time
+// [i·Step, (i+1)·Step).
+type Series struct {
+	Name   string
+	Step   time.Duration
+	Values []float64
+}
+
+// Quantile is one point of a latency distribution: the smallest recorded
+// value v such that a fraction Q of the samples is at most v.
+type Quantile struct {
+	Q       float64
+	ValueMs float64
+}
+
+// Dist is the distribution of one latency histogram as CDF points.
+type Dist struct {
+	Name   string
+	Points []Quantile
+}
+
+// Param is the value of one swept parameter at a sweep point, formatted as
+// in the experiment file ("100ms", "naive", "0.5").
+type Param struct {
+	Name  string
+	Value string
+}
+
+// Run is everything measured in one run. Finish fills Metrics, Series and
+// Dists; the runner fills Index, Params and Seed, and adds Faults and
+// Coverage when it has them.
+type Run struct {
+	// Index numbers the runs of an experiment from 0; it is the "run"
+	// column of every CSV file.
+	Index int
+	// Params is the sweep point, in the experiment's parameter order.
+	Params []Param
+	// Seed is the run seed.
+	Seed uint64
+	// Metrics are the scalars, sorted by name.
+	Metrics []Metric
+	// Series are the time series, sorted by name.
+	Series []Series
+	// Dists are the latency distributions, sorted by name.
+	Dists []Dist
+	// Faults are the fault windows of the run, in start order.
+	Faults []FaultWindow
+	// Coverage says how many operations each fault window touched.
+	Coverage []Coverage
+}
+
+// Metric returns the value of the named metric.
+func (r *Run) Metric(name string) (float64, bool) {
+	i := sort.Search(len(r.Metrics), func(i int) bool { return r.Metrics[i].Name >= name })
+	if i < len(r.Metrics) && r.Metrics[i].Name == name {
+		return r.Metrics[i].Value, true
+	}
+	return 0, false
+}
+
+// Param returns the value of the named sweep parameter.
+func (r *Run) Param(name string) (string, bool) {
+	for _, p := range r.Params {
+		if p.Name == name {
+			return p.Value, true
+		}
+	}
+	return "", false
+}
+
+// Quantiles is the grid of quantiles at which Finish samples every latency
+// distribution: every percent, then finer steps into the tail, so a CDF on
+// a log axis shows p99.9 and p99.99.
+var Quantiles = func() []float64 {
+	var qs []float64
+	for i := 0; i <= 98; i++ {
+		qs = append(qs, float64(i)/100)
+	}
+	for i := 990; i <= 998; i++ {
+		qs = append(qs, float64(i)/1000)
+	}
+	for i := 9990; i <= 9999; i++ {
+		qs = append(qs, float64(i)/10000)
+	}
+	return append(qs, 1)
+}()
+
+// Finish computes the run's metrics as of time end (normally the run's
+// end time) and returns them. Rates are over the measured span, from the
+// end of the warm-up to end.
+//
+// For a histogram "latency": latency_count, latency_mean_ms,
+// latency_p50_ms, latency_p90_ms, latency_p95_ms, latency_p99_ms,
+// latency_p999_ms, latency_max_ms (NaN without samples) and the series
+// latency_mean_ms. For a counter "requests": requests (the total) and
+// requests_rps, and the series requests_rps. For a gauge "queue_len":
+// queue_len_last, queue_len_max, queue_len_mean (time-weighted), and the
+// series queue_len (the last value set in each bucket, carried forward).
+func (r *Recorder) Finish(end sim.Time) Run {
+	var run Run
+	span := float64(end-r.warm) / 1e9
+	nb := r.nbuckets
+	if eb := int((int64(end) + r.width - 1) / r.width); eb > nb && eb <= r.maxB {
+		nb = eb
+	}
+	step := time.Duration(r.width)
+	add := func(name, suffix string, v float64) {
+		run.Metrics = append(run.Metrics, Metric{Name: WithSuffix(name, suffix), Value: v})
+	}
+	for name, c := range r.counters {
+		add(name, "", float64(c.total))
+		add(name, "_rps", rate(float64(c.total), span))
+		vals := make([]float64, nb)
+		for i, v := range c.series {
+			vals[i] = float64(v) / step.Seconds()
+		}
+		run.Series = append(run.Series, Series{Name: WithSuffix(name, "_rps"), Step: step, Values: vals})
+	}
+	for name, g := range r.gauges {
+		g.advance(max(end, r.warm))
+		mean := math.NaN()
+		if g.span > 0 {
+			mean = g.area / float64(g.span)
+		} else if !math.IsNaN(g.last) {
+			mean = g.last
+		}
+		mx := g.max
+		if math.IsInf(mx, -1) {
+			mx = math.NaN()
+		}
+		add(name, "_last", g.last)
+		add(name, "_max", mx)
+		add(name, "_mean", mean)
+		vals := make([]float64, nb)
+		last := math.NaN()
+		for i := range vals {
+			if i < len(g.series) && !math.IsNaN(g.series[i]) {
+				last = g.series[i]
+			}
+			vals[i] = last
+		}
+		run.Series = append(run.Series, Series{Name: name, Step: step, Values: vals})
+	}
+	for name, h := range r.hists {
+		n := h.h.TotalCount()
+		add(name, "_count", float64(n))
+		nan := math.NaN()
+		mean, p50, p90, p95, p99, p999, mx := nan, nan, nan, nan, nan, nan, nan
+		if n > 0 {
+			mean = float64(h.total) / float64(n) / 1e6
+			p50 = ms(h.h.ValueAtPercentile(50))
+			p90 = ms(h.h.ValueAtPercentile(90))
+			p95 = ms(h.h.ValueAtPercentile(95))
+			p99 = ms(h.h.ValueAtPercentile(99))
+			p999 = ms(h.h.ValueAtPercentile(99.9))
+			mx = ms(h.maxRec)
+			pts := make([]Quantile, len(Quantiles))
+			for i, q := range Quantiles {
+				v := ms(h.h.ValueAtPercentile(q * 100))
+				if q == 1 {
+					v = mx
+				}
+				if v > mx {
+					v = mx
+				}
+				pts[i] = Quantile{Q: q, ValueMs: v}
+			}
+			run.Dists = append(run.Dists, Dist{Name: name, Points: pts})
+		}
+		add(name, "_mean_ms", mean)
+		add(name, "_p50_ms", p50)
+		add(name, "_p90_ms", p90)
+		add(name, "_p95_ms", p95)
+		add(name, "_p99_ms", p99)
+		add(name, "_p999_ms", p999)
+		add(name, "_max_ms", mx)
+		vals := make([]float64, nb)
+		for i := range vals {
+			vals[i] = math.NaN()
+			if i < len(h.cnt) && h.cnt[i] > 0 {
+				vals[i] = float64(h.sum[i]) / float64(h.cnt[i]) / 1e6
+			}
+		}
+		run.Series = append(run.Series, Series{Name: WithSuffix(name, "_mean_ms"), Step: step, Values: vals})
+	}
+	sort.Slice(run.Metrics, func(i, j int) bool { return run.Metrics[i].Name < run.Metrics[j].Name })
+	sort.Slice(run.Series, func(i, j int) bool { return run.Series[i].Name < run.Series[j].Name })
+	sort.Slice(run.Dists, func(i, j int) bool { return run.Dists[i].Name < run.Dists[j].Name })
+	return run
+}
+
+func ms(ns int64) float64 { return float64(ns) / 1e6 }
+
+func rate(n, span float64) float64 {
+	if span <= 0 {
+		return math.NaN()
+	}
+	return n / span
+}
+
+// WithSuffix appends suffix to a metric name before its label group:
+// WithSuffix("attempts{tier=api}", "_rps") is "attempts_rps{tier=api}".
+func WithSuffix(name, suffix string) string {
+	if i := strings.IndexByte(name, '{'); i >= 0 {
+		return name[:i] + suffix + name[i:]
+	}
+	return name + suffix
+}
+
+// SplitName splits a metric name into its base and its labels:
+// "attempts_rps{tier=api,zone=b}" gives "attempts_rps" and
+// [{tier api} {zone b}].
+func SplitName(name string) (base string, labels []Param) {
+	i := strings.IndexByte(name, '{')
+	if i < 0 || !strings.HasSuffix(name, "}") {
+		return name, nil
+	}
+	for _, kv := range strings.Split(name[i+1:len(name)-1], ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		labels = append(labels, Param{Name: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
+	}
+	return name[:i], labels
+}
