@@ -1,0 +1,251 @@
+package netmodel
+
+import (
+	"fmt"
+	"math"
+	"math/rand/v2"
+	"sort"
+	"time"
+
+	"github.com/dsim-dev/dsim/sim"
+)
+
+// ChaosConfig generates random faults from the run seed. The run is split
+// into a safety phase [Start, Start+Safety), in which faults of each kind
+// arrive as a Poisson process at their rate, and a liveness phase
+// [Start+Safety, Start+Safety+Liveness), in which every fault has healed
+// (durations are cut at the end of the safety phase) and the system is
+// expected to converge. The same seed always yields the same faults, and
+// each kind draws from its own stream ("net/chaos/<kind>"), so changing
+// one kind's rate does not move the others' arrival times.
+//
+//	chaos:
+//	  safety: 60s
+//	  liveness: 30s
+//	  crash: {per_min: 2, duration: {dist: uniform, min: 1s, max: 5s}}
+//	  partition: {per_min: 1, duration: {dist: exponential, mean: 5s, min: 1s}}
+type ChaosConfig struct {
+	// Start is when the safety phase begins.
+	Start Duration `yaml:"start,omitempty"`
+	// Safety is the length of the phase with faults.
+	Safety Duration `yaml:"safety"`
+	// Liveness is the length of the fault-free phase after it.
+	Liveness Duration `yaml:"liveness,omitempty"`
+	// Nodes limits faults to these nodes (names or globs); default all.
+	Nodes []string `yaml:"nodes,omitempty"`
+	// MaxDown bounds how many of those nodes are crashed or paused at
+	// once; faults that would exceed it are skipped. 0 means a minority:
+	// (n-1)/2 of n nodes.
+	MaxDown int `yaml:"max_down,omitempty"`
+	// Crash crashes one node; it restarts when the fault ends.
+	Crash ChaosRate `yaml:"crash,omitempty"`
+	// Pause pauses one node.
+	Pause ChaosRate `yaml:"pause,omitempty"`
+	// Partition splits the nodes in two: a random minority of 1..n/2
+	// nodes against the rest.
+	Partition ChaosRate `yaml:"partition,omitempty"`
+	// Isolate cuts one node off from all others.
+	Isolate ChaosRate `yaml:"isolate,omitempty"`
+	// Slow slows one node by Factor.
+	Slow ChaosRate `yaml:"slow,omitempty"`
+}
+
+// ChaosRate is the arrival rate and length of one kind of chaos fault.
+type ChaosRate struct {
+	// PerMin is the mean number of faults per minute of safety phase.
+	PerMin float64 `yaml:"per_min"`
+	// Duration is the distribution of fault lengths.
+	Duration DistSpec `yaml:"duration"`
+	// Factor is the slow-down factor (slow only).
+	Factor float64 `yaml:"factor,omitempty"`
+	// InFlight is the in-flight policy (partition and isolate only).
+	InFlight InFlight `yaml:"in_flight,omitempty"`
+}
+
+// DefaultChaosConfig returns one minute of safety phase with about one
+// crash, two short pauses, one partition and one isolation, then 30 s of
+// liveness phase.
+func DefaultChaosConfig() ChaosConfig {
+	return ChaosConfig{
+		Safety:   Duration(time.Minute),
+		Liveness: Duration(30 * time.Second),
+		Crash:    ChaosRate{PerMin: 1, Duration: DistSpec{Dist: DistUniform, Min: Duration(time.Second), Max: Duration(5 * time.Second)}},
+		Pause:    ChaosRate{PerMin: 2, Duration: DistSpec{Dist: DistUniform, Min: Duration(100 * time.Millisecond), Max: Duration(time.Second)}},
+		Partition: ChaosRate{PerMin: 1, Duration: DistSpec{Dist: DistExponential,
+			Mean: Duration(5 * time.Second), Min: Duration(time.Second)}},
+		Isolate: ChaosRate{PerMin: 1, Duration: DistSpec{Dist: DistUniform, Min: Duration(time.Second), Max: Duration(5 * time.Second)}},
+	}
+}
+
+// kinds returns the chaos kinds in their fixed generation order.
+func (c *ChaosConfig) kinds() []struct {
+	kind FaultKind
+	rate *ChaosRate
+} {
+	return []struct {
+		kind FaultKind
+		rate *ChaosRate
+	}{{FaultCrash, &c.Crash}, {FaultPause, &c.Pause}, {FaultPartition, &c.Partition}, {FaultIsolate, &c.Isolate}, {FaultSlow, &c.Slow}}
+}
+
+// Validate checks the chaos settings.
+func (c ChaosConfig) Validate() error {
+	var fe sim.FieldErrors
+	if c.Start < 0 {
+		fe.Add("start", "must not be negative, got %v", c.Start)
+	}
+	if c.Safety <= 0 {
+		fe.Add("safety", "must be > 0, got %v", c.Safety)
+	}
+	if c.Liveness < 0 {
+		fe.Add("liveness", "must not be negative, got %v", c.Liveness)
+	}
+	if c.MaxDown < 0 {
+		fe.Add("max_down", "must not be negative, got %d", c.MaxDown)
+	}
+	for i, pat := range c.Nodes {
+		checkPattern(&fe, fmt.Sprintf("nodes[%d]", i), pat)
+	}
+	for _, k := range c.kinds() {
+		p := k.kind.String()
+		r := k.rate
+		if !(r.PerMin >= 0) || math.IsInf(r.PerMin, 0) {
+			fe.Add(p+".per_min", "must be >= 0, got %v", r.PerMin)
+			continue
+		}
+		if r.PerMin == 0 {
+			continue
+		}
+		if exp := r.PerMin * c.Safety.D().Minutes(); exp > MaxFaultActions/10 {
+			fe.Add(p+".per_min", "expects %.0f faults; at most %d", exp, MaxFaultActions/10)
+		}
+		if r.Duration.IsZero() {
+			fe.Add(p+".duration", "missing; e.g. {dist: uniform, min: 1s, max: 5s}")
+		} else {
+			fe.Merge(p+".duration", r.Duration.Validate())
+		}
+		if k.kind == FaultSlow && !(r.Factor >= 1) {
+			fe.Add(p+".factor", "must be >= 1, got %v", r.Factor)
+		}
+		if k.kind != FaultSlow && r.Factor != 0 {
+			fe.Add(p+".factor", "only applies to slow")
+		}
+		if r.InFlight != InFlightDrop && k.kind != FaultPartition && k.kind != FaultIsolate {
+			fe.Add(p+".in_flight", "only applies to partition and isolate")
+		}
+	}
+	return fe.Err()
+}
+
+// Phase is a named span of a run.
+type Phase struct {
+	Name       string
+	Start, End sim.Time
+}
+
+// phases returns the safety and liveness phases.
+func (c *ChaosConfig) phases() []Phase {
+	s := sim.Time(c.Start)
+	m := s.Add(c.Safety.D())
+	return []Phase{{"safety", s, m}, {"liveness", m, m.Add(c.Liveness.D())}}
+}
+
+// chaosEvent is a generated fault before node selection.
+type chaosEvent struct {
+	kind  FaultKind
+	order int // kind order, for ties
+	rate  *ChaosRate
+	start sim.Time
+	dur   time.Duration
+	pick  *rand.Rand
+}
+
+// generate returns the chaos faults of a run over the candidate nodes.
+func (c *ChaosConfig) generate(stream func(string) *rand.Rand, cands []sim.NodeID, dists map[FaultKind]Dist) []*action {
+	if len(cands) == 0 {
+		return nil
+	}
+	begin := sim.Time(c.Start)
+	end := begin.Add(c.Safety.D())
+	var evs []chaosEvent
+	for order, k := range c.kinds() {
+		if k.rate.PerMin == 0 {
+			continue
+		}
+		r := stream("net/chaos/" + k.kind.String())
+		pick := stream("net/chaos/" + k.kind.String() + "/pick")
+		mean := float64(time.Minute) / k.rate.PerMin
+		t := begin
+		for {
+			t = t.Add(time.Duration(r.ExpFloat64() * mean))
+			if t >= end {
+				break
+			}
+			d := dists[k.kind].Sample(r)
+			if d <= 0 {
+				d = 1
+			}
+			if t.Add(d) > end {
+				d = end.Sub(t)
+			}
+			evs = append(evs, chaosEvent{kind: k.kind, order: order, rate: k.rate, start: t, dur: d, pick: pick})
+		}
+	}
+	sort.SliceStable(evs, func(i, j int) bool {
+		if evs[i].start != evs[j].start {
+			return evs[i].start < evs[j].start
+		}
+		return evs[i].order < evs[j].order
+	})
+	maxDown := c.MaxDown
+	if maxDown == 0 {
+		maxDown = (len(cands) - 1) / 2
+	}
+	var down []*action // accepted crash and pause faults
+	var out []*action
+	seq := map[FaultKind]int{}
+	for _, ev := range evs {
+		a := &action{kind: ev.kind, start: ev.start, end: ev.start.Add(ev.dur), chaos: true}
+		switch ev.kind {
+		case FaultCrash, FaultPause:
+			busy := map[sim.NodeID]bool{}
+			for _, d := range down {
+				if d.start <= ev.start && ev.start < d.end {
+					busy[d.nodes[0]] = true
+				}
+			}
+			if len(busy) >= maxDown {
+				continue
+			}
+			var free []sim.NodeID
+			for _, id := range cands {
+				if !busy[id] {
+					free = append(free, id)
+				}
+			}
+			a.nodes = []sim.NodeID{free[ev.pick.IntN(len(free))]}
+			down = append(down, a)
+		case FaultSlow:
+			a.nodes = []sim.NodeID{cands[ev.pick.IntN(len(cands))]}
+			a.factor = ev.rate.Factor
+		case FaultIsolate:
+			a.nodes = []sim.NodeID{cands[ev.pick.IntN(len(cands))]}
+			a.cut = &cut{iso: setOf(a.nodes), drop: ev.rate.InFlight == InFlightDrop}
+		case FaultPartition:
+			if len(cands) < 2 {
+				continue
+			}
+			perm := append([]sim.NodeID(nil), cands...)
+			ev.pick.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+			k := 1 + ev.pick.IntN(len(perm)/2)
+			side := append([]sim.NodeID(nil), perm[:k]...)
+			sort.Slice(side, func(i, j int) bool { return side[i] < side[j] })
+			a.nodes = append([]sim.NodeID(nil), cands...)
+			a.cut = &cut{groupOf: groupsOf([][]sim.NodeID{side}), drop: ev.rate.InFlight == InFlightDrop}
+		}
+		seq[ev.kind]++
+		a.label = fmt.Sprintf("chaos/%s#%d", ev.kind, seq[ev.kind])
+		out = append(out, a)
+	}
+	return out
+}

@@ -1,0 +1,987 @@
+package netmodel
+
+import (
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/dsim-dev/dsim/sim"
+)
+
+// Flags carried by deliveries (the flags argument of sim.Engine.Deliver).
+const (
+	// FlagCorrupt marks a corrupted message; Arrive drops it.
+	FlagCorrupt uint32 = 1 << iota
+	// FlagDuplicate marks the extra copy of a duplicated message.
+	FlagDuplicate
+	// flagQueued marks a message that already waited in the receiver's
+	// processing queue.
+	flagQueued
+)
+
+// Cause says why the network dropped a message.
+type Cause uint8
+
+// Drop causes.
+const (
+	// CauseLoss: random loss (Bernoulli or Gilbert–Elliott).
+	CauseLoss Cause = iota + 1
+	// CausePartition: the link was cut when sent or (with in-flight drop)
+	// when it arrived.
+	CausePartition
+	// CauseCongestion: tail drop at a full link queue.
+	CauseCongestion
+	// CauseCorruption: the receiver's checksum rejected it.
+	CauseCorruption
+	// CauseCrashed: the receiver was down when it arrived.
+	CauseCrashed
+	numCauses
+)
+
+var causeNames = [...]string{"", "loss", "partition", "congestion", "corruption", sim.DropCrashed.String()}
+
+// String returns the cause's snake_case name, also used as the Cause of
+// drop trace records and in metric names.
+func (c Cause) String() string {
+	if c > 0 && c < numCauses {
+		return causeNames[c]
+	}
+	return fmt.Sprintf("Cause(%d)", c)
+}
+
+// Causes returns every cause in order.
+func Causes() []Cause { return []Cause{CauseLoss, CausePartition, CauseCongestion, CauseCorruption, CauseCrashed} }
+
+// Counts are message counts for a link or a whole run. Every message sent
+// or duplicated ends delivered, dropped for exactly one cause, or still in
+// flight: Sent + Duplicated = Delivered + Dropped() + in flight.
+type Counts struct {
+	// Sent counts messages handed to the network (copies excluded).
+	Sent int64
+	// Delivered counts messages (copies included) handed to the receiver.
+	Delivered int64
+	// Duplicated counts extra copies made.
+	Duplicated int64
+	// DroppedBy counts drops, indexed by Cause.
+	DroppedBy [numCauses]int64
+}
+
+// Dropped returns the number of drops for every cause.
+func (c Counts) Dropped() int64 {
+	var n int64
+	for _, v := range c.DroppedBy {
+		n += v
+	}
+	return n
+}
+
+// LinkCounts are the counts of one directed link.
+type LinkCounts struct {
+	From, To         sim.NodeID
+	FromName, ToName string
+	Counts
+}
+
+// Counters are a run's message counts: the total and every link that
+// carried traffic, ordered by (From, To).
+type Counters struct {
+	Total Counts
+	Links []LinkCounts
+}
+
+// Metric names recorded through the engine's Metrics (totals only):
+//
+//	net_sent, net_delivered, net_duplicated,
+//	net_dropped_loss, net_dropped_partition, net_dropped_congestion,
+//	net_dropped_corruption, net_dropped_crashed_receiver
+const (
+	MetricSent       = "net_sent"
+	MetricDelivered  = "net_delivered"
+	MetricDuplicated = "net_duplicated"
+	// MetricDroppedPrefix is followed by Cause.String().
+	MetricDroppedPrefix = "net_dropped_"
+)
+
+// Errors returned by Install.
+var (
+	ErrInstalled = errors.New("netmodel: model already installed")
+	ErrNoSlow    = errors.New("slow faults need network.processing > 0")
+)
+
+// params are the resolved properties of a link; links with the same
+// matching rules share one.
+type params struct {
+	lat        Dist
+	bytesPerNs float64
+	queueBytes float64
+	loss       float64
+	dup        float64
+	dupDelay   time.Duration
+	corrupt    float64
+	ge         GilbertElliott
+	fifo       bool
+}
+
+// link is the state of one directed link.
+type link struct {
+	from, to sim.NodeID
+	p        *params
+	rng      *rand.Rand
+	txFree   sim.Time // when the transmitter finishes the queued bytes
+	lastAt   sim.Time // latest arrival scheduled (FIFO)
+	geBad    bool
+	c        Counts
+}
+
+// rule is a compiled LinkRule.
+type rule struct {
+	from, to []bool
+	oneWay   bool
+	patch    LinkPatch
+}
+
+// cut is an active partition.
+type cut struct {
+	groupOf []int32 // groups: node -> group, -1 for the implicit group
+	pairs   map[uint64]struct{}
+	iso     []bool
+	drop    bool // drop in-flight messages
+}
+
+func pairKey(from, to sim.NodeID) uint64 { return uint64(uint32(from))<<32 | uint64(uint32(to)) }
+
+func lookupGroup(g []int32, id sim.NodeID) int32 {
+	if int(id) < len(g) {
+		return g[id]
+	}
+	return -1
+}
+
+func (c *cut) cuts(from, to sim.NodeID) bool {
+	if from == to {
+		return false
+	}
+	switch {
+	case c.groupOf != nil:
+		return lookupGroup(c.groupOf, from) != lookupGroup(c.groupOf, to)
+	case c.iso != nil:
+		return (int(from) < len(c.iso) && c.iso[from]) || (int(to) < len(c.iso) && c.iso[to])
+	}
+	_, ok := c.pairs[pairKey(from, to)]
+	return ok
+}
+
+func groupsOf(groups [][]sim.NodeID) []int32 {
+	n := 0
+	for _, g := range groups {
+		for _, id := range g {
+			n = max(n, int(id)+1)
+		}
+	}
+	out := make([]int32, n)
+	for i := range out {
+		out[i] = -1
+	}
+	for i, g := range groups {
+		for _, id := range g {
+			out[id] = int32(i)
+		}
+	}
+	return out
+}
+
+func setOf(ids []sim.NodeID) []bool {
+	n := 0
+	for _, id := range ids {
+		n = max(n, int(id)+1)
+	}
+	out := make([]bool, n)
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out
+}
+
+// action is one resolved fault occurrence.
+type action struct {
+	kind       FaultKind
+	label      string
+	start, end sim.Time
+	nodes      []sim.NodeID
+	cut        *cut
+	factor     float64
+	jump       time.Duration
+	chaos      bool
+}
+
+// denseMax is the node count up to which links live in an n×n table
+// (8 MiB of pointers at 1024 nodes); beyond it they live in a map.
+const denseMax = 1024
+
+// Model is the network and fault model of one run. Build it with New,
+// place nodes with SetZone if the config does not, then Install it on an
+// engine after the nodes are added and before Run.
+type Model struct {
+	cfg    Config
+	faults FaultsConfig
+	base   LinkConfig
+	lat    Dist   // base latency
+	rules  []rule // zone rules first, then node rules
+	rlat   []Dist // per rule, nil if it keeps the latency
+	chaosD map[FaultKind]Dist
+
+	setZone map[sim.NodeID]string
+
+	e      *sim.Engine
+	names  []string
+	zoneOf []string
+	dense  []*link
+	dn     int
+	sparse map[uint64]*link
+	pcache map[string]*params
+
+	cuts    []*cut
+	down    []int32
+	paused  []int32
+	slow    [][]float64
+	factor  []float64
+	busy    []sim.Time
+	proc    time.Duration
+	clocks  []*Clock
+	actions []*action
+	phases  []Phase
+
+	tot Counts
+	mc  struct {
+		sent, delivered, dup sim.Counter
+		drop                 [numCauses]sim.Counter
+	}
+}
+
+var _ sim.Network = (*Model)(nil)
+
+// New validates the network and fault configs (everything that does not
+// need the node list) and builds their distributions, reading empirical
+// files.
+func New(cfg Config, faults FaultsConfig) (*Model, error) {
+	var fe sim.FieldErrors
+	fe.Merge("network", cfg.Validate())
+	fe.Merge("faults", faults.Validate())
+	if cfg.Processing == 0 && usesSlow(faults) {
+		fe.Add("network.processing", "%v: the slow faults in the schedule or chaos would have no effect", ErrNoSlow)
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	m := &Model{cfg: cfg, faults: faults, base: cfg.LinkConfig, setZone: map[sim.NodeID]string{}, proc: cfg.Processing.D()}
+	var err error
+	if m.lat, err = cfg.Latency.Build(); err != nil {
+		fe.Merge("network.latency", err)
+	}
+	// Zone rules first, then node rules, each in list order.
+	for pass := 0; pass < 2; pass++ {
+		for i, r := range cfg.Links {
+			_, fz := cfg.Zones[r.From]
+			_, tz := cfg.Zones[r.To]
+			if (fz && tz) != (pass == 0) {
+				continue
+			}
+			var d Dist
+			if r.Latency != nil {
+				if d, err = r.Latency.Build(); err != nil {
+					fe.Merge(fmt.Sprintf("network.links[%d].latency", i), err)
+				}
+			}
+			m.rules = append(m.rules, rule{oneWay: r.OneWay, patch: r.LinkPatch})
+			m.rlat = append(m.rlat, d)
+		}
+	}
+	if c := faults.Chaos; c != nil {
+		m.chaosD = map[FaultKind]Dist{}
+		for _, k := range c.kinds() {
+			if k.rate.PerMin > 0 {
+				d, err := k.rate.Duration.Build()
+				if err != nil {
+					fe.Merge("faults.chaos."+k.kind.String()+".duration", err)
+				}
+				m.chaosD[k.kind] = d
+			}
+		}
+	}
+	if err := fe.Err(); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+func usesSlow(f FaultsConfig) bool {
+	var walk func([]Fault) bool
+	walk = func(fs []Fault) bool {
+		for _, x := range fs {
+			if x.Kind == FaultSlow || walk(x.Faults) {
+				return true
+			}
+		}
+		return false
+	}
+	return walk(f.Schedule) || (f.Chaos != nil && f.Chaos.Slow.PerMin > 0)
+}
+
+// SetZone places node id in zone, overriding the config's zones. Call it
+// before Install; a zone named only here can still be used by link rules.
+func (m *Model) SetZone(id sim.NodeID, zone string) error {
+	if m.e != nil {
+		return fmt.Errorf("set zone of node %d: %w", id, ErrInstalled)
+	}
+	m.setZone[id] = zone
+	return nil
+}
+
+// Install validates the node references against e's nodes, resolves zones
+// and clocks, expands the fault schedule and the chaos faults (drawn from
+// e's seed), schedules them and makes the model e's network. Call it after
+// adding the nodes and before Run.
+func (m *Model) Install(e *sim.Engine) error {
+	if m.e != nil {
+		return ErrInstalled
+	}
+	n := e.NumNodes()
+	names := make([]string, n)
+	for i := range names {
+		names[i] = e.NodeName(sim.NodeID(i))
+	}
+	extra := map[string]bool{}
+	for _, z := range m.setZone {
+		extra[z] = true
+	}
+	var fe sim.FieldErrors
+	fe.Merge("network", m.cfg.validateNodes(names, extra))
+	fe.Merge("faults", m.faults.ValidateNodes(names))
+	if err := fe.Err(); err != nil {
+		return err
+	}
+	m.e, m.names = e, names
+
+	// Zones.
+	m.zoneOf = make([]string, n)
+	for _, z := range sortedKeys(m.cfg.Zones) {
+		for _, pat := range m.cfg.Zones[z] {
+			for _, id := range m.match(pat) {
+				m.zoneOf[id] = z
+			}
+		}
+	}
+	zones := map[string]bool{}
+	for z := range m.cfg.Zones {
+		zones[z] = true
+	}
+	for id, z := range m.setZone {
+		if int(id) >= 0 && int(id) < n {
+			m.zoneOf[id] = z
+			zones[z] = true
+		}
+	}
+	// Link rules, in the order New put them.
+	k := 0
+	for pass := 0; pass < 2; pass++ {
+		for _, r := range m.cfg.Links {
+			_, fz := m.cfg.Zones[r.From]
+			_, tz := m.cfg.Zones[r.To]
+			if (fz && tz) != (pass == 0) {
+				continue
+			}
+			m.rules[k].from = m.endpoint(r.From, zones)
+			m.rules[k].to = m.endpoint(r.To, zones)
+			k++
+		}
+	}
+
+	m.down = make([]int32, n)
+	m.paused = make([]int32, n)
+	m.slow = make([][]float64, n)
+	m.factor = make([]float64, n)
+	m.busy = make([]sim.Time, n)
+	for i := range m.factor {
+		m.factor[i] = 1
+	}
+	if n <= denseMax {
+		m.dn = n
+		m.dense = make([]*link, n*n)
+	}
+	m.sparse = map[uint64]*link{}
+	m.pcache = map[string]*params{}
+
+	// Faults.
+	for i, f := range m.faults.Schedule {
+		label := f.Label
+		if label == "" {
+			label = fmt.Sprintf("schedule[%d]", i)
+		}
+		m.expand(f, 0, label)
+	}
+	if c := m.faults.Chaos; c != nil {
+		cands := m.allNodes()
+		if len(c.Nodes) > 0 {
+			cands = m.matchAll(c.Nodes)
+		}
+		m.actions = append(m.actions, c.generate(e.Stream, cands, m.chaosD)...)
+		m.phases = c.phases()
+	}
+	sort.SliceStable(m.actions, func(i, j int) bool { return m.actions[i].start < m.actions[j].start })
+
+	// Clocks: static specs plus clock faults.
+	m.clocks = make([]*Clock, n)
+	for _, cs := range m.cfg.Clocks {
+		for _, id := range m.matchAll(cs.Nodes) {
+			steps := make([]ClockStep, len(cs.Steps))
+			for i, s := range cs.Steps {
+				steps[i] = ClockStep{At: sim.Time(s.At), Jump: s.Jump.D()}
+			}
+			m.clocks[id] = NewClock(cs.Offset.D(), cs.DriftPPM, steps...)
+		}
+	}
+	for _, a := range m.actions {
+		if a.kind != FaultClock {
+			continue
+		}
+		for _, id := range a.nodes {
+			c := m.clocks[id]
+			if c == nil {
+				c = &Clock{}
+				m.clocks[id] = c
+			}
+			c.Steps = append(c.Steps, ClockStep{At: a.start, Jump: a.jump})
+			sort.SliceStable(c.Steps, func(i, j int) bool { return c.Steps[i].At < c.Steps[j].At })
+		}
+	}
+	for id, c := range m.clocks {
+		if c != nil {
+			e.SetClock(sim.NodeID(id), c)
+		}
+	}
+
+	mt := e.Metrics()
+	m.mc.sent = mt.Counter(MetricSent)
+	m.mc.delivered = mt.Counter(MetricDelivered)
+	m.mc.dup = mt.Counter(MetricDuplicated)
+	for _, c := range Causes() {
+		m.mc.drop[c] = mt.Counter(MetricDroppedPrefix + c.String())
+	}
+
+	for _, a := range m.actions {
+		a := a
+		e.At(a.start, func() { m.begin(a) })
+		if a.end != sim.Never && a.end > a.start {
+			e.At(a.end, func() { m.heal(a) })
+		}
+	}
+	e.SetNetwork(m)
+	return nil
+}
+
+// endpoint returns the membership of a rule endpoint: a zone, else nodes
+// matching a name or glob.
+func (m *Model) endpoint(s string, zones map[string]bool) []bool {
+	set := make([]bool, len(m.names))
+	if zones[s] {
+		for i, z := range m.zoneOf {
+			set[i] = z == s
+		}
+		return set
+	}
+	for _, id := range m.match(s) {
+		set[id] = true
+	}
+	return set
+}
+
+func (m *Model) match(pat string) []sim.NodeID {
+	var out []sim.NodeID
+	for _, n := range matchNames(pat, m.names) {
+		id, _ := m.e.Lookup(n)
+		out = append(out, id)
+	}
+	return out
+}
+
+// matchAll returns the sorted, distinct IDs matched by any pattern.
+func (m *Model) matchAll(pats []string) []sim.NodeID {
+	seen := make([]bool, len(m.names))
+	for _, p := range pats {
+		for _, id := range m.match(p) {
+			seen[id] = true
+		}
+	}
+	var out []sim.NodeID
+	for i, s := range seen {
+		if s {
+			out = append(out, sim.NodeID(i))
+		}
+	}
+	return out
+}
+
+func (m *Model) allNodes() []sim.NodeID {
+	out := make([]sim.NodeID, len(m.names))
+	for i := range out {
+		out[i] = sim.NodeID(i)
+	}
+	return out
+}
+
+// expand appends the occurrences of f starting at base+f.At and returns
+// the end of the last one.
+func (m *Model) expand(f Fault, base sim.Time, label string) sim.Time {
+	reps := max(f.Repeat, 1)
+	var end sim.Time
+	for r := 0; r < reps; r++ {
+		start := base.Add(f.At.D()).Add(time.Duration(r) * f.Every.D())
+		lbl := label
+		if reps > 1 {
+			lbl = fmt.Sprintf("%s#%d", label, r+1)
+		}
+		if f.Kind == FaultSequence {
+			t := start
+			for i, c := range f.Faults {
+				cl := c.Label
+				if cl == "" {
+					cl = fmt.Sprintf("%s.faults[%d]", lbl, i)
+				}
+				t = m.expand(c, t, cl)
+			}
+			end = t
+			continue
+		}
+		a := &action{kind: f.Kind, label: lbl, start: start, end: sim.Never}
+		switch {
+		case f.Kind == FaultClock:
+			a.end = start
+		case f.Duration > 0:
+			a.end = start.Add(f.Duration.D())
+		}
+		switch f.Kind {
+		case FaultPartition:
+			c := &cut{drop: f.InFlight == InFlightDrop}
+			if len(f.Groups) > 0 {
+				gs := make([][]sim.NodeID, len(f.Groups))
+				for i, g := range f.Groups {
+					gs[i] = m.matchAll(g)
+					a.nodes = append(a.nodes, gs[i]...)
+				}
+				c.groupOf = groupsOf(gs)
+			} else {
+				c.pairs = map[uint64]struct{}{}
+				for _, pr := range f.Pairs {
+					as, bs := m.matchAll(pr[:1]), m.matchAll(pr[1:])
+					a.nodes = append(append(a.nodes, as...), bs...)
+					for _, x := range as {
+						for _, y := range bs {
+							if x == y {
+								continue
+							}
+							c.pairs[pairKey(x, y)] = struct{}{}
+							if !f.OneWay {
+								c.pairs[pairKey(y, x)] = struct{}{}
+							}
+						}
+					}
+				}
+			}
+			a.nodes = dedup(a.nodes)
+			a.cut = c
+		case FaultIsolate:
+			a.nodes = m.matchAll(f.Nodes)
+			a.cut = &cut{iso: setOf(a.nodes), drop: f.InFlight == InFlightDrop}
+		default:
+			a.nodes = m.matchAll(f.Nodes)
+			a.factor = f.Factor
+			a.jump = f.Jump.D()
+		}
+		m.actions = append(m.actions, a)
+		if a.end == sim.Never {
+			end = start
+		} else {
+			end = a.end
+		}
+	}
+	return end
+}
+
+func dedup(ids []sim.NodeID) []sim.NodeID {
+	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
+	out := ids[:0]
+	for i, id := range ids {
+		if i == 0 || id != ids[i-1] {
+			out = append(out, id)
+		}
+	}
+	return out
+}
+
+func (m *Model) note(what string, a *action) {
+	node := sim.None
+	if len(a.nodes) == 1 {
+		node = a.nodes[0]
+	}
+	m.e.Trace(sim.KindNote, node, sim.None, nil, "fault_"+what+" "+a.kind.String()+" "+a.label)
+}
+
+// begin starts a fault.
+func (m *Model) begin(a *action) {
+	m.note("start", a)
+	e := m.e
+	switch a.kind {
+	case FaultPartition, FaultIsolate:
+		m.cuts = append(m.cuts, a.cut)
+	case FaultCrash:
+		for _, id := range a.nodes {
+			m.down[id]++
+			if m.down[id] == 1 {
+				e.Crash(id)
+				m.busy[id] = 0
+			}
+		}
+	case FaultPause:
+		for _, id := range a.nodes {
+			m.paused[id]++
+			if m.paused[id] == 1 {
+				e.Pause(id)
+			}
+		}
+	case FaultSlow:
+		for _, id := range a.nodes {
+			m.slow[id] = append(m.slow[id], a.factor)
+			m.factor[id] = maxFactor(m.slow[id])
+		}
+	}
+}
+
+// heal ends a fault.
+func (m *Model) heal(a *action) {
+	e := m.e
+	switch a.kind {
+	case FaultPartition, FaultIsolate:
+		for i, c := range m.cuts {
+			if c == a.cut {
+				m.cuts = append(m.cuts[:i], m.cuts[i+1:]...)
+				break
+			}
+		}
+	case FaultCrash:
+		for _, id := range a.nodes {
+			m.down[id]--
+			if m.down[id] == 0 {
+				e.Restart(id)
+				if m.paused[id] > 0 {
+					e.Pause(id)
+				}
+			}
+		}
+	case FaultPause:
+		for _, id := range a.nodes {
+			m.paused[id]--
+			if m.paused[id] == 0 {
+				e.Resume(id)
+			}
+		}
+	case FaultSlow:
+		for _, id := range a.nodes {
+			s := m.slow[id]
+			for i, f := range s {
+				if f == a.factor {
+					m.slow[id] = append(s[:i], s[i+1:]...)
+					break
+				}
+			}
+			m.factor[id] = maxFactor(m.slow[id])
+		}
+	}
+	m.note("end", a)
+}
+
+func maxFactor(fs []float64) float64 {
+	f := 1.0
+	for _, v := range fs {
+		f = max(f, v)
+	}
+	return f
+}
+
+// Attach is called by the engine; Install has done the work.
+func (m *Model) Attach(e *sim.Engine) {
+	if m.e != e {
+		panic("netmodel: model attached to an engine it was not installed on")
+	}
+}
+
+// getLink returns the link from->to, creating it on first use.
+func (m *Model) getLink(from, to sim.NodeID) *link {
+	if int(from) < m.dn && int(to) < m.dn {
+		i := int(from)*m.dn + int(to)
+		if l := m.dense[i]; l != nil {
+			return l
+		}
+		l := m.newLink(from, to)
+		m.dense[i] = l
+		return l
+	}
+	k := pairKey(from, to)
+	if l, ok := m.sparse[k]; ok {
+		return l
+	}
+	l := m.newLink(from, to)
+	m.sparse[k] = l
+	return l
+}
+
+func (m *Model) newLink(from, to sim.NodeID) *link {
+	name := "net/link/" + m.e.NodeName(from) + "->" + m.e.NodeName(to)
+	return &link{from: from, to: to, p: m.params(from, to), rng: m.e.Stream(name)}
+}
+
+func in(set []bool, id sim.NodeID) bool { return int(id) < len(set) && set[id] }
+
+// params resolves the properties of link from->to.
+func (m *Model) params(from, to sim.NodeID) *params {
+	var key strings.Builder
+	for i, r := range m.rules {
+		if (in(r.from, from) && in(r.to, to)) || (!r.oneWay && in(r.from, to) && in(r.to, from)) {
+			fmt.Fprintf(&key, "%d,", i)
+		}
+	}
+	if p, ok := m.pcache[key.String()]; ok {
+		return p
+	}
+	c := m.base
+	lat := m.lat
+	for _, f := range strings.Split(key.String(), ",") {
+		if f == "" {
+			continue
+		}
+		var i int
+		fmt.Sscan(f, &i)
+		c = m.rules[i].patch.Apply(c)
+		if m.rlat[i] != nil {
+			lat = m.rlat[i]
+		}
+	}
+	p := &params{
+		lat:        lat,
+		bytesPerNs: c.BandwidthMbps / 8000, // 1 Mbps = 1e6/8 bytes per 1e9 ns
+		queueBytes: float64(c.QueueBytes),
+		loss:       c.Loss,
+		dup:        c.Duplicate,
+		dupDelay:   c.DuplicateDelay.D(),
+		corrupt:    c.Corrupt,
+		ge:         c.GilbertElliott,
+		fifo:       c.FIFO,
+	}
+	m.pcache[key.String()] = p
+	return p
+}
+
+func (m *Model) drop(l *link, from, to sim.NodeID, msg sim.Message, c Cause) {
+	l.c.DroppedBy[c]++
+	m.tot.DroppedBy[c]++
+	m.mc.drop[c].Add(1)
+	m.e.Trace(sim.KindDrop, to, from, msg, causeNames[c])
+}
+
+func (m *Model) isCut(from, to sim.NodeID, inFlight bool) bool {
+	for _, c := range m.cuts {
+		if (!inFlight || c.drop) && c.cuts(from, to) {
+			return true
+		}
+	}
+	return false
+}
+
+// Send decides the fate of one message: partition, loss, link queue,
+// latency, corruption and duplication, in that order.
+func (m *Model) Send(from, to sim.NodeID, msg sim.Message) {
+	l := m.getLink(from, to)
+	l.c.Sent++
+	m.tot.Sent++
+	m.mc.sent.Add(1)
+	if len(m.cuts) > 0 && m.isCut(from, to, false) {
+		m.drop(l, from, to, msg, CausePartition)
+		return
+	}
+	p := l.p
+	r := l.rng
+	if p.loss > 0 && r.Float64() < p.loss {
+		m.drop(l, from, to, msg, CauseLoss)
+		return
+	}
+	if p.ge.PGoodBad > 0 {
+		lost := false
+		if l.geBad {
+			lost = p.ge.LossBad > 0 && r.Float64() < p.ge.LossBad
+			if r.Float64() < p.ge.PBadGood {
+				l.geBad = false
+			}
+		} else {
+			lost = p.ge.LossGood > 0 && r.Float64() < p.ge.LossGood
+			if r.Float64() < p.ge.PGoodBad {
+				l.geBad = true
+			}
+		}
+		if lost {
+			m.drop(l, from, to, msg, CauseLoss)
+			return
+		}
+	}
+	now := m.e.Now()
+	at := now
+	if p.bytesPerNs > 0 {
+		size := float64(sim.MessageSize(msg))
+		start := now
+		if l.txFree > now {
+			start = l.txFree
+		}
+		if p.queueBytes > 0 && float64(start-now)*p.bytesPerNs+size > p.queueBytes {
+			m.drop(l, from, to, msg, CauseCongestion)
+			return
+		}
+		l.txFree = start + sim.Time(size/p.bytesPerNs+0.5)
+		at = l.txFree
+	}
+	at = at.Add(p.lat.Sample(r))
+	if p.fifo {
+		if at < l.lastAt {
+			at = l.lastAt
+		}
+		l.lastAt = at
+	}
+	var flags uint32
+	if p.corrupt > 0 && r.Float64() < p.corrupt {
+		flags = FlagCorrupt
+	}
+	m.e.Deliver(at, from, to, msg, flags)
+	if p.dup > 0 && r.Float64() < p.dup {
+		l.c.Duplicated++
+		m.tot.Duplicated++
+		m.mc.dup.Add(1)
+		flags = FlagDuplicate
+		if p.corrupt > 0 && r.Float64() < p.corrupt {
+			flags |= FlagCorrupt
+		}
+		m.e.Trace(sim.KindDuplicate, to, from, msg, "")
+		m.e.Deliver(at.Add(p.dupDelay), from, to, msg, flags)
+	}
+}
+
+// Arrive runs the receiver's side: the checksum drops corrupted messages,
+// a cut link drops in-flight messages (unless the partition delivers
+// them), and with a processing time the message waits for the node's
+// earlier inputs before it is handled.
+func (m *Model) Arrive(from, to sim.NodeID, msg sim.Message, flags uint32) bool {
+	l := m.getLink(from, to)
+	if flags&flagQueued == 0 {
+		if flags&FlagCorrupt != 0 {
+			m.drop(l, from, to, msg, CauseCorruption)
+			return false
+		}
+		if len(m.cuts) > 0 && m.isCut(from, to, true) {
+			m.drop(l, from, to, msg, CausePartition)
+			return false
+		}
+		if m.proc > 0 && int(to) < len(m.busy) {
+			now := m.e.Now()
+			start := max(now, m.busy[to])
+			done := start.Add(time.Duration(float64(m.proc) * m.factor[to]))
+			m.busy[to] = done
+			m.e.Deliver(done, from, to, msg, flags|flagQueued)
+			return false
+		}
+	}
+	l.c.Delivered++
+	m.tot.Delivered++
+	m.mc.delivered.Add(1)
+	return true
+}
+
+// Dropped counts messages the engine dropped because the receiver was
+// down.
+func (m *Model) Dropped(from, to sim.NodeID, msg sim.Message, cause sim.DropCause) {
+	l := m.getLink(from, to)
+	l.c.DroppedBy[CauseCrashed]++
+	m.tot.DroppedBy[CauseCrashed]++
+	m.mc.drop[CauseCrashed].Add(1)
+}
+
+// Counters returns the message counts so far.
+func (m *Model) Counters() Counters {
+	out := Counters{Total: m.tot}
+	add := func(l *link) {
+		out.Links = append(out.Links, LinkCounts{From: l.from, To: l.to,
+			FromName: m.e.NodeName(l.from), ToName: m.e.NodeName(l.to), Counts: l.c})
+	}
+	for _, l := range m.dense {
+		if l != nil {
+			add(l)
+		}
+	}
+	keys := make([]uint64, 0, len(m.sparse))
+	for k := range m.sparse {
+		keys = append(keys, k)
+	}
+	sort.Slice(keys, func(i, j int) bool { return keys[i] < keys[j] })
+	for _, k := range keys {
+		add(m.sparse[k])
+	}
+	sort.SliceStable(out.Links, func(i, j int) bool {
+		a, b := out.Links[i], out.Links[j]
+		if a.From != b.From {
+			return a.From < b.From
+		}
+		return a.To < b.To
+	})
+	return out
+}
+
+// Windows returns every fault occurrence of the run, scheduled and
+// chaos, ordered by start time (ties in schedule order, then chaos). It
+// is complete as soon as Install returns.
+func (m *Model) Windows() []Window {
+	out := make([]Window, 0, len(m.actions))
+	for _, a := range m.actions {
+		w := Window{Kind: a.kind, Label: a.label, Nodes: append([]sim.NodeID(nil), a.nodes...), Start: a.start, End: a.end, Chaos: a.chaos}
+		for _, id := range a.nodes {
+			w.NodeNames = append(w.NodeNames, m.names[id])
+		}
+		out = append(out, w)
+	}
+	return out
+}
+
+// Phases returns the chaos safety and liveness phases, or nil without
+// chaos.
+func (m *Model) Phases() []Phase { return append([]Phase(nil), m.phases...) }
+
+// Zone returns the zone of node id ("" for none).
+func (m *Model) Zone(id sim.NodeID) string {
+	if int(id) < len(m.zoneOf) {
+		return m.zoneOf[id]
+	}
+	return m.setZone[id]
+}
+
+// Clock returns node id's clock, or nil for a perfect clock.
+func (m *Model) Clock(id sim.NodeID) *Clock {
+	if int(id) < len(m.clocks) {
+		return m.clocks[id]
+	}
+	return nil
+}
+
+// Link describes the resolved properties of link from->to (for reports
+// and tests).
+func (m *Model) Link(from, to sim.NodeID) string {
+	p := m.getLink(from, to).p
+	return fmt.Sprintf("latency %s, bandwidth %g Mbps, queue %g B, loss %g, gilbert_elliott %+v, duplicate %g (+%v), corrupt %g, fifo %v",
+		p.lat, p.bytesPerNs*8000, p.queueBytes, p.loss, p.ge, p.dup, p.dupDelay, p.corrupt, p.fifo)
+}
