@@ -1,0 +1,458 @@
+package rpc
+
+import (
+	"slices"
+	"time"
+
+	"github.com/dsim-dev/dsim/protocols/retry"
+	"github.com/dsim-dev/dsim/sim"
+)
+
+// IDs and timer tags. An ID is caller index (8 bits) | incarnation (12
+// bits) | sequence (40 bits); a timer tag puts its kind in the top 4 bits.
+// The incarnation, kept in durable storage, keeps the IDs of a restarted
+// node apart from answers to its previous life.
+const (
+	seqBits  = 40
+	incBits  = 12
+	idxShift = seqBits + incBits
+	kindBits = 60
+	idMask   = 1<<kindBits - 1
+	jobIdx   = 255 // caller index reserved for a server's own jobs
+
+	tagAttempt uint64 = 1 // an attempt's per-try timeout
+	tagBackoff uint64 = 2 // a call's backoff before its next attempt
+	tagHedge   uint64 = 3 // a call's hedge delay
+	tagService uint64 = 4 // a job's local work is done
+	tagArrival uint64 = 5 // a client's next request
+)
+
+func tag(kind, id uint64) uint64 { return kind<<kindBits | id }
+
+// host is the component a caller reports finished calls to.
+type host interface {
+	callDone(env sim.Env, token uint64, st Status)
+}
+
+// call is one logical call: one or more attempts.
+type call struct {
+	id, token uint64
+	deadline  sim.Time // local clock; sim.Never for none
+	start     sim.Time // true time, for latency
+	n         int      // attempts made, hedges included
+	hedges    int
+	prev      time.Duration // previous backoff (decorrelated jitter)
+	live      []*attempt
+	timer     sim.TimerID // backoff or hedge timer
+}
+
+// attempt is one request on the wire.
+type attempt struct {
+	id     uint64
+	call   *call
+	rep    int
+	sent   sim.Time
+	timer  sim.TimerID
+	ticket retry.Ticket
+}
+
+// caller is the client side of one hop (one node calling one service):
+// retries, budget, breaker, hedging, bulkhead and load balancing.
+type caller struct {
+	idx      uint64
+	cfg      *CallConfig
+	reps     []sim.NodeID
+	out      []int32 // attempts in flight per replica
+	rr       int
+	budget   retry.Budget
+	brk      *retry.Breaker
+	state    retry.State
+	host     host
+	seq      uint64
+	calls    map[uint64]*call
+	atts     map[uint64]*attempt
+	inflight int
+	lat      quantiles
+	m        *hopMetrics
+	g        gauges
+	ts       *TierStats
+
+	freeCalls []*call
+	freeAtts  []*attempt
+}
+
+// gauges are a caller's per-node gauges.
+type gauges struct {
+	breaker, budget sim.Gauge
+}
+
+func newCaller(env sim.Env, idx uint64, inc uint64, cfg *CallConfig, reps []sim.NodeID, budget retry.Budget, budgetScope string, d *Deployment, h host) *caller {
+	c := &caller{
+		idx:    idx,
+		cfg:    cfg,
+		reps:   reps,
+		out:    make([]int32, len(reps)),
+		budget: budget,
+		brk:    retry.NewBreaker(cfg.Breaker),
+		host:   h,
+		seq:    idx<<idxShift | (inc&(1<<incBits-1))<<seqBits,
+		calls:  make(map[uint64]*call),
+		atts:   make(map[uint64]*attempt),
+		m:      d.hop(env.Metrics(), cfg.Service),
+		ts:     d.stats.tier(cfg.Service),
+	}
+	if cfg.Breaker.Trip != retry.NoBreaker {
+		c.g.breaker = env.Metrics().Gauge(Name("rpc_breaker_state", env.Name(), cfg.Service))
+		c.g.breaker.Set(0)
+	}
+	if cfg.Budget.Kind != retry.NoBudget {
+		c.g.budget = env.Metrics().Gauge(Name("rpc_budget_tokens", budgetScope, cfg.Service))
+		c.g.budget.Set(budget.Level(env.Now()))
+	}
+	if cfg.Hedge.Quantile > 0 {
+		c.lat.q = cfg.Hedge.Quantile
+	}
+	return c
+}
+
+func (c *caller) nextID() uint64 {
+	c.seq++
+	return c.seq
+}
+
+// start begins a call on behalf of the host; the host hears back through
+// callDone with the same token, possibly before start returns.
+func (c *caller) start(env sim.Env, token uint64, deadline sim.Time) {
+	now := env.Now()
+	c.m.calls.Add(1)
+	c.ts.Calls++
+	if c.cfg.Bulkhead > 0 && c.inflight >= c.cfg.Bulkhead {
+		c.m.bulkhead.Add(1)
+		c.ts.BulkheadRejected++
+		c.m.callStatus[BulkheadFull].Add(1)
+		c.host.callDone(env, token, BulkheadFull)
+		return
+	}
+	cl := c.newCall()
+	cl.id, cl.token, cl.deadline, cl.start = c.nextID(), token, deadline, now
+	c.calls[cl.id] = cl
+	c.inflight++
+	c.budget.OnRequest(now)
+	c.send(env, cl, false)
+}
+
+// send makes the next attempt of cl (a backup when hedge is set).
+func (c *caller) send(env sim.Env, cl *call, hedge bool) {
+	now := env.Now()
+	var budget time.Duration
+	if cl.deadline != sim.Never {
+		budget = cl.deadline.Sub(env.Local())
+		if budget <= 0 {
+			c.m.deadline.Add(1)
+			c.ts.DeadlineExceeded++
+			if len(cl.live) == 0 {
+				c.finish(env, cl, Timeout)
+			}
+			return
+		}
+	}
+	tk, ok := c.brk.Allow(now)
+	c.breakerGauge(now)
+	if !ok {
+		c.m.breaker.Add(1)
+		c.ts.BreakerRejected++
+		if len(cl.live) == 0 {
+			c.finish(env, cl, CircuitOpen)
+		}
+		return
+	}
+	avoid := -1
+	if hedge && len(cl.live) > 0 {
+		avoid = cl.live[0].rep
+	}
+	r := c.pick(env, avoid)
+	cl.n++
+	a := c.newAttempt()
+	a.id, a.call, a.rep, a.sent, a.ticket = c.nextID(), cl, r, now, tk
+	c.atts[a.id] = a
+	cl.live = append(cl.live, a)
+	c.out[r]++
+	c.m.attempts.Add(1)
+	c.ts.Attempts++
+	if cl.n > 1 && !hedge {
+		c.m.retries.Add(1)
+		c.ts.Retries++
+	}
+	timeout := c.cfg.Timeout
+	if budget > 0 && (timeout == 0 || budget < timeout) {
+		timeout = budget
+	}
+	env.Send(c.reps[r], &Request{ID: a.id, Budget: budget, Attempt: int32(cl.n), Hedge: hedge})
+	if timeout > 0 {
+		a.timer = env.After(timeout, tag(tagAttempt, a.id))
+	}
+	if c.cfg.Hedge.Max > cl.hedges && cl.timer == 0 && len(c.reps) > 0 {
+		cl.timer = env.After(c.hedgeDelay(), tag(tagHedge, cl.id))
+	}
+}
+
+func (c *caller) hedgeDelay() time.Duration {
+	if d, ok := c.lat.get(); ok {
+		return d
+	}
+	return c.cfg.Hedge.Delay
+}
+
+// pick chooses a replica for an attempt, avoiding one if possible (a
+// hedge should not go where the first attempt went).
+func (c *caller) pick(env sim.Env, avoid int) int {
+	n := len(c.reps)
+	if n == 1 {
+		return 0
+	}
+	var r int
+	switch c.cfg.Balance {
+	case Random:
+		r = env.Rand().IntN(n)
+	case LeastOutstanding:
+		best := int32(-1)
+		for k := 0; k < n; k++ {
+			i := (c.rr + k) % n
+			if i == avoid {
+				continue
+			}
+			if best < 0 || c.out[i] < best {
+				best, r = c.out[i], i
+			}
+		}
+		c.rr = (c.rr + 1) % n
+		return r
+	case PowerOfTwo:
+		i := env.Rand().IntN(n)
+		j := env.Rand().IntN(n - 1)
+		if j >= i {
+			j++
+		}
+		r = i
+		if c.out[j] < c.out[i] {
+			r = j
+		}
+	default:
+		r = c.rr % n
+		c.rr = (c.rr + 1) % n
+	}
+	if r == avoid {
+		r = (r + 1) % n
+	}
+	return r
+}
+
+// receive handles a response; it reports whether the response belonged
+// to this caller's live attempts.
+func (c *caller) receive(env sim.Env, resp *Response) {
+	a := c.atts[resp.ID]
+	if a == nil {
+		c.m.late.Add(1) // timed out, cancelled, or duplicated by the network
+		return
+	}
+	env.Cancel(a.timer)
+	c.settle(env, a, resp.Status)
+}
+
+// timer handles one of this caller's timers.
+func (c *caller) timer(env sim.Env, kind, id uint64) {
+	switch kind {
+	case tagAttempt:
+		if a := c.atts[id]; a != nil {
+			a.timer = 0
+			c.settle(env, a, Timeout)
+		}
+	case tagBackoff:
+		if cl := c.calls[id]; cl != nil {
+			cl.timer = 0
+			c.send(env, cl, false)
+		}
+	case tagHedge:
+		cl := c.calls[id]
+		if cl == nil || len(cl.live) == 0 {
+			return
+		}
+		cl.timer = 0
+		if !c.budget.TryRetry(env.Now()) {
+			c.m.budgetDenied.Add(1)
+			c.ts.BudgetDenied++
+			c.budgetGauge(env.Now())
+			return
+		}
+		c.budgetGauge(env.Now())
+		cl.hedges++
+		c.m.hedges.Add(1)
+		c.ts.Hedges++
+		c.send(env, cl, true)
+	}
+}
+
+// settle records the outcome of attempt a and decides what the call does
+// next: finish, wait for a hedge, or retry after a backoff.
+func (c *caller) settle(env sim.Env, a *attempt, st Status) {
+	now := env.Now()
+	cl := a.call
+	c.drop(a)
+	cls := st.Class()
+	c.brk.Record(now, a.ticket, cls)
+	c.breakerGauge(now)
+	c.budget.OnResult(now, cls)
+	c.m.attemptStatus[st].Add(1)
+	if st == OK {
+		c.lat.add(now.Sub(a.sent))
+	}
+	c.freeAttempt(a)
+	if st == OK {
+		c.budgetGauge(now)
+		c.finish(env, cl, OK)
+		return
+	}
+	if len(cl.live) > 0 {
+		c.budgetGauge(now)
+		return // a hedge is still running: let it answer
+	}
+	if !c.cfg.Retry.ShouldRetry(cl.n, cls) {
+		c.budgetGauge(now)
+		c.finish(env, cl, st)
+		return
+	}
+	if cl.deadline != sim.Never && env.Local() >= cl.deadline {
+		c.budgetGauge(now)
+		c.finish(env, cl, st)
+		return
+	}
+	ok := c.budget.TryRetry(now)
+	c.budgetGauge(now)
+	if !ok {
+		c.m.budgetDenied.Add(1)
+		c.ts.BudgetDenied++
+		c.finish(env, cl, st)
+		return
+	}
+	env.Cancel(cl.timer) // a pending hedge timer
+	cl.timer = 0
+	d := c.cfg.Retry.Next(cl.n, cl.prev, env.Rand())
+	cl.prev = d
+	if d <= 0 {
+		c.send(env, cl, false)
+		return
+	}
+	cl.timer = env.After(d, tag(tagBackoff, cl.id))
+}
+
+// drop forgets a live attempt (its answer came, or it is abandoned).
+func (c *caller) drop(a *attempt) {
+	delete(c.atts, a.id)
+	c.out[a.rep]--
+	cl := a.call
+	if i := slices.Index(cl.live, a); i >= 0 {
+		cl.live = slices.Delete(cl.live, i, i+1)
+	}
+}
+
+// finish ends a call: losers are cancelled, timers disarmed, the host
+// told.
+func (c *caller) finish(env sim.Env, cl *call, st Status) {
+	env.Cancel(cl.timer)
+	for len(cl.live) > 0 {
+		a := cl.live[0]
+		env.Cancel(a.timer)
+		env.Send(c.reps[a.rep], &Cancel{ID: a.id})
+		c.brk.Release(a.ticket)
+		c.m.cancelled.Add(1)
+		c.drop(a)
+		c.freeAttempt(a)
+	}
+	delete(c.calls, cl.id)
+	c.inflight--
+	c.m.callStatus[st].Add(1)
+	c.m.latency.Record(env.Now().Sub(cl.start))
+	token := cl.token
+	c.freeCall(cl)
+	c.host.callDone(env, token, st)
+}
+
+func (c *caller) breakerGauge(now sim.Time) {
+	if c.g.breaker == nil {
+		return
+	}
+	if s := c.brk.State(now); s != c.state {
+		c.state = s
+		c.g.breaker.Set(float64(s))
+	}
+}
+
+func (c *caller) budgetGauge(now sim.Time) {
+	if c.g.budget != nil {
+		c.g.budget.Set(c.budget.Level(now))
+	}
+}
+
+func (c *caller) newCall() *call {
+	if n := len(c.freeCalls); n > 0 {
+		cl := c.freeCalls[n-1]
+		c.freeCalls = c.freeCalls[:n-1]
+		return cl
+	}
+	return &call{live: make([]*attempt, 0, 2)}
+}
+
+func (c *caller) freeCall(cl *call) {
+	*cl = call{live: cl.live[:0]}
+	c.freeCalls = append(c.freeCalls, cl)
+}
+
+func (c *caller) newAttempt() *attempt {
+	if n := len(c.freeAtts); n > 0 {
+		a := c.freeAtts[n-1]
+		c.freeAtts = c.freeAtts[:n-1]
+		return a
+	}
+	return &attempt{}
+}
+
+func (c *caller) freeAttempt(a *attempt) {
+	*a = attempt{}
+	c.freeAtts = append(c.freeAtts, a)
+}
+
+// quantiles estimates a quantile of recent latencies for hedging: a ring
+// of the last 256 successful attempts, re-sorted every 16 samples.
+type quantiles struct {
+	q       float64
+	ring    [256]time.Duration
+	n       int
+	since   int
+	cur     time.Duration
+	scratch []time.Duration
+}
+
+const minHedgeSamples = 32
+
+func (q *quantiles) add(d time.Duration) {
+	if q.q == 0 {
+		return
+	}
+	q.ring[q.n%len(q.ring)] = d
+	q.n++
+	q.since++
+	if q.n >= minHedgeSamples && q.since >= 16 {
+		q.since = 0
+		k := min(q.n, len(q.ring))
+		q.scratch = append(q.scratch[:0], q.ring[:k]...)
+		slices.Sort(q.scratch)
+		q.cur = q.scratch[int(q.q*float64(k-1)+0.5)]
+	}
+}
+
+func (q *quantiles) get() (time.Duration, bool) {
+	if q.q == 0 || q.n < minHedgeSamples {
+		return 0, false
+	}
+	return q.cur, true
+}

@@ -1,0 +1,533 @@
+package rpc
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dsim-dev/dsim/protocols/retry"
+	"github.com/dsim-dev/dsim/sim"
+)
+
+// Balance is how a caller picks a replica of the callee for each attempt.
+type Balance uint8
+
+// Load-balancing choices.
+const (
+	// RoundRobin cycles through the replicas.
+	RoundRobin Balance = iota
+	// Random picks a replica uniformly.
+	Random
+	// LeastOutstanding picks the replica with the fewest attempts this
+	// caller has in flight (ties broken in rotating order).
+	LeastOutstanding
+	// PowerOfTwo picks two distinct replicas at random and takes the one
+	// with fewer outstanding attempts (Mitzenmacher, "The Power of Two
+	// Choices in Randomized Load Balancing", 2001).
+	PowerOfTwo
+)
+
+var balanceNames = [...]string{"round_robin", "random", "least_outstanding", "p2c"}
+
+// String returns the balance's YAML name.
+func (b Balance) String() string {
+	if int(b) < len(balanceNames) {
+		return balanceNames[b]
+	}
+	return "unknown"
+}
+
+// MarshalText returns the name.
+func (b Balance) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
+
+// UnmarshalText parses a name.
+func (b *Balance) UnmarshalText(t []byte) error {
+	i, err := parseEnum("balance", string(t), balanceNames[:])
+	*b = Balance(i)
+	return err
+}
+
+// FanOut is how a service makes its downstream calls.
+type FanOut uint8
+
+// Fan-out modes.
+const (
+	// Serial makes one call after the other.
+	Serial FanOut = iota
+	// Parallel makes every call at once and waits for all.
+	Parallel
+)
+
+var fanOutNames = [...]string{"serial", "parallel"}
+
+// String returns the mode's YAML name.
+func (f FanOut) String() string {
+	if int(f) < len(fanOutNames) {
+		return fanOutNames[f]
+	}
+	return "unknown"
+}
+
+// MarshalText returns the name.
+func (f FanOut) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
+
+// UnmarshalText parses a name.
+func (f *FanOut) UnmarshalText(t []byte) error {
+	i, err := parseEnum("fan-out mode", string(t), fanOutNames[:])
+	*f = FanOut(i)
+	return err
+}
+
+// OverloadMode is what a server does when its queue grows past the
+// overload threshold.
+type OverloadMode uint8
+
+// Overload modes.
+const (
+	// Reject answers 429 at once (fail fast), keeping latency bounded.
+	Reject OverloadMode = iota
+	// Slow accepts the work but every queued request beyond the threshold
+	// makes service slower (contention, swapping, GC), the way real
+	// servers degrade.
+	Slow
+)
+
+var overloadNames = [...]string{"reject", "slow"}
+
+// String returns the mode's YAML name.
+func (o OverloadMode) String() string {
+	if int(o) < len(overloadNames) {
+		return overloadNames[o]
+	}
+	return "unknown"
+}
+
+// MarshalText returns the name.
+func (o OverloadMode) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
+
+// UnmarshalText parses a name.
+func (o *OverloadMode) UnmarshalText(t []byte) error {
+	i, err := parseEnum("overload mode", string(t), overloadNames[:])
+	*o = OverloadMode(i)
+	return err
+}
+
+func parseEnum(what, s string, names []string) (int, error) {
+	for i, n := range names {
+		if s == n {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("unknown %s %q (want one of %s)", what, s, strings.Join(names, ", "))
+}
+
+// HedgeConfig configures hedged requests (J. Dean and L. A. Barroso, "The
+// Tail at Scale", CACM 2013): when the first attempt has not answered
+// after a delay, send a backup to another replica, take whichever answers
+// first and cancel the other.
+type HedgeConfig struct {
+	// Max is the number of backups per call; 0 disables hedging.
+	Max int `yaml:"max"`
+	// Delay is how long to wait before a backup, and the fallback while
+	// too few latencies have been observed for Quantile.
+	Delay time.Duration `yaml:"delay"`
+	// Quantile, if set (e.g. 0.95), replaces Delay by that quantile of
+	// the latencies of this caller's recent successful attempts, so that
+	// about 1−quantile of calls are hedged.
+	Quantile float64 `yaml:"quantile"`
+}
+
+// CallConfig is one hop: how a caller (a client or a service) calls a
+// downstream service. In YAML it is either a mapping or just the service
+// name (defaults for the rest).
+type CallConfig struct {
+	// Service is the callee's name.
+	Service string `yaml:"service"`
+	// Count is how many calls to Service each request makes (a fan-out of
+	// identical calls, made per the service's fan_out mode).
+	Count int `yaml:"count"`
+	// Timeout bounds each attempt; 0 waits forever (or until the
+	// deadline). Shorter timeouts fail fast but cut off slow successes.
+	Timeout time.Duration `yaml:"timeout"`
+	// Retry is the retry policy for this hop.
+	Retry retry.Policy `yaml:"retry"`
+	// Budget limits the retries of this hop.
+	Budget retry.BudgetConfig `yaml:"budget"`
+	// Breaker is this hop's circuit breaker.
+	Breaker retry.BreakerConfig `yaml:"breaker"`
+	// Hedge sends backup attempts for slow calls.
+	Hedge HedgeConfig `yaml:"hedge"`
+	// Bulkhead caps the calls to Service one node has in flight (0 = no
+	// cap). Calls beyond it fail at once with bulkhead_full, so a slow
+	// dependency cannot take every worker.
+	Bulkhead int `yaml:"bulkhead"`
+	// Balance picks a replica per attempt: round_robin, random,
+	// least_outstanding or p2c.
+	Balance Balance `yaml:"balance"`
+}
+
+// DefaultCallConfig returns a hop with one attempt and no timeout,
+// budget, breaker or hedging, balanced round-robin. The budget and breaker
+// carry their defaults so that choosing a kind is enough.
+func DefaultCallConfig() CallConfig {
+	return CallConfig{Count: 1, Retry: retry.NoRetry(), Budget: retry.DefaultBudgetConfig(), Breaker: retry.DefaultBreakerConfig()}
+}
+
+// UnmarshalYAML accepts a bare service name or a mapping, filling
+// defaults first.
+func (c *CallConfig) UnmarshalYAML(n *yaml.Node) error {
+	*c = DefaultCallConfig()
+	if n.Kind == yaml.ScalarNode {
+		return n.Decode(&c.Service)
+	}
+	type plain CallConfig
+	return n.Decode((*plain)(c))
+}
+
+// Validate reports impossible settings.
+func (c CallConfig) Validate() error {
+	var fe sim.FieldErrors
+	if c.Service == "" {
+		fe.Add("service", "is required")
+	}
+	if c.Count < 1 || c.Count > 10000 {
+		fe.Add("count", "must be in [1, 10000], got %d", c.Count)
+	}
+	if c.Timeout < 0 {
+		fe.Add("timeout", "must not be negative, got %v", c.Timeout)
+	}
+	fe.Merge("retry", c.Retry.Validate())
+	fe.Merge("budget", c.Budget.Validate())
+	fe.Merge("breaker", c.Breaker.Validate())
+	if c.Hedge.Max < 0 || c.Hedge.Max > 10 {
+		fe.Add("hedge.max", "must be in [0, 10], got %d", c.Hedge.Max)
+	}
+	if c.Hedge.Max > 0 && c.Hedge.Delay <= 0 {
+		fe.Add("hedge.delay", "hedging needs a positive delay (also the fallback for quantile), got %v", c.Hedge.Delay)
+	}
+	if c.Hedge.Quantile != 0 && !(c.Hedge.Quantile > 0 && c.Hedge.Quantile < 1) {
+		fe.Add("hedge.quantile", "must be in (0, 1), got %v", c.Hedge.Quantile)
+	}
+	if c.Bulkhead < 0 {
+		fe.Add("bulkhead", "must not be negative, got %d", c.Bulkhead)
+	}
+	if c.Balance > PowerOfTwo {
+		fe.Add("balance", "unknown balance %d", c.Balance)
+	}
+	return fe.Err()
+}
+
+// ErrorConfig injects failures into a service: each request fails with
+// Status with probability Rate, during [From, To) of simulated time.
+type ErrorConfig struct {
+	// Rate is the probability that a request fails, in [0, 1].
+	Rate float64 `yaml:"rate"`
+	// From is when injection starts (0 = the start of the run).
+	From time.Duration `yaml:"from"`
+	// To is when injection stops (0 = never).
+	To time.Duration `yaml:"to"`
+	// Status is what failed requests answer; internal by default.
+	Status string `yaml:"status"`
+}
+
+// OverloadConfig is a server's behaviour under overload.
+type OverloadConfig struct {
+	// Mode is reject (answer 429 once the queue holds threshold requests)
+	// or slow (serve everything, but slower as the queue grows).
+	Mode OverloadMode `yaml:"mode"`
+	// Threshold is the queue length where overload starts; 0 means the
+	// queue capacity for reject and an empty queue for slow.
+	Threshold int `yaml:"threshold"`
+	// Slowdown (mode slow) is the extra fraction of service time each
+	// queued request beyond the threshold adds: with 0.05 and 20 queued,
+	// service takes twice as long.
+	Slowdown float64 `yaml:"slowdown"`
+}
+
+// ServiceConfig is one named service: its replicas, their capacity and
+// faults, and the calls each request makes downstream.
+type ServiceConfig struct {
+	// Replicas is the number of identical nodes.
+	Replicas int `yaml:"replicas"`
+	// Workers is each replica's concurrency limit: requests in service
+	// (including waiting for dependencies) at once.
+	Workers int `yaml:"workers"`
+	// Queue is how many requests wait for a worker; beyond it requests
+	// are shed with 503 (unavailable).
+	Queue int `yaml:"queue"`
+	// QueueTimeout is the longest a request may wait for a worker; older
+	// requests get 503 when their turn comes. 0 = no limit.
+	QueueTimeout time.Duration `yaml:"queue_timeout"`
+	// ServiceTime is the local work per request.
+	ServiceTime DistConfig `yaml:"service_time"`
+	// ServiceTimeDist, when set by code, replaces ServiceTime (for
+	// distributions from other packages).
+	ServiceTimeDist Dist `yaml:"-"`
+	// Errors injects failures.
+	Errors ErrorConfig `yaml:"errors"`
+	// Overload is the behaviour past the overload threshold.
+	Overload OverloadConfig `yaml:"overload"`
+	// FanOut is serial or parallel: how Calls are made.
+	FanOut FanOut `yaml:"fan_out"`
+	// Calls are the downstream calls each request makes after its local
+	// work (none for a leaf service).
+	Calls []CallConfig `yaml:"calls"`
+}
+
+// DefaultServiceConfig returns one replica with 16 workers, a queue of
+// 100, and 1ms exponential service times.
+func DefaultServiceConfig() ServiceConfig {
+	return ServiceConfig{Replicas: 1, Workers: 16, Queue: 100, ServiceTime: DistConfig{Dist: "exponential", Mean: time.Millisecond}}
+}
+
+// UnmarshalYAML fills defaults before decoding.
+func (c *ServiceConfig) UnmarshalYAML(n *yaml.Node) error {
+	*c = DefaultServiceConfig()
+	type plain ServiceConfig
+	return n.Decode((*plain)(c))
+}
+
+// errorStatus parses an injected error status ("" = internal).
+func errorStatus(s string) (Status, bool) {
+	switch s {
+	case "", "internal":
+		return Internal, true
+	}
+	for i, n := range statusNames {
+		if n == s && Status(i) != OK && Status(i) < CircuitOpen {
+			return Status(i), true
+		}
+	}
+	return 0, false
+}
+
+// Validate reports impossible settings of the service itself (calls to
+// undefined services are checked by Config.Validate).
+func (c ServiceConfig) Validate() error {
+	var fe sim.FieldErrors
+	if c.Replicas < 1 || c.Replicas > 10000 {
+		fe.Add("replicas", "must be in [1, 10000], got %d", c.Replicas)
+	}
+	if c.Workers < 1 {
+		fe.Add("workers", "must be at least 1, got %d", c.Workers)
+	}
+	if c.Queue < 0 || c.Queue > 10_000_000 {
+		fe.Add("queue", "must be in [0, 10000000], got %d", c.Queue)
+	}
+	if c.QueueTimeout < 0 {
+		fe.Add("queue_timeout", "must not be negative, got %v", c.QueueTimeout)
+	}
+	if c.ServiceTimeDist == nil {
+		fe.Merge("service_time", c.ServiceTime.Validate())
+	}
+	if !(c.Errors.Rate >= 0 && c.Errors.Rate <= 1) {
+		fe.Add("errors.rate", "must be in [0, 1], got %v", c.Errors.Rate)
+	}
+	if c.Errors.From < 0 {
+		fe.Add("errors.from", "must not be negative, got %v", c.Errors.From)
+	}
+	if c.Errors.To != 0 && c.Errors.To <= c.Errors.From {
+		fe.Add("errors.to", "must be after from (%v), got %v", c.Errors.From, c.Errors.To)
+	}
+	if _, ok := errorStatus(c.Errors.Status); !ok {
+		fe.Add("errors.status", "unknown status %q (want bad_request, too_many_requests, internal, unavailable or timeout)", c.Errors.Status)
+	}
+	if c.Overload.Mode > Slow {
+		fe.Add("overload.mode", "unknown mode %d", c.Overload.Mode)
+	}
+	if c.Overload.Threshold < 0 {
+		fe.Add("overload.threshold", "must not be negative, got %d", c.Overload.Threshold)
+	}
+	if !(c.Overload.Slowdown >= 0) || math.IsInf(c.Overload.Slowdown, 0) {
+		fe.Add("overload.slowdown", "must be a finite number ≥ 0, got %v", c.Overload.Slowdown)
+	}
+	if c.FanOut > Parallel {
+		fe.Add("fan_out", "unknown mode %d", c.FanOut)
+	}
+	for i, call := range c.Calls {
+		fe.Merge(fmt.Sprintf("calls[%d]", i), call.Validate())
+	}
+	return fe.Err()
+}
+
+func (c ServiceConfig) dist() Dist {
+	if c.ServiceTimeDist != nil {
+		return c.ServiceTimeDist
+	}
+	return c.ServiceTime.Build()
+}
+
+// ClientConfig is the workload at the top of the graph: client nodes
+// issuing requests to one service.
+type ClientConfig struct {
+	// Count is the number of client nodes.
+	Count int `yaml:"count"`
+	// Rate is the total open-loop arrival rate over all clients, in
+	// requests per second (Poisson arrivals). Used when Concurrency is 0.
+	Rate float64 `yaml:"rate"`
+	// Concurrency, if positive, makes the workload closed-loop: each
+	// client keeps that many requests outstanding, waiting Think between
+	// a response and its next request.
+	Concurrency int `yaml:"concurrency"`
+	// Think is the closed-loop pause between requests.
+	Think time.Duration `yaml:"think"`
+	// Deadline is the end-to-end budget of a request, propagated down the
+	// graph; 0 = none.
+	Deadline time.Duration `yaml:"deadline"`
+	// Start and Stop bound when clients issue requests (Stop 0 = never
+	// stop).
+	Start time.Duration `yaml:"start"`
+	Stop  time.Duration `yaml:"stop"`
+	// Call is how clients call the target service: target, timeout,
+	// retry, budget, breaker, hedging, balance.
+	Call CallConfig `yaml:",inline"`
+}
+
+// DefaultClientConfig returns one open-loop client at 100 requests per
+// second.
+func DefaultClientConfig() ClientConfig {
+	return ClientConfig{Count: 1, Rate: 100, Call: DefaultCallConfig()}
+}
+
+// Validate reports impossible settings.
+func (c ClientConfig) Validate() error {
+	var fe sim.FieldErrors
+	if c.Count < 1 || c.Count > 100000 {
+		fe.Add("count", "must be in [1, 100000], got %d", c.Count)
+	}
+	if c.Concurrency < 0 {
+		fe.Add("concurrency", "must not be negative, got %d", c.Concurrency)
+	}
+	if c.Concurrency == 0 && (!(c.Rate > 0) || math.IsInf(c.Rate, 0)) {
+		fe.Add("rate", "an open-loop workload needs a positive rate, got %v", c.Rate)
+	}
+	if c.Think < 0 {
+		fe.Add("think", "must not be negative, got %v", c.Think)
+	}
+	if c.Deadline < 0 {
+		fe.Add("deadline", "must not be negative, got %v", c.Deadline)
+	}
+	if c.Start < 0 {
+		fe.Add("start", "must not be negative, got %v", c.Start)
+	}
+	if c.Stop != 0 && c.Stop <= c.Start {
+		fe.Add("stop", "must be after start (%v), got %v", c.Start, c.Stop)
+	}
+	fe.Merge("", c.Call.Validate())
+	return fe.Err()
+}
+
+// Config is a whole service graph with its clients.
+type Config struct {
+	// Services maps each service name to its configuration.
+	Services map[string]ServiceConfig `yaml:"services"`
+	// Client is the workload at the top.
+	Client ClientConfig `yaml:"client"`
+}
+
+// DefaultConfig returns an empty graph with the default client.
+func DefaultConfig() Config {
+	return Config{Services: map[string]ServiceConfig{}, Client: DefaultClientConfig()}
+}
+
+// Names returns the service names in sorted order.
+func (c Config) Names() []string {
+	names := make([]string, 0, len(c.Services))
+	for n := range c.Services {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Validate checks every service and the client, that every call names a
+// defined service, and that the call graph has no cycle.
+func (c Config) Validate() error {
+	var fe sim.FieldErrors
+	if len(c.Services) == 0 {
+		fe.Add("services", "at least one service is required")
+	}
+	names := c.Names()
+	for _, n := range names {
+		p := "services." + n
+		if !validName(n) {
+			fe.Add(p, "service names use letters, digits, '_' and '-' only")
+		}
+		s := c.Services[n]
+		fe.Merge(p, s.Validate())
+		for i, call := range s.Calls {
+			if _, ok := c.Services[call.Service]; !ok && call.Service != "" {
+				fe.Add(fmt.Sprintf("%s.calls[%d].service", p, i), "calls undefined service %q", call.Service)
+			}
+		}
+	}
+	fe.Merge("client", c.Client.Validate())
+	if t := c.Client.Call.Service; t != "" {
+		if _, ok := c.Services[t]; !ok {
+			fe.Add("client.service", "targets undefined service %q", t)
+		}
+	}
+	if cyc := c.cycle(); cyc != nil {
+		fe.Add("services."+cyc[0]+".calls", "the call graph has a cycle: %s", strings.Join(cyc, " → "))
+	}
+	return fe.Err()
+}
+
+func validName(s string) bool {
+	if s == "" {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-') {
+			return false
+		}
+	}
+	return true
+}
+
+// cycle returns the first cycle of the call graph in sorted DFS order
+// (first node repeated at the end), or nil.
+func (c Config) cycle() []string {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var stack []string
+	var found []string
+	var visit func(n string) bool
+	visit = func(n string) bool {
+		color[n] = grey
+		stack = append(stack, n)
+		for _, call := range c.Services[n].Calls {
+			m := call.Service
+			if _, ok := c.Services[m]; !ok {
+				continue
+			}
+			switch color[m] {
+			case grey:
+				i := slices.Index(stack, m)
+				found = append(slices.Clone(stack[i:]), m)
+				return true
+			case white:
+				if visit(m) {
+					return true
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[n] = black
+		return false
+	}
+	for _, n := range c.Names() {
+		if color[n] == white && visit(n) {
+			return found
+		}
+	}
+	return nil
+}

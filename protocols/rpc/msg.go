@@ -1,0 +1,51 @@
+package rpc
+
+import (
+	"fmt"
+	"time"
+)
+
+// Request asks a replica to serve one attempt of a call.
+type Request struct {
+	// ID identifies the attempt at the caller; the response carries it
+	// back.
+	ID uint64
+	// Budget is the time left until the caller's deadline when the
+	// request was sent (0 = no deadline). As in gRPC, the deadline travels
+	// as a remaining span, not a timestamp, so clock skew between nodes
+	// does not matter; the receiver turns it into a local deadline.
+	Budget time.Duration
+	// Attempt is the attempt number within the call, from 1.
+	Attempt int32
+	// Hedge marks a backup attempt.
+	Hedge bool
+}
+
+// String describes the request for traces.
+func (r *Request) String() string {
+	s := fmt.Sprintf("req %x #%d", r.ID, r.Attempt)
+	if r.Hedge {
+		s += " hedge"
+	}
+	if r.Budget > 0 {
+		s += " budget " + r.Budget.String()
+	}
+	return s
+}
+
+// Response answers a Request.
+type Response struct {
+	ID     uint64
+	Status Status
+}
+
+// String describes the response for traces.
+func (r *Response) String() string { return fmt.Sprintf("resp %x %s", r.ID, r.Status) }
+
+// Cancel tells a replica that the caller no longer wants the answer to
+// request ID (a hedge lost the race): queued work is dropped, work in
+// progress is abandoned at its next step.
+type Cancel struct{ ID uint64 }
+
+// String describes the cancellation for traces.
+func (c *Cancel) String() string { return fmt.Sprintf("cancel %x", c.ID) }

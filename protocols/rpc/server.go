@@ -1,0 +1,355 @@
+package rpc
+
+import (
+	"encoding/binary"
+	"time"
+
+	"github.com/dsim-dev/dsim/sim"
+)
+
+// service is what the replicas of one service share: config, resolved
+// distribution, metric handles, the flattened call list and shared
+// budgets.
+type service struct {
+	name      string
+	cfg       ServiceConfig
+	dist      Dist
+	errStatus Status
+	calls     []int // index into cfg.Calls, once per count
+	callees   [][]sim.NodeID
+	budgets   []sharedBudget
+	m         *serverMetrics
+	ts        *TierStats
+}
+
+// reqKey names a request at a server: its sender and ID.
+type reqKey struct {
+	from sim.NodeID
+	id   uint64
+}
+
+// job is one request at a server.
+type job struct {
+	id        uint64
+	from      sim.NodeID
+	req       uint64
+	arrived   sim.Time // true time
+	deadline  sim.Time // local clock; sim.Never for none
+	fail      Status   // injected failure, or OK
+	next      int      // calls started
+	pending   int      // calls in flight
+	timer     sim.TimerID
+	queued    bool
+	cancelled bool
+	done      bool // answered, expired or cancelled: the worker is free
+}
+
+// server is one replica of a service: a worker pool with a bounded FIFO
+// queue in front, local work drawn from the service-time distribution,
+// injected errors, then the downstream calls.
+type server struct {
+	d       *Deployment
+	svc     *service
+	callers []*caller
+	busy    int
+	queue   []*job
+	qhead   int
+	qlive   int // queued and not cancelled
+	jobs    map[uint64]*job
+	byReq   map[reqKey]*job
+	seq     uint64
+	free    []*job
+	pumping bool
+}
+
+var _ sim.Node = (*server)(nil)
+
+// incarnation counts the node's lives in durable storage.
+func incarnation(env sim.Env) uint64 {
+	const key = "rpc/incarnation"
+	var n uint64
+	if b, ok := env.Storage().Get(key); ok && len(b) == 8 {
+		n = binary.LittleEndian.Uint64(b) + 1
+	}
+	var b [8]byte
+	binary.LittleEndian.PutUint64(b[:], n)
+	env.Storage().Put(key, b[:])
+	return n
+}
+
+// Start builds the callers for the service's downstream hops.
+func (s *server) Start(env sim.Env) {
+	inc := incarnation(env)
+	s.jobs = make(map[uint64]*job)
+	s.byReq = make(map[reqKey]*job)
+	s.seq = jobIdx<<idxShift | (inc&(1<<incBits-1))<<seqBits
+	for i := range s.svc.cfg.Calls {
+		b, scope := s.svc.budgets[i].get(env)
+		s.callers = append(s.callers, newCaller(env, uint64(i), inc, &s.svc.cfg.Calls[i], s.svc.callees[i], b, scope, s.d, s))
+	}
+}
+
+// Receive handles requests, cancellations and the answers of downstream
+// calls.
+func (s *server) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
+	switch m := msg.(type) {
+	case *Request:
+		s.arrive(env, from, m)
+	case *Response:
+		if i := int(m.ID >> idxShift & 0xff); i < len(s.callers) {
+			s.callers[i].receive(env, m)
+		}
+	case *Cancel:
+		s.cancel(from, m.ID)
+	}
+}
+
+// Timer dispatches the server's and its callers' timers.
+func (s *server) Timer(env sim.Env, t uint64) {
+	kind, id := t>>kindBits, t&idMask
+	if kind == tagService {
+		s.serviceDone(env, id)
+		return
+	}
+	if i := int(id >> idxShift & 0xff); i < len(s.callers) {
+		s.callers[i].timer(env, kind, id)
+	}
+}
+
+func (s *server) arrive(env sim.Env, from sim.NodeID, r *Request) {
+	svc, cfg := s.svc, &s.svc.cfg
+	svc.m.arrivals.Add(1)
+	svc.ts.Arrivals++
+	key := reqKey{from, r.ID}
+	if s.byReq[key] != nil {
+		return // a network duplicate of a request in progress
+	}
+	if s.busy >= cfg.Workers {
+		if cfg.Overload.Mode == Reject && cfg.Overload.Threshold > 0 && s.qlive >= cfg.Overload.Threshold {
+			svc.m.rejected.Add(1)
+			svc.ts.Rejected++
+			s.reply(env, from, r.ID, TooManyRequests)
+			return
+		}
+		if s.qlive >= cfg.Queue {
+			svc.m.shed.Add(1)
+			svc.ts.Shed++
+			s.reply(env, from, r.ID, Unavailable)
+			return
+		}
+	}
+	j := s.newJob()
+	s.seq++
+	j.id, j.from, j.req, j.arrived, j.deadline = s.seq, from, r.ID, env.Now(), sim.Never
+	if r.Budget > 0 {
+		j.deadline = env.Local().Add(r.Budget)
+	}
+	s.jobs[j.id] = j
+	s.byReq[key] = j
+	j.queued = true
+	s.queue = append(s.queue, j)
+	s.qlive++
+	s.pump(env)
+}
+
+// pump hands queued jobs to free workers.
+func (s *server) pump(env sim.Env) {
+	if s.pumping {
+		return
+	}
+	s.pumping = true
+	for s.busy < s.svc.cfg.Workers && s.qhead < len(s.queue) {
+		j := s.queue[s.qhead]
+		s.queue[s.qhead] = nil
+		s.qhead++
+		if s.qhead > 64 && s.qhead*2 > len(s.queue) {
+			n := copy(s.queue, s.queue[s.qhead:])
+			clear(s.queue[n:])
+			s.queue = s.queue[:n]
+			s.qhead = 0
+		}
+		if j.cancelled {
+			continue
+		}
+		j.queued = false
+		s.qlive--
+		s.begin(env, j)
+	}
+	s.pumping = false
+}
+
+// begin gives j a worker: checks its deadline and queue timeout, draws
+// its service time and whether it will fail.
+func (s *server) begin(env sim.Env, j *job) {
+	svc, cfg := s.svc, &s.svc.cfg
+	s.busy++
+	now := env.Now()
+	if j.deadline != sim.Never && env.Local() >= j.deadline {
+		s.expire(env, j)
+		return
+	}
+	wait := now.Sub(j.arrived)
+	svc.m.wait.Record(wait)
+	if cfg.QueueTimeout > 0 && wait > cfg.QueueTimeout {
+		svc.m.queueTimeouts.Add(1)
+		svc.ts.QueueTimeouts++
+		s.respond(env, j, Unavailable)
+		return
+	}
+	rng := env.Rand()
+	d := svc.dist.Sample(rng)
+	if cfg.Overload.Mode == Slow && cfg.Overload.Slowdown > 0 {
+		if over := s.qlive - cfg.Overload.Threshold; over > 0 {
+			d = time.Duration(float64(d) * (1 + cfg.Overload.Slowdown*float64(over)))
+		}
+	}
+	e := &cfg.Errors
+	if e.Rate > 0 && now >= sim.Time(e.From) && (e.To == 0 || now < sim.Time(e.To)) && rng.Float64() < e.Rate {
+		j.fail = svc.errStatus
+	}
+	j.timer = env.After(d, tag(tagService, j.id))
+}
+
+func (s *server) serviceDone(env sim.Env, id uint64) {
+	j := s.jobs[id]
+	if j == nil {
+		return
+	}
+	j.timer = 0
+	switch {
+	case j.cancelled:
+		s.drop(env, j)
+	case j.fail != OK:
+		s.svc.m.injected.Add(1)
+		s.svc.ts.Injected++
+		s.respond(env, j, j.fail)
+	case len(s.svc.calls) == 0:
+		s.respond(env, j, OK)
+	case s.svc.cfg.FanOut == Parallel:
+		for !j.done && j.next < len(s.svc.calls) {
+			if s.expired(env, j) {
+				s.expire(env, j)
+				return
+			}
+			c := s.callers[s.svc.calls[j.next]]
+			j.next++
+			j.pending++
+			c.start(env, j.id, j.deadline)
+		}
+	default:
+		s.callNext(env, j)
+	}
+}
+
+func (s *server) expired(env sim.Env, j *job) bool {
+	return j.deadline != sim.Never && env.Local() >= j.deadline
+}
+
+// callNext makes j's next serial call, or answers once all succeeded.
+func (s *server) callNext(env sim.Env, j *job) {
+	if j.next == len(s.svc.calls) {
+		s.respond(env, j, OK)
+		return
+	}
+	if s.expired(env, j) {
+		s.expire(env, j)
+		return
+	}
+	c := s.callers[s.svc.calls[j.next]]
+	j.next++
+	j.pending++
+	c.start(env, j.id, j.deadline)
+}
+
+// callDone continues j after one of its downstream calls finished.
+func (s *server) callDone(env sim.Env, token uint64, st Status) {
+	j := s.jobs[token]
+	if j == nil {
+		return
+	}
+	j.pending--
+	switch {
+	case j.done:
+		s.release(j)
+	case j.cancelled:
+		s.drop(env, j)
+	case st != OK:
+		s.respond(env, j, st.upstream())
+	case s.svc.cfg.FanOut == Serial:
+		s.callNext(env, j)
+	case j.pending == 0 && j.next == len(s.svc.calls):
+		s.respond(env, j, OK)
+	}
+}
+
+// reply answers a request that never became a job.
+func (s *server) reply(env sim.Env, to sim.NodeID, id uint64, st Status) {
+	s.svc.m.status[st].Add(1)
+	s.svc.ts.Answered[st]++
+	env.Send(to, &Response{ID: id, Status: st})
+}
+
+func (s *server) respond(env sim.Env, j *job, st Status) {
+	s.reply(env, j.from, j.req, st)
+	s.svc.m.latency.Record(env.Now().Sub(j.arrived))
+	s.finish(env, j)
+}
+
+// expire drops j without an answer: its caller has given up already.
+func (s *server) expire(env sim.Env, j *job) {
+	s.svc.m.expired.Add(1)
+	s.svc.ts.Expired++
+	s.finish(env, j)
+}
+
+// drop abandons a cancelled job.
+func (s *server) drop(env sim.Env, j *job) {
+	s.svc.m.cancelled.Add(1)
+	s.svc.ts.Cancelled++
+	s.finish(env, j)
+}
+
+// finish frees j's worker and lets the next queued job in.
+func (s *server) finish(env sim.Env, j *job) {
+	j.done = true
+	delete(s.byReq, reqKey{j.from, j.req})
+	s.busy--
+	s.release(j)
+	s.pump(env)
+}
+
+// release recycles a finished job once no downstream call refers to it.
+func (s *server) release(j *job) {
+	if !j.done || j.pending > 0 {
+		return
+	}
+	delete(s.jobs, j.id)
+	*j = job{}
+	s.free = append(s.free, j)
+}
+
+func (s *server) cancel(from sim.NodeID, id uint64) {
+	key := reqKey{from, id}
+	j := s.byReq[key]
+	if j == nil {
+		return
+	}
+	j.cancelled = true
+	if j.queued {
+		// Still waiting: forget it now; pump skips it.
+		delete(s.byReq, key)
+		delete(s.jobs, j.id)
+		s.qlive--
+		s.svc.m.cancelled.Add(1)
+		s.svc.ts.Cancelled++
+	}
+}
+
+func (s *server) newJob() *job {
+	if n := len(s.free); n > 0 {
+		j := s.free[n-1]
+		s.free = s.free[:n-1]
+		return j
+	}
+	return &job{}
+}
