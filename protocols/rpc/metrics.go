@@ -21,8 +21,8 @@ func Name(base string, labels ...string) string {
 // every caller of that callee.
 type hopMetrics struct {
 	calls, attempts, retries, hedges, budgetDenied, breaker, bulkhead, deadline, cancelled, late sim.Counter
-	attemptStatus, callStatus                                                               [numStatus]sim.Counter
-	latency                                                                                 sim.Histogram
+	attemptStatus, callStatus                                                                    [numStatus]sim.Counter
+	latency                                                                                      sim.Histogram
 }
 
 func newHopMetrics(m sim.Metrics, callee string) *hopMetrics {
@@ -73,8 +73,8 @@ func newServerMetrics(m sim.Metrics, svc string) *serverMetrics {
 
 // clientMetrics are the handles of the workload's metrics.
 type clientMetrics struct {
-	requests          sim.Counter
-	status            [numStatus]sim.Counter
+	requests           sim.Counter
+	status             [numStatus]sim.Counter
 	latency, okLatency sim.Histogram
 }
 
