@@ -471,7 +471,7 @@ type expDist struct {
 }
 
 func (d expDist) Sample(r *rand.Rand) time.Duration { return span(d.min + r.ExpFloat64()/d.g.Rate) }
-func (d expDist) CDF(x time.Duration) float64        { return d.g.CDF(float64(x) - d.min) }
+func (d expDist) CDF(x time.Duration) float64       { return d.g.CDF(float64(x) - d.min) }
 func (d expDist) String() string {
 	return fmt.Sprintf("exponential(min %v, mean %v)", time.Duration(d.min), time.Duration(d.min+1/d.g.Rate))
 }

@@ -107,16 +107,17 @@ func (f InFlight) MarshalYAML() (any, error) { return f.String(), nil }
 // Fault is one timed fault, or a sequence of them, possibly repeated. It
 // maps 1:1 to YAML:
 //
-//	- {kind: partition, at: 10s, duration: 5s, groups: [[n1, n2], [n3, n4, n5]]}
-//	- {kind: partition, at: 20s, duration: 5s, pairs: [[n1, n2]], one_way: true}
-//	- {kind: isolate, at: 30s, duration: 2s, nodes: [n3]}
-//	- {kind: crash, at: 40s, duration: 3s, nodes: [n1]}        # restart after 3s
-//	- {kind: pause, at: 50s, duration: 300ms, nodes: ["n*"], repeat: 5, every: 2s}
-//	- {kind: slow, at: 60s, duration: 10s, nodes: [n2], factor: 20}
-//	- {kind: clock, at: 70s, nodes: [n4], jump: -2s}
-//	- kind: sequence
-//	  at: 80s
-//	  faults: [{kind: crash, duration: 1s, nodes: [n1]}, {kind: crash, at: 500ms, duration: 1s, nodes: [n2]}]
+//	schedule:
+//	  - {kind: partition, at: 10s, duration: 5s, groups: [[n1, n2], [n3, n4, n5]]}
+//	  - {kind: partition, at: 20s, duration: 5s, pairs: [[n1, n2]], one_way: true}
+//	  - {kind: isolate, at: 30s, duration: 2s, nodes: [n3]}
+//	  - {kind: crash, at: 40s, duration: 3s, nodes: [n1]}        # restart after 3s
+//	  - {kind: pause, at: 50s, duration: 300ms, nodes: ["n*"], repeat: 5, every: 2s}
+//	  - {kind: slow, at: 60s, duration: 10s, nodes: [n2], factor: 20}
+//	  - {kind: clock, at: 70s, nodes: [n4], jump: -2s}
+//	  - kind: sequence
+//	    at: 80s
+//	    faults: [{kind: crash, duration: 1s, nodes: [n1]}, {kind: crash, at: 500ms, duration: 1s, nodes: [n2]}]
 type Fault struct {
 	// Kind says what the fault does.
 	Kind FaultKind `yaml:"kind"`
@@ -397,4 +398,6 @@ type Window struct {
 }
 
 // Active reports whether the window covers time t.
-func (w Window) Active(t sim.Time) bool { return t >= w.Start && (t < w.End || w.End == w.Start && t == w.Start) }
+func (w Window) Active(t sim.Time) bool {
+	return t >= w.Start && (t < w.End || w.End == w.Start && t == w.Start)
+}

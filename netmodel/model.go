@@ -53,7 +53,9 @@ func (c Cause) String() string {
 }
 
 // Causes returns every cause in order.
-func Causes() []Cause { return []Cause{CauseLoss, CausePartition, CauseCongestion, CauseCorruption, CauseCrashed} }
+func Causes() []Cause {
+	return []Cause{CauseLoss, CausePartition, CauseCongestion, CauseCorruption, CauseCrashed}
+}
 
 // Counts are message counts for a link or a whole run. Every message sent
 // or duplicated ends delivered, dropped for exactly one cause, or still in
