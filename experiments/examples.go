@@ -1,0 +1,65 @@
+package experiments
+
+import (
+	"embed"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+
+	"gopkg.in/yaml.v3"
+)
+
+//go:embed examples/*.yaml
+var examplesFS embed.FS
+
+// BundledExample is an experiment shipped inside the dsim binary, so that
+// `dsim run NAME` works from any directory.
+type BundledExample struct {
+	// Name is the file name without .yaml.
+	Name string
+	// File is the path inside the source tree, for messages.
+	File string
+	// Description is the file's description field.
+	Description string
+	// Data is the YAML text.
+	Data []byte
+}
+
+// Examples returns the bundled experiments sorted by name.
+func Examples() []BundledExample {
+	entries, _ := fs.ReadDir(examplesFS, "examples")
+	var out []BundledExample
+	for _, e := range entries {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		file := path.Join("examples", e.Name())
+		data, err := examplesFS.ReadFile(file)
+		if err != nil {
+			continue
+		}
+		var head struct {
+			Description string `yaml:"description"`
+		}
+		_ = yaml.Unmarshal(data, &head)
+		out = append(out, BundledExample{
+			Name:        strings.TrimSuffix(e.Name(), ".yaml"),
+			File:        "experiments/" + file,
+			Description: strings.Join(strings.Fields(head.Description), " "),
+			Data:        data,
+		})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Example returns the bundled experiment with the given name.
+func Example(name string) (BundledExample, bool) {
+	for _, ex := range Examples() {
+		if ex.Name == name {
+			return ex, true
+		}
+	}
+	return BundledExample{}, false
+}

@@ -1,0 +1,465 @@
+package experiments
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+
+	"github.com/dsim-dev/dsim/results"
+	"github.com/dsim-dev/dsim/sim"
+	"gopkg.in/yaml.v3"
+)
+
+// Experiment is a loaded, validated experiment: the base config and every
+// sweep point, ready to run.
+type Experiment struct {
+	// Source is the file path or bundled name it was loaded from, as the
+	// user gave it (used in replay commands).
+	Source string
+	// Sets are the --set overrides applied, in order.
+	Sets []string
+	// Config is the config without the sweep applied, defaults filled.
+	Config Config
+	// Points are the sweep points (one when nothing is swept).
+	Points []Point
+	// Resolved is the resolved config as YAML: every default filled,
+	// overrides applied, the sweep kept as written.
+	Resolved []byte
+}
+
+// Point is one sweep point: the parameter values and the config they give.
+type Point struct {
+	// Index numbers the points from 0 in sweep order.
+	Index int
+	// Params are the swept parameters' values, formatted as written.
+	Params []results.Param
+	// Config is the base config with the point's values applied.
+	Config Config
+}
+
+// Options change what Load reads.
+type Options struct {
+	// Sets are "path=value" overrides applied on top of the file, in
+	// order. Setting a swept path pins it: it is no longer swept.
+	Sets []string
+}
+
+// maxFileBytes bounds the size of an experiment file.
+const maxFileBytes = 4 << 20
+
+// Load reads an experiment from a file, or from the bundled examples when
+// source is the name of one and no such file exists.
+func Load(source string, opts Options) (*Experiment, error) {
+	data, err := os.ReadFile(source)
+	if err != nil {
+		if ex, ok := Example(source); ok && errors.Is(err, fs.ErrNotExist) {
+			x, lerr := Parse(ex.File, ex.Data, opts)
+			if x != nil {
+				x.Source = source
+			}
+			return x, lerr
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, badInput("%s: no such file and no bundled experiment of that name (see 'dsim examples')", source)
+		}
+		return nil, badInput("read %s: %v", source, err)
+	}
+	return Parse(source, data, opts)
+}
+
+var yamlLineRE = regexp.MustCompile(`line (\d+)(?:, column (\d+))?: `)
+
+// Parse loads an experiment from YAML text; file names it in messages.
+// Every problem of the file is reported at once in a *LoadError.
+func Parse(file string, data []byte, opts Options) (*Experiment, error) {
+	ps := &problems{file: file}
+	if len(data) > maxFileBytes {
+		ps.at(nil, "", "file is larger than %d bytes", maxFileBytes)
+		return nil, ps.err()
+	}
+	var doc yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil {
+		p := Problem{File: file, Msg: cleanYAMLError(err)}
+		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+			p.Line, _ = strconv.Atoi(m[1])
+			p.Column, _ = strconv.Atoi(m[2])
+		}
+		if p.Msg == "EOF" {
+			p.Msg = "empty file: an experiment needs at least protocol.name"
+		}
+		return nil, &LoadError{Problems: []Problem{p}}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		ps.at(&extra, "", "more than one YAML document; an experiment file holds one")
+		return nil, ps.err()
+	}
+	root := resolve(&doc)
+	if root == nil || isNull(root) {
+		ps.at(nil, "", "empty file: an experiment needs at least protocol.name")
+		return nil, ps.err()
+	}
+	if root.Kind != yaml.MappingNode {
+		ps.at(root, "", "want a mapping of experiment fields, got %s", kindName(root))
+		return nil, ps.err()
+	}
+	root = copyNode(root)
+
+	// Overrides: checked against the schema, then written into the tree.
+	setProbs := &problems{file: "--set"}
+	for _, s := range opts.Sets {
+		applySet(root, s, setProbs)
+	}
+	if err := setProbs.err(); err != nil {
+		return nil, err
+	}
+
+	c := &checker{probs: ps}
+	c.walk(root, reflect.TypeOf(Config{}), "")
+	sweepNode := resolve(mapValue(root, "sweep"))
+	checkSweep(c, root, sweepNode)
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+
+	base := DefaultConfig()
+	if err := root.Decode(&base); err != nil {
+		ps.at(root, "", "%s", cleanYAMLError(err))
+		return nil, ps.err()
+	}
+	x := &Experiment{Source: file, Sets: opts.Sets, Config: base}
+	if n := int64(len(pointsOf(base.Sweep, base.SweepMode, 1))) * int64(base.Seeds.N()); base.Limits.MaxRuns > 0 && n > int64(base.Limits.MaxRuns) {
+		ps.at(sweepNode, "sweep", "%d runs (points × seeds) exceed limits.max_runs %d", n, base.Limits.MaxRuns)
+	}
+	if base.Seeds.List != nil && len(base.Seeds.List) == 0 {
+		ps.at(nodeAt(root, "seeds"), "seeds", "the list of seeds is empty")
+	}
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	combos := pointsOf(base.Sweep, base.SweepMode, base.Limits.MaxRuns)
+	for i, combo := range combos {
+		proot := root
+		pt := Point{Index: i}
+		if len(combo) > 0 {
+			proot = copyNode(root)
+			for j, v := range combo {
+				sp := base.Sweep[j]
+				setNode(proot, pathSegments(sp.Path), copyNode(v))
+				pt.Params = append(pt.Params, results.Param{Name: sp.Path, Value: nodeText(v)})
+			}
+		}
+		cfg := DefaultConfig()
+		if err := proot.Decode(&cfg); err != nil {
+			ps.at(proot, "", "%s", cleanYAMLError(err))
+			continue
+		}
+		if err := cfg.Validate(); err != nil {
+			addFieldErrors(ps, proot, err)
+		}
+		crossCheck(ps, proot, &cfg)
+		pt.Config = cfg
+		x.Points = append(x.Points, pt)
+	}
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	res, err := yaml.Marshal(&base)
+	if err != nil {
+		return nil, fmt.Errorf("encode resolved config: %w", err)
+	}
+	x.Resolved = res
+	return x, nil
+}
+
+// addFieldErrors maps Validate's FieldErrors to places in the file.
+func addFieldErrors(ps *problems, root *yaml.Node, err error) {
+	var fes sim.FieldErrors
+	switch v := err.(type) {
+	case sim.FieldErrors:
+		fes = v
+	case sim.FieldError:
+		fes = sim.FieldErrors{v}
+	default:
+		ps.at(root, "", "%v", err)
+		return
+	}
+	for _, f := range fes {
+		ps.at(nodeAt(root, f.Path), f.Path, "%s", f.Msg)
+	}
+}
+
+// crossCheck checks what spans sections: checks and plots that name swept
+// parameters.
+func crossCheck(ps *problems, root *yaml.Node, cfg *Config) {
+	swept := map[string]bool{}
+	var names []string
+	for _, s := range cfg.Sweep {
+		swept[s.Path] = true
+		names = append(names, s.Path)
+	}
+	for i, ch := range cfg.Checks {
+		for k := range ch.When {
+			if !swept[k] {
+				p := fmt.Sprintf("checks[%d].when", i)
+				ps.at(keyNode(nodeAt(root, p), k), p+"."+k, "%q is not a swept parameter%s", k, suggestOrNone(k, names))
+			}
+		}
+	}
+}
+
+func suggestOrNone(k string, names []string) string {
+	if len(names) == 0 {
+		return " (nothing is swept)"
+	}
+	return suggest(k, names)
+}
+
+func keyNode(m *yaml.Node, key string) *yaml.Node {
+	if m != nil && m.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == key {
+				return m.Content[i]
+			}
+		}
+	}
+	return m
+}
+
+// checkSweep checks the sweep section's shape: known paths, non-empty
+// lists, values of the right type, equal lengths in zip mode.
+func checkSweep(c *checker, root, sweep *yaml.Node) {
+	if sweep == nil || isNull(sweep) || sweep.Kind != yaml.MappingNode {
+		return
+	}
+	lens := map[int]bool{}
+	for i := 0; i+1 < len(sweep.Content); i += 2 {
+		k, v := sweep.Content[i], resolve(sweep.Content[i+1])
+		path := "sweep." + k.Value
+		t, err := typeAt(root, k.Value)
+		if err != nil {
+			c.probs.at(k, path, "%v", err)
+			continue
+		}
+		if strings.HasPrefix(k.Value, "sweep") || k.Value == "seeds" || k.Value == "seed" || k.Value == "name" || strings.HasPrefix(k.Value, "protocol.name") {
+			c.probs.at(k, path, "cannot be swept")
+			continue
+		}
+		if v == nil || v.Kind != yaml.SequenceNode {
+			c.probs.at(sweep.Content[i+1], path, "want a list of values")
+			continue
+		}
+		if len(v.Content) == 0 {
+			c.probs.at(v, path, "empty list: a swept parameter needs at least one value")
+			continue
+		}
+		lens[len(v.Content)] = true
+		for j, e := range v.Content {
+			c.walk(e, t, fmt.Sprintf("%s[%d]", path, j))
+		}
+	}
+	mode := resolve(mapValue(root, "sweep_mode"))
+	if mode != nil && mode.Value == "zip" && len(lens) > 1 {
+		c.probs.at(sweep, "sweep", "zip mode needs lists of equal length")
+	}
+}
+
+// pointsOf expands the sweep into combinations of value nodes, in order:
+// grid varies the last parameter fastest. It stops at limit combinations.
+func pointsOf(s Sweep, mode SweepMode, limit int) [][]*yaml.Node {
+	if len(s) == 0 {
+		return [][]*yaml.Node{nil}
+	}
+	if mode == Zip {
+		n := len(s[0].Values)
+		for _, p := range s {
+			n = min(n, len(p.Values))
+		}
+		out := make([][]*yaml.Node, 0, n)
+		for i := 0; i < n && i < limit; i++ {
+			combo := make([]*yaml.Node, len(s))
+			for j, p := range s {
+				combo[j] = p.Values[i]
+			}
+			out = append(out, combo)
+		}
+		return out
+	}
+	out := [][]*yaml.Node{nil}
+	for _, p := range s {
+		var next [][]*yaml.Node
+		for _, prefix := range out {
+			for _, v := range p.Values {
+				if len(next) > limit {
+					break
+				}
+				combo := append(append([]*yaml.Node(nil), prefix...), v)
+				next = append(next, combo)
+			}
+		}
+		out = next
+	}
+	return out
+}
+
+// applySet parses one "path=value" override, checks the path against the
+// schema and writes the value into the tree. Setting a swept path removes
+// it from the sweep (the override pins it).
+func applySet(root *yaml.Node, s string, ps *problems) {
+	path, val, ok := strings.Cut(s, "=")
+	path = strings.TrimSpace(path)
+	if !ok || path == "" {
+		ps.at(nil, "", "%q: want path=value, e.g. protocol.timeout=250ms", s)
+		return
+	}
+	if _, err := typeAt(root, path); err != nil {
+		ps.at(nil, path, "%v", err)
+		return
+	}
+	var vdoc yaml.Node
+	if err := yaml.Unmarshal([]byte(val), &vdoc); err != nil {
+		ps.at(nil, path, "bad value %q: %s", val, cleanYAMLError(err))
+		return
+	}
+	v := resolve(&vdoc)
+	if v == nil {
+		v = &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Value: ""}
+	}
+	clearPos(v)
+	if sw := resolve(mapValue(root, "sweep")); sw != nil && sw.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(sw.Content); i += 2 {
+			if sw.Content[i].Value == path {
+				sw.Content = append(sw.Content[:i], sw.Content[i+2:]...)
+				break
+			}
+		}
+	}
+	if err := setNode(root, pathSegments(path), v); err != nil {
+		ps.at(nil, path, "%v", err)
+	}
+}
+
+// setNode writes v at path, creating mappings on the way.
+func setNode(n *yaml.Node, segs []string, v *yaml.Node) error {
+	for i, seg := range segs {
+		last := i == len(segs)-1
+		if idx, ok := indexSeg(seg); ok {
+			if n.Kind != yaml.SequenceNode || idx >= len(n.Content) {
+				return fmt.Errorf("index %s is out of range", seg)
+			}
+			if last {
+				n.Content[idx] = v
+				return nil
+			}
+			n = resolve(n.Content[idx])
+			continue
+		}
+		if isNull(n) {
+			*n = yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+		}
+		if n.Kind != yaml.MappingNode {
+			return fmt.Errorf("%s is not a mapping", seg)
+		}
+		var child *yaml.Node
+		for j := 0; j+1 < len(n.Content); j += 2 {
+			if n.Content[j].Value == seg {
+				if last {
+					n.Content[j+1] = v
+					return nil
+				}
+				child = resolve(n.Content[j+1])
+				if child != n.Content[j+1] {
+					child = copyNode(child)
+					n.Content[j+1] = child
+				}
+				break
+			}
+		}
+		if child == nil {
+			key := &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!str", Value: seg}
+			if last {
+				n.Content = append(n.Content, key, v)
+				return nil
+			}
+			child = &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map"}
+			n.Content = append(n.Content, key, child)
+		}
+		n = child
+	}
+	return nil
+}
+
+// copyNode deep-copies a node tree, replacing aliases by copies of what
+// they point at.
+func copyNode(n *yaml.Node) *yaml.Node {
+	return copyDepth(n, 0)
+}
+
+func copyDepth(n *yaml.Node, depth int) *yaml.Node {
+	if n == nil {
+		return nil
+	}
+	if depth > 10000 {
+		return &yaml.Node{Kind: yaml.ScalarNode, Tag: "!!null", Line: n.Line, Column: n.Column}
+	}
+	if n.Kind == yaml.AliasNode && n.Alias != nil {
+		return copyDepth(n.Alias, depth+1)
+	}
+	c := *n
+	c.Anchor = ""
+	if n.Content != nil {
+		c.Content = make([]*yaml.Node, len(n.Content))
+		for i, e := range n.Content {
+			c.Content[i] = copyDepth(e, depth+1)
+		}
+	}
+	return &c
+}
+
+// cleanCopy copies a node without positions or comments, for output.
+func cleanCopy(n *yaml.Node) *yaml.Node {
+	c := copyNode(n)
+	clearPos(c)
+	return c
+}
+
+func clearPos(n *yaml.Node) {
+	n.Line, n.Column = 0, 0
+	n.HeadComment, n.LineComment, n.FootComment = "", "", ""
+	for _, e := range n.Content {
+		clearPos(e)
+	}
+}
+
+// nodeText formats a sweep value as written: the scalar itself, or the
+// flow-style YAML of a list or mapping.
+func nodeText(n *yaml.Node) string {
+	n = resolve(n)
+	if n == nil {
+		return ""
+	}
+	if n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	c := cleanCopy(n)
+	setFlow(c)
+	b, err := yaml.Marshal(c)
+	if err != nil {
+		return "?"
+	}
+	return strings.TrimSpace(string(b))
+}
+
+func setFlow(n *yaml.Node) {
+	n.Style |= yaml.FlowStyle
+	for _, e := range n.Content {
+		setFlow(e)
+	}
+}

@@ -1,0 +1,56 @@
+package experiments
+
+import (
+	"sort"
+	"sync"
+
+	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/protocols/echo"
+)
+
+// The protocol registry. Adding a protocol family is one package under
+// protocols/ plus one line here.
+func init() {
+	Register(echo.Protocol{})
+}
+
+var (
+	regMu    sync.RWMutex
+	registry = map[string]protocols.Protocol{}
+)
+
+// Register makes a protocol family available to experiment files under
+// its Name. It panics on a duplicate or empty name: registration happens
+// in init and a clash is a programming error.
+func Register(p protocols.Protocol) {
+	regMu.Lock()
+	defer regMu.Unlock()
+	name := p.Name()
+	if name == "" {
+		panic("experiments: Register: empty protocol name")
+	}
+	if _, dup := registry[name]; dup {
+		panic("experiments: Register: duplicate protocol " + name)
+	}
+	registry[name] = p
+}
+
+// LookupProtocol returns the registered protocol family with the name.
+func LookupProtocol(name string) (protocols.Protocol, bool) {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	p, ok := registry[name]
+	return p, ok
+}
+
+// ProtocolNames returns the registered protocol names, sorted.
+func ProtocolNames() []string {
+	regMu.RLock()
+	defer regMu.RUnlock()
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}

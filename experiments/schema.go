@@ -1,0 +1,481 @@
+package experiments
+
+import (
+	"fmt"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// The strict checker walks the YAML node tree alongside the Go type it
+// will be decoded into, so that every problem (an unknown key, a value of
+// the wrong type, a bad enum) is reported at once with the line and column
+// of the node, before anything is decoded.
+
+var (
+	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
+	durationType    = reflect.TypeOf(time.Duration(0))
+	protoSpecType   = reflect.TypeOf(ProtocolSpec{})
+)
+
+// checker collects problems found in one document.
+type checker struct {
+	probs *problems
+}
+
+// fieldInfo describes one yaml field of a struct type.
+type fieldInfo struct {
+	name  string
+	index []int
+	typ   reflect.Type
+}
+
+// yamlFields lists a struct type's yaml fields, following ",inline".
+func yamlFields(t reflect.Type) []fieldInfo {
+	var out []fieldInfo
+	var visit func(t reflect.Type, index []int)
+	visit = func(t reflect.Type, index []int) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if !f.IsExported() {
+				continue
+			}
+			tag := f.Tag.Get("yaml")
+			if tag == "-" {
+				continue
+			}
+			name, opts, _ := strings.Cut(tag, ",")
+			idx := append(append([]int(nil), index...), i)
+			if strings.Contains(opts, "inline") {
+				ft := f.Type
+				if ft.Kind() == reflect.Pointer {
+					ft = ft.Elem()
+				}
+				if ft.Kind() == reflect.Struct {
+					visit(ft, idx)
+				}
+				continue
+			}
+			if name == "" {
+				name = strings.ToLower(f.Name)
+			}
+			out = append(out, fieldInfo{name: name, index: idx, typ: f.Type})
+		}
+	}
+	visit(t, nil)
+	return out
+}
+
+func fieldByName(t reflect.Type, name string) (fieldInfo, bool) {
+	for _, f := range yamlFields(t) {
+		if f.name == name {
+			return f, true
+		}
+	}
+	return fieldInfo{}, false
+}
+
+func fieldNames(t reflect.Type) []string {
+	var names []string
+	for _, f := range yamlFields(t) {
+		names = append(names, f.name)
+	}
+	return names
+}
+
+// resolve follows aliases and unwraps documents.
+func resolve(n *yaml.Node) *yaml.Node {
+	for n != nil && (n.Kind == yaml.AliasNode || n.Kind == yaml.DocumentNode) {
+		if n.Kind == yaml.AliasNode {
+			n = n.Alias
+		} else if len(n.Content) > 0 {
+			n = n.Content[0]
+		} else {
+			return nil
+		}
+	}
+	return n
+}
+
+func isNull(n *yaml.Node) bool {
+	return n == nil || (n.Kind == yaml.ScalarNode && n.Tag == "!!null")
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return fmt.Sprintf("%q", n.Value)
+	}
+	return "nothing"
+}
+
+// walk checks node n against type t; path is the dotted yaml path of n.
+func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
+	n = resolve(n)
+	if isNull(n) {
+		return
+	}
+	if t == protoSpecType {
+		c.walkProtocol(n, path)
+		return
+	}
+	if t.Kind() != reflect.Pointer && (reflect.PointerTo(t).Implements(unmarshalerType) || t == durationType) {
+		c.decodeCheck(n, t, path)
+		return
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		c.walk(n, t.Elem(), path)
+	case reflect.Interface:
+		// Anything goes.
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			c.probs.at(n, path, "want a mapping of %s, got %s", describeFields(t), kindName(n))
+			return
+		}
+		c.walkStruct(n, t, path, nil)
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			c.probs.at(n, path, "want a mapping, got %s", kindName(n))
+			return
+		}
+		seen := map[string]bool{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if seen[k.Value] {
+				c.probs.at(k, joinKey(path, k.Value), "duplicate key %q", k.Value)
+			}
+			seen[k.Value] = true
+			c.decodeCheck(k, t.Key(), path)
+			c.walk(v, t.Elem(), joinKey(path, k.Value))
+		}
+	case reflect.Slice, reflect.Array:
+		if n.Kind != yaml.SequenceNode {
+			c.probs.at(n, path, "want a list, got %s", kindName(n))
+			return
+		}
+		for i, e := range n.Content {
+			c.walk(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+		}
+	default:
+		if n.Kind != yaml.ScalarNode {
+			c.probs.at(n, path, "want %s, got %s", typeWord(t), kindName(n))
+			return
+		}
+		c.decodeCheck(n, t, path)
+	}
+}
+
+func (c *checker) walkStruct(n *yaml.Node, t reflect.Type, path string, extra []string) {
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		if k.Kind != yaml.ScalarNode {
+			c.probs.at(k, path, "want a field name, got %s", kindName(k))
+			continue
+		}
+		if seen[k.Value] {
+			c.probs.at(k, joinKey(path, k.Value), "duplicate key %q", k.Value)
+			continue
+		}
+		seen[k.Value] = true
+		if contains(extra, k.Value) {
+			continue
+		}
+		f, ok := fieldByName(t, k.Value)
+		if !ok {
+			known := append(fieldNames(t), extra...)
+			c.probs.at(k, joinKey(path, k.Value), "unknown field %q%s", k.Value, suggest(k.Value, known))
+			continue
+		}
+		c.walk(v, f.typ, joinKey(path, k.Value))
+	}
+}
+
+// walkProtocol checks a protocol section: its name picks the config type
+// against which the other keys are checked.
+func (c *checker) walkProtocol(n *yaml.Node, path string) {
+	if n.Kind != yaml.MappingNode {
+		c.probs.at(n, path, "want a mapping with a name and the protocol's settings, got %s", kindName(n))
+		return
+	}
+	nameNode := mapValue(n, "name")
+	if nameNode == nil || nameNode.Kind != yaml.ScalarNode || nameNode.Value == "" {
+		c.probs.at(n, joinKey(path, "name"), "missing protocol name (one of: %s)", strings.Join(ProtocolNames(), ", "))
+		return
+	}
+	p, ok := LookupProtocol(nameNode.Value)
+	if !ok {
+		c.probs.at(nameNode, joinKey(path, "name"), "unknown protocol %q%s", nameNode.Value, suggest(nameNode.Value, ProtocolNames()))
+		return
+	}
+	t := reflect.TypeOf(p.DefaultConfig())
+	if t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	c.walkStruct(n, t, path, []string{"name"})
+}
+
+var lineRE = regexp.MustCompile(`^(yaml: )?(unmarshal errors:\s*)?(line \d+: )?`)
+
+// decodeCheck decodes n into a fresh value of type t and reports the error.
+func (c *checker) decodeCheck(n *yaml.Node, t reflect.Type, path string) {
+	v := reflect.New(t)
+	if err := n.Decode(v.Interface()); err != nil {
+		msg := cleanYAMLError(err)
+		if t == durationType {
+			msg = fmt.Sprintf("%q is not a duration (want e.g. \"250ms\", \"1.5s\")", n.Value)
+		} else if strings.Contains(msg, "cannot unmarshal") {
+			msg = fmt.Sprintf("want %s, got %s", typeWord(t), kindName(n))
+		}
+		c.probs.at(n, path, "%s", msg)
+	}
+}
+
+// cleanYAMLError strips yaml.v3's "line N:" prefixes: problems carry their
+// own file:line:column.
+func cleanYAMLError(err error) string {
+	msg := err.Error()
+	var parts []string
+	for _, l := range strings.Split(msg, "\n") {
+		l = strings.TrimSpace(l)
+		l = lineRE.ReplaceAllString(l, "")
+		l = strings.TrimSpace(lineRE.ReplaceAllString(l, ""))
+		if l != "" {
+			parts = append(parts, l)
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func typeWord(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return "an integer"
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return "a non-negative integer"
+	case reflect.Float32, reflect.Float64:
+		return "a number"
+	case reflect.String:
+		return "a string"
+	}
+	return "a " + t.String()
+}
+
+func describeFields(t reflect.Type) string {
+	names := fieldNames(t)
+	if len(names) > 6 {
+		names = append(names[:6], "...")
+	}
+	return "fields (" + strings.Join(names, ", ") + ")"
+}
+
+func mapValue(n *yaml.Node, key string) *yaml.Node {
+	if n == nil || n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == key {
+			return n.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func joinKey(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// suggest returns ` (did you mean "x"?)` for the closest known name, or a
+// list of the known names when none is close.
+func suggest(got string, known []string) string {
+	best, bestD := "", -1
+	for _, k := range known {
+		d := editDistance(got, k)
+		if bestD < 0 || d < bestD || (d == bestD && k < best) {
+			best, bestD = k, d
+		}
+	}
+	if best == "" {
+		return ""
+	}
+	limit := max(2, len(got)/3)
+	if bestD <= limit || strings.Contains(best, got) || strings.Contains(got, best) {
+		return fmt.Sprintf(" (did you mean %q?)", best)
+	}
+	sorted := append([]string(nil), known...)
+	sort.Strings(sorted)
+	return " (known: " + strings.Join(sorted, ", ") + ")"
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	a, b = strings.ToLower(a), strings.ToLower(b)
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
+
+// pathSegments splits "a.b[2].c" into ["a", "b", "[2]", "c"].
+func pathSegments(path string) []string {
+	var segs []string
+	for _, part := range strings.Split(path, ".") {
+		for part != "" {
+			i := strings.IndexByte(part, '[')
+			switch {
+			case i < 0:
+				segs = append(segs, part)
+				part = ""
+			case i > 0:
+				segs = append(segs, part[:i])
+				part = part[i:]
+			default:
+				j := strings.IndexByte(part, ']')
+				if j < 0 {
+					segs = append(segs, part)
+					part = ""
+				} else {
+					segs = append(segs, part[:j+1])
+					part = part[j+1:]
+				}
+			}
+		}
+	}
+	return segs
+}
+
+func indexSeg(seg string) (int, bool) {
+	if len(seg) < 3 || seg[0] != '[' || seg[len(seg)-1] != ']' {
+		return 0, false
+	}
+	i, err := strconv.Atoi(seg[1 : len(seg)-1])
+	return i, err == nil && i >= 0
+}
+
+// nodeAt returns the deepest node of the tree along path, so a problem
+// with a field left to its default points at its parent section.
+func nodeAt(root *yaml.Node, path string) *yaml.Node {
+	n := resolve(root)
+	for _, seg := range pathSegments(path) {
+		var next *yaml.Node
+		if i, ok := indexSeg(seg); ok {
+			if n != nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
+				next = resolve(n.Content[i])
+			}
+		} else if v := mapValue(n, seg); v != nil {
+			next = resolve(v)
+		}
+		if next == nil {
+			return n
+		}
+		n = next
+	}
+	return n
+}
+
+// typeAt returns the Go type of the config field at path, or an error
+// naming the first segment that does not exist. root supplies the
+// protocol name for paths inside the protocol section.
+func typeAt(root *yaml.Node, path string) (reflect.Type, error) {
+	t := reflect.TypeOf(Config{})
+	var n *yaml.Node = resolve(root)
+	done := ""
+	for _, seg := range pathSegments(path) {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		if t == protoSpecType {
+			if seg == "name" {
+				t = reflect.TypeOf("")
+				done = joinKey(done, seg)
+				n = nil
+				continue
+			}
+			nameNode := resolve(mapValue(n, "name"))
+			if nameNode == nil {
+				return nil, fmt.Errorf("%s: set %s.name first", path, done)
+			}
+			p, ok := LookupProtocol(nameNode.Value)
+			if !ok {
+				return nil, fmt.Errorf("unknown protocol %q%s", nameNode.Value, suggest(nameNode.Value, ProtocolNames()))
+			}
+			t = reflect.TypeOf(p.DefaultConfig())
+			for t.Kind() == reflect.Pointer {
+				t = t.Elem()
+			}
+		}
+		if i, ok := indexSeg(seg); ok {
+			if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+				return nil, fmt.Errorf("%s is not a list", done)
+			}
+			_ = i
+			t = t.Elem()
+			if n != nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
+				n = resolve(n.Content[i])
+			} else {
+				n = nil
+			}
+			done += seg
+			continue
+		}
+		switch {
+		case t.Kind() == reflect.Struct:
+			f, ok := fieldByName(t, seg)
+			if !ok {
+				where := "the config"
+				if done != "" {
+					where = done
+				}
+				return nil, fmt.Errorf("%s has no field %q%s", where, seg, suggest(seg, fieldNames(t)))
+			}
+			t = f.typ
+		case t.Kind() == reflect.Map:
+			t = t.Elem()
+		case t.Kind() == reflect.Interface:
+			// Free-form: any deeper path is allowed.
+			return t, nil
+		default:
+			return nil, fmt.Errorf("%s is a value, it has no field %q", done, seg)
+		}
+		n = resolve(mapValue(n, seg))
+		done = joinKey(done, seg)
+	}
+	return t, nil
+}

@@ -1,0 +1,452 @@
+package echo
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/protocols/workload"
+	"github.com/dsim-dev/dsim/sim"
+	"gopkg.in/yaml.v3"
+)
+
+// Protocol is the echo protocol family; register it with
+// experiments.Register(echo.Protocol{}).
+type Protocol struct{}
+
+var _ protocols.Protocol = Protocol{}
+
+// Name returns "echo".
+func (Protocol) Name() string { return "echo" }
+
+// Summary describes the protocol in one line.
+func (Protocol) Summary() string {
+	return "clients ping servers and time the echo: round trips, loss and timeouts"
+}
+
+// DefaultConfig returns DefaultConfig() as a protocols.Config.
+func (Protocol) DefaultConfig() protocols.Config {
+	c := DefaultConfig()
+	return &c
+}
+
+// Pick is how a client chooses the server of each ping.
+type Pick uint8
+
+// Server choices.
+const (
+	// RoundRobin cycles through the servers in order.
+	RoundRobin Pick = iota
+	// Random picks a server uniformly at random for each ping.
+	Random
+)
+
+var pickNames = []string{"round_robin", "random"}
+
+// String returns the snake_case name.
+func (p Pick) String() string {
+	if int(p) < len(pickNames) {
+		return pickNames[p]
+	}
+	return "unknown"
+}
+
+// UnmarshalYAML parses "round_robin" or "random".
+func (p *Pick) UnmarshalYAML(n *yaml.Node) error {
+	var s string
+	if err := n.Decode(&s); err != nil {
+		return err
+	}
+	for i, name := range pickNames {
+		if s == name {
+			*p = Pick(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown value %q (one of: round_robin, random)", s)
+}
+
+// MarshalYAML writes the name.
+func (p Pick) MarshalYAML() (any, error) { return p.String(), nil }
+
+// Config is the echo protocol's section of an experiment.
+type Config struct {
+	// Clients selects the nodes that send pings: node or zone names of
+	// the topology ("*" for all).
+	Clients []string `yaml:"clients"`
+	// Servers selects the nodes that answer pings: node or zone names.
+	// A node may be both client and server.
+	Servers []string `yaml:"servers"`
+	// Timeout is how long a client waits for the echo before counting
+	// the ping as timed out. Shorter timeouts detect loss sooner but
+	// misclassify slow round trips.
+	Timeout time.Duration `yaml:"timeout"`
+	// Pick is how a client chooses each ping's server: round_robin or
+	// random.
+	Pick Pick `yaml:"pick"`
+	// SizeBytes is the size on the wire of a ping and of its echo; it
+	// matters when links have a bandwidth.
+	SizeBytes int `yaml:"size_bytes"`
+}
+
+// DefaultConfig pings every node from every node with a 1 s timeout.
+func DefaultConfig() Config {
+	return Config{Clients: []string{"*"}, Servers: []string{"*"}, Timeout: time.Second, SizeBytes: 64}
+}
+
+// Validate reports impossible settings.
+func (c *Config) Validate() error {
+	var fe sim.FieldErrors
+	if len(c.Clients) == 0 {
+		fe.Add("clients", "must select at least one node")
+	}
+	if len(c.Servers) == 0 {
+		fe.Add("servers", "must select at least one node")
+	}
+	for i, s := range c.Clients {
+		if s == "" {
+			fe.Add(fmt.Sprintf("clients[%d]", i), "must not be empty")
+		}
+	}
+	for i, s := range c.Servers {
+		if s == "" {
+			fe.Add(fmt.Sprintf("servers[%d]", i), "must not be empty")
+		}
+	}
+	if c.Timeout <= 0 {
+		fe.Add("timeout", "must be positive, got %v", c.Timeout)
+	}
+	if c.Pick > Random {
+		fe.Add("pick", "must be round_robin or random")
+	}
+	if c.SizeBytes < 1 || c.SizeBytes > 1<<30 {
+		fe.Add("size_bytes", "must be in [1, 1GiB], got %d", c.SizeBytes)
+	}
+	return fe.Err()
+}
+
+// Metric names recorded by echo.
+const (
+	// MetricSent counts pings sent.
+	MetricSent = "pings_sent"
+	// MetricOK counts pings answered before their timeout.
+	MetricOK = "pings_ok"
+	// MetricTimeouts counts pings not answered within the timeout.
+	MetricTimeouts = "pings_timed_out"
+	// MetricLate counts echoes that arrived after their ping timed out.
+	MetricLate = "echoes_late"
+	// MetricRTT is the round-trip time histogram of answered pings.
+	MetricRTT = "rtt"
+	// MetricRTTSameZone is the RTT histogram of pings within a zone.
+	MetricRTTSameZone = "rtt_same_zone"
+	// MetricRTTCrossZone is the RTT histogram of pings between zones.
+	MetricRTTCrossZone = "rtt_cross_zone"
+	// MetricSuccessRatio is pings_ok / pings_sent, set at the end.
+	MetricSuccessRatio = "success_ratio"
+	// MetricLossRatio is (timed out and never answered) / sent, set at
+	// the end: pings or echoes the network lost.
+	MetricLossRatio = "loss_ratio"
+	// MetricTimeoutRatio is pings_timed_out / pings_sent, set at the end.
+	MetricTimeoutRatio = "timeout_ratio"
+)
+
+// Ping is the request.
+type Ping struct {
+	ID   uint64
+	Sent sim.Time
+	size int
+}
+
+// Size returns the configured size on the wire.
+func (p *Ping) Size() int { return p.size }
+
+// Echo is the answer to a Ping.
+type Echo struct {
+	ID   uint64
+	Sent sim.Time
+	size int
+}
+
+// Size returns the configured size on the wire.
+func (e *Echo) Size() int { return e.size }
+
+// stats are the run-wide tallies shared by the nodes of one run; they
+// back the end-of-run ratios and invariants. Counting in plain fields
+// keeps the invariants independent of the metrics recorder.
+type stats struct {
+	sent, ok, timeouts, late, stray uint64
+}
+
+// Build places servers and clients on the topology's nodes.
+func (c *Config) Build(s *protocols.Setup) error {
+	clients, err := s.Select(c.Clients)
+	if err != nil {
+		return fmt.Errorf("clients: %w", err)
+	}
+	servers, err := s.Select(c.Servers)
+	if err != nil {
+		return fmt.Errorf("servers: %w", err)
+	}
+	if s.Workload.Kind == workload.Closed && s.Workload.Clients < 1 {
+		return errors.New("closed workload needs at least one client")
+	}
+	zone := map[string]string{}
+	for _, n := range s.Nodes {
+		zone[n.Name] = n.Zone
+	}
+	isServer := map[string]bool{}
+	for _, n := range servers {
+		isServer[n.Name] = true
+	}
+	clientIdx := map[string]int{}
+	for i, n := range clients {
+		clientIdx[n.Name] = i
+	}
+	serverNames := make([]string, len(servers))
+	for i, n := range servers {
+		serverNames[i] = n.Name
+	}
+	st := &stats{}
+	m := s.Engine.Metrics()
+	h := handles{
+		sent: m.Counter(MetricSent), ok: m.Counter(MetricOK), timeouts: m.Counter(MetricTimeouts),
+		late: m.Counter(MetricLate), rtt: m.Histogram(MetricRTT),
+		same: m.Histogram(MetricRTTSameZone), cross: m.Histogram(MetricRTTCrossZone),
+	}
+	cfg := *c
+	for _, n := range s.Nodes {
+		ci, isClient := clientIdx[n.Name]
+		if !isClient && !isServer[n.Name] {
+			continue
+		}
+		n := n
+		var loops []int
+		if s.Workload.Kind == workload.Closed {
+			loops = s.Workload.Loops(ci, len(clients))
+		}
+		factory := func() sim.Node {
+			return &node{
+				cfg: &cfg, wl: s.Workload, st: st, h: &h, ops: s.Ops, warmup: sim.Time(s.Warmup),
+				client: isClient, share: 1 / float64(len(clients)), loops: loops,
+				servers: serverNames, zone: zone, myZone: n.Zone,
+			}
+		}
+		if _, err := s.AddNode(n.Name, factory); err != nil {
+			return err
+		}
+	}
+	s.AtEnd(func() {
+		if st.sent == 0 {
+			return
+		}
+		sent := float64(st.sent)
+		m.Gauge(MetricSuccessRatio).Set(float64(st.ok) / sent)
+		m.Gauge(MetricTimeoutRatio).Set(float64(st.timeouts) / sent)
+		m.Gauge(MetricLossRatio).Set(float64(st.timeouts-min(st.late, st.timeouts)) / sent)
+	})
+	s.Invariant("echo_matches_ping", func() error {
+		if st.stray > 0 {
+			return fmt.Errorf("%d echoes answered no ping this client sent", st.stray)
+		}
+		return nil
+	})
+	s.Invariant("echo_accounting", func() error {
+		if st.ok+st.timeouts > st.sent {
+			return fmt.Errorf("ok %d + timed out %d > sent %d", st.ok, st.timeouts, st.sent)
+		}
+		if st.late > st.timeouts {
+			return fmt.Errorf("late echoes %d > timeouts %d", st.late, st.timeouts)
+		}
+		return nil
+	})
+	return nil
+}
+
+type handles struct {
+	sent, ok, timeouts, late sim.Counter
+	rtt, same, cross         sim.Histogram
+}
+
+// Timer tags: the low two bits say what the timer is for.
+const (
+	tagArrival = 0 // open loop: send the next ping
+	tagTimeout = 1 // tag>>2 is the ping ID
+	tagThink   = 2 // closed loop: tag>>2 is the loop index
+)
+
+type pending struct {
+	sent   sim.Time
+	timer  sim.TimerID
+	server sim.NodeID
+	loop   int // closed-loop index, -1 for open loop
+}
+
+// node is one echo node: a server, a client, or both.
+type node struct {
+	cfg     *Config
+	wl      workload.Config
+	st      *stats
+	h       *handles
+	ops     protocols.Ops
+	warmup  sim.Time
+	client  bool
+	share   float64
+	loops   []int
+	servers []string
+	zone    map[string]string
+	myZone  string
+
+	serverIDs []sim.NodeID
+	gen       *workload.Generator
+	next      uint64
+	rr        int
+	out       map[uint64]pending
+	timedOut  map[uint64]sim.Time
+	epoch     uint64
+}
+
+func (n *node) Start(env sim.Env) {
+	if !n.client {
+		return
+	}
+	n.serverIDs = make([]sim.NodeID, len(n.servers))
+	for i, name := range n.servers {
+		id, _ := env.Lookup(name)
+		n.serverIDs[i] = id
+	}
+	n.rr = int(env.ID()) % len(n.serverIDs)
+	n.out = make(map[uint64]pending)
+	n.timedOut = make(map[uint64]sim.Time)
+	// Ping IDs carry a boot counter kept in durable storage, so echoes of
+	// pings sent before a crash are recognised after the restart.
+	if b, ok := env.Storage().Get("echo/epoch"); ok && len(b) == 8 {
+		n.epoch = binary.BigEndian.Uint64(b)
+	}
+	n.epoch++
+	env.Storage().Put("echo/epoch", binary.BigEndian.AppendUint64(nil, n.epoch))
+	n.next = n.epoch << 32
+	n.gen = workload.NewGenerator(n.wl, n.share, env.Rand())
+	if n.wl.Kind == workload.Open {
+		n.armArrival(env)
+		return
+	}
+	start := sim.Time(n.wl.Start)
+	for _, l := range n.loops {
+		env.After(start.Sub(env.Now())+n.gen.Think(), uint64(l)<<2|tagThink)
+	}
+}
+
+func (n *node) armArrival(env sim.Env) {
+	next := n.gen.Next(env.Now())
+	if next == sim.Never {
+		return
+	}
+	env.After(next.Sub(env.Now()), tagArrival)
+}
+
+func (n *node) send(env sim.Env, loop int) {
+	var to sim.NodeID
+	if n.cfg.Pick == Random {
+		to = n.serverIDs[env.Rand().IntN(len(n.serverIDs))]
+	} else {
+		to = n.serverIDs[n.rr]
+		n.rr = (n.rr + 1) % len(n.serverIDs)
+	}
+	n.next++
+	id := n.next
+	now := env.Now()
+	t := env.After(n.cfg.Timeout, id<<2|tagTimeout)
+	n.out[id] = pending{sent: now, timer: t, server: to, loop: loop}
+	n.st.sent++
+	if now >= n.warmup {
+		n.h.sent.Add(1)
+	}
+	env.Send(to, &Ping{ID: id, Sent: now, size: n.cfg.SizeBytes})
+}
+
+func (n *node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
+	switch m := msg.(type) {
+	case *Ping:
+		env.Send(from, &Echo{ID: m.ID, Sent: m.Sent, size: m.Size()})
+	case *Echo:
+		n.echo(env, from, m)
+	}
+}
+
+func (n *node) echo(env sim.Env, from sim.NodeID, m *Echo) {
+	if !n.client {
+		n.st.stray++
+		return
+	}
+	p, ok := n.out[m.ID]
+	if !ok {
+		if m.ID>>32 != n.epoch {
+			return // an echo of a ping sent before this node restarted
+		}
+		if sent, ok := n.timedOut[m.ID]; ok {
+			delete(n.timedOut, m.ID)
+			n.st.late++
+			if sent >= n.warmup {
+				n.h.late.Add(1)
+			}
+			return
+		}
+		n.st.stray++
+		return
+	}
+	if p.server != from {
+		n.st.stray++
+		return
+	}
+	delete(n.out, m.ID)
+	env.Cancel(p.timer)
+	now := env.Now()
+	n.st.ok++
+	n.ops.Op(p.sent, now, protocols.OK)
+	if p.sent >= n.warmup {
+		rtt := now.Sub(p.sent)
+		n.h.ok.Add(1)
+		n.h.rtt.Record(rtt)
+		if n.zone[env.NodeName(from)] == n.myZone {
+			n.h.same.Record(rtt)
+		} else {
+			n.h.cross.Record(rtt)
+		}
+	}
+	n.done(env, p.loop)
+}
+
+func (n *node) Timer(env sim.Env, tag uint64) {
+	switch tag & 3 {
+	case tagArrival:
+		n.send(env, -1)
+		n.armArrival(env)
+	case tagThink:
+		n.send(env, int(tag>>2))
+	case tagTimeout:
+		id := tag >> 2
+		p, ok := n.out[id]
+		if !ok {
+			return
+		}
+		delete(n.out, id)
+		n.timedOut[id] = p.sent
+		n.st.timeouts++
+		n.ops.Op(p.sent, env.Now(), protocols.TimedOut)
+		if p.sent >= n.warmup {
+			n.h.timeouts.Add(1)
+		}
+		n.done(env, p.loop)
+	}
+}
+
+// done starts a closed-loop client's think time after an answer or a
+// timeout.
+func (n *node) done(env sim.Env, loop int) {
+	if loop < 0 {
+		return
+	}
+	env.After(n.gen.Think(), uint64(loop)<<2|tagThink)
+}
