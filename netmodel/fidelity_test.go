@@ -286,7 +286,7 @@ type timerNode struct {
 	local *[]sim.Time
 }
 
-func (n *timerNode) Start(env sim.Env)                      { env.After(n.d, 0) }
+func (n *timerNode) Start(env sim.Env)                        { env.After(n.d, 0) }
 func (n *timerNode) Receive(sim.Env, sim.NodeID, sim.Message) {}
 func (n *timerNode) Timer(env sim.Env, _ uint64) {
 	*n.fired = append(*n.fired, env.Now())

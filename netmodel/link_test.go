@@ -1,0 +1,231 @@
+package netmodel
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dsim-dev/dsim/sim"
+)
+
+// TestBandwidthAndTailDrop: at 1 Mbps a 1250-byte message takes 10 ms to
+// serialize; a burst of 10 into a 5000-byte queue keeps 4 (the queue
+// holds the message being sent) and tail-drops 6.
+func TestBandwidthAndTailDrop(t *testing.T) {
+	cfg := constCfg(time.Millisecond)
+	cfg.BandwidthMbps = 1
+	cfg.QueueBytes = 5000
+	e := sim.New(sim.Config{Seed: 1})
+	var log []delivery
+	tk := &ticker{every: time.Second, n: 1, size: 1250}
+	e.MustAddNode("src", func() sim.Node { return tk })
+	b := e.MustAddNode("b", func() sim.Node { return &sink{log: &log} })
+	for i := 0; i < 10; i++ {
+		tk.to = append(tk.to, b)
+	}
+	m, err := New(cfg, FaultsConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Install(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(sim.Time(2 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	var got []time.Duration
+	for _, d := range log {
+		got = append(got, d.at.Sub(sim.Time(time.Second)))
+	}
+	want := []time.Duration{11 * time.Millisecond, 21 * time.Millisecond, 31 * time.Millisecond, 41 * time.Millisecond}
+	if len(got) != len(want) {
+		t.Fatalf("arrivals %v, want %v", got, want)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("arrival %d at +%v, want +%v", i, got[i], want[i])
+		}
+	}
+	if c := m.Counters().Total; c.DroppedBy[CauseCongestion] != 6 {
+		t.Errorf("congestion drops %d, want 6", c.DroppedBy[CauseCongestion])
+	}
+}
+
+func TestFIFOPreventsReordering(t *testing.T) {
+	for _, fifo := range []bool{false, true} {
+		cfg := DefaultConfig()
+		cfg.Latency = DistSpec{Dist: DistUniform, Min: 0, Max: 10 * ms}
+		cfg.FIFO = fifo
+		w := newWorld(t, 9, cfg, FaultsConfig{}, 2000, 100*time.Microsecond, 0, "b")
+		w.run(t, time.Second)
+		inversions := 0
+		log := *w.logs["b"]
+		for i := 1; i < len(log); i++ {
+			if log[i].seq < log[i-1].seq {
+				inversions++
+			}
+		}
+		if len(log) != 2000 {
+			t.Fatalf("fifo=%v: %d delivered", fifo, len(log))
+		}
+		if fifo && inversions != 0 {
+			t.Errorf("fifo link reordered %d times", inversions)
+		}
+		if !fifo && inversions == 0 {
+			t.Errorf("independent delays never reordered")
+		}
+	}
+}
+
+func TestDuplicateDelay(t *testing.T) {
+	cfg := constCfg(2 * time.Millisecond)
+	cfg.Duplicate = 1
+	cfg.DuplicateDelay = 5 * ms
+	w := newWorld(t, 1, cfg, FaultsConfig{}, 3, 100*time.Millisecond, 0, "b")
+	var dups int
+	w.e.Observe(sim.ObserverFunc(func(ev *sim.Event) {
+		if ev.Kind == sim.KindDuplicate {
+			dups++
+		}
+	}))
+	w.run(t, time.Second)
+	log := *w.logs["b"]
+	if len(log) != 6 || dups != 3 {
+		t.Fatalf("%d deliveries, %d duplicate traces; want 6, 3", len(log), dups)
+	}
+	for i := 0; i < 6; i += 2 {
+		if log[i].seq != log[i+1].seq || log[i+1].at.Sub(log[i].at) != 5*time.Millisecond {
+			t.Errorf("copy of %d at %v, original at %v", log[i+1].seq, log[i+1].at, log[i].at)
+		}
+	}
+}
+
+func TestZonesAndOverrides(t *testing.T) {
+	cfg := constCfg(time.Millisecond)
+	cfg.Zones = map[string][]string{"eu": {"eu-*"}, "us": {"us-*"}}
+	cfg.Links = []LinkRule{
+		// Node rules apply after zone rules even when listed first.
+		{From: "us-1", To: "eu-1", OneWay: true, LinkPatch: LinkPatch{Latency: Ptr(Const(60 * time.Millisecond)), Loss: Ptr(0.5)}},
+		{From: "eu", To: "us", LinkPatch: LinkPatch{Latency: Ptr(Const(40 * time.Millisecond))}},
+		{From: "ap", To: "eu", LinkPatch: LinkPatch{Latency: Ptr(Const(150 * time.Millisecond))}},
+	}
+	e := sim.New(sim.Config{Seed: 1})
+	ids := map[string]sim.NodeID{}
+	for _, n := range []string{"eu-1", "eu-2", "us-1", "us-2", "tokyo"} {
+		var log []delivery
+		ids[n] = e.MustAddNode(n, func() sim.Node { return &sink{log: &log} })
+	}
+	m, err := New(cfg, FaultsConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.SetZone(ids["tokyo"], "ap"); err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Install(e); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct{ from, to, want string }{
+		{"eu-1", "eu-2", "latency constant(1ms)"},
+		{"eu-1", "us-2", "latency constant(40ms)"},
+		{"us-2", "eu-2", "latency constant(40ms)"},
+		{"us-1", "eu-1", "latency constant(60ms)"},
+		{"us-1", "eu-1", "loss 0.5"},
+		{"eu-1", "us-1", "latency constant(40ms)"},
+		{"eu-1", "us-1", "loss 0,"},
+		{"tokyo", "eu-2", "latency constant(150ms)"},
+		{"tokyo", "us-2", "latency constant(1ms)"},
+	}
+	for _, tt := range tests {
+		if got := m.Link(ids[tt.from], ids[tt.to]); !strings.Contains(got, tt.want) {
+			t.Errorf("%s->%s: %s; want %q", tt.from, tt.to, got, tt.want)
+		}
+	}
+	if m.Zone(ids["tokyo"]) != "ap" || m.Zone(ids["eu-2"]) != "eu" {
+		t.Errorf("zones: tokyo %q, eu-2 %q", m.Zone(ids["tokyo"]), m.Zone(ids["eu-2"]))
+	}
+	if err := m.SetZone(0, "x"); err == nil {
+		t.Error("SetZone after Install accepted")
+	}
+}
+
+// TestSlowNode: with a 1 ms processing time a node handles at most 1000
+// messages/s; slowed 10x it handles one every 10 ms and its inputs queue.
+func TestSlowNode(t *testing.T) {
+	cfg := constCfg(time.Millisecond)
+	cfg.Processing = ms
+	faults := FaultsConfig{Schedule: []Fault{{Kind: FaultSlow, At: sec(1), Duration: sec(1), Nodes: []string{"b"}, Factor: 10}}}
+	w := newWorld(t, 1, cfg, faults, 300, 5*time.Millisecond, 0, "b")
+	w.run(t, 10*time.Second)
+	log := *w.logs["b"]
+	if len(log) != 300 {
+		t.Fatalf("%d delivered, want 300", len(log))
+	}
+	for i, d := range log {
+		sent := sim.Time(time.Duration(d.seq+1) * 5 * time.Millisecond)
+		if d.at < sim.Time(time.Second) && d.at-sent != sim.Time(2*time.Millisecond) {
+			t.Errorf("before the fault: message %d handled %v after sending, want 2ms", d.seq, d.at-sent)
+		}
+		if i > 0 && d.at > sim.Time(1100*time.Millisecond) && d.at < sim.Time(2*time.Second) {
+			if gap := d.at.Sub(log[i-1].at); gap != 10*time.Millisecond {
+				t.Errorf("slowed node handled messages %v apart, want 10ms", gap)
+			}
+		}
+	}
+	// 200 messages arrive in [1s, 2s) but only ~100 are handled: the rest
+	// drain at 1 ms each afterwards.
+	last := log[len(log)-1]
+	if last.at < sim.Time(2*time.Second) {
+		t.Errorf("queue drained at %v, before the fault ended", last.at)
+	}
+}
+
+func TestCountersPerLink(t *testing.T) {
+	cfg := constCfg(time.Millisecond)
+	cfg.Links = []LinkRule{{From: "src", To: "c", OneWay: true, LinkPatch: LinkPatch{Loss: Ptr(1.0)}}}
+	metrics := &mapMetrics{m: map[string]int64{}}
+	e := sim.New(sim.Config{Seed: 1, Metrics: metrics})
+	tk := &ticker{every: time.Millisecond, n: 10}
+	e.MustAddNode("src", func() sim.Node { return tk })
+	var lb, lc []delivery
+	b := e.MustAddNode("b", func() sim.Node { return &sink{log: &lb} })
+	c := e.MustAddNode("c", func() sim.Node { return &sink{log: &lc} })
+	tk.to = []sim.NodeID{c, b}
+	m, err := New(cfg, FaultsConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Install(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(sim.Time(time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	got := m.Counters()
+	if len(got.Links) != 2 || got.Links[0].ToName != "b" || got.Links[1].ToName != "c" {
+		t.Fatalf("links not in (from, to) order: %+v", got.Links)
+	}
+	if got.Links[0].Delivered != 10 || got.Links[1].DroppedBy[CauseLoss] != 10 {
+		t.Errorf("per-link counts: %+v", got.Links)
+	}
+	want := map[string]int64{"net_sent": 20, "net_delivered": 10, "net_dropped_loss": 10}
+	for k, v := range want {
+		if metrics.m[k] != v {
+			t.Errorf("metric %s = %d, want %d", k, metrics.m[k], v)
+		}
+	}
+}
+
+// mapMetrics records counters by name.
+type mapMetrics struct {
+	sim.NopMetrics
+	m map[string]int64
+}
+
+type mapCounter struct {
+	m    map[string]int64
+	name string
+}
+
+func (c mapCounter) Add(n int64)                        { c.m[c.name] += n }
+func (mm *mapMetrics) Counter(name string) sim.Counter { return mapCounter{mm.m, name} }
