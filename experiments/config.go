@@ -5,7 +5,7 @@ import (
 	"strconv"
 	"time"
 
-		"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/results"
 	"github.com/dsim-dev/dsim/sim"

@@ -359,6 +359,8 @@ func RunOne(x *Experiment, s RunSpec, stop *atomic.Bool) (RunResult, error) {
 	}
 	setup.Finish()
 	run := rec.Finish(e.Now())
+	run.Metrics = addScalars(run.Metrics, setup.Scalars())
+	run.Metrics = addScalars(run.Metrics, []protocols.Scalar{{Name: "events", Value: float64(e.Events())}})
 	run.Index, run.Params, run.Seed = s.Index, s.Point.Params, s.Seed
 	run.Faults, run.Coverage = windows, ops.Coverage()
 	rr := RunResult{Run: run, Hash: e.Hash(), Events: e.Events()}
@@ -374,6 +376,22 @@ func RunOne(x *Experiment, s RunSpec, stop *atomic.Bool) (RunResult, error) {
 		return fail(err)
 	}
 	return decodeRun(b)
+}
+
+// addScalars merges reported scalars into a run's sorted metrics; a
+// scalar replaces a metric of the same name.
+func addScalars(ms []results.Metric, sc []protocols.Scalar) []results.Metric {
+	for _, s := range sc {
+		i := sort.Search(len(ms), func(i int) bool { return ms[i].Name >= s.Name })
+		if i < len(ms) && ms[i].Name == s.Name {
+			ms[i].Value = s.Value
+			continue
+		}
+		ms = append(ms, results.Metric{})
+		copy(ms[i+1:], ms[i:])
+		ms[i] = results.Metric{Name: s.Name, Value: s.Value}
+	}
+	return ms
 }
 
 func paramText(ps []results.Param) string {

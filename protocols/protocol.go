@@ -73,7 +73,32 @@ type Setup struct {
 
 	invariants []Invariant
 	atEnd      []func()
+	scalars    []Scalar
 }
+
+// Scalar is a run-level figure a protocol computes once the run is over
+// (a ratio of counters, a convergence time). It becomes one column of
+// runs.csv, like the metrics derived from counters and histograms.
+type Scalar struct {
+	Name  string
+	Value float64
+}
+
+// Report records a run-level scalar, usually from an AtEnd hook. Names
+// follow the metric conventions: snake_case, unit last ("loss_ratio",
+// "converge_time_s"). Reporting a name twice keeps the last value.
+func (s *Setup) Report(name string, value float64) {
+	for i := range s.scalars {
+		if s.scalars[i].Name == name {
+			s.scalars[i].Value = value
+			return
+		}
+	}
+	s.scalars = append(s.scalars, Scalar{Name: name, Value: value})
+}
+
+// Scalars returns the reported scalars in report order.
+func (s *Setup) Scalars() []Scalar { return s.scalars }
 
 // AddNode adds a node to the engine; it is Engine.AddNode.
 func (s *Setup) AddNode(name string, factory func() sim.Node) (sim.NodeID, error) {

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols"
@@ -143,12 +144,15 @@ const (
 	MetricRTTSameZone = "rtt_same_zone"
 	// MetricRTTCrossZone is the RTT histogram of pings between zones.
 	MetricRTTCrossZone = "rtt_cross_zone"
-	// MetricSuccessRatio is pings_ok / pings_sent, set at the end.
+	// MetricSuccessRatio is pings_ok / (pings_ok + pings_timed_out),
+	// reported at the end.
 	MetricSuccessRatio = "success_ratio"
-	// MetricLossRatio is (timed out and never answered) / sent, set at
-	// the end: pings or echoes the network lost.
+	// MetricLossRatio is the share of resolved pings that timed out and
+	// were never answered (the ping or its echo was lost), reported at
+	// the end.
 	MetricLossRatio = "loss_ratio"
-	// MetricTimeoutRatio is pings_timed_out / pings_sent, set at the end.
+	// MetricTimeoutRatio is the share of resolved pings that timed out,
+	// reported at the end.
 	MetricTimeoutRatio = "timeout_ratio"
 )
 
@@ -177,6 +181,8 @@ func (e *Echo) Size() int { return e.size }
 // keeps the invariants independent of the metrics recorder.
 type stats struct {
 	sent, ok, timeouts, late, stray uint64
+	// The same counts for pings sent after the warm-up, for the ratios.
+	sentWarm, okWarm, timeoutsWarm, lateWarm uint64
 }
 
 // Build places servers and clients on the topology's nodes.
@@ -238,13 +244,15 @@ func (c *Config) Build(s *protocols.Setup) error {
 		}
 	}
 	s.AtEnd(func() {
-		if st.sent == 0 {
-			return
+		// Pings still in flight when the run stops have no outcome yet:
+		// the ratios are over resolved pings.
+		sent := float64(st.okWarm + st.timeoutsWarm)
+		if sent == 0 {
+			sent = math.NaN()
 		}
-		sent := float64(st.sent)
-		m.Gauge(MetricSuccessRatio).Set(float64(st.ok) / sent)
-		m.Gauge(MetricTimeoutRatio).Set(float64(st.timeouts) / sent)
-		m.Gauge(MetricLossRatio).Set(float64(st.timeouts-min(st.late, st.timeouts)) / sent)
+		s.Report(MetricSuccessRatio, float64(st.okWarm)/sent)
+		s.Report(MetricTimeoutRatio, float64(st.timeoutsWarm)/sent)
+		s.Report(MetricLossRatio, float64(st.timeoutsWarm-min(st.lateWarm, st.timeoutsWarm))/sent)
 	})
 	s.Invariant("echo_matches_ping", func() error {
 		if st.stray > 0 {
@@ -361,6 +369,7 @@ func (n *node) send(env sim.Env, loop int) {
 	n.out[id] = pending{sent: now, timer: t, server: to, loop: loop}
 	n.st.sent++
 	if now >= n.warmup {
+		n.st.sentWarm++
 		n.h.sent.Add(1)
 	}
 	env.Send(to, &Ping{ID: id, Sent: now, size: n.cfg.SizeBytes})
@@ -389,6 +398,7 @@ func (n *node) echo(env sim.Env, from sim.NodeID, m *Echo) {
 			delete(n.timedOut, m.ID)
 			n.st.late++
 			if sent >= n.warmup {
+				n.st.lateWarm++
 				n.h.late.Add(1)
 			}
 			return
@@ -406,6 +416,7 @@ func (n *node) echo(env sim.Env, from sim.NodeID, m *Echo) {
 	n.st.ok++
 	n.ops.Op(p.sent, now, protocols.OK)
 	if p.sent >= n.warmup {
+		n.st.okWarm++
 		rtt := now.Sub(p.sent)
 		n.h.ok.Add(1)
 		n.h.rtt.Record(rtt)
@@ -436,6 +447,7 @@ func (n *node) Timer(env sim.Env, tag uint64) {
 		n.st.timeouts++
 		n.ops.Op(p.sent, env.Now(), protocols.TimedOut)
 		if p.sent >= n.warmup {
+			n.st.timeoutsWarm++
 			n.h.timeouts.Add(1)
 		}
 		n.done(env, p.loop)

@@ -1,0 +1,100 @@
+package main
+
+import (
+	"fmt"
+	"math"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/dsim-dev/dsim/experiments"
+	"github.com/dsim-dev/dsim/results"
+)
+
+func init() {
+	register(&command{name: "check", summary: "run an experiment and evaluate its checks and invariants", run: runCheck})
+}
+
+func runCheck(c *cli, args []string) error {
+	var f runFlags
+	fs := c.newFlags("check", "FILE|NAME [flags]",
+		"Run an experiment, then evaluate its checks: entries and the protocol's\n"+
+			"invariants. Prints a table; exits 1 on any violation, printing the seed\n"+
+			"and a one-line command that replays the failing run. Writes no files\n"+
+			"unless --out is given. Takes every flag of 'dsim run'.")
+	f.register(fs, "also write the results folder to `DIR`")
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usagef("want exactly one experiment file or bundled name, got %d arguments", len(pos))
+	}
+	if err := f.check(); err != nil {
+		return err
+	}
+	if (f.resume || f.force) && f.out == "" {
+		return usagef("--resume and --force need --out")
+	}
+	x, err := loadExperiment(pos[0], f.overrides())
+	if err != nil {
+		return err
+	}
+	res, _, err := c.execute(x, &f, f.out)
+	if err != nil {
+		return err
+	}
+	rows := experiments.Evaluate(x, res.Runs)
+	return c.printChecks(x, rows)
+}
+
+// printChecks prints the verdict table and, for failures, the seed and
+// replay command of each failing run (at most a few per check).
+func (c *cli) printChecks(x *experiments.Experiment, rows []experiments.CheckResult) error {
+	if len(rows) == 0 {
+		fmt.Fprintln(c.stdout, "no checks: add checks: to the experiment (see docs/config.md)")
+		return nil
+	}
+	tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "RESULT\tCHECK\tPOINT\tRUNS\tWORST")
+	failed := 0
+	for _, r := range rows {
+		verdict := "ok"
+		if !r.OK() {
+			verdict = "FAIL"
+			failed++
+		}
+		worst := "-"
+		if !math.IsNaN(r.Value) {
+			worst = results.FormatFloat(r.Value)
+		}
+		runs := fmt.Sprintf("%d/%d", r.Runs-len(r.Failed), r.Runs)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", verdict, r.Name, pointText(r.Params), runs, worst)
+	}
+	tw.Flush()
+	if failed == 0 {
+		fmt.Fprintf(c.stdout, "all %d checks passed\n", len(rows))
+		return nil
+	}
+	fmt.Fprintln(c.stdout)
+	for _, r := range rows {
+		for i, f := range r.Failed {
+			if i == 3 {
+				fmt.Fprintf(c.stdout, "  ... and %d more failing runs\n", len(r.Failed)-3)
+				break
+			}
+			fmt.Fprintf(c.stdout, "FAIL %s: run %d, seed %d: %s\n  replay: %s\n", r.Name, f.Run, f.Seed, f.Msg, x.ReplayCommand(f.Run))
+		}
+	}
+	return failError{msg: fmt.Sprintf("%d of %d checks failed", failed, len(rows))}
+}
+
+func pointText(ps []results.Param) string {
+	if len(ps) == 0 {
+		return "-"
+	}
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Name + "=" + p.Value
+	}
+	return strings.Join(parts, " ")
+}
