@@ -377,6 +377,11 @@ func (r *Run) Metric(name string) (float64, bool) {
 	if i < len(r.Metrics) && r.Metrics[i].Name == name {
 		return r.Metrics[i].Value, true
 	}
+	for _, m := range r.Metrics { // Metrics set by hand may be unsorted
+		if m.Name == name {
+			return m.Value, true
+		}
+	}
 	return 0, false
 }
 

@@ -62,11 +62,11 @@ func lineStyle(i int) draw.LineStyle {
 
 // faultColors shade fault windows by kind: light tints that keep lines
 // readable on top.
-var faultColors = []color.RGBA{
-	{0x99, 0x99, 0x99, 0x40},
-	{0xD5, 0x5E, 0x00, 0x30},
-	{0x56, 0xB4, 0xE9, 0x40},
-	{0xCC, 0x79, 0xA7, 0x40},
+var faultColors = []color.NRGBA{
+	{0x99, 0x99, 0x99, 0x50},
+	{0xD5, 0x5E, 0x00, 0x38},
+	{0x56, 0xB4, 0xE9, 0x50},
+	{0xCC, 0x79, 0xA7, 0x50},
 }
 
 // RenderPlot draws one plot of the set and returns it as PNG and SVG.
@@ -98,7 +98,7 @@ func encodePlot(p *plot.Plot) (pngData, svgData []byte, err error) {
 }
 
 func buildPlot(spec PlotSpec, s *Set) (*plot.Plot, error) {
-	p := plot.New()
+	p := &chart{Plot: plot.New()}
 	p.Legend.Top = true
 	p.Legend.ThumbnailWidth = vg.Points(20)
 	p.Title.Padding = vg.Points(6)
@@ -120,6 +120,9 @@ func buildPlot(spec PlotSpec, s *Set) (*plot.Plot, error) {
 	if err != nil {
 		return nil, err
 	}
+	if spec.Kind == Line || spec.Kind == Bars || spec.Kind == TimeSeries {
+		legendRoom(p, spec.LogY)
+	}
 	if spec.Title != "" {
 		p.Title.Text = spec.Title
 	}
@@ -131,7 +134,34 @@ func buildPlot(spec PlotSpec, s *Set) (*plot.Plot, error) {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
-	return p, nil
+	return p.Plot, nil
+}
+
+// chart is a plot being built; it counts its legend entries.
+type chart struct {
+	*plot.Plot
+	entries  int
+	roomMade bool // the plot made room for the legend itself
+}
+
+// legend adds a legend entry.
+func (c *chart) legend(name string, thumbs ...plot.Thumbnailer) {
+	c.Legend.Add(name, thumbs...)
+	c.entries++
+}
+
+// legendRoom raises the top of the y axis so the legend, drawn in the
+// top-right corner, does not cover the data.
+func legendRoom(p *chart, logY bool) {
+	if p.entries == 0 || p.roomMade {
+		return
+	}
+	frac := math.Min(0.09*float64(p.entries), 0.6)
+	if logY && p.Y.Min > 0 {
+		p.Y.Max *= math.Pow(p.Y.Max/p.Y.Min, frac)
+		return
+	}
+	p.Y.Max += (p.Y.Max - p.Y.Min) * frac
 }
 
 // selectRuns returns the runs at sweep points matching where.
@@ -256,6 +286,16 @@ func withoutParams(ps []Param, drop ...string) string {
 	return paramsLabel(keep)
 }
 
+// pointLabel labels a sweep point by its parameters, leaving out those
+// that where fixes (they are the same on every line).
+func pointLabel(ps []Param, where map[string]string) string {
+	l := withoutParams(ps, sortedKeys(where)...)
+	if l == "" {
+		return "all runs"
+	}
+	return l
+}
+
 // CDFPoints returns, for each sweep point of the set matching where, the
 // CDF of histogram name averaged over the point's seeds quantile by
 // quantile (the Vincent average: each seed weighs the same, whatever its
@@ -297,13 +337,13 @@ func CDFPoints(s *Set, name string, where map[string]string) (labels []string, d
 		for i := range sum {
 			sum[i].ValueMs /= float64(n)
 		}
-		labels = append(labels, pt.Label())
+		labels = append(labels, pointLabel(pt.Params, where))
 		dists = append(dists, sum)
 	}
 	return labels, dists
 }
 
-func plotCDF(p *plot.Plot, spec PlotSpec, s *Set) error {
+func plotCDF(p *chart, spec PlotSpec, s *Set) error {
 	labels, dists := CDFPoints(s, spec.Metric, spec.Where)
 	if len(dists) == 0 {
 		return fmt.Errorf("%w: no run has a latency histogram %q", ErrNoData, spec.Metric)
@@ -328,7 +368,7 @@ func plotCDF(p *plot.Plot, spec PlotSpec, s *Set) error {
 		l.StepStyle = plotter.PostStep
 		p.Add(l)
 		if len(dists) > 1 || labels[i] != "all runs" {
-			p.Legend.Add(labels[i], l)
+			p.legend(labels[i], l)
 		}
 	}
 	p.Title.Text = "Latency distribution: " + spec.Metric
@@ -392,7 +432,7 @@ func groupStats(spec PlotSpec, s *Set) (xs []string, lines []lineData, err error
 	return distinct(xv), lines, nil
 }
 
-func plotLine(p *plot.Plot, spec PlotSpec, s *Set) error {
+func plotLine(p *chart, spec PlotSpec, s *Set) error {
 	xcats, lines, err := groupStats(spec, s)
 	if err != nil {
 		return err
@@ -438,7 +478,7 @@ func plotLine(p *plot.Plot, spec PlotSpec, s *Set) error {
 		eb.CapWidth = vg.Points(6)
 		p.Add(l, sc, eb)
 		if ld.label != "" {
-			p.Legend.Add(ld.label, l, sc)
+			p.legend(ld.label, l, sc)
 		}
 	}
 	if !numeric {
@@ -460,7 +500,7 @@ type yErrs struct {
 	plotter.YErrors
 }
 
-func plotBars(p *plot.Plot, spec PlotSpec, s *Set) error {
+func plotBars(p *chart, spec PlotSpec, s *Set) error {
 	xcats, lines, err := groupStats(spec, s)
 	if err != nil {
 		return err
@@ -505,7 +545,7 @@ func plotBars(p *plot.Plot, spec PlotSpec, s *Set) error {
 			p.Add(eb)
 		}
 		if first != nil && ld.label != "" && g > 1 {
-			p.Legend.Add(ld.label, first)
+			p.legend(ld.label, first)
 		}
 	}
 	p.NominalX(xcats...)
@@ -612,7 +652,7 @@ func SeriesLines(s *Set, metric, by string, where map[string]string) []SeriesLin
 				if label != "" {
 					label += " · "
 				}
-				label += pt.Label()
+				label += pointLabel(pt.Params, where)
 			}
 			out = append(out, SeriesLine{Label: label, Step: a.step, Values: vals})
 		}
@@ -637,7 +677,7 @@ func windowsOf(s *Set, where map[string]string) []FaultWindow {
 	return ws
 }
 
-func plotSeries(p *plot.Plot, spec PlotSpec, s *Set) error {
+func plotSeries(p *chart, spec PlotSpec, s *Set) error {
 	lines := SeriesLines(s, spec.Metric, spec.By, spec.Where)
 	if len(lines) == 0 {
 		return fmt.Errorf("%w: no run has a time series %q", ErrNoData, spec.Metric)
@@ -666,7 +706,7 @@ func plotSeries(p *plot.Plot, spec PlotSpec, s *Set) error {
 		l.LineStyle.Width = vg.Points(1.2)
 		built = append(built, l)
 		if ln.Label != "" {
-			p.Legend.Add(ln.Label, l)
+			p.legend(ln.Label, l)
 		}
 	}
 	if len(built) == 0 {
@@ -678,9 +718,23 @@ func plotSeries(p *plot.Plot, spec PlotSpec, s *Set) error {
 	if ymax <= ymin {
 		ymax = ymin + 1
 	}
-	// Fault windows first, so lines draw over them.
+	// Fault windows first, so lines draw over them. The bands reach the
+	// top of the axis, leaving room for the legend above the data.
+	windows := windowsOf(s, spec.Where)
+	nk := map[string]bool{}
+	for _, w := range windows {
+		nk[w.Kind] = true
+	}
+	if n := p.entries + len(nk); n > 0 && len(windows) > 0 {
+		if spec.LogY && ymin > 0 {
+			ymax *= math.Pow(ymax/ymin, math.Min(0.09*float64(n), 0.6))
+		} else {
+			ymax += (ymax - ymin) * math.Min(0.09*float64(n), 0.6)
+		}
+		p.roomMade = true
+	}
 	kinds := map[string]int{}
-	for _, w := range windowsOf(s, spec.Where) {
+	for _, w := range windows {
 		st, en := w.Start.Seconds(), tmax
 		if w.End != sim.Never {
 			en = w.End.Seconds()
@@ -705,7 +759,7 @@ func plotSeries(p *plot.Plot, spec PlotSpec, s *Set) error {
 		band.LineStyle.Width = 0
 		p.Add(band)
 		if !ok {
-			p.Legend.Add("fault: "+w.Kind, band)
+			p.legend("fault: "+w.Kind, band)
 		}
 	}
 	for _, l := range built {
@@ -729,7 +783,7 @@ func (g grid) Z(c, r int) float64 { return g.z[r][c] }
 func (g grid) X(c int) float64    { return float64(c) }
 func (g grid) Y(r int) float64    { return float64(r) }
 
-func plotHeatmap(p *plot.Plot, spec PlotSpec, s *Set) error {
+func plotHeatmap(p *chart, spec PlotSpec, s *Set) error {
 	pts := Aggregate(selectRuns(s, spec.Where))
 	var xv, yv []string
 	type key struct{ x, y string }
@@ -766,15 +820,18 @@ func plotHeatmap(p *plot.Plot, spec PlotSpec, s *Set) error {
 			}
 		}
 	}
-	cm := moreland.ExtendedBlackBody()
+	// Kindlmann's map rises monotonically in luminance, so it reads in
+	// grey scale and to colour-blind eyes; its black and white ends are
+	// cut off so no cell vanishes into the page or its labels.
 	if hi <= lo {
 		hi = lo + 1
 	}
-	cm.SetMin(lo)
-	cm.SetMax(hi)
-	pal := cm.Palette(255)
-	hm := plotter.NewHeatMap(g, pal)
-	hm.Min, hm.Max = lo, hi
+	pmin, pmax := lo-0.15*(hi-lo), hi+0.25*(hi-lo)
+	cm := moreland.Kindlmann()
+	cm.SetMin(pmin)
+	cm.SetMax(pmax)
+	hm := plotter.NewHeatMap(g, cm.Palette(255))
+	hm.Min, hm.Max = pmin, pmax
 	hm.NaN = color.RGBA{0xEE, 0xEE, 0xEE, 0xFF}
 	p.Add(hm)
 	// Print each cell's value, light on dark cells and dark on light.
@@ -792,7 +849,7 @@ func plotHeatmap(p *plot.Plot, spec PlotSpec, s *Set) error {
 			sty := text.Style{Color: color.Black, Font: plot.DefaultFont, Handler: plot.DefaultTextHandler,
 				XAlign: draw.XCenter, YAlign: draw.YCenter}
 			sty.Font.Size = vg.Points(9)
-			if (v-lo)/(hi-lo) < 0.55 {
+			if (v-pmin)/(pmax-pmin) < 0.55 {
 				sty.Color = color.White
 			}
 			styles = append(styles, sty)

@@ -1,0 +1,144 @@
+package results
+
+import (
+	"bytes"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// dataFiles are the files whose bytes are golden-tested.
+var dataFiles = []string{RunsFile, SummaryFile, SeriesFile, LatencyFile, FaultsFile, CoverageFile, ManifestFile}
+
+// TestGoldenFiles writes the fixture experiment and compares the data
+// behind every plot with testdata/golden/. Regenerate with -rewrite.
+func TestGoldenFiles(t *testing.T) {
+	set := fixtureSet()
+	set.Manifest.Plots = fixturePlots()
+	dir := t.TempDir()
+	if err := Write(dir, set); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range dataFiles {
+		got, err := os.ReadFile(filepath.Join(dir, name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		golden := filepath.Join("testdata", "golden", name)
+		if *rewrite {
+			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(golden, got, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			continue
+		}
+		want, err := os.ReadFile(golden)
+		if err != nil {
+			t.Fatalf("%v (run with -rewrite to create it)", err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s differs from %s (run with -rewrite if the change is intended):\n%s", name, golden, firstDiff(got, want))
+		}
+	}
+}
+
+func firstDiff(got, want []byte) string {
+	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
+	for i := 0; i < len(g) || i < len(w); i++ {
+		var a, b string
+		if i < len(g) {
+			a = g[i]
+		}
+		if i < len(w) {
+			b = w[i]
+		}
+		if a != b {
+			return "line " + strconv.Itoa(i+1) + ":\n got: " + a + "\nwant: " + b
+		}
+	}
+	return "(same lines)"
+}
+
+
+// TestWriteIsDeterministicAndReplotRoundTrips writes the same set twice
+// (same bytes, plots and report included), reads it back, writes the read
+// set again (same data files) and re-renders with Replot (same plots).
+func TestWriteIsDeterministicAndReplotRoundTrips(t *testing.T) {
+	a, b, c := t.TempDir(), t.TempDir(), t.TempDir()
+	s1 := fixtureSet()
+	s1.Manifest.Plots = fixturePlots()
+	s2 := fixtureSet()
+	s2.Manifest.Plots = fixturePlots()
+	if err := Write(a, s1); err != nil {
+		t.Fatal(err)
+	}
+	if err := Write(b, s2); err != nil {
+		t.Fatal(err)
+	}
+	all := append([]string{ConfigFile, ReportFile}, dataFiles...)
+	for _, spec := range fixturePlots() {
+		all = append(all, filepath.Join(PlotsDir, spec.FileName()+".png"), filepath.Join(PlotsDir, spec.FileName()+".svg"))
+	}
+	same := func(x, y, name string) {
+		t.Helper()
+		bx, err1 := os.ReadFile(filepath.Join(x, name))
+		by, err2 := os.ReadFile(filepath.Join(y, name))
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(bx, by) {
+			t.Errorf("%s differs between %s and %s", name, x, y)
+		}
+	}
+	for _, name := range all {
+		same(a, b, name)
+	}
+	read, err := Read(a)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(read.Runs) != len(s1.Runs) {
+		t.Fatalf("read %d runs, want %d", len(read.Runs), len(s1.Runs))
+	}
+	if err := Write(c, read); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range dataFiles {
+		same(a, c, name)
+	}
+	// Replot in place: the plots and the report come out the same.
+	if err := Replot(b); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range all {
+		same(a, b, name)
+	}
+	if _, err := Read(t.TempDir()); !errors.Is(err, ErrNotResults) {
+		t.Errorf("Read(empty dir) = %v, want ErrNotResults", err)
+	}
+}
+
+func TestWriteReportsPlotErrorsButWritesTheRest(t *testing.T) {
+	set := fixtureSet()
+	set.Manifest.Plots = []PlotSpec{{Kind: Line, Metric: "no_such_metric", X: "network.loss"}, {Kind: CDF, Metric: "latency"}}
+	dir := t.TempDir()
+	err := Write(dir, set)
+	if !errors.Is(err, ErrNoData) {
+		t.Fatalf("Write = %v, want ErrNoData", err)
+	}
+	html, rerr := os.ReadFile(filepath.Join(dir, ReportFile))
+	if rerr != nil {
+		t.Fatal(rerr)
+	}
+	if !strings.Contains(string(html), "no_such_metric") || !strings.Contains(string(html), `class="err"`) {
+		t.Error("report does not show the failed plot")
+	}
+	if _, err := os.Stat(filepath.Join(dir, PlotsDir, "cdf-latency.png")); err != nil {
+		t.Errorf("the good plot was not written: %v", err)
+	}
+}
