@@ -1,18 +1,37 @@
 package experiments
 
 import (
+	"github.com/dsim-dev/dsim/netmodel"
 	"github.com/dsim-dev/dsim/results"
 	"github.com/dsim-dev/dsim/sim"
 )
 
-// runNet is the network of one run, with what must happen once the
-// protocol's nodes exist.
-type runNet struct {
-	start func() error
-}
+// NetworkConfig is the network section: netmodel's topology and links.
+type NetworkConfig = netmodel.Config
 
-// buildNetwork sets the run's network and returns its fault windows.
-func buildNetwork(e *sim.Engine, cfg *Config) (runNet, []results.FaultWindow, error) {
-	e.SetNetwork(&sim.Direct{Delay: cfg.Network.Delay})
-	return runNet{start: func() error { return nil }}, nil, nil
+// FaultsConfig is the faults section: netmodel's fault schedule and chaos
+// generator.
+type FaultsConfig = netmodel.FaultsConfig
+
+// DefaultNetworkConfig returns netmodel's default network.
+func DefaultNetworkConfig() NetworkConfig { return netmodel.DefaultConfig() }
+
+// installNetwork builds the run's network model and installs it on e,
+// whose nodes the protocol has added. It returns the run's fault windows
+// for plots and fault coverage.
+func installNetwork(e *sim.Engine, cfg *Config) ([]results.FaultWindow, error) {
+	m, err := netmodel.New(cfg.Network, cfg.Faults)
+	if err != nil {
+		return nil, err
+	}
+	if err := m.Install(e); err != nil {
+		return nil, err
+	}
+	ws := m.Windows()
+	out := make([]results.FaultWindow, 0, len(ws))
+	for _, w := range ws {
+		out = append(out, results.FaultWindow{Kind: w.Kind.String(), Label: w.Label, Start: w.Start, End: w.End})
+	}
+	results.SortWindows(out)
+	return out, nil
 }

@@ -327,11 +327,7 @@ func RunOne(x *Experiment, s RunSpec, stop *atomic.Bool) (RunResult, error) {
 	fail := func(err error) (RunResult, error) {
 		return RunResult{}, fmt.Errorf("%w: run %d (seed %d%s): %v", ErrRunFailed, s.Index, s.Seed, paramText(s.Point.Params), err)
 	}
-	net, windows, err := buildNetwork(e, cfg)
-	if err != nil {
-		return fail(err)
-	}
-	ops := results.NewOps(windows)
+	ops := results.NewOps(nil)
 	setup := &protocols.Setup{
 		Engine:   e,
 		Nodes:    cfg.placements(),
@@ -343,9 +339,11 @@ func RunOne(x *Experiment, s RunSpec, stop *atomic.Bool) (RunResult, error) {
 	if err := cfg.Protocol.Config.Build(setup); err != nil {
 		return fail(err)
 	}
-	if err := net.start(); err != nil {
+	windows, err := installNetwork(e, cfg)
+	if err != nil {
 		return fail(err)
 	}
+	ops.Watch(windows...)
 	var n uint32
 	err = e.RunUntil(sim.Time(cfg.Duration), func() bool {
 		n++

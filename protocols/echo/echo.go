@@ -223,10 +223,9 @@ func (c *Config) Build(s *protocols.Setup) error {
 	}
 	cfg := *c
 	for _, n := range s.Nodes {
+		// Every topology node is added, so that the network's zones and
+		// faults can name any of them; nodes with no role stay idle.
 		ci, isClient := clientIdx[n.Name]
-		if !isClient && !isServer[n.Name] {
-			continue
-		}
 		n := n
 		var loops []int
 		if s.Workload.Kind == workload.Closed {
@@ -235,7 +234,7 @@ func (c *Config) Build(s *protocols.Setup) error {
 		factory := func() sim.Node {
 			return &node{
 				cfg: &cfg, wl: s.Workload, st: st, h: &h, ops: s.Ops, warmup: sim.Time(s.Warmup),
-				client: isClient, share: 1 / float64(len(clients)), loops: loops,
+				client: isClient, server: isServer[n.Name], share: 1 / float64(len(clients)), loops: loops,
 				servers: serverNames, zone: zone, myZone: n.Zone,
 			}
 		}
@@ -300,6 +299,7 @@ type node struct {
 	ops     protocols.Ops
 	warmup  sim.Time
 	client  bool
+	server  bool
 	share   float64
 	loops   []int
 	servers []string
@@ -319,10 +319,12 @@ func (n *node) Start(env sim.Env) {
 	if !n.client {
 		return
 	}
-	n.serverIDs = make([]sim.NodeID, len(n.servers))
-	for i, name := range n.servers {
-		id, _ := env.Lookup(name)
-		n.serverIDs[i] = id
+	// A client pings the other servers; it pings itself only when it is
+	// the only server.
+	for _, name := range n.servers {
+		if id, _ := env.Lookup(name); id != env.ID() || len(n.servers) == 1 {
+			n.serverIDs = append(n.serverIDs, id)
+		}
 	}
 	n.rr = int(env.ID()) % len(n.serverIDs)
 	n.out = make(map[uint64]pending)
@@ -378,7 +380,9 @@ func (n *node) send(env sim.Env, loop int) {
 func (n *node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 	switch m := msg.(type) {
 	case *Ping:
-		env.Send(from, &Echo{ID: m.ID, Sent: m.Sent, size: m.Size()})
+		if n.server {
+			env.Send(from, &Echo{ID: m.ID, Sent: m.Sent, size: m.Size()})
+		}
 	case *Echo:
 		n.echo(env, from, m)
 	}
