@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols/retry"
@@ -9,7 +10,7 @@ import (
 )
 
 // Deployment is a service graph placed on an engine: one node per
-// replica ("<service>-<i>") and per client ("client-<i>").
+// replica and per client.
 type Deployment struct {
 	// Config is the validated configuration.
 	Config Config
@@ -22,6 +23,7 @@ type Deployment struct {
 	Ops func(start, end sim.Time, st Status)
 
 	stats        Stats
+	base         *Stats // snapshot at the end of the warm-up
 	hops         map[string]*hopMetrics
 	cm           *clientMetrics
 	clientBudget sharedBudget
@@ -50,19 +52,40 @@ func newSharedBudget(cfg retry.BudgetConfig, scope string) sharedBudget {
 	return s
 }
 
-// ReplicaName is the node name of replica i of a service.
+// ReplicaName is the node name Build gives replica i of a service.
 func ReplicaName(service string, i int) string { return fmt.Sprintf("%s-%d", service, i) }
 
-// ClientName is the node name of client i.
+// ClientName is the node name Build gives client i.
 func ClientName(i int) string { return fmt.Sprintf("client-%d", i) }
 
-// Build validates cfg and adds its nodes to e: the replicas of every
-// service (in name order), then the clients. The engine's metrics receive
-// the measurements named in the package documentation.
+// placement names the nodes of every role.
+type placement struct {
+	replicas map[string][]string
+	clients  []string
+}
+
+// Build validates cfg and adds its nodes to e without a topology: the
+// replicas of every service in name order ("<service>-<i>", Replicas of
+// them, at least one), then Client.Count clients ("client-<i>"). The
+// engine's metrics receive the measurements named in the package
+// documentation.
 func Build(e *sim.Engine, cfg Config) (*Deployment, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	pl := placement{replicas: map[string][]string{}}
+	for _, n := range cfg.Names() {
+		for i := 0; i < max(1, cfg.Services[n].Replicas); i++ {
+			pl.replicas[n] = append(pl.replicas[n], ReplicaName(n, i))
+		}
+	}
+	for i := 0; i < cfg.Client.Count; i++ {
+		pl.clients = append(pl.clients, ClientName(i))
+	}
+	return build(e, cfg, pl, 0)
+}
+
+func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Deployment, error) {
 	d := &Deployment{
 		Config:   cfg,
 		Replicas: map[string][]sim.NodeID{},
@@ -74,17 +97,33 @@ func Build(e *sim.Engine, cfg Config) (*Deployment, error) {
 	// IDs are dense in the order of AddNode, so every caller can know its
 	// callees' IDs before any node exists.
 	next := sim.NodeID(e.NumNodes())
+	role := map[string]string{}
+	claim := func(node, r string) error {
+		if prev, dup := role[node]; dup {
+			return fmt.Errorf("node %s is given two roles: %s and %s (one role per node)", node, prev, r)
+		}
+		role[node] = r
+		return nil
+	}
 	for _, n := range names {
-		for i := 0; i < cfg.Services[n].Replicas; i++ {
+		for _, node := range pl.replicas[n] {
+			if err := claim(node, "a replica of "+n); err != nil {
+				return nil, err
+			}
 			d.Replicas[n] = append(d.Replicas[n], next)
 			next++
+		}
+	}
+	for _, node := range pl.clients {
+		if err := claim(node, "a client"); err != nil {
+			return nil, err
 		}
 	}
 	for _, n := range names {
 		sc := cfg.Services[n]
 		st, ok := errorStatus(sc.Errors.Status)
 		if !ok {
-			panic("rpc: unvalidated error status")
+			return nil, fmt.Errorf("services.%s.errors.status: unknown status %q", n, sc.Errors.Status)
 		}
 		svc := &service{name: n, cfg: sc, dist: sc.dist(), errStatus: st, m: newServerMetrics(e.Metrics(), n), ts: d.stats.tier(n)}
 		for i, call := range sc.Calls {
@@ -94,25 +133,32 @@ func Build(e *sim.Engine, cfg Config) (*Deployment, error) {
 			svc.callees = append(svc.callees, d.Replicas[call.Service])
 			svc.budgets = append(svc.budgets, newSharedBudget(call.Budget, n))
 		}
-		for i := 0; i < sc.Replicas; i++ {
-			id, err := e.AddNode(ReplicaName(n, i), func() sim.Node { return &server{d: d, svc: svc} })
+		for i, node := range pl.replicas[n] {
+			id, err := e.AddNode(node, func() sim.Node { return &server{d: d, svc: svc} })
 			if err != nil {
 				return nil, err
 			}
 			if id != d.Replicas[n][i] {
-				return nil, fmt.Errorf("rpc: node %s got ID %d, expected %d", ReplicaName(n, i), id, d.Replicas[n][i])
+				return nil, fmt.Errorf("rpc: node %s got ID %d, expected %d", node, id, d.Replicas[n][i])
 			}
 		}
 	}
 	cc := &d.Config.Client
+	wl := &d.Config.Workload
 	d.clientBudget = newSharedBudget(cc.Call.Budget, "client")
-	rate := cc.Rate / float64(cc.Count)
-	for i := 0; i < cc.Count; i++ {
-		id, err := e.AddNode(ClientName(i), func() sim.Node { return &client{d: d, cfg: cc, rate: rate} })
+	for i, node := range pl.clients {
+		i := i
+		id, err := e.AddNode(node, func() sim.Node { return &client{d: d, cfg: cc, wl: wl, index: i, n: len(pl.clients)} })
 		if err != nil {
 			return nil, err
 		}
 		d.Clients = append(d.Clients, id)
+	}
+	if warmup > 0 {
+		e.At(sim.Time(warmup), func() {
+			b := d.stats.clone()
+			d.base = &b
+		})
 	}
 	return d, nil
 }
@@ -126,19 +172,40 @@ func (d *Deployment) hop(m sim.Metrics, callee string) *hopMetrics {
 	return h
 }
 
-// Stats returns the run's exact counts so far.
-func (d *Deployment) Stats() *Stats { return &d.stats }
+// Stats returns the run's exact counts so far, from the end of the
+// warm-up when there is one.
+func (d *Deployment) Stats() *Stats {
+	if d.base == nil {
+		return &d.stats
+	}
+	s := d.stats.minus(d.base)
+	return &s
+}
 
-// Summarize records the end-of-run figures as gauges: the client success
-// ratio, goodput over the given span, and the amplification of every
+// Summarize records the end-of-run figures as gauges: success_ratio,
+// goodput_rps over the given span, and amplification{tier=…} for every
 // tier.
 func (d *Deployment) Summarize(m sim.Metrics, span time.Duration) {
-	s := &d.stats
-	m.Gauge("rpc_client_success_ratio").Set(s.SuccessRate())
+	s := d.Stats()
+	if s.Requests == 0 {
+		return
+	}
+	m.Gauge(MetricSuccessRatio).Set(s.SuccessRate())
 	if span > 0 {
-		m.Gauge("rpc_goodput_rps").Set(float64(s.Done[OK]) / span.Seconds())
+		m.Gauge(MetricGoodput).Set(float64(s.Done[OK]) / span.Seconds())
 	}
 	for _, t := range s.TierNames() {
-		m.Gauge(Name("rpc_amplification", t)).Set(s.Amplification(t))
+		m.Gauge(Label(MetricAmplification, "tier", t)).Set(s.Amplification(t))
 	}
+}
+
+// selectPrefix returns the nodes whose name starts with prefix.
+func selectPrefix(nodes []string, prefix string) []string {
+	var out []string
+	for _, n := range nodes {
+		if strings.HasPrefix(n, prefix) {
+			out = append(out, n)
+		}
+	}
+	return out
 }

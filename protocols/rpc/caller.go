@@ -102,11 +102,11 @@ func newCaller(env sim.Env, idx uint64, inc uint64, cfg *CallConfig, reps []sim.
 		ts:     d.stats.tier(cfg.Service),
 	}
 	if cfg.Breaker.Trip != retry.NoBreaker {
-		c.g.breaker = env.Metrics().Gauge(Name("rpc_breaker_state", env.Name(), cfg.Service))
+		c.g.breaker = env.Metrics().Gauge(Label("breaker_state", "node", env.Name(), "tier", cfg.Service))
 		c.g.breaker.Set(0)
 	}
 	if cfg.Budget.Kind != retry.NoBudget {
-		c.g.budget = env.Metrics().Gauge(Name("rpc_budget_tokens", budgetScope, cfg.Service))
+		c.g.budget = env.Metrics().Gauge(Label("budget_tokens", "scope", budgetScope, "tier", cfg.Service))
 		c.g.budget.Set(budget.Level(env.Now()))
 	}
 	if cfg.Hedge.Quantile > 0 {

@@ -3,6 +3,7 @@ package rpc
 import (
 	"time"
 
+	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -11,12 +12,17 @@ import (
 // zero, so that a refusing caller cannot spin at one instant.
 const minLocalBackoff = time.Millisecond
 
-// client is one workload node: it issues requests to the target service,
-// open-loop (Poisson arrivals) or closed-loop (a fixed number outstanding).
+// client is one workload node: it issues requests to the target service
+// as the workload says, open loop (arrivals at a rate, whatever the
+// answers) or closed loop (each loop waits for its answer, thinks, and
+// sends again).
 type client struct {
 	d      *Deployment
 	cfg    *ClientConfig
-	rate   float64 // this client's arrivals per second (open loop)
+	wl     *workload.Config
+	index  int // this client's index among n client nodes
+	n      int
+	gen    *workload.Generator
 	caller *caller
 }
 
@@ -27,22 +33,22 @@ func (c *client) Start(env sim.Env) {
 	inc := incarnation(env)
 	b, scope := c.d.clientBudget.get(env)
 	c.caller = newCaller(env, 0, inc, &c.cfg.Call, c.d.Replicas[c.cfg.Call.Service], b, scope, c.d, c)
-	start := c.cfg.Start - env.Now().Duration()
-	if start < 0 {
-		start = 0
-	}
-	if c.cfg.Concurrency > 0 {
-		for i := 0; i < c.cfg.Concurrency; i++ {
-			env.After(start, tag(tagArrival, 0))
+	c.gen = workload.NewGenerator(*c.wl, 1/float64(c.n), env.Rand())
+	if c.wl.Kind == workload.Closed {
+		start := max(0, sim.Time(c.wl.Start).Sub(env.Now()))
+		for range c.wl.Loops(c.index, c.n) {
+			env.After(start, tag(tagArrival, 1))
 		}
 		return
 	}
-	env.After(start+c.gap(env), tag(tagArrival, 0))
+	c.arm(env)
 }
 
-// gap draws an exponential inter-arrival time.
-func (c *client) gap(env sim.Env) time.Duration {
-	return time.Duration(env.Rand().ExpFloat64() / c.rate * 1e9)
+// arm schedules the next open-loop arrival.
+func (c *client) arm(env sim.Env) {
+	if next := c.gen.Next(env.Now()); next != sim.Never {
+		env.After(next.Sub(env.Now()), tag(tagArrival, 0))
+	}
 }
 
 // Receive hands responses to the caller.
@@ -63,8 +69,8 @@ func (c *client) Timer(env sim.Env, t uint64) {
 	if c.cfg.Stop != 0 && now >= sim.Time(c.cfg.Stop) {
 		return
 	}
-	if c.cfg.Concurrency == 0 {
-		env.After(c.gap(env), tag(tagArrival, 0))
+	if id == 0 {
+		c.arm(env)
 	}
 	c.d.cm.requests.Add(1)
 	c.d.stats.Requests++
@@ -90,11 +96,11 @@ func (c *client) callDone(env sim.Env, token uint64, st Status) {
 	if c.d.Ops != nil {
 		c.d.Ops(start, now, st)
 	}
-	if c.cfg.Concurrency > 0 {
-		wait := c.cfg.Think
+	if c.wl.Kind == workload.Closed {
+		wait := c.gen.Think()
 		if wait < minLocalBackoff && (st == CircuitOpen || st == BulkheadFull) {
 			wait = minLocalBackoff
 		}
-		env.After(wait, tag(tagArrival, 0))
+		env.After(wait, tag(tagArrival, 1))
 	}
 }

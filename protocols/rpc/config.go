@@ -1,7 +1,9 @@
 package rpc
 
 import (
+	"bytes"
 	"fmt"
+	"regexp"
 	"math"
 	"slices"
 	"strings"
@@ -10,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dsim-dev/dsim/protocols/retry"
+	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -185,7 +188,7 @@ func (c *CallConfig) UnmarshalYAML(n *yaml.Node) error {
 		return n.Decode(&c.Service)
 	}
 	type plain CallConfig
-	return n.Decode((*plain)(c))
+	return decodeStrict(n, (*plain)(c))
 }
 
 // Validate reports impossible settings.
@@ -251,8 +254,14 @@ type OverloadConfig struct {
 // ServiceConfig is one named service: its replicas, their capacity and
 // faults, and the calls each request makes downstream.
 type ServiceConfig struct {
-	// Replicas is the number of identical nodes.
+	// Replicas is the number of identical nodes. In an experiment the
+	// replicas are the nodes that Nodes selects, and replicas, if set,
+	// must agree with their number; without a topology (Build) 0 means 1.
 	Replicas int `yaml:"replicas"`
+	// Nodes selects the experiment's nodes that run this service's
+	// replicas: node names, zone names or "*" (default: the nodes named
+	// "<service>-…").
+	Nodes []string `yaml:"nodes"`
 	// Workers is each replica's concurrency limit: requests in service
 	// (including waiting for dependencies) at once.
 	Workers int `yaml:"workers"`
@@ -278,17 +287,17 @@ type ServiceConfig struct {
 	Calls []CallConfig `yaml:"calls"`
 }
 
-// DefaultServiceConfig returns one replica with 16 workers, a queue of
-// 100, and 1ms exponential service times.
+// DefaultServiceConfig returns a service with 16 workers per replica, a
+// queue of 100, and 1ms exponential service times.
 func DefaultServiceConfig() ServiceConfig {
-	return ServiceConfig{Replicas: 1, Workers: 16, Queue: 100, ServiceTime: DistConfig{Dist: "exponential", Mean: time.Millisecond}}
+	return ServiceConfig{Workers: 16, Queue: 100, ServiceTime: DistConfig{Dist: "exponential", Mean: time.Millisecond}}
 }
 
 // UnmarshalYAML fills defaults before decoding.
 func (c *ServiceConfig) UnmarshalYAML(n *yaml.Node) error {
 	*c = DefaultServiceConfig()
 	type plain ServiceConfig
-	return n.Decode((*plain)(c))
+	return decodeStrict(n, (*plain)(c))
 }
 
 // errorStatus parses an injected error status ("" = internal).
@@ -309,8 +318,8 @@ func errorStatus(s string) (Status, bool) {
 // undefined services are checked by Config.Validate).
 func (c ServiceConfig) Validate() error {
 	var fe sim.FieldErrors
-	if c.Replicas < 1 || c.Replicas > 10000 {
-		fe.Add("replicas", "must be in [1, 10000], got %d", c.Replicas)
+	if c.Replicas < 0 || c.Replicas > 10000 {
+		fe.Add("replicas", "must be in [0, 10000], got %d", c.Replicas)
 	}
 	if c.Workers < 1 {
 		fe.Add("workers", "must be at least 1, got %d", c.Workers)
@@ -361,36 +370,29 @@ func (c ServiceConfig) dist() Dist {
 	return c.ServiceTime.Build()
 }
 
-// ClientConfig is the workload at the top of the graph: client nodes
-// issuing requests to one service.
+// ClientConfig describes the client nodes at the top of the graph: where
+// they run and how they call the target service. What they send (rate,
+// open or closed loop, think time) is the experiment's workload.
 type ClientConfig struct {
-	// Count is the number of client nodes.
+	// Count is the number of client nodes when built without a topology.
 	Count int `yaml:"count"`
-	// Rate is the total open-loop arrival rate over all clients, in
-	// requests per second (Poisson arrivals). Used when Concurrency is 0.
-	Rate float64 `yaml:"rate"`
-	// Concurrency, if positive, makes the workload closed-loop: each
-	// client keeps that many requests outstanding, waiting Think between
-	// a response and its next request.
-	Concurrency int `yaml:"concurrency"`
-	// Think is the closed-loop pause between requests.
-	Think time.Duration `yaml:"think"`
+	// Nodes selects the experiment's nodes that run clients (default: the
+	// nodes named "client-…").
+	Nodes []string `yaml:"nodes"`
 	// Deadline is the end-to-end budget of a request, propagated down the
 	// graph; 0 = none.
 	Deadline time.Duration `yaml:"deadline"`
-	// Start and Stop bound when clients issue requests (Stop 0 = never
-	// stop).
-	Start time.Duration `yaml:"start"`
-	Stop  time.Duration `yaml:"stop"`
-	// Call is how clients call the target service: target, timeout,
-	// retry, budget, breaker, hedging, balance.
+	// Stop is when clients stop issuing requests (0 = never), so that a
+	// run can drain before it ends.
+	Stop time.Duration `yaml:"stop"`
+	// Call is how clients call the target service: service, timeout,
+	// retry, budget, breaker, hedge, bulkhead, balance.
 	Call CallConfig `yaml:",inline"`
 }
 
-// DefaultClientConfig returns one open-loop client at 100 requests per
-// second.
+// DefaultClientConfig returns one client node with the default hop.
 func DefaultClientConfig() ClientConfig {
-	return ClientConfig{Count: 1, Rate: 100, Call: DefaultCallConfig()}
+	return ClientConfig{Count: 1, Call: DefaultCallConfig()}
 }
 
 // Validate reports impossible settings.
@@ -399,23 +401,11 @@ func (c ClientConfig) Validate() error {
 	if c.Count < 1 || c.Count > 100000 {
 		fe.Add("count", "must be in [1, 100000], got %d", c.Count)
 	}
-	if c.Concurrency < 0 {
-		fe.Add("concurrency", "must not be negative, got %d", c.Concurrency)
-	}
-	if c.Concurrency == 0 && (!(c.Rate > 0) || math.IsInf(c.Rate, 0)) {
-		fe.Add("rate", "an open-loop workload needs a positive rate, got %v", c.Rate)
-	}
-	if c.Think < 0 {
-		fe.Add("think", "must not be negative, got %v", c.Think)
-	}
 	if c.Deadline < 0 {
 		fe.Add("deadline", "must not be negative, got %v", c.Deadline)
 	}
-	if c.Start < 0 {
-		fe.Add("start", "must not be negative, got %v", c.Start)
-	}
-	if c.Stop != 0 && c.Stop <= c.Start {
-		fe.Add("stop", "must be after start (%v), got %v", c.Start, c.Stop)
+	if c.Stop < 0 {
+		fe.Add("stop", "must not be negative, got %v", c.Stop)
 	}
 	fe.Merge("", c.Call.Validate())
 	return fe.Err()
@@ -425,13 +415,17 @@ func (c ClientConfig) Validate() error {
 type Config struct {
 	// Services maps each service name to its configuration.
 	Services map[string]ServiceConfig `yaml:"services"`
-	// Client is the workload at the top.
+	// Client is the client nodes at the top.
 	Client ClientConfig `yaml:"client"`
+	// Workload is what the clients send. In an experiment it is the
+	// experiment's workload section; Build uses it as set here.
+	Workload workload.Config `yaml:"-"`
 }
 
-// DefaultConfig returns an empty graph with the default client.
+// DefaultConfig returns an empty graph with the default client and an
+// open-loop workload of 100 requests per second.
 func DefaultConfig() Config {
-	return Config{Services: map[string]ServiceConfig{}, Client: DefaultClientConfig()}
+	return Config{Services: map[string]ServiceConfig{}, Client: DefaultClientConfig(), Workload: workload.DefaultConfig()}
 }
 
 // Names returns the service names in sorted order.
@@ -466,6 +460,7 @@ func (c Config) Validate() error {
 		}
 	}
 	fe.Merge("client", c.Client.Validate())
+	fe.Merge("workload", c.Workload.Validate())
 	if t := c.Client.Call.Service; t != "" {
 		if _, ok := c.Services[t]; !ok {
 			fe.Add("client.service", "targets undefined service %q", t)
@@ -528,6 +523,23 @@ func (c Config) cycle() []string {
 		if color[n] == white && visit(n) {
 			return found
 		}
+	}
+	return nil
+}
+
+var notFoundRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
+
+// decodeStrict decodes a mapping into out, rejecting unknown keys at every
+// level (yaml.v3's Node.Decode alone would ignore them).
+func decodeStrict(n *yaml.Node, out any) error {
+	b, err := yaml.Marshal(n)
+	if err != nil {
+		return err
+	}
+	dec := yaml.NewDecoder(bytes.NewReader(b))
+	dec.KnownFields(true)
+	if err := dec.Decode(out); err != nil {
+		return fmt.Errorf("%s", notFoundRE.ReplaceAllString(err.Error(), `unknown field "$1"`))
 	}
 	return nil
 }

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols/retry"
+	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -33,7 +34,7 @@ func TestRetrySuccessClosedForm(t *testing.T) {
 			if tc.r == 0 {
 				cfg.Client.Call.Retry = retry.NoRetry()
 			}
-			cfg.Client.Rate = 2000
+			cfg.Workload.Rate = workload.Rate(2000)
 			cfg.Client.Stop = 10 * time.Second
 			d, _ := run(t, cfg, 11, ms, 11*time.Second)
 			st := d.Stats()
@@ -99,7 +100,7 @@ func TestAmplificationPowerLaw(t *testing.T) {
 			}
 			cfg.Client.Call = callTo(name(1))
 			cfg.Client.Call.Retry = pol
-			cfg.Client.Rate = 100
+			cfg.Workload.Rate = workload.Rate(100)
 			cfg.Client.Stop = time.Second
 			d, _ := run(t, cfg, 5, ms, 2*time.Second)
 			st := d.Stats()
@@ -132,7 +133,7 @@ func queueRun(t *testing.T, c int, lambda, mu float64, span time.Duration, seed 
 	s.ServiceTime = DistConfig{Dist: "exponential", Mean: time.Duration(float64(time.Second) / mu)}
 	cfg.Services["q"] = s
 	cfg.Client.Call = callTo("q")
-	cfg.Client.Rate = lambda
+	cfg.Workload.Rate = workload.Rate(lambda)
 	m := newTestMetrics()
 	e := sim.New(sim.Config{Seed: seed, Metrics: m})
 	e.SetNetwork(&sim.Direct{})
@@ -142,8 +143,8 @@ func queueRun(t *testing.T, c int, lambda, mu float64, span time.Duration, seed 
 	if err := e.Run(sim.Time(span)); err != nil {
 		t.Fatal(err)
 	}
-	w := m.hists["rpc_server_queue_wait/q"].samples
-	l := m.hists["rpc_server_latency/q"].samples
+	w := m.hists["server_queue_wait{tier=q}"].samples
+	l := m.hists["server_latency{tier=q}"].samples
 	skip := len(l) / 20 // warm-up: the queue starts empty
 	for _, d := range w[skip:] {
 		waits = append(waits, d.Seconds())

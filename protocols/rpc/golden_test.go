@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols/retry"
+	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -54,8 +55,7 @@ func TestGoldenRetryThenBreaker(t *testing.T) {
 	c.Retry = retry.Policy{Kind: retry.Exponential, MaxAttempts: 3, Base: 10 * ms, Cap: 40 * ms, Multiplier: 2}
 	c.Breaker = retry.BreakerConfig{Trip: retry.TripCount, Failures: 4, Window: time.Second, OpenFor: 100 * ms, HalfOpenProbes: 1}
 	cfg.Client.Call = c
-	cfg.Client.Concurrency = 1
-	cfg.Client.Think = 30 * ms
+	cfg.Workload = workload.Config{Kind: workload.Closed, Clients: 1, Arrival: workload.Constant, Think: 30 * ms}
 	cfg.Client.Stop = 400 * ms
 
 	var lines []string

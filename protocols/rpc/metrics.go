@@ -7,15 +7,42 @@ import (
 	"github.com/dsim-dev/dsim/sim"
 )
 
-// Name joins a metric's base name and its labels with '/':
-// Name("rpc_attempts", "db") is "rpc_attempts/db". Base names are
-// snake_case; labels are service, node or status names.
-func Name(base string, labels ...string) string {
-	if len(labels) == 0 {
+// Label returns base with a label group, the form package results splits
+// on: Label("attempts", "tier", "db") is "attempts{tier=db}", and
+// Label("attempt_status", "tier", "db", "status", "ok") is
+// "attempt_status{tier=db,status=ok}". kv alternates label names and
+// values.
+func Label(base string, kv ...string) string {
+	if len(kv) < 2 {
 		return base
 	}
-	return base + "/" + strings.Join(labels, "/")
+	var b strings.Builder
+	b.WriteString(base)
+	b.WriteByte('{')
+	for i := 0; i+1 < len(kv); i += 2 {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(kv[i])
+		b.WriteByte('=')
+		b.WriteString(kv[i+1])
+	}
+	b.WriteByte('}')
+	return b.String()
 }
+
+// Names of the end-of-run figures Summarize records and of the main
+// client metrics; doc.go lists every metric.
+const (
+	MetricRequests      = "requests"
+	MetricResponses     = "responses"
+	MetricLatency       = "latency"
+	MetricOKLatency     = "ok_latency"
+	MetricAttempts      = "attempts"
+	MetricSuccessRatio  = "success_ratio"
+	MetricGoodput       = "goodput_rps"
+	MetricAmplification = "amplification"
+)
 
 // hopMetrics are the handles of one callee's per-tier metrics, shared by
 // every caller of that callee.
@@ -27,21 +54,21 @@ type hopMetrics struct {
 
 func newHopMetrics(m sim.Metrics, callee string) *hopMetrics {
 	h := &hopMetrics{
-		calls:        m.Counter(Name("rpc_calls", callee)),
-		attempts:     m.Counter(Name("rpc_attempts", callee)),
-		retries:      m.Counter(Name("rpc_retries", callee)),
-		hedges:       m.Counter(Name("rpc_hedges", callee)),
-		budgetDenied: m.Counter(Name("rpc_budget_denied", callee)),
-		breaker:      m.Counter(Name("rpc_breaker_rejected", callee)),
-		bulkhead:     m.Counter(Name("rpc_bulkhead_rejected", callee)),
-		deadline:     m.Counter(Name("rpc_deadline_exceeded", callee)),
-		cancelled:    m.Counter(Name("rpc_cancelled", callee)),
-		late:         m.Counter(Name("rpc_late_responses", callee)),
-		latency:      m.Histogram(Name("rpc_call_latency", callee)),
+		calls:        m.Counter(Label("calls", "tier", callee)),
+		attempts:     m.Counter(Label("attempts", "tier", callee)),
+		retries:      m.Counter(Label("retries", "tier", callee)),
+		hedges:       m.Counter(Label("hedges", "tier", callee)),
+		budgetDenied: m.Counter(Label("budget_denied", "tier", callee)),
+		breaker:      m.Counter(Label("breaker_rejected", "tier", callee)),
+		bulkhead:     m.Counter(Label("bulkhead_rejected", "tier", callee)),
+		deadline:     m.Counter(Label("deadline_exceeded", "tier", callee)),
+		cancelled:    m.Counter(Label("cancelled", "tier", callee)),
+		late:         m.Counter(Label("late_responses", "tier", callee)),
+		latency:      m.Histogram(Label("call_latency", "tier", callee)),
 	}
 	for s := Status(0); s < numStatus; s++ {
-		h.attemptStatus[s] = m.Counter(Name("rpc_attempt_status", callee, s.String()))
-		h.callStatus[s] = m.Counter(Name("rpc_call_status", callee, s.String()))
+		h.attemptStatus[s] = m.Counter(Label("attempt_status", "tier", callee, "status", s.String()))
+		h.callStatus[s] = m.Counter(Label("call_status", "tier", callee, "status", s.String()))
 	}
 	return h
 }
@@ -55,18 +82,18 @@ type serverMetrics struct {
 
 func newServerMetrics(m sim.Metrics, svc string) *serverMetrics {
 	s := &serverMetrics{
-		arrivals:      m.Counter(Name("rpc_server_arrivals", svc)),
-		shed:          m.Counter(Name("rpc_server_shed", svc)),
-		rejected:      m.Counter(Name("rpc_server_rejected", svc)),
-		queueTimeouts: m.Counter(Name("rpc_server_queue_timeouts", svc)),
-		expired:       m.Counter(Name("rpc_server_expired", svc)),
-		cancelled:     m.Counter(Name("rpc_server_cancelled", svc)),
-		injected:      m.Counter(Name("rpc_server_injected_errors", svc)),
-		wait:          m.Histogram(Name("rpc_server_queue_wait", svc)),
-		latency:       m.Histogram(Name("rpc_server_latency", svc)),
+		arrivals:      m.Counter(Label("server_arrivals", "tier", svc)),
+		shed:          m.Counter(Label("server_shed", "tier", svc)),
+		rejected:      m.Counter(Label("server_rejected", "tier", svc)),
+		queueTimeouts: m.Counter(Label("server_queue_timeouts", "tier", svc)),
+		expired:       m.Counter(Label("server_expired", "tier", svc)),
+		cancelled:     m.Counter(Label("server_cancelled", "tier", svc)),
+		injected:      m.Counter(Label("server_injected_errors", "tier", svc)),
+		wait:          m.Histogram(Label("server_queue_wait", "tier", svc)),
+		latency:       m.Histogram(Label("server_latency", "tier", svc)),
 	}
 	for st := Status(0); st < CircuitOpen; st++ {
-		s.status[st] = m.Counter(Name("rpc_server_status", svc, st.String()))
+		s.status[st] = m.Counter(Label("server_status", "tier", svc, "status", st.String()))
 	}
 	return s
 }
@@ -80,12 +107,12 @@ type clientMetrics struct {
 
 func newClientMetrics(m sim.Metrics) *clientMetrics {
 	c := &clientMetrics{
-		requests:  m.Counter("rpc_client_requests"),
-		latency:   m.Histogram("rpc_client_latency"),
-		okLatency: m.Histogram("rpc_client_ok_latency"),
+		requests:  m.Counter(MetricRequests),
+		latency:   m.Histogram(MetricLatency),
+		okLatency: m.Histogram(MetricOKLatency),
 	}
 	for s := Status(0); s < numStatus; s++ {
-		c.status[s] = m.Counter(Name("rpc_client_status", s.String()))
+		c.status[s] = m.Counter(Label(MetricResponses, "status", s.String()))
 	}
 	return c
 }
@@ -115,6 +142,52 @@ type Stats struct {
 	Done [numStatus]int64
 	// Tiers holds each service's counts.
 	Tiers map[string]*TierStats
+}
+
+func (s *Stats) clone() Stats {
+	c := *s
+	c.Tiers = make(map[string]*TierStats, len(s.Tiers))
+	for k, v := range s.Tiers {
+		t := *v
+		c.Tiers[k] = &t
+	}
+	return c
+}
+
+// minus returns s − b, field by field.
+func (s *Stats) minus(b *Stats) Stats {
+	c := s.clone()
+	c.Requests -= b.Requests
+	for i := range c.Done {
+		c.Done[i] -= b.Done[i]
+	}
+	for k, t := range c.Tiers {
+		if o := b.Tiers[k]; o != nil {
+			t.sub(o)
+		}
+	}
+	return c
+}
+
+func (t *TierStats) sub(o *TierStats) {
+	t.Calls -= o.Calls
+	t.Attempts -= o.Attempts
+	t.Retries -= o.Retries
+	t.Hedges -= o.Hedges
+	t.BudgetDenied -= o.BudgetDenied
+	t.BreakerRejected -= o.BreakerRejected
+	t.BulkheadRejected -= o.BulkheadRejected
+	t.DeadlineExceeded -= o.DeadlineExceeded
+	t.Arrivals -= o.Arrivals
+	t.Shed -= o.Shed
+	t.Rejected -= o.Rejected
+	t.QueueTimeouts -= o.QueueTimeouts
+	t.Expired -= o.Expired
+	t.Cancelled -= o.Cancelled
+	t.Injected -= o.Injected
+	for i := range t.Answered {
+		t.Answered[i] -= o.Answered[i]
+	}
 }
 
 func (s *Stats) tier(name string) *TierStats {

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols/retry"
+	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -46,7 +47,7 @@ func TestChainSmoke(t *testing.T) {
 	cfg.Services["a"] = a
 	cfg.Services["b"] = leaf(ms)
 	cfg.Client.Call = callTo("a")
-	cfg.Client.Rate = 200
+	cfg.Workload.Rate = workload.Rate(200)
 	d, e := run(t, cfg, 1, ms, 10*time.Second)
 	s := d.Stats()
 	if s.Requests < 1800 || s.Requests > 2200 {

@@ -1,0 +1,93 @@
+// Package rpc simulates request/response services and the resilience
+// machinery around their calls: per-try timeouts, deadlines propagated
+// down the call graph, retries with backoff and jitter (package retry),
+// retry budgets, circuit breakers, hedged requests, bulkheads and load
+// balancing, over any sim.Network.
+//
+// A Config is a service graph: named services (each with replicas, a
+// worker pool, a bounded queue with a queue timeout, a service-time
+// distribution, injected errors and an overload mode) whose requests call
+// other services serially or in parallel, plus the client nodes at the
+// top. Every hop (CallConfig) has its own timeout, retry policy, budget,
+// breaker, hedging, bulkhead and balancer.
+//
+//	cfg := rpc.DefaultConfig()
+//	cfg.Services["api"] = rpc.ServiceConfig{Replicas: 3, Workers: 8, Queue: 50,
+//		ServiceTime: rpc.DistConfig{Dist: "exponential", Mean: 2 * time.Millisecond},
+//		Calls: []rpc.CallConfig{db}}
+//	cfg.Services["db"] = ...
+//	cfg.Client.Call.Service = "api"
+//	cfg.Workload.Rate = 1000                   // open loop, requests/s
+//	e := sim.New(sim.Config{Seed: 1, Metrics: rec})
+//	d, err := rpc.Build(e, cfg)                // nodes api-0.., db-0.., client-0..
+//	err = e.Run(sim.Time(60 * time.Second))
+//	fmt.Println(d.Stats().Amplification("db"), d.Stats().SuccessRate())
+//
+// In an experiment file the same graph sits under `protocol: {name: rpc}`
+// and its replicas run on the experiment's nodes (see Config.Build).
+//
+// # Semantics
+//
+// A request carries its ID, attempt number and remaining deadline budget;
+// the server turns the budget into a local deadline (as gRPC does, so
+// clock skew does not matter), drops work whose deadline has passed
+// without answering, and gives each downstream call what is left. A
+// server answers 200 (ok), 400 (bad_request, never retried), 429
+// (too_many_requests: overload mode reject), 500 (internal: injected or a
+// failed dependency), 503 (unavailable: queue full, queue timeout, or a
+// dependency unavailable) or nothing (expired, cancelled). Callers add
+// 504 (timeout), circuit_open and bulkhead_full. A failed dependency call
+// fails the request: timeouts stay timeouts, everything else becomes 500
+// or 503, so that every tier may retry it — which is how retry storms
+// multiply (k attempts at each of L tiers: k^L at the bottom).
+//
+// # Metrics
+//
+// Names follow package results: snake_case, one label group. Counters
+// give a total and a _rps series; histograms of spans give _mean_ms,
+// _p99_ms and the like; gauges give _last, _max, _mean.
+//
+// Client side (the workload):
+//
+//	requests                       counter: requests issued
+//	responses{status=S}            counter: requests finished, by final status (error mix)
+//	latency, ok_latency            histogram: client-perceived latency, all / successful
+//	success_ratio                  gauge at end: responses{status=ok} ÷ finished
+//	goodput_rps                    gauge at end: successful requests per second
+//	amplification{tier=T}          gauge at end: attempts{tier=T} ÷ requests
+//
+// Per hop, labelled with the callee T, summed over all its callers:
+//
+//	calls{tier=T}                  counter: logical calls to T
+//	attempts{tier=T}               counter: requests sent to T (retries and hedges included)
+//	retries{tier=T}, hedges{tier=T}
+//	budget_denied{tier=T}          counter: retries or hedges the budget refused
+//	breaker_rejected{tier=T}       counter: attempts the breaker refused
+//	bulkhead_rejected{tier=T}      counter: calls refused by a full bulkhead
+//	deadline_exceeded{tier=T}      counter: attempts not sent because the deadline had passed
+//	cancelled{tier=T}              counter: losing hedges cancelled
+//	late_responses{tier=T}         counter: answers after a timeout or cancellation
+//	attempt_status{tier=T,status=S} counter: attempts by outcome
+//	call_status{tier=T,status=S}   counter: calls by final outcome
+//	call_latency{tier=T}           histogram: call latency, retries included
+//	breaker_state{node=N,tier=T}   gauge: 0 closed, 1 open, 2 half-open
+//	budget_tokens{scope=N,tier=T}  gauge: tokens (token_bucket) or retries allowed
+//	                               (percentage); scope is the node, or the calling
+//	                               service ("client" for clients) when shared
+//
+// Server side, labelled with the service T:
+//
+//	server_arrivals{tier=T}        counter: requests that reached a replica
+//	server_shed{tier=T}            counter: refused with 503, queue full
+//	server_rejected{tier=T}        counter: refused with 429, overload mode reject
+//	server_queue_timeouts{tier=T}  counter: answered 503 after waiting too long
+//	server_expired{tier=T}         counter: dropped unanswered, deadline passed
+//	server_cancelled{tier=T}       counter: dropped after a Cancel
+//	server_injected_errors{tier=T} counter: failed by error injection
+//	server_status{tier=T,status=S} counter: answers by status
+//	server_queue_wait{tier=T}      histogram: time from arrival to a worker
+//	server_latency{tier=T}         histogram: time from arrival to the answer
+//
+// Deployment.Stats has the same counts exactly, for tests and end-of-run
+// figures.
+package rpc
