@@ -3,8 +3,8 @@ package rpc
 import (
 	"bytes"
 	"fmt"
-	"regexp"
 	"math"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
