@@ -37,6 +37,9 @@ type sink struct {
 
 func (s *sink) Start(sim.Env) {}
 func (s *sink) Receive(env sim.Env, from sim.NodeID, m sim.Message) {
+	if s.log == nil {
+		return
+	}
 	*s.log = append(*s.log, delivery{at: env.Now(), local: env.Local(), from: from, seq: m.(*msg).seq})
 }
 func (s *sink) Timer(env sim.Env, tag uint64) {

@@ -18,9 +18,12 @@ const (
 	// FlagDuplicate marks the extra copy of a duplicated message.
 	FlagDuplicate
 	// flagQueued marks a message that already waited in the receiver's
-	// processing queue.
+	// processing queue; the bits from epochShift up hold the receiver's
+	// crash count then, so a crash loses the inputs it had queued.
 	flagQueued
 )
+
+const epochShift = 8
 
 // Cause says why the network dropped a message.
 type Cause uint8
@@ -251,6 +254,7 @@ type Model struct {
 	slow    [][]float64
 	factor  []float64
 	busy    []sim.Time
+	epoch   []uint32 // crashes per node, for the processing queue
 	proc    time.Duration
 	clocks  []*Clock
 	actions []*action
@@ -406,6 +410,7 @@ func (m *Model) Install(e *sim.Engine) error {
 	m.slow = make([][]float64, n)
 	m.factor = make([]float64, n)
 	m.busy = make([]sim.Time, n)
+	m.epoch = make([]uint32, n)
 	for i := range m.factor {
 		m.factor[i] = 1
 	}
@@ -644,6 +649,7 @@ func (m *Model) begin(a *action) {
 			if m.down[id] == 1 {
 				e.Crash(id)
 				m.busy[id] = 0
+				m.epoch[id]++
 			}
 		}
 	case FaultPause:
@@ -896,9 +902,13 @@ func (m *Model) Arrive(from, to sim.NodeID, msg sim.Message, flags uint32) bool 
 			start := max(now, m.busy[to])
 			done := start.Add(time.Duration(float64(m.proc) * m.factor[to]))
 			m.busy[to] = done
-			m.e.Deliver(done, from, to, msg, flags|flagQueued)
+			m.e.Deliver(done, from, to, msg, flags|flagQueued|m.epoch[to]<<epochShift)
 			return false
 		}
+	} else if flags>>epochShift != m.epoch[to]&(1<<(32-epochShift)-1) {
+		// Queued before a crash: the input died with the node.
+		m.drop(l, from, to, msg, CauseCrashed)
+		return false
 	}
 	l.c.Delivered++
 	m.tot.Delivered++
