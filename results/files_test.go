@@ -64,7 +64,6 @@ func firstDiff(got, want []byte) string {
 	return "(same lines)"
 }
 
-
 // TestWriteIsDeterministicAndReplotRoundTrips writes the same set twice
 // (same bytes, plots and report included), reads it back, writes the read
 // set again (same data files) and re-renders with Replot (same plots).

@@ -299,7 +299,7 @@ func (t *Timeline) WriteSVG(w io.Writer) error {
 		}
 		c := faultColors[k%len(faultColors)]
 		fmt.Fprintf(&b, `<rect class="fault" x="0" y="%.1f" width="%d" height="%.1f" fill="rgb(%d,%d,%d)" fill-opacity="%.2f"><title>%s</title></rect>`+"\n",
-			yOf(f.Start), width, yOf(fe)-yOf(f.Start), c.R, c.G, c.B, float64(c.A)/255*1.5, html.EscapeString(f.String()))
+			yOf(f.Start), width, yOf(fe)-yOf(f.Start), c.R, c.G, c.B, float64(c.A)/255, html.EscapeString(f.String()))
 		fmt.Fprintf(&b, `<text x="4" y="%.1f" fill="#444">%s</text>`+"\n", yOf(f.Start)+12, html.EscapeString(f.Kind+" "+f.Label))
 	}
 	// Time axis: ten ticks.
