@@ -66,7 +66,7 @@ type placement struct {
 
 // Build validates cfg and adds its nodes to e without a topology: the
 // replicas of every service in name order ("<service>-<i>", Replicas of
-// them, at least one), then Client.Count clients ("client-<i>"). The
+// them, at least one), then Client.Replicas clients ("client-<i>"). The
 // engine's metrics receive the measurements named in the package
 // documentation.
 func Build(e *sim.Engine, cfg Config) (*Deployment, error) {
@@ -79,7 +79,7 @@ func Build(e *sim.Engine, cfg Config) (*Deployment, error) {
 			pl.replicas[n] = append(pl.replicas[n], ReplicaName(n, i))
 		}
 	}
-	for i := 0; i < cfg.Client.Count; i++ {
+	for i := 0; i < cfg.Client.Replicas; i++ {
 		pl.clients = append(pl.clients, ClientName(i))
 	}
 	return build(e, cfg, pl, 0)

@@ -374,8 +374,9 @@ func (c ServiceConfig) dist() Dist {
 // they run and how they call the target service. What they send (rate,
 // open or closed loop, think time) is the experiment's workload.
 type ClientConfig struct {
-	// Count is the number of client nodes when built without a topology.
-	Count int `yaml:"count"`
+	// Replicas is the number of client nodes when built without a
+	// topology (in an experiment, Nodes places them).
+	Replicas int `yaml:"replicas"`
 	// Nodes selects the experiment's nodes that run clients (default: the
 	// nodes named "client-…").
 	Nodes []string `yaml:"nodes"`
@@ -392,14 +393,36 @@ type ClientConfig struct {
 
 // DefaultClientConfig returns one client node with the default hop.
 func DefaultClientConfig() ClientConfig {
-	return ClientConfig{Count: 1, Call: DefaultCallConfig()}
+	return ClientConfig{Replicas: 1, Call: DefaultCallConfig()}
+}
+
+// UnmarshalYAML decodes the client section strictly, with the hop's
+// fields at the same level as the client's own.
+func (c *ClientConfig) UnmarshalYAML(n *yaml.Node) error {
+	type hop CallConfig // the fields without CallConfig's own decoder
+	var s struct {
+		Replicas int           `yaml:"replicas"`
+		Nodes    []string      `yaml:"nodes"`
+		Deadline time.Duration `yaml:"deadline"`
+		Stop     time.Duration `yaml:"stop"`
+		Call     hop           `yaml:",inline"`
+	}
+	s.Replicas, s.Nodes, s.Deadline, s.Stop, s.Call = c.Replicas, c.Nodes, c.Deadline, c.Stop, hop(c.Call)
+	if err := decodeStrict(n, &s); err != nil {
+		return err
+	}
+	c.Replicas, c.Nodes, c.Deadline, c.Stop, c.Call = s.Replicas, s.Nodes, s.Deadline, s.Stop, CallConfig(s.Call)
+	return nil
 }
 
 // Validate reports impossible settings.
 func (c ClientConfig) Validate() error {
 	var fe sim.FieldErrors
-	if c.Count < 1 || c.Count > 100000 {
-		fe.Add("count", "must be in [1, 100000], got %d", c.Count)
+	if c.Replicas < 1 || c.Replicas > 100000 {
+		fe.Add("replicas", "must be in [1, 100000], got %d", c.Replicas)
+	}
+	if c.Call.Count != 1 {
+		fe.Add("count", "a client request is one call; got count %d", c.Call.Count)
 	}
 	if c.Deadline < 0 {
 		fe.Add("deadline", "must not be negative, got %v", c.Deadline)
