@@ -278,3 +278,26 @@ func BenchmarkSample(b *testing.B) {
 		})
 	}
 }
+
+// TestKSDetectsWrongDistribution is the negative control for TestDistKS:
+// the same test rejects a log-normal whose median is 5% off and a Pareto
+// whose shape is 10% off, so passing there means something.
+func TestKSDetectsWrongDistribution(t *testing.T) {
+	const n = 20000
+	pairs := []struct{ sampled, claimed DistSpec }{
+		{DistSpec{Dist: DistLogNormal, Median: ms, P99: 8 * ms}, DistSpec{Dist: DistLogNormal, Median: Duration(1.05 * float64(ms)), P99: 8 * ms}},
+		{DistSpec{Dist: DistPareto, Scale: ms, Shape: 1.5}, DistSpec{Dist: DistPareto, Scale: ms, Shape: 1.65}},
+	}
+	for _, p := range pairs {
+		s, c := p.sampled.MustBuild(), p.claimed.MustBuild()
+		r := sim.NewStream(1, "test/negative")
+		xs := make([]float64, n)
+		for i := range xs {
+			xs[i] = float64(s.Sample(r))
+		}
+		sort.Float64s(xs)
+		if d := ksOneSample(xs, func(x float64) float64 { return c.CDF(time.Duration(x)) }); d <= ksCrit(n, 0) {
+			t.Errorf("KS accepted %s as %s (D = %.4f)", s, c, d)
+		}
+	}
+}

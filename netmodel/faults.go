@@ -71,9 +71,11 @@ type InFlight uint8
 // In-flight policies.
 const (
 	// InFlightDrop drops a message that arrives while its link is cut
-	// (the default): nothing crosses a cut link.
+	// (the default): nothing crosses a cut link. A message sent before
+	// the cut that arrives after the heal is delivered.
 	InFlightDrop InFlight = iota
-	// InFlightDeliver delivers messages sent before the cut.
+	// InFlightDeliver delivers messages sent before the cut, even while
+	// the cut lasts; only messages sent into the cut are dropped.
 	InFlightDeliver
 )
 

@@ -436,6 +436,10 @@ func (m *Model) Install(e *sim.Engine) error {
 		}
 		m.actions = append(m.actions, c.generate(e.Stream, cands, m.chaosD)...)
 		m.phases = c.phases()
+		for _, ph := range m.phases {
+			note := "phase_start " + ph.Name
+			e.At(ph.Start, func() { e.Trace(sim.KindNote, sim.None, sim.None, nil, note) })
+		}
 	}
 	sort.SliceStable(m.actions, func(i, j int) bool { return m.actions[i].start < m.actions[j].start })
 
@@ -820,14 +824,13 @@ func (m *Model) Send(from, to sim.NodeID, msg sim.Message) {
 	}
 	p := l.p
 	r := l.rng
-	if p.loss > 0 && r.Float64() < p.loss {
-		m.drop(l, from, to, msg, CauseLoss)
-		return
-	}
+	// The Gilbert–Elliott chain steps on every message that reaches the
+	// link, whatever the Bernoulli draw says, so its bursts keep their
+	// configured length.
+	lost := false
 	if p.ge.PGoodBad > 0 {
-		lost := false
 		if l.geBad {
-			lost = p.ge.LossBad > 0 && r.Float64() < p.ge.LossBad
+			lost = r.Float64() < p.ge.LossBad
 			if r.Float64() < p.ge.PBadGood {
 				l.geBad = false
 			}
@@ -837,10 +840,10 @@ func (m *Model) Send(from, to sim.NodeID, msg sim.Message) {
 				l.geBad = true
 			}
 		}
-		if lost {
-			m.drop(l, from, to, msg, CauseLoss)
-			return
-		}
+	}
+	if lost || (p.loss > 0 && r.Float64() < p.loss) {
+		m.drop(l, from, to, msg, CauseLoss)
+		return
 	}
 	now := m.e.Now()
 	at := now
