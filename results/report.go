@@ -27,12 +27,20 @@ type reportData struct {
 	Params            []string
 	Notes             []string
 	Points            []string
+	Header            []paramRow
 	Metrics           []summaryRow
 	Plots             []reportPlot
 	Coverage          []coverageRow
 	Timeline          template.HTML
 	Config            string
 	Files             []string
+}
+
+// paramRow is one header row of the summary table: a swept parameter and
+// its value at each sweep point.
+type paramRow struct {
+	Name   string
+	Values []string
 }
 
 type summaryRow struct {
@@ -77,6 +85,17 @@ func writeReport(b *bytes.Buffer, s *Set, plots []drawnPlot, timeline []byte) er
 	pts := Aggregate(s.Runs)
 	for i := range pts {
 		d.Points = append(d.Points, pts[i].Label())
+	}
+	for _, name := range m.Params {
+		row := paramRow{Name: name}
+		for i := range pts {
+			v, _ := pts[i].Param(name)
+			row.Values = append(row.Values, v)
+		}
+		d.Header = append(d.Header, row)
+	}
+	if len(d.Header) == 0 {
+		d.Header = []paramRow{{Name: "metric", Values: d.Points}}
 	}
 	ptrs := make([]*Run, len(s.Runs))
 	for i := range s.Runs {
@@ -231,7 +250,7 @@ pre { background: #f6f8fa; padding: 12px; overflow-x: auto; font-size: 12px; bor
 <p class="facts">Mean over seeds ± half-width of the 95% confidence interval (Student t). Per-run values are in <code>runs.csv</code>, the full statistics in <code>summary.csv</code>.</p>
 <div class="scroll">
 <table id="summary-table">
-<thead><tr><th class="name">metric</th>{{range .Points}}<th>{{.}}</th>{{end}}</tr></thead>
+<thead>{{range .Header}}<tr><th class="name">{{.Name}}</th>{{range .Values}}<th>{{.}}</th>{{end}}</tr>{{end}}</thead>
 <tbody>
 {{range .Metrics}}<tr><td class="name">{{.Name}}</td>{{range .Cells}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody>

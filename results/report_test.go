@@ -1,0 +1,148 @@
+package results
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// chromiumFlags run Debian's chromium without a sandbox, GPU, network
+// chatter or a first-run profile, so it works in CI containers.
+func chromiumFlags(profile string) []string {
+	return []string{"--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+		"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=" + profile}
+}
+
+// chromium returns the path of the chromium binary or fails the test: the
+// report's browser check is part of the suite, not optional.
+func chromium(t *testing.T) string {
+	t.Helper()
+	for _, name := range []string{"chromium", "/usr/bin/chromium", "chromium-browser"} {
+		if p, err := exec.LookPath(name); err == nil {
+			return p
+		}
+	}
+	t.Fatal("chromium not found: the report test loads report.html in headless Chromium; run `make deps` (it installs Debian's chromium package)")
+	return ""
+}
+
+// writeReportFixture writes the fixture experiment with a timeline into a
+// fresh folder and returns it.
+func writeReportFixture(t *testing.T) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := DefaultTimelineConfig()
+	tl := timelineRun(cfg)
+	if err := tl.WriteFiles(dir); err != nil {
+		t.Fatal(err)
+	}
+	set := fixtureSet()
+	set.Manifest.Plots = fixturePlots()
+	set.Manifest.Notes = []string{"fixture data for the report test"}
+	if err := Write(dir, set); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// TestReportRendersInChromium loads report.html in headless Chromium and
+// checks that the page it renders has every section, one decodable
+// inline image per plot, the inline timeline and no script errors.
+func TestReportRendersInChromium(t *testing.T) {
+	bin := chromium(t)
+	dir := writeReportFixture(t)
+	page := filepath.Join(dir, ReportFile)
+	raw, err := os.ReadFile(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(raw, []byte("<script")) {
+		t.Error("report.html has scripts; it is meant to be static")
+	}
+	if bytes.Contains(raw, []byte("http://")) || bytes.Contains(raw, []byte("https://")) {
+		for _, m := range regexp.MustCompile(`https?://[^"' >]+`).FindAll(raw, -1) {
+			if !bytes.HasPrefix(m, []byte("http://www.w3.org/")) {
+				t.Errorf("report.html loads %s: it must be self-contained", m)
+			}
+		}
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	args := append(chromiumFlags(t.TempDir()), "--enable-logging=stderr", "--v=0", "--dump-dom", "file://"+page)
+	cmd := exec.CommandContext(ctx, bin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		t.Fatalf("chromium --dump-dom: %v\n%s", err, stderr.String())
+	}
+	dom := stdout.String()
+	for _, want := range []string{
+		`<h1 id="title">retry-storm</h1>`,
+		`id="description"`,
+		`id="summary-table"`,
+		`latency_p99_ms`,
+		`id="coverage-table"`,
+		`id="timeline"`,
+		`class="lifeline"`,
+		`id="config"`,
+		`network.loss: [0, 0.01, 0.05]`,
+		`fixture data for the report test`,
+	} {
+		if !strings.Contains(dom, want) {
+			t.Errorf("rendered DOM lacks %q", want)
+		}
+	}
+	if strings.Contains(dom, `class="err"`) {
+		t.Error("a plot failed to render")
+	}
+	imgs := regexp.MustCompile(`<img src="data:image/png;base64,([^"]+)"`).FindAllStringSubmatch(dom, -1)
+	if len(imgs) != len(fixturePlots()) {
+		t.Errorf("%d inline images, want %d (one per plot)", len(imgs), len(fixturePlots()))
+	}
+	for i, m := range imgs {
+		b, err := base64.StdEncoding.DecodeString(m[1])
+		if err == nil {
+			_, err = png.Decode(bytes.NewReader(b))
+		}
+		if err != nil {
+			t.Errorf("image %d does not decode: %v", i+1, err)
+		}
+	}
+	for _, line := range strings.Split(stderr.String(), "\n") {
+		if strings.Contains(line, "CONSOLE") || strings.Contains(line, "Uncaught") {
+			t.Errorf("browser console: %s", line)
+		}
+	}
+
+	// A screenshot proves the page lays out and paints.
+	shot := filepath.Join(t.TempDir(), "report.png")
+	args = append(chromiumFlags(t.TempDir()), "--hide-scrollbars", "--window-size=1200,2400", "--screenshot="+shot, "file://"+page)
+	if out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput(); err != nil {
+		t.Fatalf("chromium --screenshot: %v\n%s", err, out)
+	}
+	f, err := os.Open(shot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	img, err := png.Decode(f)
+	if err != nil {
+		t.Fatalf("screenshot: %v", err)
+	}
+	if b := img.Bounds(); b.Dx() != 1200 || b.Dy() != 2400 {
+		t.Errorf("screenshot is %v, want 1200×2400", b)
+	}
+	if dst := os.Getenv("DSIM_REPORT_SCREENSHOT"); dst != "" {
+		data, _ := os.ReadFile(shot)
+		os.WriteFile(dst, data, 0o644)
+	}
+}
