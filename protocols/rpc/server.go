@@ -219,6 +219,8 @@ func (s *server) serviceDone(env sim.Env, id uint64) {
 	switch {
 	case j.cancelled:
 		s.drop(env, j)
+	case s.expired(env, j):
+		s.expire(env, j)
 	case j.fail != OK:
 		s.svc.m.injected.Add(1)
 		s.svc.ts.Injected++
