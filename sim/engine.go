@@ -154,11 +154,11 @@ func (e *Engine) Observe(o Observer) { e.obs = append(e.obs, o) }
 // AddNode adds a node built by factory, which is called now and again on
 // every restart. The node starts at the current time (time 0 before Run).
 func (e *Engine) AddNode(name string, factory func() Node) (NodeID, error) {
-	if len(e.nodes) >= e.cfg.MaxNodes {
-		return None, fmt.Errorf("add node %q: %w (max %d)", name, ErrNodeLimit, e.cfg.MaxNodes)
-	}
 	if _, dup := e.byName[name]; dup {
 		return None, fmt.Errorf("add node %q: %w", name, ErrDuplicateNode)
+	}
+	if len(e.nodes) >= e.cfg.MaxNodes {
+		return None, fmt.Errorf("add node %q: %w (max %d)", name, ErrNodeLimit, e.cfg.MaxNodes)
 	}
 	id := NodeID(len(e.nodes))
 	n := &nodeState{

@@ -30,19 +30,19 @@ func (m *multiFlag) Set(s string) error { *m = append(*m, s); return nil }
 
 // runFlags are the flags shared by run and check.
 type runFlags struct {
-	out       string
-	seeds     int
-	seed      uint64
-	seedSet   bool
-	sets      multiFlag
-	parallel  int
-	resume    bool
-	force     bool
-	quiet     bool
-	verify    bool
-	shard     string
-	shardI    int
-	shardN    int
+	out      string
+	seeds    int
+	seed     uint64
+	seedSet  bool
+	sets     multiFlag
+	parallel int
+	resume   bool
+	force    bool
+	quiet    bool
+	verify   bool
+	shard    string
+	shardI   int
+	shardN   int
 }
 
 func (f *runFlags) register(fs *flag.FlagSet, outHelp string) {

@@ -1,0 +1,368 @@
+package sim_test
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dsim-dev/dsim/sim"
+)
+
+// script is a Node whose handlers are set per test.
+type script struct {
+	start   func(env sim.Env)
+	receive func(env sim.Env, from sim.NodeID, msg sim.Message)
+	timer   func(env sim.Env, tag uint64)
+}
+
+func (s *script) Start(env sim.Env) {
+	if s.start != nil {
+		s.start(env)
+	}
+}
+
+func (s *script) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
+	if s.receive != nil {
+		s.receive(env, from, msg)
+	}
+}
+
+func (s *script) Timer(env sim.Env, tag uint64) {
+	if s.timer != nil {
+		s.timer(env, tag)
+	}
+}
+
+func ms(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+func at(n int) sim.Time      { return sim.Time(ms(n)) }
+
+func TestTimersFireInOrderAndCancel(t *testing.T) {
+	e := sim.New(sim.Config{Seed: 1})
+	var fired []string
+	var cancelOK, cancelAgain bool
+	e.MustAddNode("a", func() sim.Node {
+		return &script{
+			start: func(env sim.Env) {
+				env.After(ms(30), 3)
+				env.After(ms(10), 1)
+				id := env.After(ms(20), 2)
+				env.After(ms(10), 11) // same time as tag 1: fires after it (Seq order)
+				cancelOK = env.Cancel(id)
+				cancelAgain = env.Cancel(id)
+				env.Cancel(0)
+			},
+			timer: func(env sim.Env, tag uint64) {
+				fired = append(fired, fmt.Sprintf("%d@%v", tag, env.Now()))
+			},
+		}
+	})
+	if err := e.Run(sim.Never); err != nil {
+		t.Fatal(err)
+	}
+	if got, want := strings.Join(fired, " "), "1@10ms 11@10ms 3@30ms"; got != want {
+		t.Errorf("fired %q, want %q", got, want)
+	}
+	if !cancelOK || cancelAgain {
+		t.Errorf("cancel: first %v (want true), second %v (want false)", cancelOK, cancelAgain)
+	}
+}
+
+// TestStaleTimerIDDoesNotCancelReusedSlot checks that a TimerID kept after
+// its timer fired cannot cancel a newer timer that reuses the slot.
+func TestStaleTimerIDDoesNotCancelReusedSlot(t *testing.T) {
+	e := sim.New(sim.Config{})
+	var first sim.TimerID
+	var fired []uint64
+	e.MustAddNode("a", func() sim.Node {
+		return &script{
+			start: func(env sim.Env) { first = env.After(ms(1), 1) },
+			timer: func(env sim.Env, tag uint64) {
+				fired = append(fired, tag)
+				if tag == 1 {
+					env.After(ms(1), 2)
+					if env.Cancel(first) {
+						t.Error("stale TimerID cancelled a live timer")
+					}
+				}
+			},
+		}
+	})
+	if err := e.Run(sim.Never); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(fired) != "[1 2]" {
+		t.Errorf("fired %v, want [1 2]", fired)
+	}
+}
+
+func TestRunUntilAdvancesClock(t *testing.T) {
+	e := sim.New(sim.Config{})
+	n := 0
+	e.MustAddNode("a", func() sim.Node {
+		return &script{
+			start: func(env sim.Env) { env.After(ms(100), 0) },
+			timer: func(env sim.Env, _ uint64) { n++; env.After(ms(100), 0) },
+		}
+	})
+	if err := e.Run(at(250)); err != nil {
+		t.Fatal(err)
+	}
+	if n != 2 || e.Now() != at(250) {
+		t.Fatalf("after Run(250ms): %d timers, now %v; want 2, 250ms", n, e.Now())
+	}
+	// Scheduling between runs at a time before the next pending event
+	// must keep the order.
+	var order []string
+	e.At(at(260), func() { order = append(order, "control@260ms") })
+	if err := e.Run(at(300)); err != nil {
+		t.Fatal(err)
+	}
+	if n != 3 || len(order) != 1 {
+		t.Fatalf("after Run(300ms): %d timers, %v", n, order)
+	}
+}
+
+func TestStop(t *testing.T) {
+	e := sim.New(sim.Config{})
+	e.MustAddNode("a", func() sim.Node {
+		return &script{
+			start: func(env sim.Env) { env.After(ms(1), 0) },
+			timer: func(env sim.Env, _ uint64) { env.After(ms(1), 0) },
+		}
+	})
+	stopAt := at(5)
+	err := e.RunUntil(sim.Never, func() bool { return e.Now() >= stopAt })
+	if err != nil || e.Now() != stopAt {
+		t.Fatalf("RunUntil: err %v, now %v; want nil, %v", err, e.Now(), stopAt)
+	}
+	e.At(at(8), e.Stop)
+	if err := e.Run(sim.Never); err != nil || e.Now() != at(8) {
+		t.Fatalf("Stop: err %v, now %v", err, e.Now())
+	}
+}
+
+func TestBounds(t *testing.T) {
+	forever := func() sim.Node {
+		return &script{
+			start: func(env sim.Env) { env.After(0, 0) },
+			timer: func(env sim.Env, _ uint64) { env.After(ms(1), 0) },
+		}
+	}
+	e := sim.New(sim.Config{MaxEvents: 100})
+	e.MustAddNode("a", forever)
+	if err := e.Run(sim.Never); !errors.Is(err, sim.ErrEventLimit) {
+		t.Errorf("event bound: got %v, want ErrEventLimit", err)
+	}
+
+	bomb := func() sim.Node {
+		return &script{
+			start: func(env sim.Env) { env.After(0, 0) },
+			timer: func(env sim.Env, _ uint64) { env.After(ms(1), 0); env.After(ms(1), 0) },
+		}
+	}
+	e = sim.New(sim.Config{MaxPending: 1000})
+	e.MustAddNode("a", bomb)
+	if err := e.Run(sim.Never); !errors.Is(err, sim.ErrQueueLimit) {
+		t.Errorf("queue bound: got %v, want ErrQueueLimit", err)
+	}
+
+	e = sim.New(sim.Config{MaxNodes: 2})
+	e.MustAddNode("a", forever)
+	e.MustAddNode("b", forever)
+	if _, err := e.AddNode("c", forever); !errors.Is(err, sim.ErrNodeLimit) {
+		t.Errorf("node bound: got %v, want ErrNodeLimit", err)
+	}
+	if _, err := e.AddNode("a", forever); !errors.Is(err, sim.ErrDuplicateNode) {
+		t.Errorf("duplicate: got %v, want ErrDuplicateNode", err)
+	}
+}
+
+// counter is a node whose volatile count is lost on crash but whose
+// durable count survives.
+type counter struct {
+	volatile int
+	log      *[]string
+}
+
+func (c *counter) Start(env sim.Env) {
+	durable := 0
+	if v, ok := env.Storage().Get("n"); ok {
+		durable = int(v[0])
+	}
+	*c.log = append(*c.log, fmt.Sprintf("start@%v volatile=%d durable=%d", env.Now(), c.volatile, durable))
+	env.After(ms(10), 0)
+}
+
+func (c *counter) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
+	*c.log = append(*c.log, fmt.Sprintf("recv@%v %v", env.Now(), msg))
+}
+
+func (c *counter) Timer(env sim.Env, _ uint64) {
+	c.volatile++
+	v, _ := env.Storage().Get("n")
+	if v == nil {
+		v = []byte{0}
+	}
+	v[0]++
+	env.Storage().Put("n", v)
+	*c.log = append(*c.log, fmt.Sprintf("tick@%v volatile=%d durable=%d", env.Now(), c.volatile, v[0]))
+	env.After(ms(10), 0)
+}
+
+type dropLog struct {
+	sim.Direct
+	drops []string
+}
+
+func (d *dropLog) Dropped(from, to sim.NodeID, msg sim.Message, cause sim.DropCause) {
+	d.drops = append(d.drops, fmt.Sprintf("%v %d->%d %s", msg, from, to, cause))
+}
+
+func TestCrashRestartKeepsOnlyDurableState(t *testing.T) {
+	var log []string
+	e := sim.New(sim.Config{})
+	net := &dropLog{}
+	net.Delay = ms(1)
+	e.SetNetwork(net)
+	a := e.MustAddNode("a", func() sim.Node { return &counter{log: &log} })
+	b := e.MustAddNode("b", func() sim.Node {
+		return &script{start: func(env sim.Env) {
+			env.After(ms(34), 0)
+		}, timer: func(env sim.Env, _ uint64) { env.Send(a, "hello") }}
+	})
+	_ = b
+	e.At(at(25), func() { e.Crash(a) })
+	e.At(at(45), func() { e.Restart(a) })
+	if err := e.Run(at(60)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"start@0s volatile=0 durable=0",
+		"tick@10ms volatile=1 durable=1",
+		"tick@20ms volatile=2 durable=2",
+		// crashed at 25ms: the timer due at 30ms is gone, the message
+		// arriving at 35ms is dropped.
+		"start@45ms volatile=0 durable=2",
+		"tick@55ms volatile=1 durable=3",
+	}
+	if strings.Join(log, "\n") != strings.Join(want, "\n") {
+		t.Errorf("log:\n%s\nwant:\n%s", strings.Join(log, "\n"), strings.Join(want, "\n"))
+	}
+	if fmt.Sprint(net.drops) != "[hello 1->0 crashed_receiver]" {
+		t.Errorf("drops %v", net.drops)
+	}
+}
+
+func TestPauseDefersInputsInOrder(t *testing.T) {
+	var log []string
+	e := sim.New(sim.Config{})
+	e.SetNetwork(&sim.Direct{Delay: ms(1)})
+	a := e.MustAddNode("a", func() sim.Node {
+		return &script{
+			start: func(env sim.Env) { env.After(ms(15), 7) },
+			receive: func(env sim.Env, from sim.NodeID, msg sim.Message) {
+				log = append(log, fmt.Sprintf("recv %v@%v", msg, env.Now()))
+			},
+			timer: func(env sim.Env, tag uint64) { log = append(log, fmt.Sprintf("timer %d@%v", tag, env.Now())) },
+		}
+	})
+	e.MustAddNode("b", func() sim.Node {
+		return &script{start: func(env sim.Env) {
+			env.After(ms(9), 1)
+			env.After(ms(19), 2)
+		}, timer: func(env sim.Env, tag uint64) { env.Send(a, fmt.Sprintf("m%d", tag)) }}
+	})
+	e.At(at(5), func() { e.Pause(a) })
+	e.At(at(30), func() { e.Resume(a) })
+	if err := e.Run(at(40)); err != nil {
+		t.Fatal(err)
+	}
+	want := "recv m1@30ms|timer 7@30ms|recv m2@30ms"
+	if got := strings.Join(log, "|"); got != want {
+		t.Errorf("got %s, want %s", got, want)
+	}
+}
+
+// skewed runs twice as fast as true time, offset by one second.
+type skewed struct{}
+
+func (skewed) Local(t sim.Time) sim.Time                      { return sim.Time(time.Second) + 2*t }
+func (skewed) Span(_ sim.Time, d time.Duration) time.Duration { return d / 2 }
+
+func TestClock(t *testing.T) {
+	e := sim.New(sim.Config{})
+	var local, fired sim.Time
+	a := e.MustAddNode("a", func() sim.Node {
+		return &script{
+			start: func(env sim.Env) { env.After(ms(100), 0) },
+			timer: func(env sim.Env, _ uint64) { fired, local = env.Now(), env.Local() },
+		}
+	})
+	e.SetClock(a, skewed{})
+	if err := e.Run(sim.Never); err != nil {
+		t.Fatal(err)
+	}
+	if fired != at(50) || local != at(1100) {
+		t.Errorf("timer fired at true %v local %v; want 50ms, 1.1s", fired, local)
+	}
+}
+
+func TestObserverSeesEventsAndTrace(t *testing.T) {
+	e := sim.New(sim.Config{})
+	var kinds []string
+	e.Observe(sim.ObserverFunc(func(ev *sim.Event) { kinds = append(kinds, ev.Kind.String()) }))
+	b := sim.NodeID(1)
+	e.MustAddNode("a", func() sim.Node {
+		return &script{start: func(env sim.Env) { env.Send(b, 1) }}
+	})
+	e.MustAddNode("b", func() sim.Node { return &script{} })
+	if err := e.Run(sim.Never); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(kinds, " "); got != "start send start deliver" {
+		t.Errorf("observed %q", got)
+	}
+}
+
+func TestStreamsAreIndependent(t *testing.T) {
+	a1 := sim.NewStream(1, "node/a")
+	a2 := sim.NewStream(1, "node/a")
+	b := sim.NewStream(1, "node/b")
+	c := sim.NewStream(2, "node/a")
+	var same, diffName, diffSeed int
+	for i := 0; i < 100; i++ {
+		x := a1.Uint64()
+		if x == a2.Uint64() {
+			same++
+		}
+		if x == b.Uint64() {
+			diffName++
+		}
+		if x == c.Uint64() {
+			diffSeed++
+		}
+	}
+	if same != 100 || diffName != 0 || diffSeed != 0 {
+		t.Errorf("same stream equal %d/100, other name %d, other seed %d", same, diffName, diffSeed)
+	}
+}
+
+func TestMemoryStorage(t *testing.T) {
+	s := sim.NewMemoryStorage()
+	v := []byte("x")
+	s.Put("b", v)
+	v[0] = 'y' // Put copies
+	s.Put("a", []byte("1"))
+	if got, _ := s.Get("b"); string(got) != "x" {
+		t.Errorf("Get(b) = %q", got)
+	}
+	s.Delete("a")
+	if _, ok := s.Get("a"); ok {
+		t.Error("a survived Delete")
+	}
+	if fmt.Sprint(s.Keys()) != "[b]" {
+		t.Errorf("Keys = %v", s.Keys())
+	}
+}
