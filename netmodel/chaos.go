@@ -35,7 +35,8 @@ type ChaosConfig struct {
 	Nodes []string `yaml:"nodes,omitempty"`
 	// MaxDown bounds how many of those nodes are crashed or paused at
 	// once; faults that would exceed it are skipped. 0 means a minority:
-	// (n-1)/2 of n nodes.
+	// (n-1)/2 of n nodes, which is 0 for one or two nodes, so there crash
+	// and pause need an explicit max_down.
 	MaxDown int `yaml:"max_down,omitempty"`
 	// Crash crashes one node; it restarts when the fault ends.
 	Crash ChaosRate `yaml:"crash,omitempty"`

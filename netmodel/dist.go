@@ -488,7 +488,7 @@ func (d lognormalDist) CDF(x time.Duration) float64 {
 	return d.g.CDF(float64(x))
 }
 func (d lognormalDist) String() string {
-	return fmt.Sprintf("lognormal(median %v, p99 %v)", time.Duration(math.Exp(d.g.Mu)), time.Duration(math.Exp(d.g.Mu+z99*d.g.Sigma)))
+	return fmt.Sprintf("lognormal(median %v, p99 %v)", time.Duration(math.Round(math.Exp(d.g.Mu))), time.Duration(math.Round(math.Exp(d.g.Mu+z99*d.g.Sigma))))
 }
 
 type paretoDist struct{ g distuv.Pareto }

@@ -301,3 +301,26 @@ func TestKSDetectsWrongDistribution(t *testing.T) {
 		}
 	}
 }
+
+func TestDistString(t *testing.T) {
+	tests := []struct {
+		spec DistSpec
+		want string
+	}{
+		{Const(time.Millisecond), "constant(1ms)"},
+		{DistSpec{Dist: DistUniform, Min: ms, Max: 2 * ms}, "uniform(1ms, 2ms)"},
+		{DistSpec{Dist: DistNormal, Mean: ms, Stddev: ms}, "normal(mean 1ms, stddev 1ms, truncated at 0)"},
+		{DistSpec{Dist: DistExponential, Mean: 2 * ms, Min: ms}, "exponential(min 1ms, mean 2ms)"},
+		{DistSpec{Dist: DistLogNormal, Median: ms, P99: 8 * ms}, "lognormal(median 1ms, p99 8ms)"},
+		{DistSpec{Dist: DistPareto, Scale: ms, Shape: 1.5}, "pareto(scale 1ms, shape 1.5)"},
+		{DistSpec{Dist: DistWeibull, Scale: ms, Shape: 2}, "weibull(scale 1ms, shape 2)"},
+		{DistSpec{Dist: DistEmpirical, Samples: []Duration{ms, ms}}, "empirical(2 samples)"},
+		{DistSpec{Dist: DistMixture, Of: []DistSpec{{Weight: 0.5, Dist: DistConstant, Value: ms}, {Weight: 0.5, Dist: DistConstant, Value: 2 * ms}}},
+			"mixture(0.5 constant(1ms) + 0.5 constant(2ms))"},
+	}
+	for _, tt := range tests {
+		if got := tt.spec.MustBuild().String(); got != tt.want {
+			t.Errorf("String() = %q, want %q", got, tt.want)
+		}
+	}
+}

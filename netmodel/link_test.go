@@ -1,6 +1,7 @@
 package netmodel
 
 import (
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -257,5 +258,41 @@ func TestCrashLosesQueuedInputs(t *testing.T) {
 	c := m.Counters().Total
 	if len(log) != 2 || c.Delivered != 2 || c.DroppedBy[CauseCrashed] != 3 {
 		t.Errorf("handled %d, counters %+v; want 2 delivered, 3 crashed drops", len(log), c)
+	}
+}
+
+// TestSparseLinksMatchDense: runs too large for the n×n link table keep
+// links in a map; the run must be identical.
+func TestSparseLinksMatchDense(t *testing.T) {
+	run := func() (uint64, Counters) {
+		e, m := fullWorld(t, 5)
+		if err := e.Run(sim.Time(time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		return e.Hash(), m.Counters()
+	}
+	h1, c1 := run()
+	old := denseMax
+	denseMax = 0
+	defer func() { denseMax = old }()
+	h2, c2 := run()
+	if h1 != h2 || !reflect.DeepEqual(c1, c2) {
+		t.Errorf("sparse links changed the run: hash %x vs %x", h1, h2)
+	}
+}
+
+func TestWindowActive(t *testing.T) {
+	w := Window{Start: 10, End: 20}
+	inst := Window{Start: 10, End: 10}
+	forever := Window{Start: 10, End: sim.Never}
+	tests := []struct {
+		w    Window
+		t    sim.Time
+		want bool
+	}{{w, 9, false}, {w, 10, true}, {w, 19, true}, {w, 20, false}, {inst, 10, true}, {inst, 11, false}, {forever, 1 << 60, true}}
+	for _, tt := range tests {
+		if got := tt.w.Active(tt.t); got != tt.want {
+			t.Errorf("%+v.Active(%d) = %v", tt.w, tt.t, got)
+		}
 	}
 }

@@ -224,7 +224,7 @@ type action struct {
 
 // denseMax is the node count up to which links live in an n×n table
 // (8 MiB of pointers at 1024 nodes); beyond it they live in a map.
-const denseMax = 1024
+var denseMax = 1024
 
 // Model is the network and fault model of one run. Build it with New,
 // place nodes with SetZone if the config does not, then Install it on an
@@ -731,7 +731,7 @@ func (m *Model) Attach(e *sim.Engine) {
 
 // getLink returns the link from->to, creating it on first use.
 func (m *Model) getLink(from, to sim.NodeID) *link {
-	if int(from) < m.dn && int(to) < m.dn {
+	if uint(from) < uint(m.dn) && uint(to) < uint(m.dn) {
 		i := int(from)*m.dn + int(to)
 		if l := m.dense[i]; l != nil {
 			return l
@@ -739,6 +739,9 @@ func (m *Model) getLink(from, to sim.NodeID) *link {
 		l := m.newLink(from, to)
 		m.dense[i] = l
 		return l
+	}
+	if n := m.e.NumNodes(); from < 0 || to < 0 || int(from) >= n || int(to) >= n {
+		panic(fmt.Sprintf("netmodel: message from node %d to node %d: %v", from, to, sim.ErrUnknownNode))
 	}
 	k := pairKey(from, to)
 	if l, ok := m.sparse[k]; ok {
