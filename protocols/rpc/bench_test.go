@@ -1,0 +1,71 @@
+package rpc
+
+import (
+	"testing"
+	"time"
+
+	"github.com/dsim-dev/dsim/protocols/retry"
+	"github.com/dsim-dev/dsim/protocols/workload"
+	"github.com/dsim-dev/dsim/sim"
+)
+
+// benchChain is a 3-tier chain (front → api → db, 3 replicas each) with
+// exponential backoff and full jitter on every hop, 200ms timeouts, and
+// 10% injected failures at db, so retries happen all the time.
+func benchChain(rate float64) Config {
+	cfg := DefaultConfig()
+	pol := retry.Policy{Kind: retry.Exponential, MaxAttempts: 3, Base: 5 * ms, Cap: 100 * ms, Multiplier: 2, Jitter: retry.FullJitter}
+	hop := func(to string) CallConfig {
+		c := callTo(to)
+		c.Timeout = 200 * ms
+		c.Retry = pol
+		c.Budget.Kind = retry.TokenBucket
+		return c
+	}
+	for _, n := range []string{"front", "api", "db"} {
+		s := DefaultServiceConfig()
+		s.Replicas = 3
+		s.Workers = 64
+		s.Queue = 1000
+		s.ServiceTime = DistConfig{Dist: "exponential", Mean: 500 * time.Microsecond}
+		cfg.Services[n] = s
+	}
+	f, a, d := cfg.Services["front"], cfg.Services["api"], cfg.Services["db"]
+	f.Calls = []CallConfig{hop("api")}
+	a.Calls = []CallConfig{hop("db")}
+	d.Errors = ErrorConfig{Rate: 0.1}
+	cfg.Services["front"], cfg.Services["api"], cfg.Services["db"] = f, a, d
+	cfg.Client.Call = hop("front")
+	cfg.Client.Replicas = 4
+	cfg.Workload = workload.Config{Kind: workload.Open, Rate: workload.Rate(rate)}
+	return cfg
+}
+
+// BenchmarkChain3 measures simulated client requests per wall-clock second
+// (req/s) and allocations per request for benchChain at 10,000 requests
+// per simulated second. One b.N is one client request.
+func BenchmarkChain3(b *testing.B) {
+	const rate = 10000.0
+	cfg := benchChain(rate)
+	e := sim.New(sim.Config{Seed: 1})
+	e.SetNetwork(&sim.Direct{Delay: 200 * time.Microsecond})
+	d, err := Build(e, cfg)
+	if err != nil {
+		b.Fatal(err)
+	}
+	// Warm up the pools and maps for one simulated second.
+	if err := e.Run(sim.Time(time.Second)); err != nil {
+		b.Fatal(err)
+	}
+	start := d.Stats().Requests
+	b.ReportAllocs()
+	b.ResetTimer()
+	until := e.Now().Add(time.Duration(float64(b.N) / rate * float64(time.Second)))
+	if err := e.Run(until); err != nil {
+		b.Fatal(err)
+	}
+	b.StopTimer()
+	n := d.Stats().Requests - start
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "req/s")
+	b.ReportMetric(float64(d.Stats().Tiers["db"].Attempts)/float64(d.Stats().Requests), "db_attempts/req")
+}
