@@ -24,6 +24,7 @@ import (
 //	  liveness: 30s
 //	  crash: {per_min: 2, duration: {dist: uniform, min: 1s, max: 5s}}
 //	  partition: {per_min: 1, duration: {dist: exponential, mean: 5s, min: 1s}}
+//	  clock: {per_min: 1, jump: {dist: uniform, min: 10ms, max: 1s}, backwards: 0.5}
 type ChaosConfig struct {
 	// Start is when the safety phase begins.
 	Start Duration `yaml:"start,omitempty"`
@@ -49,6 +50,9 @@ type ChaosConfig struct {
 	Isolate ChaosRate `yaml:"isolate,omitempty"`
 	// Slow slows one node by Factor.
 	Slow ChaosRate `yaml:"slow,omitempty"`
+	// Clock steps one node's clock by a Jump drawn from its distribution,
+	// backwards with probability Backwards. Clock faults have no duration.
+	Clock ChaosRate `yaml:"clock,omitempty"`
 }
 
 // ChaosRate is the arrival rate and length of one kind of chaos fault.
@@ -61,6 +65,20 @@ type ChaosRate struct {
 	Factor float64 `yaml:"factor,omitempty"`
 	// InFlight is the in-flight policy (partition and isolate only).
 	InFlight InFlight `yaml:"in_flight,omitempty"`
+	// Jump is the distribution of clock step sizes (clock only).
+	Jump DistSpec `yaml:"jump,omitempty"`
+	// Backwards is the probability that a clock step goes back (clock
+	// only).
+	Backwards float64 `yaml:"backwards,omitempty"`
+}
+
+// dist returns the spec of the kind's random quantity: the jump for
+// clock, else the duration.
+func (r *ChaosRate) dist(k FaultKind) (DistSpec, string) {
+	if k == FaultClock {
+		return r.Jump, "jump"
+	}
+	return r.Duration, "duration"
 }
 
 // DefaultChaosConfig returns one minute of safety phase with about one
@@ -86,7 +104,7 @@ func (c *ChaosConfig) kinds() []struct {
 	return []struct {
 		kind FaultKind
 		rate *ChaosRate
-	}{{FaultCrash, &c.Crash}, {FaultPause, &c.Pause}, {FaultPartition, &c.Partition}, {FaultIsolate, &c.Isolate}, {FaultSlow, &c.Slow}}
+	}{{FaultCrash, &c.Crash}, {FaultPause, &c.Pause}, {FaultPartition, &c.Partition}, {FaultIsolate, &c.Isolate}, {FaultSlow, &c.Slow}, {FaultClock, &c.Clock}}
 }
 
 // Validate checks the chaos settings.
@@ -120,11 +138,19 @@ func (c ChaosConfig) Validate() error {
 		if exp := r.PerMin * c.Safety.D().Minutes(); exp > MaxFaultActions/10 {
 			fe.Add(p+".per_min", "expects %.0f faults; at most %d", exp, MaxFaultActions/10)
 		}
-		if r.Duration.IsZero() {
-			fe.Add(p+".duration", "missing; e.g. {dist: uniform, min: 1s, max: 5s}")
+		spec, field := r.dist(k.kind)
+		if spec.IsZero() {
+			fe.Add(p+"."+field, "missing; e.g. {dist: uniform, min: 1s, max: 5s}")
 		} else {
-			fe.Merge(p+".duration", r.Duration.Validate())
+			fe.Merge(p+"."+field, spec.Validate())
 		}
+		if k.kind == FaultClock && !r.Duration.IsZero() {
+			fe.Add(p+".duration", "does not apply to clock (a step has no duration; see jump)")
+		}
+		if k.kind != FaultClock && (!r.Jump.IsZero() || r.Backwards != 0) {
+			fe.Add(p+".jump", "jump and backwards only apply to clock")
+		}
+		checkProb(&fe, p+".backwards", r.Backwards)
 		if k.kind == FaultSlow && !(r.Factor >= 1) {
 			fe.Add(p+".factor", "must be >= 1, got %v", r.Factor)
 		}
@@ -158,6 +184,7 @@ type chaosEvent struct {
 	rate  *ChaosRate
 	start sim.Time
 	dur   time.Duration
+	jump  time.Duration
 	pick  *rand.Rand
 }
 
@@ -183,6 +210,13 @@ func (c *ChaosConfig) generate(stream func(string) *rand.Rand, cands []sim.NodeI
 				break
 			}
 			d := dists[k.kind].Sample(r)
+			if k.kind == FaultClock {
+				if r.Float64() < k.rate.Backwards {
+					d = -d
+				}
+				evs = append(evs, chaosEvent{kind: k.kind, order: order, rate: k.rate, start: t, jump: d, pick: pick})
+				continue
+			}
 			if d <= 0 {
 				d = 1
 			}
@@ -229,6 +263,10 @@ func (c *ChaosConfig) generate(stream func(string) *rand.Rand, cands []sim.NodeI
 		case FaultSlow:
 			a.nodes = []sim.NodeID{cands[ev.pick.IntN(len(cands))]}
 			a.factor = ev.rate.Factor
+		case FaultClock:
+			a.nodes = []sim.NodeID{cands[ev.pick.IntN(len(cands))]}
+			a.jump = ev.jump
+			a.end = a.start
 		case FaultIsolate:
 			a.nodes = []sim.NodeID{cands[ev.pick.IntN(len(cands))]}
 			a.cut = &cut{iso: setOf(a.nodes), drop: ev.rate.InFlight == InFlightDrop}

@@ -32,6 +32,7 @@ func TestChaosDeterministicAndBounded(t *testing.T) {
 	c.Start = sec(5)
 	c.Slow = ChaosRate{PerMin: 3, Duration: Const(2 * time.Second), Factor: 4}
 	c.Crash.PerMin = 20 // stress max_down
+	c.Clock = ChaosRate{PerMin: 6, Jump: DistSpec{Dist: DistUniform, Min: ms, Max: 2 * Duration(time.Second)}, Backwards: 0.5}
 	w1 := chaosWorld(t, 42, c, 5)
 	w2 := chaosWorld(t, 42, c, 5)
 	w3 := chaosWorld(t, 43, c, 5)
@@ -49,7 +50,7 @@ func TestChaosDeterministicAndBounded(t *testing.T) {
 	kinds := map[FaultKind]int{}
 	for _, w := range a {
 		kinds[w.Kind]++
-		if !w.Chaos || w.Start < ph[0].Start || w.End > ph[0].End || w.End <= w.Start {
+		if !w.Chaos || w.Start < ph[0].Start || w.End > ph[0].End || w.End < w.Start || (w.End == w.Start) != (w.Kind == FaultClock) {
 			t.Errorf("window outside the safety phase: %+v", w)
 		}
 		// At most (5-1)/2 = 2 nodes crashed or paused at any start.
@@ -63,10 +64,20 @@ func TestChaosDeterministicAndBounded(t *testing.T) {
 			t.Errorf("%d nodes down at %v, max_down is 2", down, w.Start)
 		}
 	}
-	for _, k := range []FaultKind{FaultCrash, FaultPause, FaultPartition, FaultIsolate, FaultSlow} {
+	for _, k := range []FaultKind{FaultCrash, FaultPause, FaultPartition, FaultIsolate, FaultSlow, FaultClock} {
 		if kinds[k] == 0 {
 			t.Errorf("no %s faults generated: %v", k, kinds)
 		}
+	}
+	// Clock faults became steps of the nodes' clocks.
+	steps := 0
+	for id := 0; id < 5; id++ {
+		if c := w1.m.Clock(sim.NodeID(id)); c != nil {
+			steps += len(c.Steps)
+		}
+	}
+	if steps != kinds[FaultClock] {
+		t.Errorf("%d clock steps for %d clock faults", steps, kinds[FaultClock])
 	}
 	// The run itself: everything heals by the liveness phase.
 	w1.run(t, 95*time.Second)

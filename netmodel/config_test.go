@@ -54,6 +54,8 @@ func TestBadInputRejected(t *testing.T) {
 		{"zone unknown node", func(c *Config) { c.Zones = map[string][]string{"eu": {"n1", "x"}} }, FaultsConfig{}, `network.zones.eu[1]: "x" matches no node`},
 		{"node in two zones", func(c *Config) { c.Zones = map[string][]string{"eu": {"n1"}, "us": {"n*"}} }, FaultsConfig{}, `node "n1" is already in zone "eu"`},
 		{"link names nothing", func(c *Config) { c.Links = []LinkRule{{From: "asia", To: "n1"}} }, FaultsConfig{}, `network.links[0].from: "asia" names no zone and matches no node`},
+		{"chaos clock duration", nil, FaultsConfig{Chaos: &ChaosConfig{Safety: sec(10), Clock: ChaosRate{PerMin: 1, Duration: Const(time.Second)}}}, "faults.chaos.clock.jump: missing"},
+		{"chaos backwards", nil, FaultsConfig{Chaos: &ChaosConfig{Safety: sec(10), Clock: ChaosRate{PerMin: 1, Jump: Const(time.Second), Backwards: 2}}}, "faults.chaos.clock.backwards"},
 		{"chaos nodes", nil, FaultsConfig{Chaos: &ChaosConfig{Safety: sec(1), Nodes: []string{"q"}}}, `faults.chaos.nodes[0]: "q" matches no node`},
 	}
 	for _, tt := range tests {
@@ -122,6 +124,7 @@ faults:
     crash: {per_min: 2, duration: {dist: uniform, min: 1s, max: 5s}}
     partition: {per_min: 1, duration: {dist: exponential, mean: 5s, min: 1s}}
     slow: {per_min: 1, duration: 2s, factor: 5}
+    clock: {per_min: 1, jump: {dist: uniform, min: 10ms, max: 1s}, backwards: 0.5}
 `
 
 // experiment mirrors how the experiment loader embeds the two sections.

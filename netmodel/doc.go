@@ -83,7 +83,8 @@
 //
 // ChaosConfig generates faults from the run seed: during the safety phase
 // each kind arrives as a Poisson process at its per-minute rate, with
-// durations from a Dist, cut at the end of the phase; the liveness phase
+// durations from a Dist, cut at the end of the phase (clock faults draw
+// a step size and a sign instead); the liveness phase
 // after it has no faults, so the system must converge. MaxDown bounds
 // the nodes crashed or paused at once (default: a minority). Windows
 // lists every fault occurrence, scheduled or chaotic, as soon as Install

@@ -309,9 +309,10 @@ func New(cfg Config, faults FaultsConfig) (*Model, error) {
 		m.chaosD = map[FaultKind]Dist{}
 		for _, k := range c.kinds() {
 			if k.rate.PerMin > 0 {
-				d, err := k.rate.Duration.Build()
+				spec, field := k.rate.dist(k.kind)
+				d, err := spec.Build()
 				if err != nil {
-					fe.Merge("faults.chaos."+k.kind.String()+".duration", err)
+					fe.Merge("faults.chaos."+k.kind.String()+"."+field, err)
 				}
 				m.chaosD[k.kind] = d
 			}
