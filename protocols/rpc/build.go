@@ -182,20 +182,34 @@ func (d *Deployment) Stats() *Stats {
 	return &s
 }
 
-// Summarize records the end-of-run figures as gauges: success_ratio,
-// goodput_rps over the given span, and amplification{tier=…} for every
-// tier.
-func (d *Deployment) Summarize(m sim.Metrics, span time.Duration) {
+// Figure is one end-of-run figure: a name and a value.
+type Figure struct {
+	Name  string
+	Value float64
+}
+
+// Figures returns the end-of-run figures over the measured span (after
+// the warm-up): success_ratio, goodput_rps, and amplification{tier=…} for
+// every tier in name order. It returns nothing before any request.
+func (d *Deployment) Figures(span time.Duration) []Figure {
 	s := d.Stats()
 	if s.Requests == 0 {
-		return
+		return nil
 	}
-	m.Gauge(MetricSuccessRatio).Set(s.SuccessRate())
+	out := []Figure{{MetricSuccessRatio, s.SuccessRate()}}
 	if span > 0 {
-		m.Gauge(MetricGoodput).Set(float64(s.Done[OK]) / span.Seconds())
+		out = append(out, Figure{MetricGoodput, float64(s.Done[OK]) / span.Seconds()})
 	}
 	for _, t := range s.TierNames() {
-		m.Gauge(Label(MetricAmplification, "tier", t)).Set(s.Amplification(t))
+		out = append(out, Figure{Label(MetricAmplification, "tier", t), s.Amplification(t)})
+	}
+	return out
+}
+
+// Summarize records Figures as gauges of m.
+func (d *Deployment) Summarize(m sim.Metrics, span time.Duration) {
+	for _, f := range d.Figures(span) {
+		m.Gauge(f.Name).Set(f.Value)
 	}
 }
 

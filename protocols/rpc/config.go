@@ -436,6 +436,11 @@ func (c ClientConfig) Validate() error {
 
 // Config is a whole service graph with its clients.
 type Config struct {
+	// Variant names this configuration in results. It changes nothing in
+	// the run: sweep it in zip mode next to the settings it stands for
+	// (variant: [naive, budget] with the matching retry settings) so that
+	// plots label points by name instead of by a whole mapping.
+	Variant string `yaml:"variant"`
 	// Services maps each service name to its configuration.
 	Services map[string]ServiceConfig `yaml:"services"`
 	// Client is the client nodes at the top.

@@ -52,9 +52,13 @@
 //	requests                       counter: requests issued
 //	responses{status=S}            counter: requests finished, by final status (error mix)
 //	latency, ok_latency            histogram: client-perceived latency, all / successful
-//	success_ratio                  gauge at end: responses{status=ok} ÷ finished
-//	goodput_rps                    gauge at end: successful requests per second
-//	amplification{tier=T}          gauge at end: attempts{tier=T} ÷ requests
+//	success_ratio                  end of run: responses{status=ok} ÷ finished
+//	goodput_rps                    end of run: successful requests per second
+//	amplification{tier=T}          end of run: attempts{tier=T} ÷ requests
+//
+// The end-of-run figures (Deployment.Figures) cover the span after the
+// warm-up; in an experiment they are run-level scalars (Setup.Report),
+// and Deployment.Summarize records them as gauges otherwise.
 //
 // Per hop, labelled with the callee T, summed over all its callers:
 //

@@ -32,9 +32,9 @@ var _ protocols.Config = (*Config)(nil)
 // Build places the graph on the experiment's nodes — each service on the
 // nodes its `nodes` selects (default: those named "<service>-…"), the
 // clients on client.nodes (default: "client-…") — and drives the clients
-// with the experiment's workload. At the end of the run it records
-// success_ratio, goodput_rps and amplification{tier=…} over the measured
-// span, and checks the accounting invariant rpc_accounting.
+// with the experiment's workload. At the end of the run it reports the
+// scalars success_ratio, goodput_rps and amplification{tier=…} over the
+// measured span, and checks the accounting invariant rpc_accounting.
 func (c *Config) Build(s *protocols.Setup) error {
 	cfg := *c
 	cfg.Workload = s.Workload
@@ -99,8 +99,11 @@ func (c *Config) Build(s *protocols.Setup) error {
 		}
 		ops.Op(start, end, out)
 	}
-	m := s.Engine.Metrics()
-	s.AtEnd(func() { d.Summarize(m, s.Duration-s.Warmup) })
+	s.AtEnd(func() {
+		for _, f := range d.Figures(s.Duration - s.Warmup) {
+			s.Report(f.Name, f.Value)
+		}
+	})
 	s.Invariant("rpc_accounting", d.checkAccounting)
 	return nil
 }
