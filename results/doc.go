@@ -18,6 +18,7 @@
 //	run.Index, run.Seed, run.Params = i, seed, point
 //	run.Faults, run.Coverage = windows, ops.Coverage()
 //	tl.Finish(e.Now()); tl.AddFaults(windows...); tl.WriteFiles(dir)
+//	if n := tl.Note(); n != "" { manifest.Notes = append(manifest.Notes, n) }
 //
 // Inside a node:
 //
@@ -64,6 +65,7 @@
 //	config.resolved.yaml
 //	plots/*.png, *.svg
 //	report.html         self-contained: description, config, tables, plots
+//	timeline.svg, trace.json  a Timeline's outputs, when the runner kept one
 //
 //	set := &results.Set{Manifest: results.Manifest{Name: ..., Version: ...,
 //		Params: []string{"client.retry.policy"}, Plots: specs}, Config: yaml, Runs: runs}
@@ -72,13 +74,30 @@
 //
 // Every file is written atomically and the same Set gives the same bytes.
 // Floats are written as the shortest decimal that reads back exactly;
-// missing values are NaN. Read loads a folder back.
+// missing values are NaN (a time-series bucket without a value has no
+// row). Columns are sorted by metric name. Read loads a folder back, and
+// Replot redraws plots/ and report.html from it byte for byte.
+//
+// Across seeds, CDF plots average each quantile over the seeds of a sweep
+// point (CDFPoints), timeseries plots average each bucket (SeriesLines),
+// and line, bars and heatmap plots show the mean with its 95% CI.
 //
 // # Plots
 //
 // A PlotSpec (YAML under an experiment's plots:) is one of cdf, line,
-// bars, timeseries or heatmap; RenderPlot draws it with gonum/plot in the
-// Okabe–Ito colour-blind-safe palette, as PNG and SVG.
+// bars, timeseries or heatmap; Validate checks it alone and Check against
+// the swept parameters. RenderPlot draws it with gonum/plot in the
+// Okabe–Ito colour-blind-safe palette (heatmaps: Kindlmann's
+// luminance-monotone map), as PNG and SVG; Write saves both under plots/
+// and inlines the PNG in report.html, a static page without scripts.
+// Time-series plots shade the runs' FaultWindows, one colour per kind.
+//
+// # Fault coverage
+//
+// Ops counts operations (start, end, outcome) against fault windows as
+// they end: per window, how many were attempted, succeeded, failed and
+// timed out, plus a "none" row for operations that overlapped no fault.
+// Memory does not grow with the number of operations.
 //
 // # Timelines
 //

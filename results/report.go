@@ -129,6 +129,9 @@ func writeReport(b *bytes.Buffer, s *Set, plots []drawnPlot, timeline []byte) er
 	if s.Config != nil {
 		d.Files = append(d.Files, ConfigFile)
 	}
+	if len(timeline) > 0 {
+		d.Files = append(d.Files, TimelineSVG, TimelineTrace)
+	}
 	return reportTmpl.Execute(b, d)
 }
 
