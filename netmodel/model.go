@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
@@ -146,6 +145,7 @@ type rule struct {
 	from, to []bool
 	oneWay   bool
 	patch    LinkPatch
+	lat      Dist // built patch.Latency, or nil
 }
 
 // cut is an active partition.
@@ -234,8 +234,8 @@ type Model struct {
 	faults FaultsConfig
 	base   LinkConfig
 	lat    Dist   // base latency
-	rules  []rule // zone rules first, then node rules
-	rlat   []Dist // per rule, nil if it keeps the latency
+	rules  []rule // zone rules first, then node rules (at Install)
+	rlat   []Dist // per Config.Links entry, nil if it keeps the latency
 	chaosD map[FaultKind]Dist
 
 	setZone map[sim.NodeID]string
@@ -287,23 +287,14 @@ func New(cfg Config, faults FaultsConfig) (*Model, error) {
 	if m.lat, err = cfg.Latency.Build(); err != nil {
 		fe.Merge("network.latency", err)
 	}
-	// Zone rules first, then node rules, each in list order.
-	for pass := 0; pass < 2; pass++ {
-		for i, r := range cfg.Links {
-			_, fz := cfg.Zones[r.From]
-			_, tz := cfg.Zones[r.To]
-			if (fz && tz) != (pass == 0) {
-				continue
+	for i, r := range cfg.Links {
+		var d Dist
+		if r.Latency != nil {
+			if d, err = r.Latency.Build(); err != nil {
+				fe.Merge(fmt.Sprintf("network.links[%d].latency", i), err)
 			}
-			var d Dist
-			if r.Latency != nil {
-				if d, err = r.Latency.Build(); err != nil {
-					fe.Merge(fmt.Sprintf("network.links[%d].latency", i), err)
-				}
-			}
-			m.rules = append(m.rules, rule{oneWay: r.OneWay, patch: r.LinkPatch})
-			m.rlat = append(m.rlat, d)
 		}
+		m.rlat = append(m.rlat, d)
 	}
 	if c := faults.Chaos; c != nil {
 		m.chaosD = map[FaultKind]Dist{}
@@ -391,18 +382,17 @@ func (m *Model) Install(e *sim.Engine) error {
 			zones[z] = true
 		}
 	}
-	// Link rules, in the order New put them.
-	k := 0
+	// Link rules: zone-pair rules first, then rules naming a node, each
+	// group in list order.
 	for pass := 0; pass < 2; pass++ {
-		for _, r := range m.cfg.Links {
-			_, fz := m.cfg.Zones[r.From]
-			_, tz := m.cfg.Zones[r.To]
-			if (fz && tz) != (pass == 0) {
+		for i, r := range m.cfg.Links {
+			if (zones[r.From] && zones[r.To]) != (pass == 0) {
 				continue
 			}
-			m.rules[k].from = m.endpoint(r.From, zones)
-			m.rules[k].to = m.endpoint(r.To, zones)
-			k++
+			m.rules = append(m.rules, rule{
+				from: m.endpoint(r.From, zones), to: m.endpoint(r.To, zones),
+				oneWay: r.OneWay, patch: r.LinkPatch, lat: m.rlat[i],
+			})
 		}
 	}
 
@@ -760,28 +750,25 @@ func (m *Model) newLink(from, to sim.NodeID) *link {
 
 func in(set []bool, id sim.NodeID) bool { return int(id) < len(set) && set[id] }
 
-// params resolves the properties of link from->to.
+// params resolves the properties of link from->to. Links matched by the
+// same rules share one params.
 func (m *Model) params(from, to sim.NodeID) *params {
-	var key strings.Builder
+	var idx []int
 	for i, r := range m.rules {
 		if (in(r.from, from) && in(r.to, to)) || (!r.oneWay && in(r.from, to) && in(r.to, from)) {
-			fmt.Fprintf(&key, "%d,", i)
+			idx = append(idx, i)
 		}
 	}
-	if p, ok := m.pcache[key.String()]; ok {
+	key := fmt.Sprint(idx)
+	if p, ok := m.pcache[key]; ok {
 		return p
 	}
 	c := m.base
 	lat := m.lat
-	for _, f := range strings.Split(key.String(), ",") {
-		if f == "" {
-			continue
-		}
-		var i int
-		fmt.Sscan(f, &i)
+	for _, i := range idx {
 		c = m.rules[i].patch.Apply(c)
-		if m.rlat[i] != nil {
-			lat = m.rlat[i]
+		if m.rules[i].lat != nil {
+			lat = m.rules[i].lat
 		}
 	}
 	p := &params{
@@ -795,7 +782,7 @@ func (m *Model) params(from, to sim.NodeID) *params {
 		ge:         c.GilbertElliott,
 		fifo:       c.FIFO,
 	}
-	m.pcache[key.String()] = p
+	m.pcache[key] = p
 	return p
 }
 
