@@ -106,6 +106,7 @@ func TestZonesAndOverrides(t *testing.T) {
 	cfg.Zones = map[string][]string{"eu": {"eu-*"}, "us": {"us-*"}}
 	cfg.Links = []LinkRule{
 		// Node rules apply after zone rules even when listed first.
+		{From: "tokyo", To: "eu-2", LinkPatch: LinkPatch{Latency: Ptr(Const(200 * time.Millisecond))}},
 		{From: "us-1", To: "eu-1", OneWay: true, LinkPatch: LinkPatch{Latency: Ptr(Const(60 * time.Millisecond)), Loss: Ptr(0.5)}},
 		{From: "eu", To: "us", LinkPatch: LinkPatch{Latency: Ptr(Const(40 * time.Millisecond))}},
 		{From: "ap", To: "eu", LinkPatch: LinkPatch{Latency: Ptr(Const(150 * time.Millisecond))}},
@@ -134,7 +135,8 @@ func TestZonesAndOverrides(t *testing.T) {
 		{"us-1", "eu-1", "loss 0.5"},
 		{"eu-1", "us-1", "latency constant(40ms)"},
 		{"eu-1", "us-1", "loss 0,"},
-		{"tokyo", "eu-2", "latency constant(150ms)"},
+		{"tokyo", "eu-1", "latency constant(150ms)"},
+		{"eu-2", "tokyo", "latency constant(200ms)"}, // ap is a zone set by SetZone: node rules still win
 		{"tokyo", "us-2", "latency constant(1ms)"},
 	}
 	for _, tt := range tests {
