@@ -661,13 +661,13 @@ func ReadEmpirical(r io.Reader) (Dist, error) {
 		if len(rec) != cols {
 			return nil, fmt.Errorf("%w: line %d: want %d columns, got %d", ErrEmpirical, line, cols, len(rec))
 		}
-		if x < 0 {
-			return nil, fmt.Errorf("%w: line %d: negative value %v", ErrEmpirical, line, rec[0])
+		if !(x >= 0) || math.IsInf(x, 0) {
+			return nil, fmt.Errorf("%w: line %d: value %v is not a finite non-negative span", ErrEmpirical, line, rec[0])
 		}
 		xs = append(xs, x)
 		if cols == 2 {
 			p, err := strconv.ParseFloat(strings.TrimSpace(rec[1]), 64)
-			if err != nil || p < 0 || p > 1 {
+			if err != nil || !(p >= 0 && p <= 1) {
 				return nil, fmt.Errorf("%w: line %d: probability %q not in [0, 1]", ErrEmpirical, line, rec[1])
 			}
 			if n := len(ps); n > 0 && (p < ps[n-1] || x <= xs[n-1]) {

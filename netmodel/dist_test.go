@@ -172,7 +172,10 @@ func TestEmpiricalCDFFile(t *testing.T) {
 func TestReadEmpiricalErrors(t *testing.T) {
 	tests := []struct{ name, csv, want string }{
 		{"empty", "# nothing\n", "no values"},
-		{"negative", "1\n-2\n", "negative"},
+		{"negative", "1\n-2\n", "not a finite non-negative span"},
+		{"nan", "1\nNaN\n", "not a finite non-negative span"},
+		{"inf", "1\n+Inf\n", "not a finite non-negative span"},
+		{"nan prob", "1,NaN\n", "not in [0, 1]"},
 		{"garbage", "1\nfoo\n", "line 2"},
 		{"columns", "1,0.5,3\n", "1 or 2 columns"},
 		{"prob", "1,1.5\n", "not in [0, 1]"},
@@ -323,4 +326,28 @@ func TestDistString(t *testing.T) {
 			t.Errorf("String() = %q, want %q", got, tt.want)
 		}
 	}
+}
+
+// FuzzReadEmpirical: any input either fails cleanly or yields a
+// distribution whose CDF is a probability and whose samples are spans.
+func FuzzReadEmpirical(f *testing.F) {
+	f.Add("1\n2\n3\n")
+	f.Add("latency_ms,cdf\n1,0\n2,0.5\n10ms,1\n")
+	f.Add("# c\n\n5us\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		d, err := ReadEmpirical(strings.NewReader(in))
+		if err != nil {
+			return
+		}
+		r := sim.NewStream(1, "fuzz")
+		for i := 0; i < 10; i++ {
+			x := d.Sample(r)
+			if x < 0 {
+				t.Fatalf("negative sample %v", x)
+			}
+			if p := d.CDF(x); !(p >= 0 && p <= 1) {
+				t.Fatalf("CDF(%v) = %v", x, p)
+			}
+		}
+	})
 }

@@ -65,3 +65,25 @@ func Example() {
 	// a->b: sent 500, delivered 393
 	// b->a: sent 500, delivered 392
 }
+
+// ExampleDistSpec_Build builds a heavy-tailed mixture, as written in YAML
+// ({dist: mixture, of: [...]}), and draws from a seeded stream.
+func ExampleDistSpec_Build() {
+	spec := netmodel.DistSpec{Dist: netmodel.DistMixture, Of: []netmodel.DistSpec{
+		{Weight: 0.91, Dist: netmodel.DistPareto, Scale: netmodel.Duration(time.Millisecond), Shape: 1.5},
+		{Weight: 0.09, Dist: netmodel.DistExponential, Mean: netmodel.Duration(20 * time.Millisecond)},
+	}}
+	d, err := spec.Build()
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	r := sim.NewStream(1, "example")
+	fmt.Println(d)
+	fmt.Printf("P(X <= 2ms) = %.3f\n", d.CDF(2*time.Millisecond))
+	fmt.Println(d.Sample(r) > 0)
+	// Output:
+	// mixture(0.91 pareto(scale 1ms, shape 1.5) + 0.09 exponential(min 0s, mean 20ms))
+	// P(X <= 2ms) = 0.597
+	// true
+}
