@@ -443,3 +443,28 @@ func TestSetupBuild(t *testing.T) {
 		}
 	}
 }
+
+// TestSlowWindow: service times are stretched only inside the window.
+func TestSlowWindow(t *testing.T) {
+	cfg := DefaultConfig()
+	s := DefaultServiceConfig()
+	s.ServiceTime = DistConfig{Dist: "constant", Value: ms}
+	s.Slow = SlowConfig{Factor: 10, From: time.Second, To: 2 * time.Second}
+	cfg.Services["s"] = s
+	cfg.Client.Call = callTo("s")
+	cfg.Workload = workload.Config{Kind: workload.Open, Rate: 100, Arrival: workload.Constant}
+	_, m, _ := runM(t, cfg, 1, 0, 3*time.Second)
+	slow := 0
+	for _, l := range m.hists[MetricLatency].samples {
+		switch l {
+		case 10 * ms:
+			slow++
+		case ms:
+		default:
+			t.Fatalf("latency %v, want 1ms or 10ms", l)
+		}
+	}
+	if slow < 99 || slow > 101 {
+		t.Fatalf("%d slow requests, want the 100 of the window", slow)
+	}
+}

@@ -134,7 +134,8 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 			svc.budgets = append(svc.budgets, newSharedBudget(call.Budget, n))
 		}
 		for i, node := range pl.replicas[n] {
-			id, err := e.AddNode(node, func() sim.Node { return &server{d: d, svc: svc} })
+			i := i
+			id, err := e.AddNode(node, func() sim.Node { return &server{d: d, svc: svc, index: i} })
 			if err != nil {
 				return nil, err
 			}

@@ -237,6 +237,21 @@ type ErrorConfig struct {
 	Status string `yaml:"status"`
 }
 
+// SlowConfig makes a service, or some of its replicas, slow for a while (a
+// degraded disk, a noisy neighbour): service times are multiplied by
+// Factor during [From, To).
+type SlowConfig struct {
+	// Factor multiplies service times (1 or 0 = no change).
+	Factor float64 `yaml:"factor"`
+	// From is when the slowdown starts.
+	From time.Duration `yaml:"from"`
+	// To is when it ends (0 = never).
+	To time.Duration `yaml:"to"`
+	// Replicas, if positive, limits the slowdown to the first that many
+	// replicas (one slow replica among healthy ones).
+	Replicas int `yaml:"replicas"`
+}
+
 // OverloadConfig is a server's behaviour under overload.
 type OverloadConfig struct {
 	// Mode is reject (answer 429 once the queue holds threshold requests)
@@ -278,6 +293,8 @@ type ServiceConfig struct {
 	ServiceTimeDist Dist `yaml:"-"`
 	// Errors injects failures.
 	Errors ErrorConfig `yaml:"errors"`
+	// Slow stretches service times during a window.
+	Slow SlowConfig `yaml:"slow"`
 	// Overload is the behaviour past the overload threshold.
 	Overload OverloadConfig `yaml:"overload"`
 	// FanOut is serial or parallel: how Calls are made.
@@ -344,6 +361,18 @@ func (c ServiceConfig) Validate() error {
 	}
 	if _, ok := errorStatus(c.Errors.Status); !ok {
 		fe.Add("errors.status", "unknown status %q (want bad_request, too_many_requests, internal, unavailable or timeout)", c.Errors.Status)
+	}
+	if !(c.Slow.Factor >= 0) || math.IsInf(c.Slow.Factor, 0) {
+		fe.Add("slow.factor", "must be a finite number ≥ 0, got %v", c.Slow.Factor)
+	}
+	if c.Slow.Replicas < 0 {
+		fe.Add("slow.replicas", "must not be negative, got %d", c.Slow.Replicas)
+	}
+	if c.Slow.From < 0 {
+		fe.Add("slow.from", "must not be negative, got %v", c.Slow.From)
+	}
+	if c.Slow.To != 0 && c.Slow.To <= c.Slow.From {
+		fe.Add("slow.to", "must be after from (%v), got %v", c.Slow.From, c.Slow.To)
 	}
 	if c.Overload.Mode > Slow {
 		fe.Add("overload.mode", "unknown mode %d", c.Overload.Mode)

@@ -1,6 +1,8 @@
 package rpc
 
 import (
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -177,6 +179,60 @@ client:
 		err := yaml.Unmarshal([]byte(bad.src), &c)
 		if err == nil || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%s: error %v, want %q", bad.src, err, bad.want)
+		}
+	}
+}
+
+// TestExamplesDecode decodes the protocol section of every bundled example
+// (examples/*.yaml) and the call lists its sweeps substitute, so that a
+// change of the schema cannot leave them behind. Running them needs the
+// experiment runner (see examples/README.md).
+func TestExamplesDecode(t *testing.T) {
+	files, err := filepath.Glob("examples/*.yaml")
+	if err != nil || len(files) < 4 {
+		t.Fatalf("examples: %v %v", files, err)
+	}
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var doc struct {
+			Protocol yaml.Node            `yaml:"protocol"`
+			Sweep    map[string]yaml.Node `yaml:"sweep"`
+		}
+		if err := yaml.Unmarshal(data, &doc); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		p := &doc.Protocol
+		for i := 0; i+1 < len(p.Content); i += 2 {
+			if p.Content[i].Value == "name" {
+				p.Content = append(p.Content[:i], p.Content[i+2:]...)
+				break
+			}
+		}
+		c := DefaultConfig()
+		if err := decodeStrict(p, &c); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		if err := c.Validate(); err != nil {
+			t.Errorf("%s: %v", f, err)
+		}
+		for path, vals := range doc.Sweep {
+			if !strings.HasSuffix(path, ".calls") {
+				continue
+			}
+			for i, v := range vals.Content {
+				var calls []CallConfig
+				if err := decodeStrict(v, &calls); err != nil {
+					t.Errorf("%s: sweep %s[%d]: %v", f, path, i, err)
+				}
+				for _, call := range calls {
+					if err := call.Validate(); err != nil {
+						t.Errorf("%s: sweep %s[%d]: %v", f, path, i, err)
+					}
+				}
+			}
 		}
 	}
 }

@@ -50,6 +50,7 @@ type job struct {
 type server struct {
 	d       *Deployment
 	svc     *service
+	index   int // replica index within the service
 	callers []*caller
 	busy    int
 	queue   []*job
@@ -202,6 +203,10 @@ func (s *server) begin(env sim.Env, j *job) {
 		if over := s.qlive - cfg.Overload.Threshold; over > 0 {
 			d = time.Duration(float64(d) * (1 + cfg.Overload.Slowdown*float64(over)))
 		}
+	}
+	if f := cfg.Slow.Factor; f > 0 && f != 1 && (cfg.Slow.Replicas == 0 || s.index < cfg.Slow.Replicas) &&
+		now >= sim.Time(cfg.Slow.From) && (cfg.Slow.To == 0 || now < sim.Time(cfg.Slow.To)) {
+		d = time.Duration(float64(d) * f)
 	}
 	e := &cfg.Errors
 	if e.Rate > 0 && now >= sim.Time(e.From) && (e.To == 0 || now < sim.Time(e.To)) && rng.Float64() < e.Rate {
