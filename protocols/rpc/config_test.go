@@ -198,23 +198,13 @@ func TestExamplesDecode(t *testing.T) {
 			t.Fatal(err)
 		}
 		var doc struct {
-			Protocol yaml.Node            `yaml:"protocol"`
-			Sweep    map[string]yaml.Node `yaml:"sweep"`
+			Sweep map[string]yaml.Node `yaml:"sweep"`
 		}
 		if err := yaml.Unmarshal(data, &doc); err != nil {
 			t.Fatalf("%s: %v", f, err)
 		}
-		p := &doc.Protocol
-		for i := 0; i+1 < len(p.Content); i += 2 {
-			if p.Content[i].Value == "name" {
-				p.Content = append(p.Content[:i], p.Content[i+2:]...)
-				break
-			}
-		}
-		c := DefaultConfig()
-		if err := decodeStrict(p, &c); err != nil {
-			t.Fatalf("%s: %v", f, err)
-		}
+		c, wl := exampleConfig(t, f)
+		c.Workload = wl
 		if err := c.Validate(); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}

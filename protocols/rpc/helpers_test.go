@@ -3,6 +3,12 @@ package rpc
 import (
 	"fmt"
 	"math"
+	"os"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/dsim-dev/dsim/protocols/workload"
 	"slices"
 	"strings"
 	"time"
@@ -127,4 +133,38 @@ func erlangC(c int, a float64) float64 {
 	// term is now a^c/c!.
 	top := term * float64(c) / (float64(c) - a)
 	return top / (sum + top)
+}
+
+// exampleConfig decodes the protocol and workload sections of an
+// experiment file (its base point, without sweeps); the topology becomes
+// the replica counts Build uses.
+func exampleConfig(t testing.TB, file string) (Config, workload.Config) {
+	t.Helper()
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Protocol yaml.Node `yaml:"protocol"`
+		Workload yaml.Node `yaml:"workload"`
+	}
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	p := &doc.Protocol
+	for i := 0; i+1 < len(p.Content); i += 2 {
+		if p.Content[i].Value == "name" {
+			p.Content = append(p.Content[:i], p.Content[i+2:]...)
+			break
+		}
+	}
+	c := DefaultConfig()
+	if err := decodeStrict(p, &c); err != nil {
+		t.Fatalf("%s: %v", file, err)
+	}
+	wl := workload.DefaultConfig()
+	if err := doc.Workload.Decode(&wl); err != nil {
+		t.Fatalf("%s: workload: %v", file, err)
+	}
+	return c, wl
 }
