@@ -124,10 +124,15 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 	c := &checker{probs: ps}
 	c.walk(root, reflect.TypeOf(Config{}), "")
 	sweepNode := resolve(mapValue(root, "sweep"))
+	before := len(ps.list)
 	checkSweep(c, root, sweepNode)
-	if err := ps.err(); err != nil {
-		return nil, err
+	if len(ps.list) > before && sweepNode != nil {
+		c.mark(sweepNode, "sweep")
 	}
+	// Values that failed are pruned so that the rest of the file can
+	// still be decoded and validated: every problem is reported at once.
+	c.prune(root)
+	sweepNode = resolve(mapValue(root, "sweep"))
 
 	base := DefaultConfig()
 	if err := root.Decode(&base); err != nil {
@@ -135,14 +140,9 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 		return nil, ps.err()
 	}
 	x := &Experiment{Source: file, Sets: opts.Sets, Config: base}
-	if n := int64(len(pointsOf(base.Sweep, base.SweepMode, 1))) * int64(base.Seeds.N()); base.Limits.MaxRuns > 0 && n > int64(base.Limits.MaxRuns) {
+	if n := runCount(base); n > int64(max(base.Limits.MaxRuns, 1)) {
 		ps.at(sweepNode, "sweep", "%d runs (points × seeds) exceed limits.max_runs %d", n, base.Limits.MaxRuns)
-	}
-	if base.Seeds.List != nil && len(base.Seeds.List) == 0 {
-		ps.at(nodeAt(root, "seeds"), "seeds", "the list of seeds is empty")
-	}
-	if err := ps.err(); err != nil {
-		return nil, err
+		return nil, ps.err()
 	}
 	combos := pointsOf(base.Sweep, base.SweepMode, base.Limits.MaxRuns)
 	for i, combo := range combos {
@@ -162,9 +162,11 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 			continue
 		}
 		if err := cfg.Validate(); err != nil {
-			addFieldErrors(ps, proot, err)
+			addFieldErrors(ps, proot, err, c.under)
 		}
-		crossCheck(ps, proot, &cfg)
+		if !c.under("sweep") {
+			crossCheck(ps, proot, &cfg)
+		}
 		pt.Config = cfg
 		x.Points = append(x.Points, pt)
 	}
@@ -180,7 +182,7 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 }
 
 // addFieldErrors maps Validate's FieldErrors to places in the file.
-func addFieldErrors(ps *problems, root *yaml.Node, err error) {
+func addFieldErrors(ps *problems, root *yaml.Node, err error, skip func(string) bool) {
 	var fes sim.FieldErrors
 	switch v := err.(type) {
 	case sim.FieldErrors:
@@ -192,6 +194,9 @@ func addFieldErrors(ps *problems, root *yaml.Node, err error) {
 		return
 	}
 	for _, f := range fes {
+		if skip != nil && skip(f.Path) {
+			continue // already reported as a bad value
+		}
 		ps.at(nodeAt(root, f.Path), f.Path, "%s", f.Msg)
 	}
 }
@@ -269,6 +274,26 @@ func checkSweep(c *checker, root, sweep *yaml.Node) {
 	if mode != nil && mode.Value == "zip" && len(lens) > 1 {
 		c.probs.at(sweep, "sweep", "zip mode needs lists of equal length")
 	}
+}
+
+// runCount returns points × seeds, saturating at 1<<40.
+func runCount(c Config) int64 {
+	const limit = 1 << 40
+	n := int64(max(c.Seeds.N(), 1))
+	if c.SweepMode == Zip && len(c.Sweep) > 0 {
+		m := len(c.Sweep[0].Values)
+		for _, p := range c.Sweep {
+			m = min(m, len(p.Values))
+		}
+		return n * int64(m)
+	}
+	for _, p := range c.Sweep {
+		n *= int64(max(len(p.Values), 1))
+		if n > limit {
+			return limit
+		}
+	}
+	return n
 }
 
 // pointsOf expands the sweep into combinations of value nodes, in order:

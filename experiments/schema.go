@@ -26,6 +26,70 @@ var (
 // checker collects problems found in one document.
 type checker struct {
 	probs *problems
+	// bad holds the value nodes that failed, by path, so that they can be
+	// pruned before the rest of the file is decoded and validated.
+	bad map[*yaml.Node]string
+}
+
+// fail reports a problem with value node n and marks it bad.
+func (c *checker) fail(n *yaml.Node, path, format string, args ...any) {
+	c.probs.at(n, path, format, args...)
+	c.mark(n, path)
+}
+
+// mark marks value node n bad without reporting.
+func (c *checker) mark(n *yaml.Node, path string) {
+	if c.bad == nil {
+		c.bad = map[*yaml.Node]string{}
+	}
+	c.bad[n] = path
+}
+
+// prune removes the bad value nodes (and their keys) from the tree.
+func (c *checker) prune(n *yaml.Node) {
+	if n == nil || len(c.bad) == 0 {
+		return
+	}
+	switch n.Kind {
+	case yaml.DocumentNode:
+		for _, e := range n.Content {
+			c.prune(e)
+		}
+	case yaml.MappingNode:
+		kept := n.Content[:0]
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			if _, bad := c.bad[v]; bad {
+				continue
+			}
+			if _, bad := c.bad[resolve(v)]; bad {
+				continue
+			}
+			c.prune(v)
+			kept = append(kept, k, v)
+		}
+		n.Content = kept
+	case yaml.SequenceNode:
+		kept := n.Content[:0]
+		for _, e := range n.Content {
+			if _, bad := c.bad[e]; bad {
+				continue
+			}
+			c.prune(e)
+			kept = append(kept, e)
+		}
+		n.Content = kept
+	}
+}
+
+// under reports whether path is at or below a pruned path.
+func (c *checker) under(path string) bool {
+	for _, p := range c.bad {
+		if p == "" || path == p || strings.HasPrefix(path, p+".") || strings.HasPrefix(path, p+"[") {
+			return true
+		}
+	}
+	return false
 }
 
 // fieldInfo describes one yaml field of a struct type.
@@ -139,13 +203,13 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
 		// Anything goes.
 	case reflect.Struct:
 		if n.Kind != yaml.MappingNode {
-			c.probs.at(n, path, "want a mapping of %s, got %s", describeFields(t), kindName(n))
+			c.fail(n, path, "want a mapping of %s, got %s", describeFields(t), kindName(n))
 			return
 		}
 		c.walkStruct(n, t, path, nil)
 	case reflect.Map:
 		if n.Kind != yaml.MappingNode {
-			c.probs.at(n, path, "want a mapping, got %s", kindName(n))
+			c.fail(n, path, "want a mapping, got %s", kindName(n))
 			return
 		}
 		seen := map[string]bool{}
@@ -160,7 +224,7 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
 		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind != yaml.SequenceNode {
-			c.probs.at(n, path, "want a list, got %s", kindName(n))
+			c.fail(n, path, "want a list, got %s", kindName(n))
 			return
 		}
 		for i, e := range n.Content {
@@ -168,7 +232,7 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
 		}
 	default:
 		if n.Kind != yaml.ScalarNode {
-			c.probs.at(n, path, "want %s, got %s", typeWord(t), kindName(n))
+			c.fail(n, path, "want %s, got %s", typeWord(t), kindName(n))
 			return
 		}
 		c.decodeCheck(n, t, path)
@@ -205,17 +269,19 @@ func (c *checker) walkStruct(n *yaml.Node, t reflect.Type, path string, extra []
 // against which the other keys are checked.
 func (c *checker) walkProtocol(n *yaml.Node, path string) {
 	if n.Kind != yaml.MappingNode {
-		c.probs.at(n, path, "want a mapping with a name and the protocol's settings, got %s", kindName(n))
+		c.fail(n, path, "want a mapping with a name and the protocol's settings, got %s", kindName(n))
 		return
 	}
 	nameNode := mapValue(n, "name")
 	if nameNode == nil || nameNode.Kind != yaml.ScalarNode || nameNode.Value == "" {
 		c.probs.at(n, joinKey(path, "name"), "missing protocol name (one of: %s)", strings.Join(ProtocolNames(), ", "))
+		c.mark(n, path)
 		return
 	}
 	p, ok := LookupProtocol(nameNode.Value)
 	if !ok {
 		c.probs.at(nameNode, joinKey(path, "name"), "unknown protocol %q%s", nameNode.Value, suggest(nameNode.Value, ProtocolNames()))
+		c.mark(n, path)
 		return
 	}
 	t := reflect.TypeOf(p.DefaultConfig())
@@ -237,7 +303,7 @@ func (c *checker) decodeCheck(n *yaml.Node, t reflect.Type, path string) {
 		} else if strings.Contains(msg, "cannot unmarshal") {
 			msg = fmt.Sprintf("want %s, got %s", typeWord(t), kindName(n))
 		}
-		c.probs.at(n, path, "%s", msg)
+		c.fail(n, path, "%s", msg)
 	}
 }
 
