@@ -255,10 +255,12 @@ type SlowConfig struct {
 // OverloadConfig is a server's behaviour under overload.
 type OverloadConfig struct {
 	// Mode is reject (answer 429 once the queue holds threshold requests)
-	// or slow (serve everything, but slower as the queue grows).
+	// or slow (serve what fits in the queue, but slower as it grows).
 	Mode OverloadMode `yaml:"mode"`
-	// Threshold is the queue length where overload starts; 0 means the
-	// queue capacity for reject and an empty queue for slow.
+	// Threshold is the queue length where overload starts. Reject: new
+	// requests get 429 once that many wait (0: never; only a full queue
+	// sheds, with 503). Slow: requests queued beyond it slow service down
+	// (0: from the first).
 	Threshold int `yaml:"threshold"`
 	// Slowdown (mode slow) is the extra fraction of service time each
 	// queued request beyond the threshold adds: with 0.05 and 20 queued,
