@@ -243,18 +243,25 @@ func (c *ChaosConfig) generate(stream func(string) *rand.Rand, cands []sim.NodeI
 		a := &action{kind: ev.kind, start: ev.start, end: ev.start.Add(ev.dur), chaos: true}
 		switch ev.kind {
 		case FaultCrash, FaultPause:
-			busy := map[sim.NodeID]bool{}
+			// Events come in time order: forget faults that have ended,
+			// so down holds at most maxDown faults.
+			live := down[:0]
 			for _, d := range down {
-				if d.start <= ev.start && ev.start < d.end {
-					busy[d.nodes[0]] = true
+				if ev.start < d.end {
+					live = append(live, d)
 				}
 			}
-			if len(busy) >= maxDown {
+			down = live
+			if len(down) >= maxDown {
 				continue
 			}
 			var free []sim.NodeID
 			for _, id := range cands {
-				if !busy[id] {
+				busy := false
+				for _, d := range down {
+					busy = busy || d.nodes[0] == id
+				}
+				if !busy {
 					free = append(free, id)
 				}
 			}

@@ -19,8 +19,11 @@ type Clock struct {
 	Offset time.Duration
 	// DriftPPM is the rate error in parts per million (> -1e6).
 	DriftPPM float64
-	// Steps are jumps of the local clock, sorted by At.
+	// Steps are jumps of the local clock, sorted by At. Do not change
+	// them once the clock is in use.
 	Steps []ClockStep
+
+	cum []time.Duration // cum[i] = sum of Steps[:i+1].Jump
 }
 
 // ClockStep is a jump of a local clock at a true time.
@@ -36,7 +39,35 @@ var _ sim.Clock = (*Clock)(nil)
 func NewClock(offset time.Duration, driftPPM float64, steps ...ClockStep) *Clock {
 	s := append([]ClockStep(nil), steps...)
 	sort.SliceStable(s, func(i, j int) bool { return s[i].At < s[j].At })
-	return &Clock{Offset: offset, DriftPPM: driftPPM, Steps: s}
+	c := &Clock{Offset: offset, DriftPPM: driftPPM, Steps: s}
+	c.prepare()
+	return c
+}
+
+// prepare computes the running sums of the steps.
+func (c *Clock) prepare() {
+	c.cum = make([]time.Duration, len(c.Steps))
+	var sum time.Duration
+	for i, s := range c.Steps {
+		sum += s.Jump
+		c.cum[i] = sum
+	}
+}
+
+// stepped returns the sum of the jumps at or before t.
+func (c *Clock) stepped(t sim.Time) time.Duration {
+	if len(c.cum) != len(c.Steps) {
+		c.prepare()
+	}
+	n := len(c.Steps)
+	if n == 0 || c.Steps[0].At > t {
+		return 0
+	}
+	if c.Steps[n-1].At <= t {
+		return c.cum[n-1]
+	}
+	i := sort.Search(n, func(i int) bool { return c.Steps[i].At > t })
+	return c.cum[i-1]
 }
 
 // rate is the local clock's speed relative to true time.
@@ -44,13 +75,7 @@ func (c *Clock) rate() float64 { return 1 + c.DriftPPM*1e-6 }
 
 // Local returns the local reading at true time t.
 func (c *Clock) Local(t sim.Time) sim.Time {
-	l := int64(t) + int64(c.Offset) + int64(math.Round(float64(t)*c.DriftPPM*1e-6))
-	for _, s := range c.Steps {
-		if s.At > t {
-			break
-		}
-		l += int64(s.Jump)
-	}
+	l := int64(t) + int64(c.Offset) + int64(math.Round(float64(t)*c.DriftPPM*1e-6)) + int64(c.stepped(t))
 	return sim.Time(l)
 }
 

@@ -220,3 +220,31 @@ func TestScheduleWindows(t *testing.T) {
 		t.Errorf("windows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
+
+// FuzzConfig: any YAML either fails with an error before the run starts
+// or runs without panicking.
+func FuzzConfig(f *testing.F) {
+	f.Add(exampleYAML)
+	f.Add("network: {latency: 1ms, loss: 0.5}\nfaults: {schedule: [{kind: crash, nodes: [a], at: 1ms, duration: 2ms}]}")
+	f.Add("network: {latency: {dist: uniform, min: 0s, max: 3ms}, fifo: true, bandwidth_mbps: 0.01, queue_bytes: 100}\nfaults: {chaos: {safety: 50ms, partition: {per_min: 600, duration: 5ms}}}")
+	f.Fuzz(func(t *testing.T, in string) {
+		x := experiment{Network: DefaultConfig()}
+		dec := yaml.NewDecoder(strings.NewReader(in))
+		dec.KnownFields(true)
+		if err := dec.Decode(&x); err != nil {
+			return
+		}
+		m, err := New(x.Network, x.Faults)
+		if err != nil {
+			return
+		}
+		e := sim.New(sim.Config{Seed: 1, MaxEvents: 20000})
+		for _, n := range []string{"a", "b", "c"} {
+			e.MustAddNode(n, func() sim.Node { return &allToAll{peers: 3, log: &[]delivery{}} })
+		}
+		if err := m.Install(e); err != nil {
+			return
+		}
+		_ = e.Run(sim.Time(100 * time.Millisecond))
+	})
+}

@@ -456,11 +456,12 @@ func (m *Model) Install(e *sim.Engine) error {
 				m.clocks[id] = c
 			}
 			c.Steps = append(c.Steps, ClockStep{At: a.start, Jump: a.jump})
-			sort.SliceStable(c.Steps, func(i, j int) bool { return c.Steps[i].At < c.Steps[j].At })
 		}
 	}
 	for id, c := range m.clocks {
 		if c != nil {
+			sort.SliceStable(c.Steps, func(i, j int) bool { return c.Steps[i].At < c.Steps[j].At })
+			c.prepare()
 			e.SetClock(sim.NodeID(id), c)
 		}
 	}
