@@ -141,3 +141,46 @@ func TestWriteReportsPlotErrorsButWritesTheRest(t *testing.T) {
 		t.Errorf("the good plot was not written: %v", err)
 	}
 }
+
+func TestReadRejectsBrokenFiles(t *testing.T) {
+	base := t.TempDir()
+	set := fixtureSet()
+	set.Manifest.Plots = fixturePlots()[:1]
+	if err := Write(base, set); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(base); err != nil {
+		t.Fatalf("the intact folder does not read: %v", err)
+	}
+	for _, tc := range []struct {
+		file, content, want string
+	}{
+		{RunsFile, "run,seed\n0,1\n", "header must be run, [network.loss client.retry.policy], seed"},
+		{RunsFile, "run,network.loss,client.retry.policy,seed,x\n0,0,naive,notaseed,1\n", `runs.csv:2: bad seed "notaseed"`},
+		{RunsFile, "run,network.loss,client.retry.policy,seed,x\n0,0,naive,1,abc\n", "runs.csv:2: x"},
+		{SeriesFile, "run,time,series,value\n", `column 2 is "time", want "time_s"`},
+		{SeriesFile, "run,time_s,series,value\n99,0,x,1\n", "run 99 is not in runs.csv"},
+		{LatencyFile, "run,histogram,quantile,value_ms\n0,latency,half,1\n", "latency.csv:2"},
+		{CoverageFile, "run,a\n0,1\n", "fields, want 12"},
+	} {
+		t.Run(tc.file, func(t *testing.T) {
+			dir := t.TempDir()
+			for _, name := range dataFiles {
+				b, err := os.ReadFile(filepath.Join(base, name))
+				if err == nil {
+					err = os.WriteFile(filepath.Join(dir, name), b, 0o644)
+				}
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := os.WriteFile(filepath.Join(dir, tc.file), []byte(tc.content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Read(dir)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Read with a broken %s = %v, want an error containing %q", tc.file, err, tc.want)
+			}
+		})
+	}
+}

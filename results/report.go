@@ -62,10 +62,14 @@ type coverageRow struct {
 	TimedOut                       int64
 }
 
-// fmtNum formats a number for the report's tables: 4 significant digits.
+// fmtNum formats a number for the report's tables: 4 significant digits,
+// whole numbers up to a trillion without an exponent.
 func fmtNum(v float64) string {
-	if math.IsNaN(v) {
+	switch a := math.Abs(v); {
+	case math.IsNaN(v):
 		return "–"
+	case a >= 1e4 && a < 1e12:
+		return strconv.FormatFloat(v, 'f', 0, 64)
 	}
 	return strconv.FormatFloat(v, 'g', 4, 64)
 }

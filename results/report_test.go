@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/base64"
 	"image/png"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -144,5 +145,19 @@ func TestReportRendersInChromium(t *testing.T) {
 	if dst := os.Getenv("DSIM_REPORT_SCREENSHOT"); dst != "" {
 		data, _ := os.ReadFile(shot)
 		os.WriteFile(dst, data, 0o644)
+	}
+}
+
+func TestFmtNum(t *testing.T) {
+	for _, tc := range []struct {
+		v    float64
+		want string
+	}{
+		{0, "0"}, {1.23456, "1.235"}, {0.000123456, "0.0001235"}, {17552.4, "17552"},
+		{-250000, "-250000"}, {3e13, "3e+13"}, {math.NaN(), "–"},
+	} {
+		if got := fmtNum(tc.v); got != tc.want {
+			t.Errorf("fmtNum(%v) = %q, want %q", tc.v, got, tc.want)
+		}
 	}
 }
