@@ -166,7 +166,9 @@ func (c ChaosConfig) Validate() error {
 
 // Phase is a named span of a run.
 type Phase struct {
-	Name       string
+	// Name is "safety" or "liveness".
+	Name string
+	// Start and End bound the phase: [Start, End).
 	Start, End sim.Time
 }
 

@@ -28,7 +28,9 @@ type Clock struct {
 
 // ClockStep is a jump of a local clock at a true time.
 type ClockStep struct {
-	At   sim.Time
+	// At is the true time of the step.
+	At sim.Time
+	// Jump is added to the local clock; negative goes back.
 	Jump time.Duration
 }
 

@@ -111,16 +111,26 @@ type LinkRule struct {
 }
 
 // LinkPatch is a partial LinkConfig: nil fields are left unchanged.
+// Each field overrides the LinkConfig field of the same name.
 type LinkPatch struct {
-	Latency        *DistSpec       `yaml:"latency,omitempty"`
-	BandwidthMbps  *float64        `yaml:"bandwidth_mbps,omitempty"`
-	QueueBytes     *int            `yaml:"queue_bytes,omitempty"`
-	Loss           *float64        `yaml:"loss,omitempty"`
+	// Latency overrides LinkConfig.Latency.
+	Latency *DistSpec `yaml:"latency,omitempty"`
+	// BandwidthMbps overrides LinkConfig.BandwidthMbps.
+	BandwidthMbps *float64 `yaml:"bandwidth_mbps,omitempty"`
+	// QueueBytes overrides LinkConfig.QueueBytes.
+	QueueBytes *int `yaml:"queue_bytes,omitempty"`
+	// Loss overrides LinkConfig.Loss.
+	Loss *float64 `yaml:"loss,omitempty"`
+	// GilbertElliott overrides LinkConfig.GilbertElliott.
 	GilbertElliott *GilbertElliott `yaml:"gilbert_elliott,omitempty"`
-	Duplicate      *float64        `yaml:"duplicate,omitempty"`
-	DuplicateDelay *Duration       `yaml:"duplicate_delay,omitempty"`
-	Corrupt        *float64        `yaml:"corrupt,omitempty"`
-	FIFO           *bool           `yaml:"fifo,omitempty"`
+	// Duplicate overrides LinkConfig.Duplicate.
+	Duplicate *float64 `yaml:"duplicate,omitempty"`
+	// DuplicateDelay overrides LinkConfig.DuplicateDelay.
+	DuplicateDelay *Duration `yaml:"duplicate_delay,omitempty"`
+	// Corrupt overrides LinkConfig.Corrupt.
+	Corrupt *float64 `yaml:"corrupt,omitempty"`
+	// FIFO overrides LinkConfig.FIFO.
+	FIFO *bool `yaml:"fifo,omitempty"`
 }
 
 // Ptr returns a pointer to v, for filling LinkPatch from Go.

@@ -84,15 +84,20 @@ func (c Counts) Dropped() int64 {
 
 // LinkCounts are the counts of one directed link.
 type LinkCounts struct {
-	From, To         sim.NodeID
+	// From and To are the link's endpoints.
+	From, To sim.NodeID
+	// FromName and ToName are their names.
 	FromName, ToName string
+	// Counts are the link's counts.
 	Counts
 }
 
 // Counters are a run's message counts: the total and every link that
 // carried traffic, ordered by (From, To).
 type Counters struct {
+	// Total sums every link.
 	Total Counts
+	// Links holds one entry per link that carried traffic.
 	Links []LinkCounts
 }
 
