@@ -51,7 +51,7 @@ func Evaluate(x *Experiment, runs []RunResult) []CheckResult {
 	var out []CheckResult
 	for _, ch := range x.Config.Checks {
 		for pi, pt := range x.Points {
-			if !matches(ch.When, pt.Params) || len(byPoint[pi]) == 0 {
+			if !matches(ch.When, pt.Params, x.pinned) || len(byPoint[pi]) == 0 {
 				continue
 			}
 			out = append(out, evalCheck(ch, pt, byPoint[pi]))
@@ -92,9 +92,9 @@ func invariantNames(runs []RunResult) []string {
 	return names
 }
 
-func matches(when map[string]string, params []results.Param) bool {
+func matches(when map[string]string, params []results.Param, pinned map[string]string) bool {
 	for k, v := range when {
-		found := false
+		found := pinned[k] == v
 		for _, p := range params {
 			if p.Name == k && p.Value == v {
 				found = true

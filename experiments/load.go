@@ -31,6 +31,10 @@ type Experiment struct {
 	// Resolved is the resolved config as YAML: every default filled,
 	// overrides applied, the sweep kept as written.
 	Resolved []byte
+	// pinned maps paths set with --set to their values as written, so
+	// that checks restricted to sweep values still apply when a replay
+	// command pins the swept path.
+	pinned map[string]string
 }
 
 // Point is one sweep point: the parameter values and the config they give.
@@ -114,8 +118,11 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 
 	// Overrides: checked against the schema, then written into the tree.
 	setProbs := &problems{file: "--set"}
+	pinned := map[string]string{}
 	for _, s := range opts.Sets {
-		applySet(root, s, setProbs)
+		if path, val, ok := applySet(root, s, setProbs); ok {
+			pinned[path] = val
+		}
 	}
 	if err := setProbs.err(); err != nil {
 		return nil, err
@@ -139,7 +146,7 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 		ps.at(root, "", "%s", cleanYAMLError(err))
 		return nil, ps.err()
 	}
-	x := &Experiment{Source: file, Sets: opts.Sets, Config: base}
+	x := &Experiment{Source: file, Sets: opts.Sets, Config: base, pinned: pinned}
 	if n := runCount(base); n > int64(max(base.Limits.MaxRuns, 1)) {
 		ps.at(sweepNode, "sweep", "%d runs (points × seeds) exceed limits.max_runs %d", n, base.Limits.MaxRuns)
 		return nil, ps.err()
@@ -165,7 +172,7 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 			addFieldErrors(ps, proot, err, c.under)
 		}
 		if !c.under("sweep") {
-			crossCheck(ps, proot, &cfg)
+			crossCheck(ps, proot, &cfg, pinned)
 		}
 		pt.Config = cfg
 		x.Points = append(x.Points, pt)
@@ -203,8 +210,11 @@ func addFieldErrors(ps *problems, root *yaml.Node, err error, skip func(string) 
 
 // crossCheck checks what spans sections: checks and plots that name swept
 // parameters.
-func crossCheck(ps *problems, root *yaml.Node, cfg *Config) {
+func crossCheck(ps *problems, root *yaml.Node, cfg *Config, pinned map[string]string) {
 	swept := map[string]bool{}
+	for p := range pinned {
+		swept[p] = true
+	}
 	var names []string
 	for _, s := range cfg.Sweep {
 		swept[s.Path] = true
@@ -337,21 +347,21 @@ func pointsOf(s Sweep, mode SweepMode, limit int) [][]*yaml.Node {
 // applySet parses one "path=value" override, checks the path against the
 // schema and writes the value into the tree. Setting a swept path removes
 // it from the sweep (the override pins it).
-func applySet(root *yaml.Node, s string, ps *problems) {
+func applySet(root *yaml.Node, s string, ps *problems) (string, string, bool) {
 	path, val, ok := strings.Cut(s, "=")
 	path = strings.TrimSpace(path)
 	if !ok || path == "" {
 		ps.at(nil, "", "%q: want path=value, e.g. protocol.timeout=250ms", s)
-		return
+		return "", "", false
 	}
 	if _, err := typeAt(root, path); err != nil {
 		ps.at(nil, path, "%v", err)
-		return
+		return "", "", false
 	}
 	var vdoc yaml.Node
 	if err := yaml.Unmarshal([]byte(val), &vdoc); err != nil {
 		ps.at(nil, path, "bad value %q: %s", val, cleanYAMLError(err))
-		return
+		return "", "", false
 	}
 	v := resolve(&vdoc)
 	if v == nil {
@@ -368,7 +378,9 @@ func applySet(root *yaml.Node, s string, ps *problems) {
 	}
 	if err := setNode(root, pathSegments(path), v); err != nil {
 		ps.at(nil, path, "%v", err)
+		return "", "", false
 	}
+	return path, nodeText(v), true
 }
 
 // setNode writes v at path, creating mappings on the way.
