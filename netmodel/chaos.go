@@ -297,3 +297,15 @@ func (c *ChaosConfig) generate(stream func(string) *rand.Rand, cands []sim.NodeI
 	}
 	return out
 }
+
+// ResolveFiles makes relative empirical file paths in the chaos
+// distributions relative to dir.
+func (c *FaultsConfig) ResolveFiles(dir string) {
+	if c.Chaos == nil {
+		return
+	}
+	for _, k := range c.Chaos.kinds() {
+		k.rate.Duration.ResolveFiles(dir)
+		k.rate.Jump.ResolveFiles(dir)
+	}
+}

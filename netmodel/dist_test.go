@@ -351,3 +351,19 @@ func FuzzReadEmpirical(f *testing.F) {
 		}
 	})
 }
+
+func TestResolveFiles(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.Latency = DistSpec{Dist: DistMixture, Of: []DistSpec{{Weight: 1, Dist: DistEmpirical, File: "a.csv"}}}
+	cfg.Links = []LinkRule{{From: "x", To: "y", LinkPatch: LinkPatch{Latency: &DistSpec{Dist: DistEmpirical, File: "/abs/b.csv"}}}}
+	faults := FaultsConfig{Chaos: &ChaosConfig{Crash: ChaosRate{Duration: DistSpec{Dist: DistEmpirical, File: "c.csv"}}}}
+	cfg.ResolveFiles("/exp")
+	faults.ResolveFiles("/exp")
+	got := []string{cfg.Latency.Of[0].File, cfg.Links[0].Latency.File, faults.Chaos.Crash.Duration.File}
+	want := []string{"/exp/a.csv", "/abs/b.csv", "/exp/c.csv"}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Errorf("file %d = %q, want %q", i, got[i], want[i])
+		}
+	}
+}
