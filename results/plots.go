@@ -71,6 +71,13 @@ var faultColors = []color.NRGBA{
 
 // RenderPlot draws one plot of the set and returns it as PNG and SVG.
 func RenderPlot(spec PlotSpec, s *Set) (pngData, svgData []byte, err error) {
+	defer func() {
+		// gonum/plot panics on impossible axes (say, a log axis over
+		// zero); report that as this plot's error, not a crash.
+		if r := recover(); r != nil {
+			pngData, svgData, err = nil, nil, fmt.Errorf("cannot draw: %v", r)
+		}
+	}()
 	if err := spec.Check(s.Manifest.Params); err != nil {
 		return nil, nil, err
 	}
@@ -126,7 +133,7 @@ func buildPlot(spec PlotSpec, s *Set) (*plot.Plot, error) {
 	if spec.Title != "" {
 		p.Title.Text = spec.Title
 	}
-	if spec.LogX && spec.Kind != Bars && spec.Kind != Heatmap {
+	if spec.LogX && !p.linearX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
@@ -142,6 +149,7 @@ type chart struct {
 	*plot.Plot
 	entries  int
 	roomMade bool // the plot made room for the legend itself
+	linearX  bool // the x axis is categorical: log_x does not apply
 }
 
 // legend adds a legend entry.
@@ -352,7 +360,7 @@ func plotCDF(p *chart, spec PlotSpec, s *Set) error {
 		xys := make(plotter.XYs, 0, len(d))
 		for _, q := range d {
 			x := q.ValueMs
-			if spec.LogX && x <= 0 {
+			if spec.LogX && x <= 0 || spec.LogY && q.Q <= 0 {
 				continue // log axes cannot show 0
 			}
 			xys = append(xys, plotter.XY{X: x, Y: q.Q})
@@ -374,7 +382,10 @@ func plotCDF(p *chart, spec PlotSpec, s *Set) error {
 	p.Title.Text = "Latency distribution: " + spec.Metric
 	p.X.Label.Text = spec.Metric + " (ms)"
 	p.Y.Label.Text = "fraction of samples ≤ x"
-	p.Y.Min, p.Y.Max = 0, 1
+	p.Y.Max = 1
+	if !spec.LogY {
+		p.Y.Min = 0
+	}
 	p.Legend.Top = false // bottom right, clear of the curves' rise
 	p.Legend.XOffs, p.Legend.YOffs = -vg.Points(4), vg.Points(8)
 	p.Add(plotter.NewGrid())
@@ -451,13 +462,16 @@ func plotLine(p *chart, spec PlotSpec, s *Set) error {
 		var errs plotter.YErrors
 		for _, x := range xcats {
 			st, ok := ld.stats[x]
-			if !ok || math.IsNaN(st.Mean) {
-				continue
+			if !ok || math.IsNaN(st.Mean) || spec.LogX && numeric && pos[x] <= 0 || spec.LogY && st.Mean <= 0 {
+				continue // log axes cannot show 0
 			}
 			xys = append(xys, plotter.XY{X: pos[x], Y: st.Mean})
 			lo, hi := 0.0, 0.0
 			if !math.IsNaN(st.CILow) {
 				lo, hi = st.Mean-st.CILow, st.CIHigh-st.Mean
+			}
+			if spec.LogY && st.Mean-lo <= 0 {
+				lo = st.Mean * 0.999 // the interval reaches 0: draw it to 1/1000 of the mean
 			}
 			errs = append(errs, struct{ Low, High float64 }{lo, hi})
 		}
@@ -483,6 +497,7 @@ func plotLine(p *chart, spec PlotSpec, s *Set) error {
 	}
 	if !numeric {
 		p.NominalX(xcats...)
+		p.linearX = true
 	}
 	p.Title.Text = spec.Metric + " vs " + spec.X
 	p.X.Label.Text = spec.X
@@ -687,7 +702,7 @@ func plotSeries(p *chart, spec PlotSpec, s *Set) error {
 	for i, ln := range lines {
 		var xys plotter.XYs
 		for k, v := range ln.Values {
-			if math.IsNaN(v) {
+			if math.IsNaN(v) || spec.LogY && v <= 0 {
 				continue
 			}
 			t := (float64(k) + 0.5) * ln.Step.Seconds() // bucket midpoint
@@ -768,7 +783,9 @@ func plotSeries(p *chart, spec PlotSpec, s *Set) error {
 	p.Title.Text = spec.Metric + " over time"
 	p.X.Label.Text = "simulated time (s)"
 	p.Y.Label.Text = axisLabel(spec.Metric)
-	p.X.Min = 0
+	if !spec.LogX {
+		p.X.Min = 0
+	}
 	p.Add(plotter.NewGrid())
 	return nil
 }

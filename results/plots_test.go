@@ -24,6 +24,11 @@ func TestEveryPlotKindRendersPNGAndSVG(t *testing.T) {
 		PlotSpec{Kind: Bars, Metric: "latency_mean_ms"},                                              // one bar per sweep point
 		PlotSpec{Kind: TimeSeries, Metric: "latency_mean_ms", LogY: true},                            // every point, no by
 		PlotSpec{Kind: TimeSeries, Metric: "inflight", Where: map[string]string{"network.loss": "0"}},
+		// Log axes over zeros: the zero points are left out, not a panic.
+		PlotSpec{Kind: Line, Metric: "inflight_last", X: "network.loss", By: "client.retry.policy", LogX: true, LogY: true},
+		PlotSpec{Kind: Line, Metric: "latency_p99_ms", X: "client.retry.policy", By: "network.loss", LogX: true},
+		PlotSpec{Kind: TimeSeries, Metric: "inflight", LogX: true, LogY: true, Where: map[string]string{"network.loss": "0"}},
+		PlotSpec{Kind: CDF, Metric: "latency", LogX: true, LogY: true, Name: "cdf-loglog"},
 	)
 	kinds := map[PlotKind]bool{}
 	for _, spec := range specs {
@@ -89,6 +94,7 @@ func TestPlotSpecValidate(t *testing.T) {
 		{"{kind: bars, metric: m, x: seeds, where: {zone: a}}", []string{"x", "where.zone"}},
 		{"{kind: bars, metric: m, by: nope}", []string{"by"}},
 		{"{kind: bars, metric: m, name: a/b}", []string{"name"}},
+		{"{kind: bars, metric: m, log_x: true, log_y: true}", []string{"log_x", "log_y"}},
 	} {
 		var spec PlotSpec
 		if err := yaml.Unmarshal([]byte(tc.yaml), &spec); err != nil {

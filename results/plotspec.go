@@ -120,6 +120,14 @@ func (s PlotSpec) Validate() error {
 	} else if s.Y != "" {
 		fe.Add("y", "is only used by heatmaps")
 	}
+	if s.Kind == Bars || s.Kind == Heatmap {
+		if s.LogX {
+			fe.Add("log_x", "is not used by %s plots (the x axis is categorical)", s.Kind)
+		}
+		if s.LogY {
+			fe.Add("log_y", "is not supported by %s plots", s.Kind)
+		}
+	}
 	if s.Kind == CDF && s.X != "" {
 		fe.Add("x", "is not used by cdf plots (one line per sweep point)")
 	}
