@@ -177,9 +177,7 @@ func runRun(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	if !f.quiet {
-		c.printDone(res, elapsed)
-	}
+	c.printDone(res, elapsed, f.quiet)
 	return nil
 }
 
@@ -239,14 +237,18 @@ func commandLine(x *experiments.Experiment, f *runFlags, out string) string {
 	return strings.Join(parts, " ")
 }
 
-func (c *cli) printDone(res *experiments.Result, elapsed time.Duration) {
-	n := len(res.Runs) - res.Resumed
-	rate := float64(n) / elapsed.Seconds()
-	fmt.Fprintf(c.stderr, "%d runs in %v (%.1f runs/s)", n, elapsed.Round(time.Millisecond), rate)
-	if res.Resumed > 0 {
-		fmt.Fprintf(c.stderr, ", %d resumed", res.Resumed)
+// printDone reports the run count and rate on stderr (unless quiet) and
+// the results folder on stdout.
+func (c *cli) printDone(res *experiments.Result, elapsed time.Duration, quiet bool) {
+	if !quiet {
+		n := len(res.Runs) - res.Resumed
+		rate := float64(n) / elapsed.Seconds()
+		fmt.Fprintf(c.stderr, "%d runs in %v (%.1f runs/s)", n, elapsed.Round(time.Millisecond), rate)
+		if res.Resumed > 0 {
+			fmt.Fprintf(c.stderr, ", %d resumed", res.Resumed)
+		}
+		fmt.Fprintln(c.stderr)
 	}
-	fmt.Fprintln(c.stderr)
 	if res.Out != "" {
 		fmt.Fprintf(c.stdout, "results in %s (open %s)\n", res.Out, filepath.Join(res.Out, "report.html"))
 	}
