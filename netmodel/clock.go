@@ -73,7 +73,7 @@ func (c *Clock) stepped(t sim.Time) time.Duration {
 }
 
 // rate is the local clock's speed relative to true time.
-func (c *Clock) rate() float64 { return 1 + c.DriftPPM*1e-6 }
+func (c *Clock) rate() float64 { return 1 + float64(c.DriftPPM*1e-6) }
 
 // Local returns the local reading at true time t.
 func (c *Clock) Local(t sim.Time) sim.Time {

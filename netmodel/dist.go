@@ -415,7 +415,10 @@ func (c constDist) String() string { return fmt.Sprintf("constant(%v)", time.Dur
 type uniformDist struct{ lo, hi float64 }
 
 func (u uniformDist) Sample(r *rand.Rand) time.Duration {
-	return span(u.lo + r.Float64()*(u.hi-u.lo))
+	// The float64 conversions here and below round the product, so no
+	// architecture fuses a multiply-add and draws stay identical on every
+	// machine (Go spec, "Arithmetic operators").
+	return span(u.lo + float64(r.Float64()*(u.hi-u.lo)))
 }
 func (u uniformDist) CDF(x time.Duration) float64 {
 	v := float64(x)
@@ -449,7 +452,7 @@ func newNormal(mean, sd float64) normalDist {
 func (n normalDist) Sample(r *rand.Rand) time.Duration {
 	// mean >= 0, so each draw is accepted with probability >= 1/2.
 	for {
-		x := n.g.Mu + n.g.Sigma*r.NormFloat64()
+		x := n.g.Mu + float64(n.g.Sigma*r.NormFloat64())
 		if x >= 0 {
 			return span(x)
 		}
@@ -479,7 +482,7 @@ func (d expDist) String() string {
 type lognormalDist struct{ g distuv.LogNormal }
 
 func (d lognormalDist) Sample(r *rand.Rand) time.Duration {
-	return span(math.Exp(d.g.Mu + d.g.Sigma*r.NormFloat64()))
+	return span(math.Exp(d.g.Mu + float64(d.g.Sigma*r.NormFloat64())))
 }
 func (d lognormalDist) CDF(x time.Duration) float64 {
 	if x <= 0 {
@@ -575,7 +578,7 @@ func (d *empiricalDist) Sample(r *rand.Rand) time.Duration {
 	if p1 == p0 {
 		return span(x1)
 	}
-	return span(x0 + (u-p0)/(p1-p0)*(x1-x0))
+	return span(x0 + float64((u-p0)/(p1-p0)*(x1-x0)))
 }
 
 func (d *empiricalDist) CDF(x time.Duration) float64 {
@@ -593,7 +596,7 @@ func (d *empiricalDist) CDF(x time.Duration) float64 {
 	}
 	x0, x1 := d.xs[i-1], d.xs[i]
 	p0, p1 := d.ps[i-1], d.ps[i]
-	return p0 + (v-x0)/(x1-x0)*(p1-p0)
+	return p0 + float64((v-x0)/(x1-x0)*(p1-p0))
 }
 
 func (d *empiricalDist) String() string {

@@ -850,7 +850,7 @@ func (m *Model) Send(from, to sim.NodeID, msg sim.Message) {
 		if l.txFree > now {
 			start = l.txFree
 		}
-		if p.queueBytes > 0 && float64(start-now)*p.bytesPerNs+size > p.queueBytes {
+		if p.queueBytes > 0 && float64(float64(start-now)*p.bytesPerNs)+size > p.queueBytes {
 			m.drop(l, from, to, msg, CauseCongestion)
 			return
 		}
