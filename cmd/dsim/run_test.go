@@ -2,12 +2,14 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"sort"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -125,19 +127,44 @@ func TestDefaultOutAndPlainProgress(t *testing.T) {
 	}
 }
 
-// buildDsim compiles the dsim binary for tests that run it as separate
-// processes.
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+	binDir  string
+)
+
+// TestMain removes the binary built for the process tests.
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
+
+// buildDsim compiles the dsim binary (once per test process) for tests
+// that run it as separate processes.
 func buildDsim(t *testing.T) string {
 	t.Helper()
 	if testing.Short() {
 		t.Skip("builds the binary")
 	}
-	bin := filepath.Join(t.TempDir(), "dsim")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
+	binOnce.Do(func() {
+		binDir, binErr = os.MkdirTemp("", "dsim-bin")
+		if binErr != nil {
+			return
+		}
+		binPath = filepath.Join(binDir, "dsim")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
 	}
-	return bin
+	return binPath
 }
 
 func dsimCmd(t *testing.T, bin string, args ...string) {
@@ -249,3 +276,75 @@ func compareTrees(t *testing.T, a, b string) {
 		}
 	}
 }
+
+// TestDeployScripts runs the Slurm script and the Kubernetes Indexed Job
+// command the way the schedulers do (three shard tasks with their index in
+// the environment, then the merge) and compares the merged folder with a
+// single run.
+func TestDeployScripts(t *testing.T) {
+	bin := buildDsim(t)
+	if _, err := exec.LookPath("bash"); err != nil {
+		t.Skip("no bash")
+	}
+	dir := t.TempDir()
+	cfg := writeFile(t, dir, "tiny.yaml", tiny)
+	full := filepath.Join(dir, "full")
+	dsimCmd(t, bin, "run", cfg, "--out", full, "--quiet")
+
+	slurm, _ := filepath.Abs("../../deploy/slurm.sh")
+	out := filepath.Join(dir, "slurm")
+	script := func(env []string, args ...string) {
+		t.Helper()
+		cmd := exec.Command("bash", append([]string{slurm}, args...)...)
+		cmd.Env = append(append(os.Environ(), "DSIM="+bin), env...)
+		if b, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("slurm.sh %v: %v\n%s", args, err, b)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		script([]string{fmt.Sprintf("SLURM_ARRAY_TASK_ID=%d", i+4), "SLURM_ARRAY_TASK_MIN=4", "SLURM_ARRAY_TASK_COUNT=3"}, "run", cfg, out)
+	}
+	script(nil, "merge", cfg, out)
+	compareTrees(t, full, filepath.Join(out, "merged"))
+
+	// The Indexed Job's commands, with /results on a temporary folder and
+	// the built dsim first on PATH.
+	b, err := os.ReadFile("../../deploy/k8s-indexed-job.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cmds []string
+	for _, doc := range strings.Split(string(b), "\n---\n") {
+		i := strings.Index(doc, "- >-\n")
+		if i < 0 {
+			t.Fatal("no command in the manifest")
+		}
+		var lines []string
+		for _, l := range strings.Split(doc[i+5:], "\n") {
+			if !strings.HasPrefix(l, "              ") {
+				break
+			}
+			lines = append(lines, strings.TrimSpace(l))
+		}
+		cmds = append(cmds, strings.ReplaceAll(strings.Join(lines, " "), "/results", filepath.Join(dir, "k8s")))
+	}
+	if len(cmds) != 2 || !strings.Contains(b2s(b), "completions: 3") {
+		t.Fatalf("manifest commands: %q", cmds)
+	}
+	path := filepath.Dir(bin) + string(os.PathListSeparator) + os.Getenv("PATH")
+	shell := func(command string, env ...string) {
+		t.Helper()
+		cmd := exec.Command("/bin/sh", "-c", command)
+		cmd.Env = append(append(os.Environ(), "PATH="+path, "EXPERIMENT="+cfg, "SHARDS=3"), env...)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", command, err, out)
+		}
+	}
+	for i := 0; i < 3; i++ {
+		shell(cmds[0], fmt.Sprintf("JOB_COMPLETION_INDEX=%d", i))
+	}
+	shell(cmds[1])
+	compareTrees(t, full, filepath.Join(dir, "k8s", cfg, "merged"))
+}
+
+func b2s(b []byte) string { return string(b) }
