@@ -1,12 +1,14 @@
 package netmodel
 
 import (
+	"math"
 	"reflect"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
+	"gonum.org/v1/gonum/stat"
 )
 
 // TestBandwidthAndTailDrop: at 1 Mbps a 1250-byte message takes 10 ms to
@@ -297,4 +299,74 @@ func TestWindowActive(t *testing.T) {
 			t.Errorf("%+v.Active(%d) = %v", tt.w, tt.t, got)
 		}
 	}
+}
+
+// poisson sends n messages of size bytes to node to, with exponential
+// gaps of the given mean (a Poisson process), stamping each with its send
+// time in seq (ns).
+type poisson struct {
+	to   sim.NodeID
+	mean time.Duration
+	n    int
+	size int
+	sent int
+}
+
+func (p *poisson) Start(env sim.Env) { p.next(env) }
+func (p *poisson) next(env sim.Env) {
+	env.After(time.Duration(env.Rand().ExpFloat64()*float64(p.mean)), 0)
+}
+func (p *poisson) Receive(sim.Env, sim.NodeID, sim.Message) {}
+func (p *poisson) Timer(env sim.Env, _ uint64) {
+	env.Send(p.to, &msg{seq: int(env.Now()), size: p.size})
+	if p.sent++; p.sent < p.n {
+		p.next(env)
+	}
+}
+
+// TestLinkQueueMD1: Poisson arrivals into a link of fixed-size messages
+// form an M/D/1 queue, whose mean wait is ρS/(2(1-ρ)) for service time
+// S and load ρ (Pollaczek–Khinchine formula; Kleinrock, Queueing Systems
+// Vol. 1, §5.7). Waits are autocorrelated, so the tolerance comes from
+// batch means: 4 standard errors of 20 batch averages.
+func TestLinkQueueMD1(t *testing.T) {
+	const n, batches = 100000, 20
+	const rho = 0.6
+	S := time.Millisecond // 125 bytes at 1 Mbps
+	cfg := constCfg(0)
+	cfg.BandwidthMbps = 1
+	e := sim.New(sim.Config{Seed: 17})
+	var log []delivery
+	b := sim.NodeID(1)
+	e.MustAddNode("src", func() sim.Node { return &poisson{to: b, mean: time.Duration(float64(S) / rho), n: n, size: 125} })
+	e.MustAddNode("b", func() sim.Node { return &sink{log: &log} })
+	m, err := New(cfg, FaultsConfig{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Install(e); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(sim.Never); err != nil {
+		t.Fatal(err)
+	}
+	if len(log) != n {
+		t.Fatalf("%d delivered, want %d", len(log), n)
+	}
+	per := n / batches
+	var means []float64
+	for i := 0; i < batches; i++ {
+		sum := 0.0
+		for _, d := range log[i*per : (i+1)*per] {
+			sum += float64(d.at-sim.Time(d.seq)) - float64(S) // wait = sojourn - service
+		}
+		means = append(means, sum/float64(per))
+	}
+	mean, sd := stat.MeanStdDev(means, nil)
+	se := sd / math.Sqrt(batches)
+	want := rho * float64(S) / (2 * (1 - rho))
+	if math.Abs(mean-want) > 4*se {
+		t.Errorf("mean wait %v, want %v ± %v", time.Duration(mean), time.Duration(want), time.Duration(4*se))
+	}
+	t.Logf("mean wait %v (M/D/1: %v, 4 SE %v)", time.Duration(mean), time.Duration(want), time.Duration(4*se))
 }
