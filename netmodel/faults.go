@@ -167,6 +167,9 @@ type FaultsConfig struct {
 	Chaos *ChaosConfig `yaml:"chaos,omitempty"`
 }
 
+// DefaultFaultsConfig returns no faults: a fault-free run.
+func DefaultFaultsConfig() FaultsConfig { return FaultsConfig{} }
+
 // MaxFaultActions bounds the faults one schedule expands to (repeats of
 // sequences multiply), so a typo cannot exhaust memory.
 const MaxFaultActions = 1_000_000
