@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"reflect"
 	"regexp"
 	"strconv"
 	"strings"
 
+	"github.com/dsim-dev/dsim/netmodel"
 	"github.com/dsim-dev/dsim/results"
 	"github.com/dsim-dev/dsim/sim"
 	"gopkg.in/yaml.v3"
@@ -74,7 +76,57 @@ func Load(source string, opts Options) (*Experiment, error) {
 		}
 		return nil, badInput("read %s: %v", source, err)
 	}
-	return Parse(source, data, opts)
+	x, err := Parse(source, data, opts)
+	if err != nil {
+		return nil, err
+	}
+	// Empirical latency files are relative to the experiment file.
+	dir := filepath.Dir(source)
+	x.Config.Network.ResolveFiles(dir)
+	ps := &problems{file: source}
+	for i := range x.Points {
+		c := &x.Points[i].Config
+		c.Network.ResolveFiles(dir)
+		if !hasFiles(c.Network) {
+			continue
+		}
+		// Read the files now, so that a missing or malformed one is bad
+		// input rather than a failed run.
+		if _, err := netmodel.New(c.Network, c.Faults); err != nil {
+			addFieldErrors(ps, nil, err, nil)
+		}
+	}
+	if err := ps.err(); err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+func hasFiles(n NetworkConfig) bool {
+	var walk func(d *netmodel.DistSpec) bool
+	walk = func(d *netmodel.DistSpec) bool {
+		if d == nil {
+			return false
+		}
+		if d.File != "" {
+			return true
+		}
+		for i := range d.Of {
+			if walk(&d.Of[i]) {
+				return true
+			}
+		}
+		return false
+	}
+	if walk(&n.Latency) {
+		return true
+	}
+	for _, l := range n.Links {
+		if walk(l.Latency) {
+			return true
+		}
+	}
+	return false
 }
 
 var yamlLineRE = regexp.MustCompile(`line (\d+)(?:, column (\d+))?: `)

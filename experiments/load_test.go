@@ -312,3 +312,35 @@ func FuzzLoad(f *testing.F) {
 		_ = x.Runs()
 	})
 }
+
+// TestEmpiricalFiles: an empirical latency file is found relative to the
+// experiment file, and a missing one is bad input before anything runs.
+func TestEmpiricalFiles(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "data"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "data", "rtt.csv"), []byte("value\n1ms\n2ms\n3ms\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := "nodes: [a, b]\nduration: 1s\nprotocol: {name: echo}\nnetwork:\n  latency: {dist: empirical, file: data/rtt.csv}\n"
+	p := filepath.Join(dir, "exp.yaml")
+	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	x, err := Load(p, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res := mustRun(t, x, RunOptions{})
+	if v, _ := res.Runs[0].Run.Metric("rtt_max_ms"); v < 2 || v > 6.01 {
+		t.Errorf("rtt max %v ms, want within 2..6", v)
+	}
+	bad := strings.Replace(src, "data/rtt.csv", "data/none.csv", 1)
+	if err := os.WriteFile(p, []byte(bad), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Load(p, Options{}); !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), "none.csv") {
+		t.Errorf("missing empirical file: %v", err)
+	}
+}

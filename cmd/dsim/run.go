@@ -286,7 +286,7 @@ func (p *progress) update(s experiments.Progress) {
 			progressbar.OptionSetPredictTime(true),
 			progressbar.OptionThrottle(100*time.Millisecond),
 			progressbar.OptionClearOnFinish(),
-			progressbar.OptionFullWidth(),
+			progressbar.OptionSetWidth(30),
 		)
 		if s.Resumed > 0 {
 			_ = p.bar.Set(s.Resumed)
