@@ -220,6 +220,10 @@ func (x *Experiment) ReplayCommand(index int) string {
 	for _, p := range s.Point.Params {
 		parts = append(parts, "--set", shellQuote(p.Name+"="+p.Value))
 	}
+	if x.Config.Timeline != nil {
+		// The replay is a single run: record its timeline.
+		parts = append(parts, "--set", "timeline.run=0")
+	}
 	return strings.Join(parts, " ")
 }
 

@@ -66,9 +66,25 @@ type Config struct {
 	Plots []results.PlotSpec `yaml:"plots"`
 	// Checks bound metrics; `dsim check` fails when one is violated.
 	Checks []Check `yaml:"checks"`
+	// Timeline, when set, records one run's events as a message sequence
+	// diagram (timeline.svg, shown in report.html) and a Chrome/Perfetto
+	// trace (trace.json). Meant for short runs with few nodes.
+	Timeline *TimelineSpec `yaml:"timeline"`
 	// Limits bound every run so that a mistake fails fast instead of
 	// running forever or exhausting memory.
 	Limits Limits `yaml:"limits"`
+}
+
+// TimelineSpec picks the run whose timeline is recorded.
+type TimelineSpec struct {
+	// Run is the index of the recorded run (the "run" column of
+	// runs.csv; 0 is the first run).
+	Run int `yaml:"run"`
+	// MaxEvents caps the events kept (default 10000); the rest are
+	// counted and the outputs say how many were left out.
+	MaxEvents int `yaml:"max_events"`
+	// Timers includes timer firings in the diagram and trace.
+	Timers bool `yaml:"timers"`
 }
 
 // Limits bound the cost of an experiment.
@@ -148,6 +164,14 @@ func (c *Config) Validate() error {
 	}
 	for i, ch := range c.Checks {
 		fe.Merge(fmt.Sprintf("checks[%d]", i), ch.Validate())
+	}
+	if t := c.Timeline; t != nil {
+		if t.Run < 0 {
+			fe.Add("timeline.run", "must not be negative, got %d", t.Run)
+		}
+		if t.MaxEvents < 0 || t.MaxEvents > 1_000_000 {
+			fe.Add("timeline.max_events", "must be in [0, 1000000] (0: the default 10000), got %d", t.MaxEvents)
+		}
 	}
 	if c.Limits.MaxEvents < 1 {
 		fe.Add("limits.max_events", "must be at least 1")

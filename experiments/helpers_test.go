@@ -22,6 +22,7 @@ protocol: {name: echo, timeout: 50ms}
 workload: {rate: 200/s}
 sweep:
   network.loss: [0, 0.05]
+timeline: {run: 1, max_events: 50}
 checks:
   - {metric: success_ratio, min: 0.9}
 `

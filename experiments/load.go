@@ -229,6 +229,9 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 		pt.Config = cfg
 		x.Points = append(x.Points, pt)
 	}
+	if t := base.Timeline; t != nil && int64(t.Run) >= runCount(base) {
+		ps.at(nodeAt(root, "timeline.run"), "timeline.run", "run %d does not exist: the experiment has %d runs", t.Run, runCount(base))
+	}
 	if err := ps.err(); err != nil {
 		return nil, err
 	}

@@ -92,6 +92,7 @@ func TestBadInput(t *testing.T) {
 		{"check on unswept", "nodes: [a]\nprotocol: {name: echo}\nchecks: [{metric: x, max: 1, when: {network.los: 0}}]\n", nil, []string{`checks[0].when.network.los: "network.los" is not a swept parameter`}},
 		{"check without bounds", "nodes: [a]\nprotocol: {name: echo}\nchecks: [{metric: x}]\n", nil, []string{"checks[0]: needs min, max or both"}},
 		{"too many runs", "nodes: [a]\nprotocol: {name: echo}\nseeds: 10\nlimits: {max_runs: 5}\n", nil, []string{"exceed limits.max_runs 5"}},
+		{"timeline run missing", "nodes: [a]\nprotocol: {name: echo}\nseeds: 2\ntimeline: {run: 2}\n", nil, []string{"test.yaml:4:17: timeline.run: run 2 does not exist: the experiment has 2 runs"}},
 		{"set unknown path", "nodes: [a]\nprotocol: {name: echo}\n", []string{"protocol.timout=1s"}, []string{`--set: protocol.timout: protocol has no field "timout" (did you mean "timeout"?)`}},
 		{"set unknown section", "nodes: [a]\nprotocol: {name: echo}\n", []string{"nosuch.x=1"}, []string{`--set: nosuch.x: the config has no field "nosuch"`}},
 		{"set below a value", "nodes: [a]\nprotocol: {name: echo}\n", []string{"duration.x=1"}, []string{`duration is a value`}},

@@ -98,6 +98,10 @@ type RunResult struct {
 	Events uint64
 	// Violations are the invariants that failed.
 	Violations []Violation
+	// TimelineSVG and TimelineTrace hold the run's message sequence
+	// diagram and Chrome/Perfetto trace when the experiment's timeline
+	// picks this run.
+	TimelineSVG, TimelineTrace []byte
 }
 
 // Progress reports the runner's state to a progress display.
@@ -280,7 +284,7 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 	}
 	res.Complete = len(res.Runs) == len(x.Runs())
 	if opts.Out != "" {
-		if err := results.Write(opts.Out, newSet(plan, res.Runs)); err != nil {
+		if err := writeResults(opts.Out, plan, res.Runs); err != nil {
 			if !isPlotErr(err) {
 				return res, err
 			}
@@ -288,6 +292,23 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 		}
 	}
 	return res, nil
+}
+
+// writeResults writes the timeline files of the recorded run (if this
+// process has it) and then the results folder, whose report shows them.
+func writeResults(dir string, p plan, runs []RunResult) error {
+	for _, r := range runs {
+		if r.TimelineSVG == nil {
+			continue
+		}
+		if err := results.WriteFileAtomic(filepath.Join(dir, results.TimelineSVG), r.TimelineSVG); err != nil {
+			return err
+		}
+		if err := results.WriteFileAtomic(filepath.Join(dir, results.TimelineTrace), r.TimelineTrace); err != nil {
+			return err
+		}
+	}
+	return results.Write(dir, newSet(p, runs))
 }
 
 func isPlotErr(err error) bool { return strings.Contains(err.Error(), "plot ") }
@@ -327,6 +348,16 @@ func RunOne(x *Experiment, s RunSpec, stop *atomic.Bool) (RunResult, error) {
 	fail := func(err error) (RunResult, error) {
 		return RunResult{}, fmt.Errorf("%w: run %d (seed %d%s): %v", ErrRunFailed, s.Index, s.Seed, paramText(s.Point.Params), err)
 	}
+	var tl *results.Timeline
+	if t := cfg.Timeline; t != nil && t.Run == s.Index {
+		tc := results.DefaultTimelineConfig()
+		if t.MaxEvents > 0 {
+			tc.MaxEvents = t.MaxEvents
+		}
+		tc.Timers = t.Timers
+		tl = results.NewTimeline(e, tc)
+		e.Observe(tl)
+	}
 	ops := results.NewOps(nil)
 	setup := &protocols.Setup{
 		Engine:   e,
@@ -362,6 +393,18 @@ func RunOne(x *Experiment, s RunSpec, stop *atomic.Bool) (RunResult, error) {
 	run.Index, run.Params, run.Seed = s.Index, s.Point.Params, s.Seed
 	run.Faults, run.Coverage = windows, ops.Coverage()
 	rr := RunResult{Run: run, Hash: e.Hash(), Events: e.Events()}
+	if tl != nil {
+		tl.Finish(e.Now())
+		tl.AddFaults(windows...)
+		var svg, trace bytes.Buffer
+		if err := tl.WriteSVG(&svg); err != nil {
+			return fail(err)
+		}
+		if err := tl.WriteTrace(&trace); err != nil {
+			return fail(err)
+		}
+		rr.TimelineSVG, rr.TimelineTrace = svg.Bytes(), trace.Bytes()
+	}
 	for _, inv := range setup.Invariants() {
 		if err := inv.Check(); err != nil {
 			rr.Violations = append(rr.Violations, Violation{Invariant: inv.Name, Msg: err.Error()})
@@ -653,7 +696,7 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 		}
 		res.Runs = append(res.Runs, all[i])
 	}
-	if err := results.Write(out, newSet(p, res.Runs)); err != nil {
+	if err := writeResults(out, p, res.Runs); err != nil {
 		if !isPlotErr(err) {
 			return res, err
 		}

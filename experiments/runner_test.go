@@ -43,6 +43,11 @@ func TestRunGoAPI(t *testing.T) {
 			t.Errorf("check %s at %v failed: %+v", c.Name, c.Params, c.Failed)
 		}
 	}
+	for i, r := range res.Runs {
+		if (r.TimelineSVG != nil) != (i == 1) || (r.TimelineTrace != nil) != (i == 1) {
+			t.Errorf("run %d: timeline recorded %v, want only for run 1", i, r.TimelineSVG != nil)
+		}
+	}
 	if s := res.Set(); len(s.Runs) != 4 || len(s.Manifest.Params) != 1 {
 		t.Errorf("set %+v", s.Manifest)
 	}
@@ -77,7 +82,7 @@ func TestOutputIndependentOfParallel(t *testing.T) {
 	mustRun(t, x, RunOptions{Out: d1, Parallel: 1, Version: "test"})
 	mustRun(t, x, RunOptions{Out: d3, Parallel: 3, Version: "test"})
 	sameTree(t, d1, d3)
-	for _, f := range []string{"runs.csv", "summary.csv", "manifest.json", "report.html", "config.resolved.yaml", "runs/plan.json", "runs/run-000003.gob"} {
+	for _, f := range []string{"runs.csv", "summary.csv", "manifest.json", "report.html", "config.resolved.yaml", "runs/plan.json", "runs/run-000003.gob", "timeline.svg", "trace.json"} {
 		if _, err := os.Stat(filepath.Join(d1, f)); err != nil {
 			t.Errorf("missing %s", f)
 		}
@@ -290,10 +295,10 @@ func TestChecksAndReplay(t *testing.T) {
 		}
 	}
 	cmd := x.ReplayCommand(f.Run)
-	if !strings.Contains(cmd, fmt.Sprintf("--seed %d", f.Seed)) || !strings.Contains(cmd, "--set network.loss=0.05") || !strings.Contains(cmd, "--set protocol.size_bytes=100") {
+	if !strings.Contains(cmd, fmt.Sprintf("--seed %d", f.Seed)) || !strings.Contains(cmd, "--set network.loss=0.05") || !strings.Contains(cmd, "--set protocol.size_bytes=100") || !strings.HasSuffix(cmd, "--set timeline.run=0") {
 		t.Errorf("replay command %q", cmd)
 	}
-	replay := mustParse(t, src, "protocol.size_bytes=100", fmt.Sprintf("seeds=[%d]", f.Seed), "network.loss=0.05")
+	replay := mustParse(t, src, "protocol.size_bytes=100", fmt.Sprintf("seeds=[%d]", f.Seed), "network.loss=0.05", "timeline.run=0")
 	rr := mustRun(t, replay, RunOptions{})
 	if rr.Runs[0].Hash != res.Runs[f.Run].Hash {
 		t.Errorf("replay hash %x, original %x", rr.Runs[0].Hash, res.Runs[f.Run].Hash)

@@ -348,3 +348,35 @@ func TestDeployScripts(t *testing.T) {
 }
 
 func b2s(b []byte) string { return string(b) }
+
+// TestReplayCommand runs the replay line printed by a failing check: as
+// `dsim run` it reproduces the run alone, and as `dsim check` it fails the
+// same way.
+func TestReplayCommand(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "tiny.yaml", tiny)
+	code, stdout, _ := runCLI("check", good, "--quiet")
+	if code != exitFail {
+		t.Fatalf("check: exit %d", code)
+	}
+	var line string
+	for _, l := range strings.Split(stdout, "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "replay: ") {
+			line = strings.TrimPrefix(strings.TrimSpace(l), "replay: ")
+			break
+		}
+	}
+	args := strings.Fields(line)
+	if len(args) < 4 || args[0] != "dsim" || args[1] != "run" {
+		t.Fatalf("replay line %q", line)
+	}
+	code, _, stderr := runCLI(append(args[1:], "--out", filepath.Join(dir, "replay"), "--quiet")...)
+	if code != exitOK {
+		t.Fatalf("replay run: exit %d: %s", code, stderr)
+	}
+	check := append([]string{"check"}, args[2:]...)
+	code, stdout, _ = runCLI(append(check, "--quiet")...)
+	if code != exitFail || !strings.Contains(stdout, "1/1") && !strings.Contains(stdout, "0/1") {
+		t.Errorf("replayed check: exit %d\n%s", code, stdout)
+	}
+}
