@@ -649,6 +649,12 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 	if len(dirs) == 0 {
 		return nil, badInput("nothing to merge")
 	}
+	absOut, _ := filepath.Abs(out)
+	for _, d := range dirs {
+		if a, _ := filepath.Abs(d); a == absOut {
+			return nil, badInput("--out %s is one of the folders being merged; merge into a new folder", out)
+		}
+	}
 	var p plan
 	all := map[int]RunResult{}
 	for i, d := range dirs {

@@ -380,3 +380,58 @@ func TestReplayCommand(t *testing.T) {
 		t.Errorf("replayed check: exit %d\n%s", code, stdout)
 	}
 }
+
+// TestBadInputLeavesResultsUntouched: even with --force, every kind of
+// bad input is refused before the output folder is touched.
+func TestBadInputLeavesResultsUntouched(t *testing.T) {
+	dir := t.TempDir()
+	good := writeFile(t, dir, "tiny.yaml", tiny)
+	out := filepath.Join(dir, "out")
+	if code, _, stderr := runCLI("run", good, "--out", out, "--quiet"); code != exitOK {
+		t.Fatalf("run: %s", stderr)
+	}
+	snapshot := func() map[string]string {
+		m := map[string]string{}
+		filepath.Walk(out, func(p string, info os.FileInfo, err error) error {
+			if err == nil && !info.IsDir() {
+				b, _ := os.ReadFile(p)
+				m[p] = string(b)
+			}
+			return nil
+		})
+		return m
+	}
+	before := snapshot()
+	for name, src := range map[string]string{
+		"malformed":        "name: [x\n",
+		"wrong type":       strings.Replace(tiny, "seeds: 2", "seeds: two", 1),
+		"unknown key":      strings.Replace(tiny, "duration:", "duraton:", 1),
+		"out of range":     strings.Replace(tiny, "[0, 0.2]", "[0, 1.2]", 1),
+		"empty sweep":      strings.Replace(tiny, "[0, 0.2]", "[]", 1),
+		"unknown protocol": strings.Replace(tiny, "name: echo", "name: echoo", 1),
+	} {
+		f := writeFile(t, dir, "bad.yaml", src)
+		if code, _, stderr := runCLI("run", f, "--out", out, "--force", "--quiet"); code != exitUsage {
+			t.Errorf("%s: exit %d: %s", name, code, stderr)
+		}
+	}
+	for _, args := range [][]string{
+		{"run", filepath.Join(dir, "missing.yaml"), "--out", out, "--force"},
+		{"run", good, "--out", out, "--force", "--set", "no.such=1"},
+		{"run", good, "--out", out},
+		{"merge", out, "--out", out, "--force"},
+	} {
+		if code, _, stderr := runCLI(args...); code != exitUsage {
+			t.Errorf("%v: exit %d: %s", args, code, stderr)
+		}
+	}
+	after := snapshot()
+	if len(after) != len(before) {
+		t.Fatalf("%d files before, %d after", len(before), len(after))
+	}
+	for p, b := range before {
+		if after[p] != b {
+			t.Errorf("%s changed", p)
+		}
+	}
+}
