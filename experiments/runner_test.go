@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -345,5 +346,34 @@ func BenchmarkSweep(b *testing.B) {
 			}
 			b.ReportMetric(float64(100*b.N)/b.Elapsed().Seconds(), "runs/s")
 		})
+	}
+}
+
+// TestEchoUnderDuplicationAndCrashes: duplicated messages and a crashed
+// client keep the echo invariants, and the duplicates are counted.
+func TestEchoUnderDuplicationAndCrashes(t *testing.T) {
+	src := `nodes: [a, b]
+duration: 3s
+protocol: {name: echo, clients: [a], servers: [b], timeout: 20ms}
+network: {latency: {dist: constant, value: 2ms}, duplicate: 0.3, duplicate_delay: 1ms}
+faults:
+  schedule:
+    - {kind: crash, at: 1s, duration: 100ms, nodes: [a]}
+workload: {rate: 300/s}
+`
+	x := mustParse(t, src)
+	res := mustRun(t, x, RunOptions{})
+	r := res.Runs[0]
+	if len(r.Violations) > 0 {
+		t.Fatalf("violations: %+v", r.Violations)
+	}
+	dups, _ := r.Run.Metric("echoes_duplicate")
+	sent, _ := r.Run.Metric("pings_sent")
+	// A ping arrives 1.3 times on average (duplicated with probability
+	// 0.3) and each echo is sent 1.3 times: 1.3² = 1.69 echoes per ping,
+	// 0.69 of them duplicates. With ~900 pings the sd of the ratio is
+	// about 0.02; allow 0.1 (the crash also loses a few).
+	if sent == 0 || math.Abs(dups/sent-0.69) > 0.1 {
+		t.Errorf("%v duplicates for %v pings (%.3f per ping, want 0.69)", dups, sent, dups/sent)
 	}
 }

@@ -12,9 +12,11 @@
 //	  pick: round_robin    # or random
 //
 // Metrics: counters pings_sent, pings_ok, pings_timed_out, echoes_late
-// (answers that came after their timeout); histograms rtt, rtt_same_zone
-// and rtt_cross_zone; run scalars success_ratio, timeout_ratio and
-// loss_ratio over the pings resolved by the end of the run. Each ping is
+// (answers that came after their timeout) and echoes_duplicate (extra
+// echoes of answered pings, from network duplication); histograms rtt,
+// rtt_same_zone and rtt_cross_zone; run scalars success_ratio,
+// timeout_ratio and loss_ratio over the pings sent after the warm-up and
+// resolved by the end of the run. Each ping is
 // one operation for fault coverage. Invariants: every echo answers a ping
 // its client sent (echo_matches_ping) and the counts add up
 // (echo_accounting).

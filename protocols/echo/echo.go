@@ -138,6 +138,9 @@ const (
 	MetricTimeouts = "pings_timed_out"
 	// MetricLate counts echoes that arrived after their ping timed out.
 	MetricLate = "echoes_late"
+	// MetricDuplicates counts extra echoes of pings already answered (the
+	// network duplicated the ping or the echo).
+	MetricDuplicates = "echoes_duplicate"
 	// MetricRTT is the round-trip time histogram of answered pings.
 	MetricRTT = "rtt"
 	// MetricRTTSameZone is the RTT histogram of pings within a zone.
@@ -180,7 +183,7 @@ func (e *Echo) Size() int { return e.size }
 // back the end-of-run ratios and invariants. Counting in plain fields
 // keeps the invariants independent of the metrics recorder.
 type stats struct {
-	sent, ok, timeouts, late, stray uint64
+	sent, ok, timeouts, late, dups, stray uint64
 	// The same counts for pings sent after the warm-up, for the ratios.
 	sentWarm, okWarm, timeoutsWarm, lateWarm uint64
 }
@@ -218,7 +221,7 @@ func (c *Config) Build(s *protocols.Setup) error {
 	m := s.Engine.Metrics()
 	h := handles{
 		sent: m.Counter(MetricSent), ok: m.Counter(MetricOK), timeouts: m.Counter(MetricTimeouts),
-		late: m.Counter(MetricLate), rtt: m.Histogram(MetricRTT),
+		late: m.Counter(MetricLate), dups: m.Counter(MetricDuplicates), rtt: m.Histogram(MetricRTT),
 		same: m.Histogram(MetricRTTSameZone), cross: m.Histogram(MetricRTTCrossZone),
 	}
 	cfg := *c
@@ -255,7 +258,7 @@ func (c *Config) Build(s *protocols.Setup) error {
 	})
 	s.Invariant("echo_matches_ping", func() error {
 		if st.stray > 0 {
-			return fmt.Errorf("%d echoes answered no ping this client sent", st.stray)
+			return fmt.Errorf("%d echoes answered no ping their client sent", st.stray)
 		}
 		return nil
 	})
@@ -272,8 +275,8 @@ func (c *Config) Build(s *protocols.Setup) error {
 }
 
 type handles struct {
-	sent, ok, timeouts, late sim.Counter
-	rtt, same, cross         sim.Histogram
+	sent, ok, timeouts, late, dups sim.Counter
+	rtt, same, cross               sim.Histogram
 }
 
 // Timer tags: the low two bits say what the timer is for.
@@ -372,8 +375,8 @@ func (n *node) send(env sim.Env, loop int) {
 	n.st.sent++
 	if now >= n.warmup {
 		n.st.sentWarm++
-		n.h.sent.Add(1)
 	}
+	n.h.sent.Add(1)
 	env.Send(to, &Ping{ID: id, Sent: now, size: n.cfg.SizeBytes})
 }
 
@@ -395,19 +398,26 @@ func (n *node) echo(env sim.Env, from sim.NodeID, m *Echo) {
 	}
 	p, ok := n.out[m.ID]
 	if !ok {
-		if m.ID>>32 != n.epoch {
-			return // an echo of a ping sent before this node restarted
-		}
-		if sent, ok := n.timedOut[m.ID]; ok {
-			delete(n.timedOut, m.ID)
-			n.st.late++
-			if sent >= n.warmup {
-				n.st.lateWarm++
+		switch {
+		case m.ID>>32 != n.epoch:
+			// An echo of a ping sent before this node restarted.
+		case m.ID <= n.epoch<<32 || m.ID > n.next:
+			n.st.stray++ // never sent
+		default:
+			if sent, late := n.timedOut[m.ID]; late {
+				delete(n.timedOut, m.ID)
+				n.st.late++
+				if sent >= n.warmup {
+					n.st.lateWarm++
+				}
 				n.h.late.Add(1)
+				return
 			}
-			return
+			// Answered already: the network duplicated the ping or
+			// its echo.
+			n.st.dups++
+			n.h.dups.Add(1)
 		}
-		n.st.stray++
 		return
 	}
 	if p.server != from {
@@ -421,14 +431,14 @@ func (n *node) echo(env sim.Env, from sim.NodeID, m *Echo) {
 	n.ops.Op(p.sent, now, protocols.OK)
 	if p.sent >= n.warmup {
 		n.st.okWarm++
-		rtt := now.Sub(p.sent)
-		n.h.ok.Add(1)
-		n.h.rtt.Record(rtt)
-		if n.zone[env.NodeName(from)] == n.myZone {
-			n.h.same.Record(rtt)
-		} else {
-			n.h.cross.Record(rtt)
-		}
+	}
+	rtt := now.Sub(p.sent)
+	n.h.ok.Add(1)
+	n.h.rtt.Record(rtt)
+	if n.zone[env.NodeName(from)] == n.myZone {
+		n.h.same.Record(rtt)
+	} else {
+		n.h.cross.Record(rtt)
 	}
 	n.done(env, p.loop)
 }
@@ -452,8 +462,8 @@ func (n *node) Timer(env sim.Env, tag uint64) {
 		n.ops.Op(p.sent, env.Now(), protocols.TimedOut)
 		if p.sent >= n.warmup {
 			n.st.timeoutsWarm++
-			n.h.timeouts.Add(1)
 		}
+		n.h.timeouts.Add(1)
 		n.done(env, p.loop)
 	}
 }
