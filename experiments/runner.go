@@ -157,10 +157,12 @@ type Result struct {
 	// PlotErr holds plot rendering problems; the other files were
 	// written.
 	PlotErr error
+
+	plan plan
 }
 
 // Set returns the runs as a results.Set, ready for results.Write.
-func (r *Result) Set() *results.Set { return newSet(r.Experiment.plan(""), r.Runs) }
+func (r *Result) Set() *results.Set { return newSet(r.plan, r.Runs) }
 
 // Run executes an experiment: every run of the selected shard, in
 // parallel across runs, each run single-threaded. With opts.Out it
@@ -181,7 +183,7 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 		specs = mine
 	}
 	plan := x.plan(opts.Version)
-	res := &Result{Experiment: x, Out: opts.Out}
+	res := &Result{Experiment: x, Out: opts.Out, plan: plan}
 	done := map[int]RunResult{}
 	if opts.Out != "" {
 		prev, err := prepareOut(opts.Out, plan, opts)
@@ -692,7 +694,7 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 		idx = append(idx, i)
 	}
 	sort.Ints(idx)
-	res := &Result{Out: out, Complete: true}
+	res := &Result{Out: out, Complete: true, plan: p}
 	for _, i := range idx {
 		if i >= p.RunCount {
 			continue
