@@ -200,7 +200,11 @@ func (c *cli) execute(x *experiments.Experiment, f *runFlags, out string) (*expe
 		Progress:          prog.update,
 	})
 	prog.finish()
-	elapsed := time.Since(start)
+	// The rate counts the runs only, not writing the results folder.
+	elapsed := prog.lastRun.Sub(start)
+	if prog.lastRun.IsZero() {
+		elapsed = time.Since(start)
+	}
 	switch {
 	case err == nil:
 		if res.PlotErr != nil && !f.quiet {
@@ -257,15 +261,17 @@ func (c *cli) printDone(res *experiments.Result, elapsed time.Duration, quiet bo
 // progress shows the runner's progress: a bar on a terminal, a plain line
 // every few seconds otherwise, nothing when quiet.
 type progress struct {
-	w     io.Writer
-	bar   *progressbar.ProgressBar
-	quiet bool
-	plain bool
-	start time.Time
-	last  time.Time
-	total int
-	done  int
-	base  int
+	// lastRun is when the last run finished.
+	lastRun time.Time
+	w       io.Writer
+	bar     *progressbar.ProgressBar
+	quiet   bool
+	plain   bool
+	start   time.Time
+	last    time.Time
+	total   int
+	done    int
+	base    int
 }
 
 func newProgress(c *cli, quiet bool) *progress {
@@ -273,6 +279,9 @@ func newProgress(c *cli, quiet bool) *progress {
 }
 
 func (p *progress) update(s experiments.Progress) {
+	if s.Done > s.Resumed {
+		p.lastRun = time.Now()
+	}
 	if p.quiet {
 		return
 	}
