@@ -6,12 +6,14 @@ import (
 
 	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/protocols/echo"
+	"github.com/dsim-dev/dsim/protocols/rpc"
 )
 
 // The protocol registry. Adding a protocol family is one package under
 // protocols/ plus one line here.
 func init() {
 	Register(echo.Protocol{})
+	Register(rpc.Protocol{})
 }
 
 var (

@@ -70,13 +70,13 @@ func BenchmarkChain3(b *testing.B) {
 	b.ReportMetric(float64(d.Stats().Tiers["db"].Attempts)/float64(d.Stats().Requests), "db_attempts/req")
 }
 
-// BenchmarkRetryStorm runs one whole run of examples/retry-storm.yaml
+// BenchmarkRetryStorm runs one whole run of experiments/examples/retry-storm.yaml
 // (its base point: naive retries; 60s at 2,000 requests/s, 50% errors at
 // db from 20s to 40s) on a fixed 500µs network, and reports simulated
 // client requests per wall-clock second and allocations per request. One
 // b.N is one run.
 func BenchmarkRetryStorm(b *testing.B) {
-	cfg, wl := exampleConfig(b, "examples/retry-storm.yaml")
+	cfg, wl := exampleConfig(b, "../../experiments/experiments/examples/retry-storm.yaml")
 	cfg.Workload = wl
 	// The file places 3 replicas per service and 4 clients on its nodes.
 	for n, s := range cfg.Services {

@@ -184,13 +184,13 @@ client:
 }
 
 // TestExamplesDecode decodes the protocol section of every bundled example
-// (examples/*.yaml) and the call lists its sweeps substitute, so that a
+// (experiments/examples/*.yaml) and the call lists its sweeps substitute, so that a
 // change of the schema cannot leave them behind. Running them needs the
-// experiment runner (see examples/README.md).
+// experiment runner (see docs/experiments.md).
 func TestExamplesDecode(t *testing.T) {
-	files, err := filepath.Glob("examples/*.yaml")
-	if err != nil || len(files) < 4 {
-		t.Fatalf("examples: %v %v", files, err)
+	var files []string
+	for _, name := range []string{"retry-storm", "jitter", "timeouts", "fan-out"} {
+		files = append(files, filepath.Join("..", "..", "experiments", "examples", name+".yaml"))
 	}
 	for _, f := range files {
 		data, err := os.ReadFile(f)
