@@ -6,7 +6,7 @@ PKGS    ?= ./...
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS := -X main.version=$(VERSION)
 
-.PHONY: all build test lint bench demo deps clean fuzz
+.PHONY: all build test lint bench bench-engine demo deps clean fuzz
 
 all: build
 
@@ -35,7 +35,16 @@ bench:
 fuzz:
 	$(GO) test -run '^$$' -fuzz FuzzLoad -fuzztime 30s ./experiments
 
+# demo runs every bundled experiment; each writes CSV, plots and
+# report.html under out/<name>/ (replacing an earlier demo's results).
 demo: build
+	@for x in $$($(BIN) examples | awk '{print $$1}'); do \
+		echo "== $$x"; $(BIN) run $$x --force --quiet || exit $$?; \
+	done
+	@echo "open out/<name>/report.html for each experiment's report and plots"
+
+# bench-engine prints the engine's PHOLD throughput at 1k and 1M pending events.
+bench-engine: build
 	$(BIN) bench phold --lps 1000 --per-lp 1 --events 5000000
 	$(BIN) bench phold --lps 1000 --per-lp 1000 --events 5000000
 

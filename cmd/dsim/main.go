@@ -17,9 +17,10 @@ var version = "0.1.0-dev"
 // Exit codes.
 const (
 	exitOK      = 0
-	exitFail    = 1 // the command ran and found a failure (a check, an invariant)
-	exitUsage   = 2 // bad flags, bad config, bad files
-	exitRuntime = 3 // an internal or environment error
+	exitFail    = 1   // the command ran and found a failure (a check, an invariant)
+	exitUsage   = 2   // bad flags, bad config, bad files
+	exitRuntime = 3   // an internal or environment error
+	exitSignal  = 130 // interrupted by SIGINT (128 + 2, the shell convention)
 )
 
 // usageError marks errors caused by the user's input: they exit with code 2.
@@ -89,6 +90,11 @@ func (c *cli) exitCode(name string, err error) int {
 	if errors.Is(err, flag.ErrHelp) {
 		return exitOK
 	}
+	var ie interruptedError
+	if errors.As(err, &ie) {
+		fmt.Fprintf(c.stderr, "dsim %s: %s\n", name, ie.msg)
+		return exitSignal
+	}
 	var fe failError
 	if errors.As(err, &fe) {
 		if fe.msg != "" {
@@ -109,6 +115,12 @@ func (c *cli) exitCode(name string, err error) int {
 type failError struct{ msg string }
 
 func (f failError) Error() string { return f.msg }
+
+// interruptedError makes a command exit 130: the user interrupted it and
+// what finished was kept.
+type interruptedError struct{ msg string }
+
+func (i interruptedError) Error() string { return i.msg }
 
 func (c *cli) usage(w io.Writer) {
 	fmt.Fprintf(w, "dsim %s: a deterministic discrete-event simulator of distributed systems\n\nUsage:\n  dsim <command> [flags] [args]\n\nCommands:\n", version)

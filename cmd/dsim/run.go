@@ -216,7 +216,7 @@ func (c *cli) execute(x *experiments.Experiment, f *runFlags, out string) (*expe
 		if out != "" {
 			msg += fmt.Sprintf("; finished runs are kept in %s\ncontinue with: %s --resume", out, commandLine(x, f, out))
 		}
-		return res, elapsed, errors.New(msg)
+		return res, elapsed, interruptedError{msg: msg}
 	case errors.Is(err, experiments.ErrNondeterministic):
 		return res, elapsed, failError{msg: err.Error()}
 	}
