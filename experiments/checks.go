@@ -195,7 +195,7 @@ func knownMetrics(r results.Run, name string) string {
 	for i, m := range r.Metrics {
 		names[i] = m.Name
 	}
-	s := suggest(name, names)
+	s := Suggest(name, names)
 	if strings.HasPrefix(s, " (known") {
 		return " in the run's metrics"
 	}

@@ -289,7 +289,7 @@ func suggestOrNone(k string, names []string) string {
 	if len(names) == 0 {
 		return " (nothing is swept)"
 	}
-	return suggest(k, names)
+	return Suggest(k, names)
 }
 
 func keyNode(m *yaml.Node, key string) *yaml.Node {

@@ -272,8 +272,8 @@ func TestSuggest(t *testing.T) {
 		"seedz":   `(did you mean "seed"?)`,
 		"xyzzy":   "(known: description, duration, seed, seeds)",
 	} {
-		if got := suggest(in, known); !strings.Contains(got, want) {
-			t.Errorf("suggest(%q) = %q, want %q", in, got, want)
+		if got := Suggest(in, known); !strings.Contains(got, want) {
+			t.Errorf("Suggest(%q) = %q, want %q", in, got, want)
 		}
 	}
 }

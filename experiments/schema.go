@@ -258,7 +258,7 @@ func (c *checker) walkStruct(n *yaml.Node, t reflect.Type, path string, extra []
 		f, ok := fieldByName(t, k.Value)
 		if !ok {
 			known := append(fieldNames(t), extra...)
-			c.probs.at(k, joinKey(path, k.Value), "unknown field %q%s", k.Value, suggest(k.Value, known))
+			c.probs.at(k, joinKey(path, k.Value), "unknown field %q%s", k.Value, Suggest(k.Value, known))
 			continue
 		}
 		c.walk(v, f.typ, joinKey(path, k.Value))
@@ -280,7 +280,7 @@ func (c *checker) walkProtocol(n *yaml.Node, path string) {
 	}
 	p, ok := LookupProtocol(nameNode.Value)
 	if !ok {
-		c.probs.at(nameNode, joinKey(path, "name"), "unknown protocol %q%s", nameNode.Value, suggest(nameNode.Value, ProtocolNames()))
+		c.probs.at(nameNode, joinKey(path, "name"), "unknown protocol %q%s", nameNode.Value, Suggest(nameNode.Value, ProtocolNames()))
 		c.mark(n, path)
 		return
 	}
@@ -375,9 +375,9 @@ func contains(list []string, s string) bool {
 	return false
 }
 
-// suggest returns ` (did you mean "x"?)` for the closest known name, or a
+// Suggest returns ` (did you mean "x"?)` for the closest known name, or a
 // list of the known names when none is close.
-func suggest(got string, known []string) string {
+func Suggest(got string, known []string) string {
 	best, bestD := "", -1
 	for _, k := range known {
 		d := editDistance(got, k)
@@ -500,7 +500,7 @@ func typeAt(root *yaml.Node, path string) (reflect.Type, error) {
 			}
 			p, ok := LookupProtocol(nameNode.Value)
 			if !ok {
-				return nil, fmt.Errorf("unknown protocol %q%s", nameNode.Value, suggest(nameNode.Value, ProtocolNames()))
+				return nil, fmt.Errorf("unknown protocol %q%s", nameNode.Value, Suggest(nameNode.Value, ProtocolNames()))
 			}
 			t = reflect.TypeOf(p.DefaultConfig())
 			for t.Kind() == reflect.Pointer {
@@ -529,7 +529,7 @@ func typeAt(root *yaml.Node, path string) (reflect.Type, error) {
 				if done != "" {
 					where = done
 				}
-				return nil, fmt.Errorf("%s has no field %q%s", where, seg, suggest(seg, fieldNames(t)))
+				return nil, fmt.Errorf("%s has no field %q%s", where, seg, Suggest(seg, fieldNames(t)))
 			}
 			t = f.typ
 		case t.Kind() == reflect.Map:
