@@ -76,7 +76,7 @@ func BenchmarkChain3(b *testing.B) {
 // client requests per wall-clock second and allocations per request. One
 // b.N is one run.
 func BenchmarkRetryStorm(b *testing.B) {
-	cfg, wl := exampleConfig(b, "../../experiments/experiments/examples/retry-storm.yaml")
+	cfg, wl := exampleConfig(b, "../../experiments/examples/retry-storm.yaml")
 	cfg.Workload = wl
 	// The file places 3 replicas per service and 4 clients on its nodes.
 	for n, s := range cfg.Services {

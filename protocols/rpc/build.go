@@ -24,6 +24,8 @@ type Deployment struct {
 
 	stats        Stats
 	base         *Stats // snapshot at the end of the warm-up
+	winFrom      *Stats // snapshots at the ends of the error window
+	winTo        *Stats
 	hops         map[string]*hopMetrics
 	cm           *clientMetrics
 	clientBudget sharedBudget
@@ -86,6 +88,7 @@ func Build(e *sim.Engine, cfg Config) (*Deployment, error) {
 }
 
 func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Deployment, error) {
+	cfg = cfg.Resolved()
 	d := &Deployment{
 		Config:   cfg,
 		Replicas: map[string][]sim.NodeID{},
@@ -161,7 +164,48 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 			d.base = &b
 		})
 	}
+	if from, to, ok := cfg.ErrorWindow(); ok {
+		e.At(sim.Time(from), func() {
+			b := d.stats.clone()
+			d.winFrom = &b
+		})
+		e.At(sim.Time(to), func() {
+			b := d.stats.clone()
+			d.winTo = &b
+		})
+	}
 	return d, nil
+}
+
+// ErrorWindow returns the span of injected errors that have an end: from
+// the earliest errors.from to the latest errors.to of the services whose
+// errors.rate is positive and errors.to set. ok is false when there is
+// none.
+func (c Config) ErrorWindow() (from, to time.Duration, ok bool) {
+	for _, n := range c.Names() {
+		e := c.Services[n].Errors
+		if e.Rate <= 0 || e.To <= e.From {
+			continue
+		}
+		if !ok || e.From < from {
+			from = e.From
+		}
+		if !ok || e.To > to {
+			to = e.To
+		}
+		ok = true
+	}
+	return from, to, ok
+}
+
+// WindowStats returns the exact counts over the error window (see
+// Config.ErrorWindow) once the run has passed its end, else nil.
+func (d *Deployment) WindowStats() *Stats {
+	if d.winFrom == nil || d.winTo == nil {
+		return nil
+	}
+	s := d.winTo.minus(d.winFrom)
+	return &s
 }
 
 func (d *Deployment) hop(m sim.Metrics, callee string) *hopMetrics {
@@ -191,7 +235,11 @@ type Figure struct {
 
 // Figures returns the end-of-run figures over the measured span (after
 // the warm-up): success_ratio, goodput_rps, and amplification{tier=…} for
-// every tier in name order. It returns nothing before any request.
+// every tier in name order; then, when the services inject errors in a
+// window the run has passed, window_success_ratio and
+// window_amplification{tier=…} over that window alone (a 20 s storm in
+// a 60 s run is diluted threefold in the whole-run figures). It returns
+// nothing before any request.
 func (d *Deployment) Figures(span time.Duration) []Figure {
 	s := d.Stats()
 	if s.Requests == 0 {
@@ -203,6 +251,12 @@ func (d *Deployment) Figures(span time.Duration) []Figure {
 	}
 	for _, t := range s.TierNames() {
 		out = append(out, Figure{Label(MetricAmplification, "tier", t), s.Amplification(t)})
+	}
+	if w := d.WindowStats(); w != nil && w.Requests > 0 {
+		out = append(out, Figure{MetricWindowSuccessRatio, w.SuccessRate()})
+		for _, t := range w.TierNames() {
+			out = append(out, Figure{Label(MetricWindowAmplification, "tier", t), w.Amplification(t)})
+		}
 	}
 	return out
 }

@@ -467,11 +467,15 @@ func (c ClientConfig) Validate() error {
 
 // Config is a whole service graph with its clients.
 type Config struct {
-	// Variant names this configuration in results. It changes nothing in
-	// the run: sweep it in zip mode next to the settings it stands for
-	// (variant: [naive, budget] with the matching retry settings) so that
-	// plots label points by name instead of by a whole mapping.
+	// Variant names this configuration in results. When Variants has an
+	// entry of that name, its settings replace those of every service's
+	// calls (not the client's), so sweeping variant alone compares
+	// resilience setups and plots label points by that short name.
+	// Without a matching entry it only labels the run.
 	Variant string `yaml:"variant"`
+	// Variants are named per-hop presets that variant selects; see
+	// HopPreset.
+	Variants map[string]HopPreset `yaml:"variants"`
 	// Services maps each service name to its configuration.
 	Services map[string]ServiceConfig `yaml:"services"`
 	// Client is the client nodes at the top.
@@ -479,6 +483,99 @@ type Config struct {
 	// Workload is what the clients send. In an experiment it is the
 	// experiment's workload section; Build uses it as set here.
 	Workload workload.Config `yaml:"-"`
+}
+
+// HopPreset is a named set of per-hop settings. The fields it gives
+// (count, timeout, retry, budget, breaker, hedge, bulkhead) replace the
+// same fields of every call a service makes, and fan_out that of every
+// service that makes calls; the fields it leaves out keep each hop's own
+// values. Unset budget and breaker fields take their defaults, as in a
+// call.
+type HopPreset struct {
+	// FanOut is how services make their calls: serial or parallel.
+	FanOut FanOut `yaml:"fan_out"`
+	// Count is how many calls each request makes per hop.
+	Count int `yaml:"count"`
+	// Timeout bounds each attempt.
+	Timeout time.Duration `yaml:"timeout"`
+	// Retry is the retry policy.
+	Retry retry.Policy `yaml:"retry"`
+	// Budget limits retries.
+	Budget retry.BudgetConfig `yaml:"budget"`
+	// Breaker is the circuit breaker.
+	Breaker retry.BreakerConfig `yaml:"breaker"`
+	// Hedge sends backup attempts.
+	Hedge HedgeConfig `yaml:"hedge"`
+	// Bulkhead caps calls in flight per node.
+	Bulkhead int `yaml:"bulkhead"`
+
+	set map[string]bool // the keys the preset gives
+}
+
+// UnmarshalYAML decodes a preset strictly and remembers which fields it
+// gives.
+func (p *HopPreset) UnmarshalYAML(n *yaml.Node) error {
+	d := DefaultCallConfig()
+	type plain HopPreset
+	v := plain{Count: d.Count, Retry: d.Retry, Budget: d.Budget, Breaker: d.Breaker, Hedge: d.Hedge}
+	if err := decodeStrict(n, &v); err != nil {
+		return err
+	}
+	*p = HopPreset(v)
+	p.set = map[string]bool{}
+	if n.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			p.set[n.Content[i].Value] = true
+		}
+	}
+	return nil
+}
+
+// apply writes the preset's fields over c.
+func (p HopPreset) apply(c *CallConfig) {
+	if p.set["count"] {
+		c.Count = p.Count
+	}
+	if p.set["timeout"] {
+		c.Timeout = p.Timeout
+	}
+	if p.set["retry"] {
+		c.Retry = p.Retry
+	}
+	if p.set["budget"] {
+		c.Budget = p.Budget
+	}
+	if p.set["breaker"] {
+		c.Breaker = p.Breaker
+	}
+	if p.set["hedge"] {
+		c.Hedge = p.Hedge
+	}
+	if p.set["bulkhead"] {
+		c.Bulkhead = p.Bulkhead
+	}
+}
+
+// Resolved returns the configuration with the chosen variant's preset
+// applied to every service's calls (c itself when none applies).
+func (c Config) Resolved() Config {
+	p, ok := c.Variants[c.Variant]
+	if !ok {
+		return c
+	}
+	svcs := make(map[string]ServiceConfig, len(c.Services))
+	for n, s := range c.Services {
+		if p.set["fan_out"] && len(s.Calls) > 0 {
+			s.FanOut = p.FanOut
+		}
+		s.Calls = slices.Clone(s.Calls)
+		for i := range s.Calls {
+			p.apply(&s.Calls[i])
+		}
+		svcs[n] = s
+	}
+	c.Services = svcs
+	return c
 }
 
 // DefaultConfig returns an empty graph with the default client and an
@@ -501,6 +598,17 @@ func (c Config) Names() []string {
 // defined service, and that the call graph has no cycle.
 func (c Config) Validate() error {
 	var fe sim.FieldErrors
+	if len(c.Variants) > 0 {
+		if _, ok := c.Variants[c.Variant]; !ok {
+			keys := make([]string, 0, len(c.Variants))
+			for k := range c.Variants {
+				keys = append(keys, k)
+			}
+			slices.Sort(keys)
+			fe.Add("variant", "%q is not one of variants (%s)", c.Variant, strings.Join(keys, ", "))
+		}
+	}
+	c = c.Resolved()
 	if len(c.Services) == 0 {
 		fe.Add("services", "at least one service is required")
 	}

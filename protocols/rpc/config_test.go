@@ -102,6 +102,14 @@ func TestValidateBadInput(t *testing.T) {
 		}, "client.breaker.failure_rate"},
 		{"negative-timeout", func(c *Config) { c.Client.Call.Timeout = -1 }, "client.timeout: must not be negative"},
 		{"workload", func(c *Config) { c.Workload.Rate = 0 }, "workload.rate"},
+		{"unknown-variant", func(c *Config) {
+			c.Variants = map[string]HopPreset{"naive": {}, "budget": {}}
+			c.Variant = "breaker"
+		}, `variant: "breaker" is not one of variants (budget, naive)`},
+		{"bad-preset", func(c *Config) {
+			c.Variants = map[string]HopPreset{"x": {Retry: retry.Policy{Kind: retry.Immediate}, set: map[string]bool{"retry": true}}}
+			c.Variant = "x"
+		}, "services.a.calls[0].retry.max_attempts"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			c := chain()
@@ -208,6 +216,12 @@ func TestExamplesDecode(t *testing.T) {
 		if err := c.Validate(); err != nil {
 			t.Errorf("%s: %v", f, err)
 		}
+		for v := range c.Variants {
+			c.Variant = v
+			if err := c.Validate(); err != nil {
+				t.Errorf("%s: variant %s: %v", f, v, err)
+			}
+		}
 		for path, vals := range doc.Sweep {
 			if !strings.HasSuffix(path, ".calls") {
 				continue
@@ -224,5 +238,46 @@ func TestExamplesDecode(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestVariantPresets checks that the chosen preset replaces the fields it
+// gives in every service's calls, keeps the others, and leaves the client
+// alone.
+func TestVariantPresets(t *testing.T) {
+	src := `
+variant: fast
+variants:
+  fast: {timeout: 50ms, retry: {policy: naive, max_attempts: 2}, fan_out: parallel, count: 4}
+  none: {}
+services:
+  a: {calls: [{service: b, timeout: 1s, balance: random}]}
+  b: {}
+client: {service: a, timeout: 2s}
+`
+	c := DefaultConfig()
+	if err := yaml.Unmarshal([]byte(src), &c); err != nil {
+		t.Fatal(err)
+	}
+	r := c.Resolved()
+	call := r.Services["a"].Calls[0]
+	if call.Timeout != 50*time.Millisecond || call.Retry.Kind != retry.Immediate || call.Retry.MaxAttempts != 2 || call.Count != 4 {
+		t.Errorf("preset not applied: %+v", call)
+	}
+	if call.Balance != Random || call.Budget.Kind != retry.NoBudget {
+		t.Errorf("fields the preset leaves out changed: %+v", call)
+	}
+	if r.Services["a"].FanOut != Parallel || r.Services["b"].FanOut != Serial {
+		t.Errorf("fan_out: a %v, b %v; want parallel for the caller only", r.Services["a"].FanOut, r.Services["b"].FanOut)
+	}
+	if r.Client.Call.Timeout != 2*time.Second || r.Client.Call.Retry.MaxAttempts != 1 {
+		t.Errorf("client changed: %+v", r.Client.Call)
+	}
+	if c.Services["a"].Calls[0].Timeout != time.Second {
+		t.Error("Resolved modified the original configuration")
+	}
+	c.Variant = "none"
+	if got := c.Resolved().Services["a"].Calls[0]; got.Timeout != time.Second {
+		t.Errorf("empty preset changed the call: %+v", got)
 	}
 }

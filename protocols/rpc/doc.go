@@ -25,6 +25,14 @@
 //
 // In an experiment file the same graph sits under `protocol: {name: rpc}`
 // and its replicas run on the experiment's nodes (see Config.Build).
+// Named presets under `variants:` set the resilience of every hop at once,
+// and `variant:` picks one, so a sweep over variant compares setups:
+//
+//	variant: naive
+//	variants:
+//	  naive:   {retry: {policy: naive, max_attempts: 3}}
+//	  budget:  {retry: {policy: exponential, max_attempts: 3, base: 10ms, jitter: full},
+//	            budget: {kind: token_bucket, max_tokens: 10, token_ratio: 0.1}}
 //
 // # Semantics
 //
@@ -55,12 +63,19 @@
 //	success_ratio                  end of run: responses{status=ok} ÷ finished
 //	goodput_rps                    end of run: successful requests per second
 //	amplification{tier=T}          end of run: attempts{tier=T} ÷ requests
+//	window_amplification{tier=T}   the same over the error window only (earliest
+//	window_success_ratio           errors.from to latest errors.to), when there is one
 //
 // The end-of-run figures (Deployment.Figures) cover the span after the
 // warm-up; in an experiment they are run-level scalars (Setup.Report),
 // and Deployment.Summarize records them as gauges otherwise.
 //
-// Per hop, labelled with the callee T, summed over all its callers:
+// Per hop, labelled with the callee T, summed over all its callers. So
+// attempts{tier=api} is the load arriving at api (what its callers send
+// it, retries included; it equals server_arrivals{tier=api} unless the
+// network loses requests), not what api sends downstream, which is
+// attempts{tier=<api's callee>}. The top tier's attempts are the clients'
+// requests.
 //
 //	calls{tier=T}                  counter: logical calls to T
 //	attempts{tier=T}               counter: requests sent to T (retries and hedges included)

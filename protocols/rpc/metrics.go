@@ -42,6 +42,9 @@ const (
 	MetricSuccessRatio  = "success_ratio"
 	MetricGoodput       = "goodput_rps"
 	MetricAmplification = "amplification"
+
+	MetricWindowSuccessRatio  = "window_success_ratio"
+	MetricWindowAmplification = "window_amplification"
 )
 
 // hopMetrics are the handles of one callee's per-tier metrics, shared by
@@ -199,8 +202,9 @@ func (s *Stats) tier(name string) *TierStats {
 	return t
 }
 
-// Amplification returns attempts made to tier ÷ client requests (0 before
-// any request).
+// Amplification returns the attempts sent to tier (by all its callers;
+// the load arriving at tier X, not the attempts X makes downstream) ÷
+// client requests (0 before any request).
 func (s *Stats) Amplification(tier string) float64 {
 	t := s.Tiers[tier]
 	if t == nil || s.Requests == 0 {
