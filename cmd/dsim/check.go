@@ -22,20 +22,14 @@ func runCheck(c *cli, args []string) error {
 			"and a one-line command that replays the failing run. Writes no files\n"+
 			"unless --out is given. Takes every flag of 'dsim run'.")
 	f.register(fs, "also write the results folder to `DIR`")
-	pos, err := parseInterspersed(fs, args)
+	arg, err := f.parseOne(fs, args)
 	if err != nil {
-		return err
-	}
-	if len(pos) != 1 {
-		return usagef("want exactly one experiment file or bundled name, got %d arguments", len(pos))
-	}
-	if err := f.check(); err != nil {
 		return err
 	}
 	if (f.resume || f.force) && f.out == "" {
 		return usagef("--resume and --force need --out")
 	}
-	x, err := loadExperiment(pos[0], f.overrides())
+	x, err := loadExperiment(arg, f.overrides())
 	if err != nil {
 		return err
 	}

@@ -152,17 +152,11 @@ func runRun(c *cli, args []string) error {
 			"NAME is a bundled experiment (see 'dsim examples'). Ctrl-C stops cleanly and\n"+
 			"keeps finished runs; --resume continues.")
 	f.register(fs, "output `DIR` (default out/<name>/, or out/<name>-shard-I-of-N/)")
-	pos, err := parseInterspersed(fs, args)
+	arg, err := f.parseOne(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return usagef("want exactly one experiment file or bundled name, got %d arguments", len(pos))
-	}
-	if err := f.check(); err != nil {
-		return err
-	}
-	x, err := loadExperiment(pos[0], f.overrides())
+	x, err := loadExperiment(arg, f.overrides())
 	if err != nil {
 		return err
 	}
@@ -345,4 +339,20 @@ func (p *progress) finish() {
 		_ = p.bar.Finish()
 		return
 	}
+}
+
+// parseOne parses the flags of run or check, which take exactly one
+// experiment file or bundled name, and checks the flags' values.
+func (f *runFlags) parseOne(fs *flag.FlagSet, args []string) (string, error) {
+	pos, err := parseInterspersed(fs, args)
+	if err != nil {
+		return "", err
+	}
+	if len(pos) != 1 {
+		return "", usagef("want exactly one experiment file or bundled name, got %d arguments", len(pos))
+	}
+	if err := f.check(); err != nil {
+		return "", err
+	}
+	return pos[0], nil
 }
