@@ -10,8 +10,8 @@ import (
 	"github.com/dsim-dev/dsim/sim"
 )
 
-// Kind is what an operation did. The delivery family uses Send, Deliver,
-// Apply and Ack (one message, many steps); the quorum family uses Read,
+// Kind is what an operation did. The delivery family uses Submit, Send,
+// Deliver, Apply and Ack (one message, many steps); the quorum family uses Read,
 // Write and CAS (one client operation each).
 type Kind uint8
 
@@ -31,9 +31,12 @@ const (
 	Write
 	// CAS: a client wrote a key on condition that its version matched.
 	CAS
+	// Submit: a process committed to sending a message (its state change
+	// is done; the message exists even if no send follows).
+	Submit
 )
 
-var kindNames = [...]string{"", "send", "deliver", "apply", "ack", "read", "write", "cas"}
+var kindNames = [...]string{"", "send", "deliver", "apply", "ack", "read", "write", "cas", "submit"}
 
 // String returns the kind's snake_case name.
 func (k Kind) String() string {
