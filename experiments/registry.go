@@ -5,6 +5,7 @@ import (
 	"sync"
 
 	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/protocols/delivery"
 	"github.com/dsim-dev/dsim/protocols/echo"
 	"github.com/dsim-dev/dsim/protocols/rpc"
 )
@@ -14,6 +15,7 @@ import (
 func init() {
 	Register(echo.Protocol{})
 	Register(rpc.Protocol{})
+	Register(delivery.Protocol{})
 }
 
 var (
