@@ -33,7 +33,7 @@ func (n *jitterNet) Send(from, to sim.NodeID, msg sim.Message) {
 	}
 	n.e.Deliver(n.e.Now().Add(d), from, to, msg, 0)
 }
-func (n *jitterNet) Arrive(sim.NodeID, sim.NodeID, sim.Message, uint32) bool { return true }
+func (n *jitterNet) Arrive(sim.NodeID, sim.NodeID, sim.Message, uint32) bool    { return true }
 func (n *jitterNet) Dropped(sim.NodeID, sim.NodeID, sim.Message, sim.DropCause) {}
 
 type outcome struct {
@@ -330,7 +330,9 @@ func TestValidate(t *testing.T) {
 		{"window zero", func(c *Config) { c.Window = 0 }, "window"},
 		{"unknown case", func(c *Config) { c.Case = "meteor" }, "case"},
 		{"loss one", func(c *Config) { c.RequestLoss = 1 }, "request_loss"},
-		{"crash nth", func(c *Config) { c.CrashPoints = []CrashPoint{{AtEvent: AfterApply, Node: "receiver", DownFor: time.Second}} }, "crash_points[0].nth"},
+		{"crash nth", func(c *Config) {
+			c.CrashPoints = []CrashPoint{{AtEvent: AfterApply, Node: "receiver", DownFor: time.Second}}
+		}, "crash_points[0].nth"},
 		{"crash side", func(c *Config) {
 			c.CrashPoints = []CrashPoint{{AtEvent: AfterApply, Node: "sender", Nth: 1, DownFor: time.Second}}
 		}, "crash_points[0].node"},
