@@ -335,6 +335,12 @@ func runVerified(x *Experiment, s RunSpec, verify bool, stop *atomic.Bool) (RunR
 // RunOne executes one run. stop, when set to true by another goroutine,
 // abandons it with ErrInterrupted.
 func RunOne(x *Experiment, s RunSpec, stop *atomic.Bool) (RunResult, error) {
+	return runOne(x, s, stop, nil)
+}
+
+// runOne is RunOne; with focus set, the timeline keeps only the events of
+// a violation's messages (see focus.go).
+func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (RunResult, error) {
 	cfg := &s.Point.Config
 	mcfg := cfg.Metrics
 	mcfg.Warmup = cfg.Warmup
@@ -358,7 +364,7 @@ func RunOne(x *Experiment, s RunSpec, stop *atomic.Bool) (RunResult, error) {
 		}
 		tc.Timers = t.Timers
 		tl = results.NewTimeline(e, tc)
-		e.Observe(tl)
+		e.Observe(focus.observer(tl, tc.MaxEvents))
 	}
 	ops := results.NewOps(nil)
 	setup := &protocols.Setup{
@@ -407,10 +413,20 @@ func RunOne(x *Experiment, s RunSpec, stop *atomic.Bool) (RunResult, error) {
 		}
 		rr.TimelineSVG, rr.TimelineTrace = svg.Bytes(), trace.Bytes()
 	}
+	var failed *timelineFocus
 	for _, inv := range setup.Invariants() {
 		if err := inv.Check(); err != nil {
 			rr.Violations = append(rr.Violations, Violation{Invariant: inv.Name, Msg: err.Error()})
+			failed = failed.or(err)
 		}
+	}
+	if tl != nil && focus == nil && failed != nil {
+		// Replay the run with the timeline centred on the violation.
+		again, err := runOne(x, s, stop, failed)
+		if err != nil {
+			return RunResult{}, err
+		}
+		rr.TimelineSVG, rr.TimelineTrace = again.TimelineSVG, again.TimelineTrace
 	}
 	// Round-trip through the stored form, so that a run computed now and
 	// one read back by --resume or merge are the same bytes.
