@@ -256,13 +256,18 @@ type Failure struct {
 	AckLoss float64 `yaml:"ack_loss"`
 	// Duplicate is the probability that an attempt is delivered twice.
 	Duplicate float64 `yaml:"duplicate"`
-	// ProcessingTime is how long the receiver takes to apply a message.
+	// ProcessingTime is how long the receiver takes to apply a message
+	// (0: at once). Longer than ack_timeout, it makes senders retransmit
+	// messages that are still being processed.
 	ProcessingTime time.Duration `yaml:"processing_time"`
-	// Workers bounds the messages a receiver processes at once.
+	// Workers bounds the messages a receiver processes at once (0:
+	// unbounded); with processing_time it sets the receiver's capacity.
 	Workers int `yaml:"workers"`
-	// Queue bounds the messages waiting for a worker.
+	// Queue bounds the messages waiting for a busy worker (0:
+	// unbounded); an attempt arriving at a full queue is turned away.
 	Queue int `yaml:"queue"`
-	// CrashPoints are added to the configuration's.
+	// CrashPoints crash nodes at protocol events (see CrashPoint); a
+	// case's crash points are added to the configuration's own.
 	CrashPoints []CrashPoint `yaml:"crash_points"`
 }
 
@@ -293,21 +298,35 @@ func (f Failure) Validate() error {
 }
 
 // BuiltinFailures are the failure cases every configuration can select
-// by name, one per classic way a request/response exchange goes wrong.
-// A configuration's own failures of the same name replace them.
+// by name, one per classic way a request/response exchange goes wrong
+// (names are short so that plots over them stay legible):
+//
+//	none       nothing injected
+//	req_lost   20% of requests lost
+//	rx_crash   the receiver crashes on receipt, before processing (20th
+//	           delivery, then every 40th; down 300ms)
+//	ack_lost   20% of acks lost: processed, but the response was lost
+//	ack_crash  the receiver crashes after applying, before acking
+//	slow       processing takes 300ms (longer than typical timeouts)
+//	dup        20% of requests delivered twice
+//	overload   one worker, 20ms per message, queue of 5
+//	tx_crash   the sender crashes after committing a message, before
+//	           sending it (20th, then every 40th; down 300ms)
+//
+// A configuration's own cases of the same name replace them.
 func BuiltinFailures() map[string]Failure {
 	return map[string]Failure{
 		"none":         {},
-		"request_lost": {RequestLoss: 0.2},
-		"crash_before_processing": {CrashPoints: []CrashPoint{
+		"req_lost": {RequestLoss: 0.2},
+		"rx_crash": {CrashPoints: []CrashPoint{
 			{AtEvent: OnDeliver, Node: RoleReceiver, Nth: 20, Every: 40, DownFor: 300 * time.Millisecond}}},
-		"response_lost": {AckLoss: 0.2},
-		"crash_after_apply": {CrashPoints: []CrashPoint{
+		"ack_lost": {AckLoss: 0.2},
+		"ack_crash": {CrashPoints: []CrashPoint{
 			{AtEvent: AfterApply, Node: RoleReceiver, Nth: 20, Every: 40, DownFor: 300 * time.Millisecond}}},
-		"server_slow":        {ProcessingTime: 300 * time.Millisecond},
-		"network_duplicates": {Duplicate: 0.2},
-		"server_overloaded":  {ProcessingTime: 20 * time.Millisecond, Workers: 1, Queue: 5},
-		"sender_crash": {CrashPoints: []CrashPoint{
+		"slow":        {ProcessingTime: 300 * time.Millisecond},
+		"dup": {Duplicate: 0.2},
+		"overload":  {ProcessingTime: 20 * time.Millisecond, Workers: 1, Queue: 5},
+		"tx_crash": {CrashPoints: []CrashPoint{
 			{AtEvent: AfterWrite, Node: RoleSender, Nth: 20, Every: 40, DownFor: 300 * time.Millisecond}}},
 	}
 }

@@ -18,7 +18,7 @@
 //	  dedupe: {store: volatile, max_keys: 100000, ttl: 1h}
 //	  crash_points:
 //	    - {at_event: after_apply, node: receiver, nth: 3, down_for: 1s}
-//	  case: response_lost          # a built-in or own failure case
+//	  case: ack_lost               # a built-in or own failure case
 //
 // Semantics and their promises (the invariants registered):
 //
@@ -45,10 +45,9 @@
 // Failure cases inject faults the family controls: request_loss,
 // ack_loss, duplicate (per attempt), processing_time, workers and queue
 // (a slow or overloaded receiver) and crash points. `case:` selects a
-// named case — none, request_lost, crash_before_processing,
-// response_lost, crash_after_apply, server_slow, network_duplicates,
-// server_overloaded, sender_crash, or one of `cases:` — so that a sweep
-// over protocol.case compares them. The network's own loss, duplication
+// named case — none, req_lost, rx_crash, ack_lost, ack_crash, slow, dup,
+// overload, tx_crash (see BuiltinFailures), or one of `cases:` — so that a
+// sweep over protocol.case compares them. The network's own loss, duplication
 // and reordering apply as well.
 //
 // Metrics: histogram delivery_latency (submission to first

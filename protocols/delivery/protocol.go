@@ -160,6 +160,8 @@ func (c *Config) Build(s *protocols.Setup) error {
 			dedupeSize: m.Gauge(MetricDedupeSize), outboxSize: m.Gauge(MetricOutboxSize),
 		},
 	}
+	r.h.dedupeSize.Set(0)
+	r.h.outboxSize.Set(0)
 	role := map[string]uint8{}
 	for _, n := range senders {
 		role[n.Name] |= 1
