@@ -316,16 +316,16 @@ func (f Failure) Validate() error {
 // A configuration's own cases of the same name replace them.
 func BuiltinFailures() map[string]Failure {
 	return map[string]Failure{
-		"none":         {},
+		"none":     {},
 		"req_lost": {RequestLoss: 0.2},
 		"rx_crash": {CrashPoints: []CrashPoint{
 			{AtEvent: OnDeliver, Node: RoleReceiver, Nth: 20, Every: 40, DownFor: 300 * time.Millisecond}}},
 		"ack_lost": {AckLoss: 0.2},
 		"ack_crash": {CrashPoints: []CrashPoint{
 			{AtEvent: AfterApply, Node: RoleReceiver, Nth: 20, Every: 40, DownFor: 300 * time.Millisecond}}},
-		"slow":        {ProcessingTime: 300 * time.Millisecond},
-		"dup": {Duplicate: 0.2},
-		"overload":  {ProcessingTime: 20 * time.Millisecond, Workers: 1, Queue: 5},
+		"slow":     {ProcessingTime: 300 * time.Millisecond},
+		"dup":      {Duplicate: 0.2},
+		"overload": {ProcessingTime: 20 * time.Millisecond, Workers: 1, Queue: 5},
 		"tx_crash": {CrashPoints: []CrashPoint{
 			{AtEvent: AfterWrite, Node: RoleSender, Nth: 20, Every: 40, DownFor: 300 * time.Millisecond}}},
 	}
