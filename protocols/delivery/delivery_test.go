@@ -390,9 +390,12 @@ func TestUnknownEnumsNameTheChoices(t *testing.T) {
 
 // BenchmarkIdempotencyUnderFailures measures simulated messages per wall
 // second for one client → server pair with loss, duplication and crashes,
-// history recorded and checked.
+// history recorded and checked. The durable dedupe store keeps 10,000
+// keys: a restart rebuilds it from storage, so its size sets the cost of
+// recovery.
 func BenchmarkIdempotencyUnderFailures(b *testing.B) {
 	c := baseConfig(IdempotencyKeys)
+	c.Dedupe.MaxKeys = 10_000
 	c.RequestLoss, c.AckLoss, c.Duplicate = 0.1, 0.1, 0.05
 	c.CrashPoints = []CrashPoint{{AtEvent: AfterApply, Node: RoleReceiver, Nth: 100, Every: 1000, DownFor: 50 * time.Millisecond}}
 	msgs := 0

@@ -1,8 +1,11 @@
 package delivery
 
 import (
+	"cmp"
 	"encoding/binary"
 	"fmt"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -316,25 +319,16 @@ func (n *node) startReceiver(env sim.Env) {
 			if !strings.HasPrefix(k, keyDedupe) {
 				continue
 			}
-			var id uint64
-			fmt.Sscanf(k[len(keyDedupe):], "%d", &id)
+			id, _ := strconv.ParseUint(k[len(keyDedupe):], 10, 64)
 			b, _ := st.Get(k)
 			at := sim.Time(binary.BigEndian.Uint64(b))
 			n.keys[id] = at
 			n.fifo = append(n.fifo, dedupeEntry{id, at})
 		}
 		// Insertion order is time order (ties by id).
-		sortEntries(n.fifo)
+		slices.SortFunc(n.fifo, func(a, b dedupeEntry) int { return cmp.Or(cmp.Compare(a.at, b.at), cmp.Compare(a.id, b.id)) })
 	}
 	r.setDedupeSize(env.ID(), len(n.keys))
-}
-
-func sortEntries(es []dedupeEntry) {
-	for i := 1; i < len(es); i++ {
-		for j := i; j > 0 && (es[j].at < es[j-1].at || (es[j].at == es[j-1].at && es[j].id < es[j-1].id)); j-- {
-			es[j], es[j-1] = es[j-1], es[j]
-		}
-	}
 }
 
 func (n *node) deliver(env sim.Env, from sim.NodeID, m *Msg) {
