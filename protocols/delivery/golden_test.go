@@ -45,9 +45,12 @@ func golden(t *testing.T, name, got string) {
 // names records the metric names a run asks for.
 type names map[string]string
 
-func (n names) Counter(s string) sim.Counter     { n[s] = "counter"; return sim.NopMetrics{}.Counter(s) }
-func (n names) Gauge(s string) sim.Gauge         { n[s] = "gauge"; return sim.NopMetrics{}.Gauge(s) }
-func (n names) Histogram(s string) sim.Histogram { n[s] = "histogram"; return sim.NopMetrics{}.Histogram(s) }
+func (n names) Counter(s string) sim.Counter { n[s] = "counter"; return sim.NopMetrics{}.Counter(s) }
+func (n names) Gauge(s string) sim.Gauge     { n[s] = "gauge"; return sim.NopMetrics{}.Gauge(s) }
+func (n names) Histogram(s string) sim.Histogram {
+	n[s] = "histogram"
+	return sim.NopMetrics{}.Histogram(s)
+}
 
 // trace runs three messages (one every 100ms, fixed 1ms delay) under cfg
 // and prints the history and the invariants' verdicts.
