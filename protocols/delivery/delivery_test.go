@@ -406,3 +406,30 @@ func BenchmarkIdempotencyUnderFailures(b *testing.B) {
 	}
 	b.ReportMetric(float64(msgs)/b.Elapsed().Seconds(), "msgs/s")
 }
+
+// With history recording off nothing is kept per step and no invariant
+// is registered; the scalars still come from the ledger.
+func TestHistoryOffKeepsNothing(t *testing.T) {
+	c := baseConfig(IdempotencyKeys)
+	c.History.Record = false
+	c.AckLoss = 0.2
+	o := simulate(t, c, 500, 2*time.Second, 7, nil)
+	if o.r.hist.Len() != 0 || len(o.setup.Invariants()) != 0 {
+		t.Fatalf("history kept %d ops, %d invariants registered", o.r.hist.Len(), len(o.setup.Invariants()))
+	}
+	if len(o.r.ledger) < 500 || math.IsNaN(o.scalar(MetricLossRatio)) {
+		t.Fatalf("ledger %d entries, loss ratio %v", len(o.r.ledger), o.scalar(MetricLossRatio))
+	}
+}
+
+// A history bounded below what the run needs makes the checkers answer
+// unknown, which fails the invariants instead of passing on a partial
+// record.
+func TestTruncatedHistoryFailsInvariants(t *testing.T) {
+	c := baseConfig(AtLeastOnce)
+	c.History.MaxOps = 50
+	o := simulate(t, c, 200, 2*time.Second, 8, nil)
+	if err := o.errs[history.CheckerLost]; !errors.Is(err, history.ErrUnknown) {
+		t.Fatalf("truncated history: %v", err)
+	}
+}

@@ -139,14 +139,20 @@ func CheckLost(h *History, o DeliveryOptions) Report {
 	if stop {
 		return r
 	}
-	ms := map[uint64]*msgState{}
+	// Messages live in a slice indexed through a map: one allocation
+	// per growth, not per message.
+	idx := make(map[uint64]int32, len(h.ops)/4)
+	var ms []msgState
+	var ids []uint64
 	get := func(id uint64) *msgState {
-		m := ms[id]
-		if m == nil {
-			m = &msgState{}
-			ms[id] = m
+		i, ok := idx[id]
+		if !ok {
+			i = int32(len(ms))
+			idx[id] = i
+			ms = append(ms, msgState{})
+			ids = append(ids, id)
 		}
-		return m
+		return &ms[i]
 	}
 	for i := range h.ops {
 		op := &h.ops[i]
@@ -175,7 +181,8 @@ func CheckLost(h *History, o DeliveryOptions) Report {
 		m  *msgState
 	}
 	var ls []lost
-	for id, m := range ms {
+	for i := range ms {
+		id, m := ids[i], &ms[i]
 		if !m.known || m.applied || (o.Deadline > 0 && m.origin > o.Deadline) {
 			continue
 		}
@@ -209,18 +216,19 @@ func CheckDuplicates(h *History, o DeliveryOptions) Report {
 		first sim.Time
 		node  sim.NodeID
 	}
-	seen := map[uint64]*applied{}
+	seen := make(map[uint64]applied, len(h.ops)/4)
 	for i := range h.ops {
 		op := &h.ops[i]
 		if op.Kind != Apply {
 			continue
 		}
-		a := seen[op.ID]
-		if a == nil {
-			seen[op.ID] = &applied{n: 1, first: op.Invoke, node: op.Process}
+		a, ok := seen[op.ID]
+		if !ok {
+			seen[op.ID] = applied{n: 1, first: op.Invoke, node: op.Process}
 			continue
 		}
 		a.n++
+		seen[op.ID] = a
 		// Report the second application only; later ones are the same
 		// breach of the same message.
 		if a.n == 2 {
