@@ -433,3 +433,38 @@ func TestTruncatedHistoryFailsInvariants(t *testing.T) {
 		t.Fatalf("truncated history: %v", err)
 	}
 }
+
+// A dedupe store bounded by size evicts the oldest key; a duplicate of an
+// evicted message is applied again. The payment total shows it: more
+// cents charged than messages paid for.
+func TestDedupeSizeEvictionLetsLateDuplicateThrough(t *testing.T) {
+	c := baseConfig(IdempotencyKeys)
+	c.Effect = Payment
+	c.Dedupe.MaxKeys = 1
+	c.Duplicate = 0.5
+	net := &jitterNet{Base: time.Millisecond, Jitter: 40 * time.Millisecond}
+	o := simulate(t, c, 200, 2*time.Second, 10, net)
+	if o.errs[history.CheckerDuplicates] == nil {
+		t.Fatal("duplicates of evicted keys were not applied again")
+	}
+	applied, dups := 0.0, 0.0
+	for _, f := range o.r.ledger {
+		if f&ledApplied1 != 0 {
+			applied++
+		}
+	}
+	dups = o.scalar(MetricDuplicateRatio) * float64(countCounted(o.r))
+	if got, min := o.scalar(MetricEffectTotal), (applied+1)*float64(c.AmountCents); got < min || dups == 0 {
+		t.Fatalf("charged %v cents for %v messages (%v duplicates)", got, applied, dups)
+	}
+}
+
+func countCounted(r *run) int {
+	n := 0
+	for _, f := range r.ledger {
+		if f&ledCounted != 0 {
+			n++
+		}
+	}
+	return n
+}

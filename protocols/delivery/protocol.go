@@ -1,6 +1,7 @@
 package delivery
 
 import (
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"math"
@@ -77,6 +78,11 @@ const (
 	// MetricGiveUpRatio is the share of messages whose sender gave up, a
 	// run scalar.
 	MetricGiveUpRatio = "give_up_ratio"
+	// MetricEffectTotal is the sum of the receivers' effects at the end
+	// of the run (the counters' values, or the cents charged), a run
+	// scalar; compare it with messages_applied to see duplicates in the
+	// effect itself.
+	MetricEffectTotal = "effect_total"
 )
 
 type handles struct {
@@ -245,6 +251,13 @@ func (r *run) finish(s *protocols.Setup) {
 		submitted = math.NaN()
 	}
 	s.Report(MetricSendsPerMessage, float64(r.sends)/submitted)
+	var total int64
+	for _, id := range r.recvs {
+		if b, ok := r.eng.Storage(id).Get(keyEffect); ok && len(b) == 8 {
+			total += int64(binary.BigEndian.Uint64(b))
+		}
+	}
+	s.Report(MetricEffectTotal, float64(total))
 }
 
 // newMessage allocates an id and records the submission in the ledger.
