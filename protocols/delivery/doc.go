@@ -56,7 +56,8 @@
 // (time series) dedupe_store_size and outbox_size; run scalars
 // sends_per_message, duplicate_effect_ratio, lost_messages, loss_ratio
 // and give_up_ratio over the messages submitted after the warm-up and
-// before the liveness phase.
+// before the liveness phase, and effect_total (the receivers' counters, or
+// cents charged, at the end).
 //
 // Memory: the run keeps one byte per message (the ground truth behind the
 // scalars); the history keeps about 64 bytes per step when history.record
