@@ -2,6 +2,8 @@ package experiments
 
 import (
 	"errors"
+	"fmt"
+	"time"
 
 	"github.com/dsim-dev/dsim/protocols/history"
 	"github.com/dsim-dev/dsim/results"
@@ -38,24 +40,60 @@ func (f *timelineFocus) or(err error) *timelineFocus {
 }
 
 // observer returns what the engine should feed: tl itself without a
-// focus, else a filter that passes the focused messages' events (any
+// focus, else a filter that keeps the focused messages' events (any
 // message implementing history.Carrier with a focused id) and the node
-// crashes, restarts, pauses and notes that happen between them, with a
-// note marking the violation.
+// crashes, restarts, pauses and notes that happen between them.
 func (f *timelineFocus) observer(tl *results.Timeline, max int) sim.Observer {
 	if f == nil {
 		return tl
 	}
-	return &focusFilter{f: f, tl: tl, max: max}
+	return &focusFilter{f: f, max: max}
+}
+
+// finishTimeline ends the timeline at the run's end, with the run's fault
+// windows; for a focused timeline it first hands the kept events over,
+// shifted so that the diagram spans the focused messages (plus a margin)
+// rather than the whole run, and says so in a note.
+func finishTimeline(obs sim.Observer, tl *results.Timeline, end sim.Time, windows []results.FaultWindow) {
+	ff, ok := obs.(*focusFilter)
+	if !ok || len(ff.kept) == 0 {
+		tl.Finish(end)
+		tl.AddFaults(windows...)
+		return
+	}
+	first, last := ff.kept[0].At, ff.kept[len(ff.kept)-1].At
+	margin := max((last-first)/20, sim.Time(time.Millisecond))
+	t0 := max(first-margin, 0)
+	note := sim.Event{At: 0, Kind: sim.KindNote, Node: ff.kept[0].Node, From: sim.None,
+		Cause: fmt.Sprintf("t=0 is %v into the run", t0)}
+	tl.OnEvent(&note)
+	for i := range ff.kept {
+		ev := ff.kept[i]
+		ev.At -= t0
+		tl.OnEvent(&ev)
+	}
+	tl.Finish(min(last+margin, end) - t0)
+	for _, w := range windows {
+		if w.End > t0 && w.Start < last+margin {
+			w.Start, w.End = max(w.Start-t0, 0), min(w.End, last+margin)-t0
+			tl.AddFaults(w)
+		}
+	}
 }
 
 type focusFilter struct {
 	f       *timelineFocus
-	tl      *results.Timeline
 	max     int
 	started bool
 	noted   bool
 	held    []sim.Event // node events since the last focused one
+	kept    []sim.Event // what the timeline will show, in order
+}
+
+func (o *focusFilter) keep(ev sim.Event) {
+	if len(o.kept) < o.max {
+		o.kept = append(o.kept, ev)
+	}
 }
 
 func (o *focusFilter) OnEvent(ev *sim.Event) {
@@ -64,17 +102,17 @@ func (o *focusFilter) OnEvent(ev *sim.Event) {
 			return
 		}
 		if o.started {
-			for i := range o.held {
-				o.tl.OnEvent(&o.held[i])
+			for _, h := range o.held {
+				o.keep(h)
 			}
 		}
 		o.held = o.held[:0]
 		o.started = true
 		if !o.noted && ev.At >= o.f.at {
 			o.noted = true
-			o.tl.OnEvent(&sim.Event{At: ev.At, Kind: sim.KindNote, Node: ev.Node, From: sim.None, Cause: "violation: " + o.f.what})
+			o.keep(sim.Event{At: ev.At, Kind: sim.KindNote, Node: ev.Node, From: sim.None, Cause: "violation: " + o.f.what})
 		}
-		o.tl.OnEvent(ev)
+		o.keep(*ev)
 		return
 	}
 	switch ev.Kind {

@@ -50,7 +50,7 @@ timeline: {run: 0}
 	if len(ids) != 1 || !ids[m[1]] {
 		t.Fatalf("timeline shows messages %v, want only %s", ids, m[1])
 	}
-	for _, want := range []string{"crash point after_apply", "violation: no_duplicate_effects"} {
+	for _, want := range []string{"crash point after_apply", "violation: no_duplicate_effects", "into the run"} {
 		if !strings.Contains(svg, want) {
 			t.Errorf("timeline lacks %q", want)
 		}

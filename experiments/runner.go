@@ -357,6 +357,7 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 		return RunResult{}, fmt.Errorf("%w: run %d (seed %d%s): %v", ErrRunFailed, s.Index, s.Seed, paramText(s.Point.Params), err)
 	}
 	var tl *results.Timeline
+	var tlObs sim.Observer
 	if t := cfg.Timeline; t != nil && t.Run == s.Index {
 		tc := results.DefaultTimelineConfig()
 		if t.MaxEvents > 0 {
@@ -364,7 +365,8 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 		}
 		tc.Timers = t.Timers
 		tl = results.NewTimeline(e, tc)
-		e.Observe(focus.observer(tl, tc.MaxEvents))
+		tlObs = focus.observer(tl, tc.MaxEvents)
+		e.Observe(tlObs)
 	}
 	ops := results.NewOps(nil)
 	setup := &protocols.Setup{
@@ -402,8 +404,7 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 	run.Faults, run.Coverage = windows, ops.Coverage()
 	rr := RunResult{Run: run, Hash: e.Hash(), Events: e.Events()}
 	if tl != nil {
-		tl.Finish(e.Now())
-		tl.AddFaults(windows...)
+		finishTimeline(tlObs, tl, e.Now(), windows)
 		var svg, trace bytes.Buffer
 		if err := tl.WriteSVG(&svg); err != nil {
 			return fail(err)
