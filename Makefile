@@ -3,15 +3,16 @@
 GO      ?= go
 BIN     ?= bin/dsim
 PKGS    ?= ./...
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
 
 .PHONY: all build test lint bench bench-engine demo deps clean fuzz
 
 all: build
 
+# dsim's version comes from what Go records in the binary: the module
+# version, or the VCS revision (-buildvcs=auto overrides a GOFLAGS that
+# turns stamping off).
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dsim
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/dsim
 
 # deps installs the system packages the tests need: headless Chromium, used
 # to check that report.html renders in a real browser.

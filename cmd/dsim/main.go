@@ -8,12 +8,15 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 
 	"github.com/dsim-dev/dsim/experiments"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "0.1.0-dev"
+// version is the dsim version printed by `dsim version` and written into
+// manifest.json. A build may set it with -ldflags "-X main.version=...";
+// otherwise it comes from what Go recorded in the binary (buildVersion).
+var version = buildVersion()
 
 // Exit codes.
 const (
@@ -136,33 +139,76 @@ func (c *cli) usage(w io.Writer) {
 	fmt.Fprintf(w, "\nRun 'dsim <command> --help' for a command's flags.\n")
 }
 
-// newFlags returns a FlagSet for a command that reports errors (rather
-// than exiting) and prints its usage to the cli's stderr.
+// newFlags returns a FlagSet for a command. It prints nothing itself:
+// --help prints the usage to stdout (parse returns flag.ErrHelp), and a
+// bad flag becomes one usage error, printed once to stderr by exitCode
+// with a suggestion for a misspelt flag name.
 func (c *cli) newFlags(name, argsUsage, about string) *flag.FlagSet {
 	fs := flag.NewFlagSet("dsim "+name, flag.ContinueOnError)
-	fs.SetOutput(c.stderr)
+	fs.SetOutput(io.Discard)
+	// --help and -h are flags of their own, so that the usage is printed
+	// only when asked for: the flag package also calls Usage on errors.
+	help := fs.Bool(helpFlag, false, "show this help")
+	fs.BoolVar(help, "h", false, "show this help")
 	fs.Usage = func() {
-		fmt.Fprintf(c.stderr, "Usage: dsim %s %s\n\n%s\n", name, argsUsage, about)
-		var any bool
-		fs.VisitAll(func(*flag.Flag) { any = true })
-		if any {
-			fmt.Fprintf(c.stderr, "\nFlags:\n")
-			fs.PrintDefaults()
+		if *help {
+			writeUsage(c.stdout, fs, name, argsUsage, about)
 		}
 	}
 	return fs
 }
 
-// parse parses flags, turning flag errors into usage errors. --help
-// returns flag.ErrHelp, which exits 0.
-func parse(fs *flag.FlagSet, args []string) error {
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return err
+const helpFlag = "help"
+
+// writeUsage prints a command's usage with GNU-style --flag names.
+func writeUsage(w io.Writer, fs *flag.FlagSet, name, argsUsage, about string) {
+	fmt.Fprintf(w, "Usage: dsim %s %s\n\n%s\n", name, argsUsage, about)
+	first := true
+	fs.VisitAll(func(f *flag.Flag) {
+		if f.Name == helpFlag || f.Name == "h" {
+			return
 		}
-		return usageError{err}
+		if first {
+			fmt.Fprintf(w, "\nFlags:\n")
+			first = false
+		}
+		arg, usage := flag.UnquoteUsage(f)
+		line := "  --" + f.Name
+		if arg != "" {
+			line += " " + arg
+		}
+		fmt.Fprintf(w, "%s\n      %s", line, strings.ReplaceAll(usage, "\n", "\n      "))
+		if f.DefValue != "" && f.DefValue != "0" && f.DefValue != "false" {
+			fmt.Fprintf(w, " (default %s)", f.DefValue)
+		}
+		fmt.Fprintln(w)
+	})
+}
+
+// parse parses flags, turning flag errors into usage errors that name the
+// command's help and suggest the closest flag. --help prints the usage to
+// stdout and returns flag.ErrHelp, which exits 0.
+func parse(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if h := fs.Lookup(helpFlag); h != nil && h.Value.String() == "true" {
+		fs.Usage()
+		return flag.ErrHelp
 	}
-	return nil
+	if err == nil {
+		return nil
+	}
+	msg := strings.NewReplacer("flag provided but not defined: -", "unknown flag --",
+		"for flag -", "for flag --", "needs an argument: -", "needs an argument: --").Replace(err.Error())
+	if bad, ok := strings.CutPrefix(msg, "unknown flag --"); ok {
+		var names []string
+		fs.VisitAll(func(f *flag.Flag) {
+			if f.Name != helpFlag && f.Name != "h" {
+				names = append(names, f.Name)
+			}
+		})
+		msg += strings.Replace(experiments.Suggest(bad, names), `"`, `"--`, 1)
+	}
+	return usageError{fmt.Errorf("%s\nRun '%s --help' for the flags.", msg, fs.Name())}
 }
 
 func suggestCommand(name string) string {
