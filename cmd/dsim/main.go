@@ -129,8 +129,10 @@ func (i interruptedError) Error() string { return i.msg }
 func (c *cli) usage(w io.Writer) {
 	fmt.Fprintf(w, "dsim %s: a deterministic discrete-event simulator of distributed systems\n\nUsage:\n  dsim <command> [flags] [args]\n\nCommands:\n", version)
 	names := make([]string, 0, len(commands))
-	for n := range commands {
-		names = append(names, n)
+	for n, cmd := range commands {
+		if cmd.summary != "" { // commands without a summary are internal
+			names = append(names, n)
+		}
 	}
 	sort.Strings(names)
 	for _, n := range names {
