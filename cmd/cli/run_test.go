@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -156,7 +156,7 @@ func buildDsim(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "dsim")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binPath, "../dsim").CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

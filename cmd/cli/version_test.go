@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"runtime/debug"
@@ -18,6 +18,10 @@ func TestVersionFrom(t *testing.T) {
 		{"checkout build", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: rev}, "devel+0123456789ab"},
 		{"dirty checkout", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: dirty}, "devel+0123456789ab-dirty"},
 		{"no information", debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "devel"},
+		{"another module's binary", debug.BuildInfo{Main: debug.Module{Path: "example.com/mysim", Version: "(devel)"},
+			Deps: []*debug.Module{{Path: modulePath, Version: "v1.4.0"}}}, "v1.4.0 in example.com/mysim"},
+		{"another module's binary with a replace", debug.BuildInfo{Main: debug.Module{Path: "example.com/mysim"},
+			Deps: []*debug.Module{{Path: modulePath, Version: "v0.0.0", Replace: &debug.Module{Path: "../.."}}}}, "devel (replaced by ../..) in example.com/mysim"},
 	}
 	for _, tc := range tests {
 		if got := versionFrom(&tc.bi); got != tc.want {

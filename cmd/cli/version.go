@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"runtime/debug"
@@ -16,8 +16,28 @@ func buildVersion() string {
 	return versionFrom(bi)
 }
 
+// modulePath is dsim's module.
+const modulePath = "github.com/dsim-dev/dsim"
+
 // versionFrom is buildVersion over given build information.
 func versionFrom(bi *debug.BuildInfo) string {
+	if bi.Main.Path != "" && bi.Main.Path != modulePath {
+		// A binary of another module built around package cli: dsim is
+		// one of its dependencies.
+		for _, d := range bi.Deps {
+			if d.Path != modulePath {
+				continue
+			}
+			v := d.Version
+			if d.Replace != nil {
+				v = "devel (replaced by " + d.Replace.Path + ")"
+				if d.Replace.Version != "" && d.Replace.Version != "(devel)" {
+					v = d.Replace.Version
+				}
+			}
+			return v + " in " + bi.Main.Path
+		}
+	}
 	if v := bi.Main.Version; v != "" && v != "(devel)" {
 		return v
 	}
