@@ -19,7 +19,9 @@ var _ protocols.Protocol = Protocol{}
 func (Protocol) Name() string { return "counter" }
 
 // Summary describes the family in one line.
-func (Protocol) Summary() string { return "clients increment a counter on one server and time the answer" }
+func (Protocol) Summary() string {
+	return "clients increment a counter on one server and time the answer"
+}
 
 // DefaultConfig returns DefaultConfig() as a protocols.Config.
 func (Protocol) DefaultConfig() protocols.Config { c := DefaultConfig(); return &c }
