@@ -3,15 +3,16 @@
 GO      ?= go
 BIN     ?= bin/dsim
 PKGS    ?= ./...
-VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -X main.version=$(VERSION)
 
 .PHONY: all build test lint bench bench-engine demo deps clean fuzz
 
 all: build
 
+# dsim's version comes from what Go records in the binary: the module
+# version, or the VCS revision (-buildvcs=auto overrides a GOFLAGS that
+# turns stamping off).
 build:
-	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dsim
+	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/dsim
 
 # deps installs the system packages the tests need: headless Chromium, used
 # to check that report.html renders in a real browser.
@@ -28,6 +29,7 @@ test: deps
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet $(PKGS)
+	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)

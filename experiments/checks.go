@@ -131,9 +131,9 @@ func (c Check) violates(v float64, ok bool) string {
 	case math.IsNaN(v):
 		return fmt.Sprintf("%s is NaN (no samples)", c.Metric)
 	case c.Min != nil && v < *c.Min:
-		return fmt.Sprintf("%s = %g < min %g", c.Metric, v, *c.Min)
+		return fmt.Sprintf("%s = %.6g < min %.6g", c.Metric, v, *c.Min)
 	case c.Max != nil && v > *c.Max:
-		return fmt.Sprintf("%s = %g > max %g", c.Metric, v, *c.Max)
+		return fmt.Sprintf("%s = %.6g > max %.6g", c.Metric, v, *c.Max)
 	}
 	return ""
 }

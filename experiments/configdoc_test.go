@@ -274,22 +274,6 @@ func elemStruct(t reflect.Type) bool {
 	return t.Kind() == reflect.Struct && len(yamlFields(t)) > 0
 }
 
-// fieldOwner returns the struct type that declares the field at index,
-// and the field's Go name.
-func fieldOwner(t reflect.Type, index []int) (reflect.Type, string) {
-	for i, x := range index {
-		f := t.Field(x)
-		if i == len(index)-1 {
-			return t, f.Name
-		}
-		t = f.Type
-		for t.Kind() == reflect.Pointer {
-			t = t.Elem()
-		}
-	}
-	return t, ""
-}
-
 func publicProtocols() []string {
 	var out []string
 	for _, n := range ProtocolNames() {
@@ -300,7 +284,9 @@ func publicProtocols() []string {
 	return out
 }
 
-func generateReference(t *testing.T) string {
+// schemaComments reads the doc comments of every struct field reachable
+// from the experiment schema (top level and every public protocol).
+func schemaComments(t *testing.T) comments {
 	pkgs := map[string]bool{}
 	var collect func(reflect.Type, map[reflect.Type]bool)
 	collect = func(ty reflect.Type, seen map[reflect.Type]bool) {
@@ -329,7 +315,11 @@ func generateReference(t *testing.T) string {
 		list = append(list, p)
 	}
 	sort.Strings(list)
-	g := &docGen{c: loadComments(t, list)}
+	return loadComments(t, list)
+}
+
+func generateReference(t *testing.T) string {
+	g := &docGen{c: schemaComments(t)}
 	def := DefaultConfig()
 	g.walk(reflect.TypeOf(def), reflect.ValueOf(def), "")
 	var b bytes.Buffer

@@ -22,6 +22,9 @@ type BundledExample struct {
 	File string
 	// Description is the file's description field.
 	Description string
+	// Summary is the description's first sentence, shortened to fit one
+	// line of a listing.
+	Summary string
 	// Data is the YAML text.
 	Data []byte
 }
@@ -47,6 +50,7 @@ func Examples() []BundledExample {
 			Name:        strings.TrimSuffix(e.Name(), ".yaml"),
 			File:        "experiments/" + file,
 			Description: strings.Join(strings.Fields(head.Description), " "),
+			Summary:     summarize(head.Description, 72),
 			Data:        data,
 		})
 	}
@@ -62,4 +66,25 @@ func Example(name string) (BundledExample, bool) {
 		}
 	}
 	return BundledExample{}, false
+}
+
+// summarize returns the first sentence of text, cut at a word boundary to
+// at most width characters (with an ellipsis when cut).
+func summarize(text string, width int) string {
+	text = strings.Join(strings.Fields(text), " ")
+	for i := 0; i+1 < len(text); i++ {
+		if (text[i] == '.' || text[i] == ':') && text[i+1] == ' ' {
+			text = text[:i]
+			break
+		}
+	}
+	text = strings.TrimSuffix(text, ".")
+	if r := []rune(text); len(r) > width {
+		cut := string(r[:width-1])
+		if j := strings.LastIndexByte(cut, ' '); j > width/2 {
+			cut = cut[:j]
+		}
+		text = strings.TrimRight(cut, " ,;") + "…"
+	}
+	return text
 }

@@ -49,6 +49,10 @@ func ParseKind(s string) (Kind, error) {
 	return 0, fmt.Errorf("unknown retry policy %q (want one of %s, naive)", s, strings.Join(kindNames[:], ", "))
 }
 
+// EnumNames lists every name ParseKind accepts, aliases included (for
+// the experiment file's JSON Schema).
+func (Kind) EnumNames() []string { return append(kindNames[:], "naive") }
+
 // MarshalText returns the kind's name.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -79,8 +79,8 @@ func TestRunCommands(t *testing.T) {
 		{"bad shard", []string{"run", good, "--shard", "3/3"}, exitUsage, "", "--shard"},
 		{"seed and seeds", []string{"run", good, "--seed", "1", "--seeds", "2"}, exitUsage, "", "exclude"},
 		{"no file", []string{"run"}, exitUsage, "", "want exactly one"},
-		{"bad flag", []string{"run", good, "--frob"}, exitUsage, "", "not defined"},
-		{"help", []string{"run", "--help"}, exitOK, "", "-verify-determinism"},
+		{"bad flag", []string{"run", good, "--frob"}, exitUsage, "", "unknown flag --frob"},
+		{"help", []string{"run", "--help"}, exitOK, "--verify-determinism", ""},
 		{"examples", []string{"examples"}, exitOK, "echo-regions", ""},
 		{"example yaml", []string{"examples", "echo-regions"}, exitOK, "protocol:", ""},
 		{"no example", []string{"examples", "nope"}, exitUsage, "", "no bundled experiment"},
@@ -156,7 +156,7 @@ func buildDsim(t *testing.T) string {
 			return
 		}
 		binPath = filepath.Join(binDir, "dsim")
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", binPath, "../dsim").CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"bytes"
@@ -28,13 +28,14 @@ func TestExitCodes(t *testing.T) {
 		{[]string{"--version"}, exitOK, "dsim ", ""},
 		{[]string{"version", "extra"}, exitUsage, "", "unexpected argument"},
 		{[]string{"benhc"}, exitUsage, "", `did you mean "bench"`},
-		{[]string{"help", "bench"}, exitOK, "", "phold"},
+		{[]string{"help", "bench"}, exitOK, "phold", ""},
 		{[]string{"bench"}, exitUsage, "", "missing workload"},
 		{[]string{"bench", "nope"}, exitUsage, "", "unknown benchmark"},
-		{[]string{"bench", "phold", "--help"}, exitOK, "", "-per-lp"},
+		{[]string{"bench", "phold", "--help"}, exitOK, "--per-lp", ""},
 		{[]string{"bench", "phold", "--lps", "x"}, exitUsage, "", "invalid value"},
 		{[]string{"bench", "phold", "--lps", "0"}, exitUsage, "", "lps: must be at least 1"},
-		{[]string{"bench", "phold", "--frob"}, exitUsage, "", "flag provided but not defined"},
+		{[]string{"bench", "phold", "--frob"}, exitUsage, "", "unknown flag --frob"},
+		{[]string{"bench", "phold", "--sed", "3"}, exitUsage, "", `unknown flag --sed (did you mean "--seed"?)`},
 		{[]string{"bench", "phold", "--events", "20000"}, exitOK, "events/s", ""},
 	}
 	for _, tc := range tests {

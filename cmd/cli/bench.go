@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"encoding/json"
@@ -16,10 +16,10 @@ func init() {
 
 func runBench(c *cli, args []string) error {
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" || args[0] == "-help" {
-		fmt.Fprintf(c.stderr, "Usage: dsim bench <workload> [flags]\n\nWorkloads:\n  phold   the PHOLD discrete-event benchmark\n\nRun 'dsim bench phold --help' for its flags.\n")
 		if len(args) == 0 {
-			return usagef("missing workload name")
+			return usagef("missing workload name (known: phold)\nRun 'dsim bench --help' for the workloads.")
 		}
+		fmt.Fprintf(c.stdout, "Usage: dsim bench <workload> [flags]\n\nWorkloads:\n  phold   the PHOLD discrete-event benchmark\n\nRun 'dsim bench phold --help' for its flags.\n")
 		return nil
 	}
 	switch args[0] {

@@ -1,4 +1,4 @@
-package main
+package cli
 
 import (
 	"fmt"
@@ -22,6 +22,7 @@ func runCheck(c *cli, args []string) error {
 			"and a one-line command that replays the failing run. Writes no files\n"+
 			"unless --out is given. Takes every flag of 'dsim run'.")
 	f.register(fs, "also write the results folder to `DIR`")
+	asJSON := fs.Bool("json", false, "print the verdicts as JSON on stdout (progress stays on stderr)")
 	arg, err := f.parseOne(fs, args)
 	if err != nil {
 		return err
@@ -38,7 +39,64 @@ func runCheck(c *cli, args []string) error {
 		return err
 	}
 	rows := experiments.Evaluate(x, res.Runs)
+	if *asJSON {
+		return c.printChecksJSON(x, rows)
+	}
 	return c.printChecks(x, rows)
+}
+
+// checkJSON is one check at one sweep point in `dsim check --json`.
+type checkJSON struct {
+	Check    string            `json:"check"`
+	OK       bool              `json:"ok"`
+	Point    map[string]string `json:"point"`
+	Runs     int               `json:"runs"`
+	Failed   int               `json:"failed_runs"`
+	Worst    *float64          `json:"worst"`
+	Failures []failureJSON     `json:"failures,omitempty"`
+}
+
+// failureJSON is one failing run with what reproduces it.
+type failureJSON struct {
+	Run     int    `json:"run"`
+	Seed    string `json:"seed"`
+	Message string `json:"message"`
+	Replay  string `json:"replay"`
+}
+
+// printChecksJSON prints every verdict as JSON; it exits like printChecks.
+func (c *cli) printChecksJSON(x *experiments.Experiment, rows []experiments.CheckResult) error {
+	out := struct {
+		Passed int         `json:"passed"`
+		Failed int         `json:"failed"`
+		Checks []checkJSON `json:"checks"`
+	}{Checks: []checkJSON{}}
+	for _, r := range rows {
+		cj := checkJSON{Check: r.Name, OK: r.OK(), Point: map[string]string{}, Runs: r.Runs, Failed: len(r.Failed)}
+		for _, p := range r.Params {
+			cj.Point[p.Name] = p.Value
+		}
+		if !math.IsNaN(r.Value) && !math.IsInf(r.Value, 0) {
+			v := r.Value
+			cj.Worst = &v
+		}
+		for _, f := range r.Failed {
+			cj.Failures = append(cj.Failures, failureJSON{Run: f.Run, Seed: fmt.Sprint(f.Seed), Message: f.Msg, Replay: x.ReplayCommand(f.Run)})
+		}
+		if cj.OK {
+			out.Passed++
+		} else {
+			out.Failed++
+		}
+		out.Checks = append(out.Checks, cj)
+	}
+	if err := writeJSON(c, out); err != nil {
+		return err
+	}
+	if out.Failed > 0 {
+		return failError{msg: fmt.Sprintf("%d of %d checks failed", out.Failed, len(rows))}
+	}
+	return nil
 }
 
 // printChecks prints the verdict table and, for failures, the seed and
@@ -59,7 +117,7 @@ func (c *cli) printChecks(x *experiments.Experiment, rows []experiments.CheckRes
 		}
 		worst := "-"
 		if !math.IsNaN(r.Value) {
-			worst = results.FormatFloat(r.Value)
+			worst = fmt.Sprintf("%.6g", r.Value)
 		}
 		runs := fmt.Sprintf("%d/%d", r.Runs-len(r.Failed), r.Runs)
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", verdict, r.Name, pointText(r.Params), runs, worst)
