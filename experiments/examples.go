@@ -50,7 +50,7 @@ func Examples() []BundledExample {
 			Name:        strings.TrimSuffix(e.Name(), ".yaml"),
 			File:        "experiments/" + file,
 			Description: strings.Join(strings.Fields(head.Description), " "),
-			Summary:     summarize(head.Description, 72),
+			Summary:     Summarize(head.Description, 72),
 			Data:        data,
 		})
 	}
@@ -68,9 +68,9 @@ func Example(name string) (BundledExample, bool) {
 	return BundledExample{}, false
 }
 
-// summarize returns the first sentence of text, cut at a word boundary to
+// Summarize returns the first sentence of text, cut at a word boundary to
 // at most width characters (with an ellipsis when cut).
-func summarize(text string, width int) string {
+func Summarize(text string, width int) string {
 	text = strings.Join(strings.Fields(text), " ")
 	for i := 0; i+1 < len(text); i++ {
 		if (text[i] == '.' || text[i] == ':') && text[i+1] == ' ' {

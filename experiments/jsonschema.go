@@ -159,7 +159,8 @@ func (g *schemaGen) shape(t reflect.Type, v reflect.Value) jsonObj {
 		if reflect.PointerTo(t).Implements(unmarshalerType) {
 			return jsonObj{}
 		}
-		return jsonObj{"type": "string"}
+		// YAML scalars of any type decode into a string (when: {n: 3}).
+		return jsonObj{"type": []string{"string", "number", "boolean"}}
 	case reflect.Slice, reflect.Array:
 		return jsonObj{"type": "array", "items": g.schema(t.Elem(), reflect.Value{})}
 	case reflect.Map:

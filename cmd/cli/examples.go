@@ -40,9 +40,15 @@ func runExamples(c *cli, args []string) error {
 			}
 			return writeJSON(c, list)
 		}
+		// One line each, at most listWidth columns.
+		const listWidth = 100
+		nameWidth := 0
+		for _, ex := range all {
+			nameWidth = max(nameWidth, len(ex.Name))
+		}
 		tw := tabwriter.NewWriter(c.stdout, 2, 4, 2, ' ', 0)
 		for _, ex := range all {
-			fmt.Fprintf(tw, "%s\t%s\n", ex.Name, ex.Summary)
+			fmt.Fprintf(tw, "%s\t%s\n", ex.Name, experiments.Summarize(ex.Description, max(30, listWidth-nameWidth-2)))
 		}
 		if err := tw.Flush(); err != nil {
 			return err
