@@ -4,7 +4,7 @@ GO      ?= go
 BIN     ?= bin/dsim
 PKGS    ?= ./...
 
-.PHONY: all build test lint bench bench-engine demo deps clean fuzz
+.PHONY: all build static image test lint bench bench-engine demo deps clean fuzz
 
 all: build
 
@@ -14,12 +14,32 @@ all: build
 build:
 	$(GO) build -buildvcs=auto -o $(BIN) ./cmd/dsim
 
+# static builds a statically linked binary (no cgo) for containers and
+# cluster nodes without Go: bin/dsim-static.
+static:
+	CGO_ENABLED=0 $(GO) build -buildvcs=auto -trimpath -o bin/dsim-static ./cmd/dsim
+
+# image builds the container image of deploy/Containerfile (the static
+# binary alone) with podman, buildah or docker, whichever is installed.
+IMAGE ?= dsim:latest
+image: static
+	@tool=$$(for t in podman buildah docker; do command -v $$t >/dev/null 2>&1 && { echo $$t; break; }; done); \
+	if [ -z "$$tool" ]; then echo "make image needs podman, buildah or docker (Debian: apt-get install podman)"; exit 2; fi; \
+	if [ "$$tool" = buildah ]; then buildah bud -f deploy/Containerfile -t $(IMAGE) bin; \
+	else $$tool build -f deploy/Containerfile -t $(IMAGE) bin; fi
+
 # deps installs the system packages the tests need: headless Chromium, used
-# to check that report.html renders in a real browser.
+# to check that report.html renders in a real browser, and podman, which
+# builds the container image of deploy/Containerfile. (The Slurm test
+# installs Slurm and MUNGE itself, through deploy/slurm-cluster.sh.)
 deps:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 		echo "installing chromium (report rendering test)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@if ! command -v podman >/dev/null 2>&1; then \
+		echo "installing podman (container image test)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >/dev/null; \
 	fi
 
 test: deps

@@ -676,6 +676,7 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 	}
 	var p plan
 	all := map[int]RunResult{}
+	from := map[int]string{}
 	for i, d := range dirs {
 		q, err := readPlan(d)
 		if err != nil {
@@ -691,7 +692,11 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 			return nil, err
 		}
 		for idx, r := range runs {
+			if prev, dup := from[idx]; dup {
+				return nil, badInput("%s and %s both hold run %d: the folders overlap (shards of different splits, or a folder given twice); merge the shards of one split only", prev, d, idx)
+			}
 			all[idx] = r
+			from[idx] = d
 		}
 	}
 	var missing []int

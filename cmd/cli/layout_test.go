@@ -33,6 +33,8 @@ var allowed = map[string][]string{
 	"results":     {"sim", "results"},
 	"experiments": {"sim", "netmodel", "protocols", "results", "experiments"},
 	"cmd":         {"sim", "netmodel", "protocols", "results", "experiments", "cmd"},
+	// deploy holds scripts and manifests; its package is only their tests.
+	"deploy": {},
 }
 
 // TestImportDirection fails when a package depends (directly or not) on a
