@@ -35,7 +35,9 @@ func DefaultRateLimitConfig() RateLimitConfig {
 }
 
 // RateLimitFields lists the YAML fields of the rate limiter.
-func RateLimitFields() []string { return []string{"adaptive", "beta", "scale", "smoothing", "min_rate"} }
+func RateLimitFields() []string {
+	return []string{"adaptive", "beta", "scale", "smoothing", "min_rate"}
+}
 
 // Validate reports impossible settings.
 func (c RateLimitConfig) Validate() error {

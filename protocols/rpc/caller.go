@@ -95,7 +95,7 @@ type caller struct {
 
 // gauges are a caller's per-node gauges.
 type gauges struct {
-	breaker, budget        sim.Gauge
+	breaker, budget         sim.Gauge
 	throttle, ejected, rate sim.Gauge
 }
 
