@@ -49,6 +49,7 @@ type call struct {
 	cost     float64 // tokens held by the retry about to be sent (Tracker budgets)
 	lastCost float64 // cost of the call's last retry
 	paced    bool    // the rate limiter's wait is over: send without asking again
+	last     Status  // the last attempt's status
 }
 
 // attempt is one request on the wire.
@@ -188,7 +189,11 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 		c.m.breaker.Add(1)
 		c.ts.BreakerRejected++
 		if len(cl.live) == 0 {
-			c.finish(env, cl, CircuitOpen)
+			st := CircuitOpen
+			if c.cfg.Breaker.Mode == retry.BlockRetries && cl.n > 0 {
+				st = cl.last // only the retry was refused: the call ends as its last try did
+			}
+			c.finish(env, cl, st)
 		}
 		return
 	}
@@ -335,6 +340,7 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 	cl := a.call
 	c.drop(a)
 	cls := st.Class()
+	cl.last = st
 	c.brk.Record(now, a.ticket, cls)
 	c.breakerGauge(now)
 	c.budget.OnResult(now, cls)
