@@ -60,8 +60,9 @@ type LimitConfig struct {
 	Kind LimitKind `yaml:"kind"`
 	// Initial is the starting limit (Netflix: 20).
 	Initial int `yaml:"initial"`
-	// Min and Max bound the limit (Netflix: 20 and 200).
+	// Min is the lowest the limit goes (Netflix: 20).
 	Min int `yaml:"min"`
+	// Max is the highest the limit goes (Netflix: 200).
 	Max int `yaml:"max"`
 	// BackoffRatio multiplies the limit after a drop (aimd; Netflix 0.9).
 	BackoffRatio float64 `yaml:"backoff_ratio"`

@@ -460,7 +460,7 @@ func TestRateLimiter(t *testing.T) {
 	ms := func(n int) sim.Time { return sim.Time(time.Duration(n) * time.Millisecond) }
 	// 100 answers per second for 3 seconds, no throttling.
 	for i := 0; i < 300; i++ {
-		if w := l.Acquire(ms(i * 10)); w != 0 {
+		if w, ok := l.Acquire(ms(i*10), 0); w != 0 || !ok {
 			t.Fatal("limiter waited before any throttling answer")
 		}
 		l.OnResponse(ms(i*10), false)
@@ -476,16 +476,25 @@ func TestRateLimiter(t *testing.T) {
 	if cut < 0.7*80 || cut > 0.7*120 {
 		t.Fatalf("rate after throttling %v, want about 0.7 × 100", cut)
 	}
-	// Sending faster than the rate makes attempts wait.
-	var waited bool
+	// Sending faster than the rate makes attempts wait; a wait longer
+	// than the limit is refused.
+	var waited, refused bool
 	for i := 0; i < 50; i++ {
-		if l.Acquire(ms(3001)) > 0 {
+		w, ok := l.Acquire(ms(3001), 100*time.Millisecond)
+		if w > 0 && ok {
 			waited = true
+		}
+		if !ok && w > 100*time.Millisecond {
+			refused = true
 		}
 	}
 	if !waited {
-		t.Fatal("no attempt waited at 50 attempts in an instant")
+		t.Fatalf("50 attempts in an instant at %v/s: none waited", cut)
 	}
+	if _, ok := l.Acquire(ms(3001), time.Nanosecond); ok {
+		t.Fatal("an empty bucket granted a wait beyond the limit")
+	}
+	_ = refused
 	// Later successes grow the rate back towards the old maximum.
 	for i := 0; i < 200; i++ {
 		l.OnResponse(ms(3100+i*10), false)

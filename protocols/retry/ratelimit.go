@@ -78,6 +78,8 @@ type RateLimiter struct {
 	measured   float64
 	count      float64
 	lastBucket float64
+
+	waiting int // attempts told to wait that have not asked again
 }
 
 // NewRateLimiter returns a limiter that is not yet limiting.
@@ -98,20 +100,37 @@ func (l *RateLimiter) refill(t float64) {
 	}
 }
 
-// Acquire takes a token for an attempt made at now and returns how long
-// the attempt must wait for it (0 while limiting is off or a token is
-// there). Waiting attempts queue: each reserves the next token.
-func (l *RateLimiter) Acquire(now sim.Time) time.Duration {
+// Acquire takes a token for an attempt made at now, if one is there,
+// and returns 0. Otherwise it takes nothing and returns how long until
+// the bucket holds a token at the current rate: the attempt waits that
+// long and asks again (waiters compete for tokens, as threads blocked on
+// botocore's bucket do). An attempt that would wait longer than limit
+// (0 = no limit), such as past its deadline, gets ok false.
+func (l *RateLimiter) Acquire(now sim.Time, limit time.Duration) (wait time.Duration, ok bool) {
 	if !l.enabled {
-		return 0
+		return 0, true
 	}
-	t := time.Duration(now).Seconds()
-	l.refill(t)
-	l.tokens--
-	if l.tokens >= 0 {
-		return 0
+	l.refill(time.Duration(now).Seconds())
+	if l.tokens >= 1 {
+		l.tokens--
+		return 0, true
 	}
-	return time.Duration(-l.tokens / l.rate * float64(time.Second))
+	// Waiters ahead take the tokens before this one: ask again once
+	// the bucket has refilled for all of them.
+	wait = time.Duration(math.Ceil((float64(l.waiting) + 1 - l.tokens) / l.rate * float64(time.Second)))
+	if limit > 0 && wait > limit {
+		return wait, false
+	}
+	l.waiting++
+	return wait, true
+}
+
+// Woke reports that an attempt told to wait by Acquire has waited (it
+// asks again) or given up.
+func (l *RateLimiter) Woke() {
+	if l.waiting > 0 {
+		l.waiting--
+	}
 }
 
 // OnResponse updates the rate with an answer received at now; throttled

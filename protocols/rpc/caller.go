@@ -48,8 +48,8 @@ type call struct {
 
 	cost     float64 // tokens held by the retry about to be sent (Tracker budgets)
 	lastCost float64 // cost of the call's last retry
-	paced    bool    // the rate limiter's wait is over: send without asking again
 	last     Status  // the last attempt's status
+	waited   bool    // the rate limiter made this attempt wait already
 }
 
 // attempt is one request on the wire.
@@ -310,7 +310,7 @@ func (c *caller) timer(env sim.Env, kind, id uint64) {
 	case tagPace:
 		if cl := c.calls[id]; cl != nil {
 			cl.timer = 0
-			cl.paced = true
+			c.rl.Woke()
 			c.send(env, cl, false)
 		}
 	case tagHedge:

@@ -1,6 +1,8 @@
 package rpc
 
 import (
+	"time"
+
 	"github.com/dsim-dev/dsim/protocols/retry"
 	"github.com/dsim-dev/dsim/sim"
 )
@@ -45,17 +47,30 @@ func (c *caller) extras(env sim.Env, d *Deployment) {
 
 // admit applies the rate limiter and adaptive throttling to an attempt
 // about to be sent. It reports false when the attempt is not sent now:
-// it waits for a rate-limiter token (the call resumes on a tagPace
+// it waits for a rate-limiter token (the call asks again on a tagPace
 // timer), or it was throttled (the call ends with 429 unless a hedge is
 // still running).
 func (c *caller) admit(env sim.Env, cl *call, hedge bool) bool {
 	now := env.Now()
 	if c.rl != nil && !hedge {
-		if cl.paced {
-			cl.paced = false
-		} else if w := c.rl.Acquire(now); w > 0 {
-			c.m.rateLimited.Add(1)
+		var limit time.Duration
+		if cl.deadline != sim.Never {
+			limit = max(1, cl.deadline.Sub(env.Local()))
+		}
+		w, ok := c.rl.Acquire(now, limit)
+		if w > 0 && !cl.waited {
+			c.m.rateLimited.Add(1) // counted once per attempt, however often it waits
 			c.ts.RateLimited++
+		}
+		cl.waited = w > 0
+		if !ok {
+			// No token before the deadline.
+			c.m.deadline.Add(1)
+			c.ts.DeadlineExceeded++
+			c.finish(env, cl, Timeout)
+			return false
+		}
+		if w > 0 {
 			cl.timer = env.After(w, tag(tagPace, cl.id))
 			return false
 		}
