@@ -2,6 +2,8 @@ package experiments
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -47,5 +49,50 @@ protocol:
 		if !strings.Contains(err.Error(), w) {
 			t.Errorf("error lacks %q:\n%v", w, err)
 		}
+	}
+}
+
+// TestRealClientsExamplesRun runs the bundled real-clients experiments,
+// shortened to just past the error window (one seed), into a temporary
+// folder: every preset and pushback setting runs, reports the figures the
+// plots show, and the plots render.
+func TestRealClientsExamplesRun(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		plots []string
+	}{
+		{"real-clients", []string{"amplification-db", "amplification-api", "success-window", "p99", "recovery", "load-grpc"}},
+		{"real-clients-pushback", []string{"amplification-db", "success", "p99", "recovery", "honoured"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ex, ok := Example(tc.name)
+			if !ok {
+				t.Fatalf("no bundled experiment %s", tc.name)
+			}
+			x, err := Parse(ex.File, ex.Data, Options{Sets: []string{"duration=21s", "seeds=1"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(t.TempDir(), "out")
+			res := mustRun(t, x, RunOptions{Out: out, Version: "test"})
+			if res.PlotErr != nil {
+				t.Fatalf("plots: %v", res.PlotErr)
+			}
+			for _, r := range res.Runs {
+				for _, m := range []string{"window_amplification{tier=db}", "window_amplification{tier=api}", "window_success_ratio", "success_ratio", "latency_p99_ms", "recovery_s"} {
+					if _, ok := r.Run.Metric(m); !ok {
+						t.Errorf("run %d (%v): no metric %s", r.Run.Index, r.Run.Params, m)
+					}
+				}
+				if len(r.Violations) > 0 {
+					t.Errorf("run %d: violations %v", r.Run.Index, r.Violations)
+				}
+			}
+			for _, p := range tc.plots {
+				if _, err := os.Stat(filepath.Join(out, "plots", p+".png")); err != nil {
+					t.Errorf("plot %s: %v", p, err)
+				}
+			}
+		})
 	}
 }
