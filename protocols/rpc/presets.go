@@ -120,7 +120,10 @@ rate_limit: {adaptive: true, beta: 0.7, scale: 0.4, smoothing: 0.8, min_rate: 0.
 // (250ms); retry_budget budget_percent 20% with min_retry_concurrency 3;
 // max_requests 1024; outlier detection consecutive_5xx 5, interval 10s,
 // base_ejection_time 30s, max_ejection_percent 10%, max_ejection_time
-// 300s; round-robin balancing.
+// 300s; round-robin balancing. retry_on has no default (5xx is assumed),
+// and the retry budget and outlier detection take effect only when
+// configured: the preset is Envoy with both configured at their field
+// defaults.
 var presetEnvoy = Preset{
 	Name:   "envoy",
 	System: "Envoy v1.31 (route retry policy, retry budget, circuit-breaker thresholds, outlier detection)",
@@ -132,7 +135,7 @@ bulkhead: 1024
 outlier: {consecutive_errors: 5, base_ejection_time: 30s, max_ejection_time: 300s, max_ejection_percent: 10, interval: 10s, growth: linear}
 balance: round_robin
 `,
-	Notes: "Envoy's backoff for retry n is drawn from [0, (2^n−1)·25ms], the model's from [0, 2^(n−1)·25ms]: the same for the single default retry; max_pending_requests and max_connections (1024) have no counterpart; ejection is per calling node",
+	Notes: "retry_on (no default in Envoy) is taken as 5xx; the retry budget and outlier detection are opt-in in Envoy and appear here at their field defaults (without a retry budget Envoy caps retries in flight at max_retries 3: budget {percent: 0, min_concurrency: 3}); Envoy's backoff for retry n is drawn from [0, (2^n−1)·25ms], the model's from [0, 2^(n−1)·25ms]: the same for the single default retry; max_pending_requests and max_connections (1024) have no counterpart; ejection is per calling node",
 }
 
 // presetFinagle: Finagle's client defaults (Finagle 22.x: RetryBudget
