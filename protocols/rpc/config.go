@@ -591,6 +591,7 @@ func (p HopPreset) apply(c *CallConfig) {
 		if _, ok := presetHops[p.Preset]; ok {
 			c.Preset = p.Preset
 			applyPresetHop(c, p.Preset)
+			c.given = nil // the hop's own overrides were checked against its own preset
 		}
 	}
 	if p.set["throttle"] {
