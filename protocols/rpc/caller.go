@@ -371,11 +371,15 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 		c.finish(env, cl, st)
 		return
 	}
-	if hint < 0 && c.cfg.Pushback.Honour {
-		c.pushedBack(false)
-		c.budgetGauge(now)
-		c.finish(env, cl, st)
-		return
+	if hint != 0 && c.cfg.Pushback.Honour {
+		if _, retryOK := c.cfg.Pushback.Delay(0, hint); !retryOK {
+			// "Do not retry", or a hint longer than the caller will wait:
+			// give up before the budget pays for a retry.
+			c.pushedBack(false)
+			c.budgetGauge(now)
+			c.finish(env, cl, st)
+			return
+		}
 	}
 	ok := c.takeRetry(now, cl, cls)
 	c.budgetGauge(now)
@@ -390,12 +394,7 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 	d := c.cfg.Retry.Next(cl.n, cl.prev, env.Rand())
 	cl.prev = d
 	if hint != 0 && c.cfg.Pushback.Honour {
-		var retryOK bool
-		if d, retryOK = c.cfg.Pushback.Delay(d, hint); !retryOK {
-			c.pushedBack(false)
-			c.finish(env, cl, st)
-			return
-		}
+		d, _ = c.cfg.Pushback.Delay(d, hint) // checked above: the retry goes ahead
 		c.pushedBack(true)
 	}
 	if d <= 0 {
