@@ -35,7 +35,8 @@ type Preset struct {
 
 // presetGRPC: gRPC client retries as specified by gRFC A6 "gRPC Retry
 // Design" (https://github.com/grpc/proposal/blob/master/A6-client-retries.md,
-// implemented in gRPC ≥ 1.21). A6 makes every retryPolicy field
+// revision of 2024-08-23, status Implemented: Java, .NET, Node, Go and
+// C-core, the last two without hedging). A6 makes every retryPolicy field
 // mandatory and gives no defaults; these are its reference values:
 // maxAttempts 4, initialBackoff 0.1s, maxBackoff 1s, backoffMultiplier 2,
 // retryableStatusCodes [UNAVAILABLE], retryThrottling maxTokens 10 and
@@ -44,7 +45,7 @@ type Preset struct {
 // backoff, and a negative value means "do not retry".
 var presetGRPC = Preset{
 	Name:   "grpc",
-	System: "gRPC ≥ 1.21 (gRFC A6 retry policy and retry throttling)",
+	System: "gRPC, gRFC A6 of 2024-08-23 (retry policy and retry throttling)",
 	Source: "https://github.com/grpc/proposal/blob/master/A6-client-retries.md",
 	Hop: `
 retry: {policy: exponential, max_attempts: 4, base: 100ms, cap: 1s, multiplier: 2, jitter: full, retry_on: [overload]}
@@ -60,7 +61,7 @@ pushback: {honour: true, mode: replace}
 // throttling (maxTokens 10, tokenRatio 0.1), which hedges also spend.
 var presetGRPCHedging = Preset{
 	Name:   "grpc_hedging",
-	System: "gRPC ≥ 1.21 (gRFC A6 hedging policy and retry throttling)",
+	System: "gRPC, gRFC A6 of 2024-08-23 (hedging policy and retry throttling; Java, .NET, Node)",
 	Source: "https://github.com/grpc/proposal/blob/master/A6-client-retries.md",
 	Hop: `
 hedge: {max: 3, delay: 500ms}
