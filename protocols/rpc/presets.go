@@ -139,25 +139,27 @@ balance: round_robin
 	Notes: "retry_on (no default in Envoy) is taken as 5xx; the retry budget and outlier detection are opt-in in Envoy and appear here at their field defaults (without a retry budget Envoy caps retries in flight at max_retries 3: budget {percent: 0, min_concurrency: 3}); Envoy's backoff for retry n is drawn from [0, (2^n−1)·25ms], the model's from [0, 2^(n−1)·25ms]: the same for the single default retry; max_pending_requests and max_connections (1024) have no counterpart; ejection is per calling node",
 }
 
-// presetFinagle: Finagle's client defaults (Finagle 22.x: RetryBudget
-// in com.twitter.finagle.service.RetryBudget — ttl 10s,
-// minRetriesPerSec 10, percentCanRetry 20%; FailureAccrualFactory —
-// 5 consecutive failures mark an endpoint dead for an equal-jittered
-// backoff from 5s to 300s; the default balancer is P2C least-loaded;
-// https://twitter.github.io/finagle/guide/Clients.html). Linkerd 2's
+// presetFinagle: Finagle's client defaults (the Finagle user guide,
+// https://twitter.github.io/finagle/guide/Clients.html; sources in
+// github.com/twitter/finagle): RetryBudget — ttl 10s, minRetriesPerSec
+// 10, percentCanRetry 20%; FailureAccrualFactory — 5 consecutive
+// failures mark an endpoint dead for Backoff.equalJittered(5s, 300s);
+// the default balancer is P2C least-loaded. Current Finagle's default
+// failure accrual is successRateWithinDuration(0.8, 30s) orElse
+// consecutiveFailures(5): the success-rate half is left out. Linkerd 2's
 // retry budget has the same defaults (retryRatio 0.2,
 // minRetriesPerSecond 10, ttl 10s;
 // https://linkerd.io/2/reference/service-profiles/).
 var presetFinagle = Preset{
 	Name:   "finagle",
-	System: "Finagle 22.x / Linkerd 2 (retry budget, failure accrual, P2C balancer)",
+	System: "Finagle (retry budget, consecutive-failure accrual, P2C balancer) / Linkerd 2 (retry budget)",
 	Source: "https://twitter.github.io/finagle/guide/Clients.html",
 	Hop: `
 budget: {kind: percentage, percent: 20, min_retries_per_second: 10, window: 10s}
 outlier: {consecutive_errors: 5, base_ejection_time: 5s, max_ejection_time: 300s, max_ejection_percent: 100, interval: 5s, growth: exponential}
 balance: p2c
 `,
-	Notes: "Finagle retries application failures only when told which to retry: set retry (its requeues are immediate); the floor of 10 retries/s dominates at small request rates; the accrual backoff is unjittered",
+	Notes: "Finagle retries application failures only when told which to retry: set retry (its requeues are immediate); the floor of 10 retries/s dominates at small request rates; the accrual backoff is unjittered; the success-rate accrual policy (80% over 30s) is left out",
 }
 
 // presetResilience4j: Resilience4j 2.x defaults
