@@ -88,7 +88,7 @@ var presetAWSStandard = Preset{
 retry: {policy: exponential, max_attempts: 3, base: 1s, cap: 20s, multiplier: 2, jitter: full}
 budget: {kind: quota, capacity: 500, retry_cost: 5, timeout_cost: 10, success_refill: 1}
 `,
-	Notes: "one quota per client node (one SDK client); transient errors are the failure, overload and timeout classes",
+	Notes: "one quota per client node (one SDK client); transient errors are the failure, overload and timeout classes; the backoff base is botocore's (1s): other SDKs differ (the JavaScript v3 SDK uses 100ms, 500ms after throttling)",
 }
 
 // presetAWSAdaptive: the AWS SDKs' adaptive retry mode (same guide,
