@@ -77,6 +77,55 @@ func (t *Trip) UnmarshalText(b []byte) error {
 	return err
 }
 
+// BreakerMode is what an open breaker stops.
+type BreakerMode uint8
+
+// Breaker modes.
+const (
+	// BlockAll is the classic breaker: while open it refuses every call.
+	BlockAll BreakerMode = iota
+	// BlockRetries only suppresses retries: first tries always go out
+	// (and their outcomes are counted), as in the circuit breaker of
+	// M. Brooker's retry simulator.
+	BlockRetries
+)
+
+var modeNames = [...]string{"all", "retries"}
+
+// String returns the mode's YAML name.
+func (m BreakerMode) String() string {
+	if int(m) < len(modeNames) {
+		return modeNames[m]
+	}
+	return "unknown"
+}
+
+// MarshalText returns the mode's name.
+func (m BreakerMode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
+
+// UnmarshalText parses a mode name.
+func (m *BreakerMode) UnmarshalText(b []byte) error {
+	for i, n := range modeNames {
+		if string(b) == n {
+			*m = BreakerMode(i)
+			return nil
+		}
+	}
+	return fmt.Errorf("unknown breaker mode %q (want one of %s)", b, strings.Join(modeNames[:], ", "))
+}
+
+// BreakerFields lists the YAML fields a breaker with trip t uses (besides
+// trip itself), for telling a user that a field does nothing.
+func BreakerFields(t Trip) []string {
+	switch t {
+	case TripCount:
+		return []string{"failures", "window", "open_for", "half_open_probes", "mode"}
+	case TripRate:
+		return []string{"failure_rate", "min_requests", "window", "window_calls", "open_for", "half_open_probes", "mode"}
+	}
+	return nil
+}
+
 // BreakerConfig configures a circuit breaker.
 type BreakerConfig struct {
 	// Trip is none, count or rate.
@@ -99,6 +148,13 @@ type BreakerConfig struct {
 	// HalfOpenProbes is how many calls may be in flight while half-open;
 	// that many successes close the breaker.
 	HalfOpenProbes int `yaml:"half_open_probes"`
+	// Mode is all (an open breaker refuses every call) or retries (it
+	// only suppresses retries; first tries always go out).
+	Mode BreakerMode `yaml:"mode"`
+	// WindowCalls, if positive, makes the window the last that many
+	// outcomes instead of a span of time (Resilience4j's count-based
+	// sliding window; trip: rate).
+	WindowCalls int `yaml:"window_calls"`
 }
 
 // DefaultBreakerConfig returns a disabled breaker whose other fields are
@@ -137,6 +193,15 @@ func (c BreakerConfig) Validate() error {
 	if c.HalfOpenProbes < 1 {
 		fe.Add("half_open_probes", "must be at least 1, got %d", c.HalfOpenProbes)
 	}
+	if c.Mode > BlockRetries {
+		fe.Add("mode", "unknown breaker mode %d", c.Mode)
+	}
+	if c.WindowCalls < 0 || c.WindowCalls > 1_000_000 {
+		fe.Add("window_calls", "must be in [0, 1000000], got %d", c.WindowCalls)
+	}
+	if c.WindowCalls > 0 && c.Trip != TripRate {
+		fe.Add("window_calls", "a count-based window needs trip: rate")
+	}
 	return fe.Err()
 }
 
@@ -144,8 +209,9 @@ func (c BreakerConfig) Validate() error {
 // outcome to the breaker state it was allowed in, so that a slow answer
 // to a call made before the breaker opened cannot count as a probe.
 type Ticket struct {
-	gen   uint64
-	probe bool
+	gen    uint64
+	probe  bool
+	ignore bool // a first try let through an open breaker (mode retries)
 }
 
 // Breaker is a circuit breaker state machine (closed → open → half-open →
@@ -164,6 +230,10 @@ type Breaker struct {
 	start sim.Time
 	fails [breakerSlices]int32
 	total [breakerSlices]int32
+
+	// Count-based window (window_calls): the last outcomes, failed or not.
+	ring          []bool
+	pos, n, nfail int
 }
 
 const breakerSlices = 10
@@ -174,6 +244,9 @@ func NewBreaker(cfg BreakerConfig) *Breaker {
 	b := &Breaker{cfg: cfg, slice: cfg.Window / breakerSlices}
 	if b.slice <= 0 {
 		b.slice = 1
+	}
+	if cfg.WindowCalls > 0 {
+		b.ring = make([]bool, cfg.WindowCalls)
 	}
 	return b
 }
@@ -209,11 +282,32 @@ func (b *Breaker) Allow(now sim.Time) (Ticket, bool) {
 	return Ticket{gen: b.gen}, true
 }
 
+// Pass lets a first try through a breaker in mode retries, whatever its
+// state: its outcome is counted like any call's while the breaker is
+// closed, as a probe while half-open, and not at all while open. In mode
+// all it is Allow.
+func (b *Breaker) Pass(now sim.Time) (Ticket, bool) {
+	if b.cfg.Mode != BlockRetries || b.cfg.Trip == NoBreaker {
+		return b.Allow(now)
+	}
+	if b.state == Open {
+		if now < b.openedAt.Add(b.cfg.OpenFor) {
+			return Ticket{gen: b.gen, ignore: true}, true
+		}
+		b.set(HalfOpen)
+	}
+	if b.state == HalfOpen {
+		b.probes++
+		return Ticket{gen: b.gen, probe: true}, true
+	}
+	return Ticket{gen: b.gen}, true
+}
+
 // Record reports the outcome of a call allowed with t. Failures are
 // overload, failure and timeout; client errors count as successes (the
 // server answered).
 func (b *Breaker) Record(now sim.Time, t Ticket, c Class) {
-	if b.cfg.Trip == NoBreaker || t.gen != b.gen {
+	if b.cfg.Trip == NoBreaker || t.gen != b.gen || t.ignore {
 		return
 	}
 	failed := c == Overload || c == Failure || c == Timeout
@@ -229,15 +323,31 @@ func (b *Breaker) Record(now sim.Time, t Ticket, c Class) {
 		}
 		return
 	}
-	b.advance(now)
-	b.total[b.head]++
-	if failed {
-		b.fails[b.head]++
-	}
 	var f, n int32
-	for i := range b.fails {
-		f += b.fails[i]
-		n += b.total[i]
+	if b.ring != nil {
+		if b.n == len(b.ring) {
+			if b.ring[b.pos] {
+				b.nfail--
+			}
+		} else {
+			b.n++
+		}
+		b.ring[b.pos] = failed
+		if failed {
+			b.nfail++
+		}
+		b.pos = (b.pos + 1) % len(b.ring)
+		f, n = int32(b.nfail), int32(b.n)
+	} else {
+		b.advance(now)
+		b.total[b.head]++
+		if failed {
+			b.fails[b.head]++
+		}
+		for i := range b.fails {
+			f += b.fails[i]
+			n += b.total[i]
+		}
 	}
 	switch b.cfg.Trip {
 	case TripCount:
@@ -254,7 +364,7 @@ func (b *Breaker) Record(now sim.Time, t Ticket, c Class) {
 // Release gives back a ticket whose outcome will never be known (a
 // cancelled hedge): a probe slot is freed, nothing is counted.
 func (b *Breaker) Release(t Ticket) {
-	if t.probe && t.gen == b.gen {
+	if t.probe && t.gen == b.gen && b.probes > 0 {
 		b.probes--
 	}
 }
@@ -271,6 +381,10 @@ func (b *Breaker) set(s State) {
 	b.probes, b.passed = 0, 0
 	b.fails = [breakerSlices]int32{}
 	b.total = [breakerSlices]int32{}
+	if b.ring != nil {
+		clear(b.ring)
+		b.pos, b.n, b.nfail = 0, 0, 0
+	}
 }
 
 func (b *Breaker) advance(now sim.Time) {

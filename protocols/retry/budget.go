@@ -23,11 +23,26 @@ const (
 	TokenBucket
 	// Percentage is Finagle's RetryBudget: retries may be at most percent
 	// of the requests seen in the last window, plus a floor of
-	// min_retries_per_second.
+	// min_retries_per_second (mind that floor at small request rates:
+	// see DefaultBudgetConfig).
 	Percentage
+	// Quota is the AWS SDKs' standard-mode retry quota: a pool of
+	// capacity tokens; a retry costs retry_cost, or timeout_cost after a
+	// timeout; a call that succeeds gives back what its last retry cost,
+	// or success_refill when it needed no retry.
+	Quota
+	// PerCall is the adaptive token bucket of M. Brooker's retry
+	// simulator: every new call adds token_ratio tokens (at most
+	// max_tokens) and every retry takes one while more than one is left,
+	// whatever the outcomes.
+	PerCall
+	// Concurrency is Envoy's retry budget: retries in flight may be at
+	// most percent of the calls in flight, with a floor of
+	// min_concurrency.
+	Concurrency
 )
 
-var budgetNames = [...]string{"none", "token_bucket", "percentage"}
+var budgetNames = [...]string{"none", "token_bucket", "percentage", "quota", "per_call", "concurrency"}
 
 // String returns the budget kind's YAML name.
 func (k BudgetKind) String() string {
@@ -72,21 +87,64 @@ type BudgetConfig struct {
 	// (20 = one retry per five requests), in (0, 1000].
 	Percent float64 `yaml:"percent"`
 	// MinRetriesPerSecond is a floor of retries always allowed, so that
-	// low-traffic clients can still retry.
+	// low-traffic clients can still retry. Finagle's default is 10, and
+	// it comes on top of percent: at small request rates the floor, not
+	// the percentage, sets the budget (at 20 requests/s a floor of 10 per
+	// second lets every failed request be retried), which inflates
+	// small-rate figures. Set 0 to measure the percentage alone.
 	MinRetriesPerSecond float64 `yaml:"min_retries_per_second"`
 	// Window is how long a request counts towards the percentage budget
 	// (Finagle's TTL). Longer windows smooth bursts but react slowly.
 	Window time.Duration `yaml:"window"`
+	// Capacity is the quota's pool of tokens (kind quota; the AWS SDKs
+	// use 500). It starts full.
+	Capacity float64 `yaml:"capacity"`
+	// RetryCost is what a retry after an error takes from the quota (AWS:
+	// 5). Must not be negative.
+	RetryCost float64 `yaml:"retry_cost"`
+	// TimeoutCost is what a retry after a timeout takes (AWS: 10): a
+	// timeout says more about an overloaded server than an error does.
+	TimeoutCost float64 `yaml:"timeout_cost"`
+	// SuccessRefill is what a call that succeeded at its first attempt
+	// puts back into the quota (AWS: 1).
+	SuccessRefill float64 `yaml:"success_refill"`
+	// MinConcurrency is the retries that may always be in flight (kind
+	// concurrency; Envoy's min_retry_concurrency, 3).
+	MinConcurrency int `yaml:"min_concurrency"`
 	// Shared makes one budget for every caller of the same tier instead of
 	// one per caller node.
 	Shared bool `yaml:"shared"`
 }
 
-// DefaultBudgetConfig returns no budget, with the gRPC and Finagle
-// defaults filled in for when a kind is chosen: max_tokens 10,
-// token_ratio 0.1, percent 20, min_retries_per_second 10, window 10s.
+// BudgetFields lists the YAML fields that budget kind k uses (besides
+// kind itself), for telling a user that a field does nothing.
+func BudgetFields(k BudgetKind) []string {
+	switch k {
+	case TokenBucket, PerCall:
+		return []string{"max_tokens", "token_ratio", "shared"}
+	case Percentage:
+		return []string{"percent", "min_retries_per_second", "window", "shared"}
+	case Quota:
+		return []string{"capacity", "retry_cost", "timeout_cost", "success_refill", "shared"}
+	case Concurrency:
+		return []string{"percent", "min_concurrency", "shared"}
+	}
+	return nil
+}
+
+// DefaultBudgetConfig returns no budget, with the gRPC, Finagle, AWS and
+// Envoy defaults filled in for when a kind is chosen: max_tokens 10,
+// token_ratio 0.1, percent 20, min_retries_per_second 10, window 10s,
+// capacity 500, retry_cost 5, timeout_cost 10, success_refill 1,
+// min_concurrency 3.
+//
+// Mind min_retries_per_second with kind percentage: Finagle's floor of
+// 10 retries per second is granted on top of percent, so at small request
+// rates it dominates (at 20 requests/s it alone allows every request to be
+// retried once, and more); set it to 0 to see the percentage alone.
 func DefaultBudgetConfig() BudgetConfig {
-	return BudgetConfig{MaxTokens: 10, TokenRatio: 0.1, Percent: 20, MinRetriesPerSecond: 10, Window: 10 * time.Second}
+	return BudgetConfig{MaxTokens: 10, TokenRatio: 0.1, Percent: 20, MinRetriesPerSecond: 10, Window: 10 * time.Second,
+		Capacity: 500, RetryCost: 5, TimeoutCost: 10, SuccessRefill: 1, MinConcurrency: 3}
 }
 
 // Validate reports impossible settings: a budget must have a positive
@@ -112,8 +170,40 @@ func (c BudgetConfig) Validate() error {
 		if c.Window <= 0 {
 			fe.Add("window", "must be positive, got %v", c.Window)
 		}
+	case Quota:
+		if !(c.Capacity > 0) || math.IsInf(c.Capacity, 0) {
+			fe.Add("capacity", "must be a finite number > 0, got %v", c.Capacity)
+		}
+		if !(c.SuccessRefill >= 0) || math.IsInf(c.SuccessRefill, 0) {
+			fe.Add("success_refill", "must be a finite number ≥ 0, got %v", c.SuccessRefill)
+		}
+	case PerCall:
+		if !(c.MaxTokens > 1) || math.IsInf(c.MaxTokens, 0) {
+			fe.Add("max_tokens", "must be a finite number > 1 (a retry needs more than one token), got %v", c.MaxTokens)
+		}
+		if !(c.TokenRatio > 0 && c.TokenRatio <= 1) {
+			fe.Add("token_ratio", "must be in (0, 1] (the tokens each new call adds), got %v", c.TokenRatio)
+		}
+	case Concurrency:
+		if !(c.Percent >= 0 && c.Percent <= 1000) {
+			fe.Add("percent", "must be in [0, 1000], got %v", c.Percent)
+		}
+		if c.MinConcurrency < 0 {
+			fe.Add("min_concurrency", "must not be negative, got %d", c.MinConcurrency)
+		}
+		if c.Percent == 0 && c.MinConcurrency == 0 {
+			fe.Add("min_concurrency", "with percent 0 the budget allows no retry; set min_concurrency ≥ 1")
+		}
 	default:
 		fe.Add("kind", "unknown budget kind %d", c.Kind)
+	}
+	// Costs are checked whatever the kind: a negative cost would mint
+	// tokens with every retry.
+	if !(c.RetryCost >= 0) || math.IsInf(c.RetryCost, 0) {
+		fe.Add("retry_cost", "must be a finite number ≥ 0 (a negative cost would add tokens with every retry), got %v", c.RetryCost)
+	}
+	if !(c.TimeoutCost >= 0) || math.IsInf(c.TimeoutCost, 0) {
+		fe.Add("timeout_cost", "must be a finite number ≥ 0 (a negative cost would add tokens with every retry), got %v", c.TimeoutCost)
 	}
 	return fe.Err()
 }
@@ -141,6 +231,12 @@ func NewBudget(c BudgetConfig) Budget {
 		return NewTokenBucket(c.MaxTokens, c.TokenRatio)
 	case Percentage:
 		return NewPercentBudget(c.Percent, c.MinRetriesPerSecond, c.Window)
+	case Quota:
+		return NewQuota(c.Capacity, c.RetryCost, c.TimeoutCost, c.SuccessRefill)
+	case PerCall:
+		return NewPerCallBucket(c.MaxTokens, c.TokenRatio)
+	case Concurrency:
+		return NewConcurrencyBudget(c.Percent, c.MinConcurrency)
 	}
 	return Unlimited{}
 }

@@ -29,6 +29,7 @@ type Deployment struct {
 	hops         map[string]*hopMetrics
 	cm           *clientMetrics
 	clientBudget sharedBudget
+	rec          *recovery // client outcomes after the error window
 }
 
 // sharedBudget hands out a retry budget: the same one to every node of a
@@ -173,6 +174,7 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 			b := d.stats.clone()
 			d.winTo = &b
 		})
+		d.rec = &recovery{to: sim.Time(to)}
 	}
 	return d, nil
 }
@@ -238,8 +240,11 @@ type Figure struct {
 // every tier in name order; then, when the services inject errors in a
 // window the run has passed, window_success_ratio and
 // window_amplification{tier=…} over that window alone (a 20 s storm in
-// a 60 s run is diluted threefold in the whole-run figures). It returns
-// nothing before any request.
+// a 60 s run is diluted threefold in the whole-run figures), and
+// recovery_s, the seconds from the window's end until the clients'
+// success ratio is back to 95% of what it was before the window (for
+// two consecutive 250 ms buckets). It returns nothing before any
+// request.
 func (d *Deployment) Figures(span time.Duration) []Figure {
 	s := d.Stats()
 	if s.Requests == 0 {
@@ -256,6 +261,9 @@ func (d *Deployment) Figures(span time.Duration) []Figure {
 		out = append(out, Figure{MetricWindowSuccessRatio, w.SuccessRate()})
 		for _, t := range w.TierNames() {
 			out = append(out, Figure{Label(MetricWindowAmplification, "tier", t), w.Amplification(t)})
+		}
+		if f, ok := d.recoveryFigure(); ok {
+			out = append(out, f)
 		}
 	}
 	return out

@@ -25,6 +25,7 @@ const (
 	tagHedge   uint64 = 3 // a call's hedge delay
 	tagService uint64 = 4 // a job's local work is done
 	tagArrival uint64 = 5 // a client's next request
+	tagPace    uint64 = 6 // a call's wait for a rate-limiter token
 )
 
 func tag(kind, id uint64) uint64 { return kind<<kindBits | id }
@@ -44,6 +45,11 @@ type call struct {
 	prev      time.Duration // previous backoff (decorrelated jitter)
 	live      []*attempt
 	timer     sim.TimerID // backoff or hedge timer
+
+	cost     float64 // tokens held by the retry about to be sent (Tracker budgets)
+	lastCost float64 // cost of the call's last retry
+	last     Status  // the last attempt's status
+	waited   bool    // the rate limiter made this attempt wait already
 }
 
 // attempt is one request on the wire.
@@ -54,6 +60,7 @@ type attempt struct {
 	sent   sim.Time
 	timer  sim.TimerID
 	ticket retry.Ticket
+	cost   float64 // retry tokens this attempt holds (Tracker budgets)
 }
 
 // caller is the client side of one hop (one node calling one service):
@@ -77,13 +84,20 @@ type caller struct {
 	g        gauges
 	ts       *TierStats
 
+	// Optional mechanisms (nil when off).
+	tracker retry.Tracker
+	thr     *retry.Throttle
+	ej      *retry.Ejector
+	rl      *retry.RateLimiter
+
 	freeCalls []*call
 	freeAtts  []*attempt
 }
 
 // gauges are a caller's per-node gauges.
 type gauges struct {
-	breaker, budget sim.Gauge
+	breaker, budget         sim.Gauge
+	throttle, ejected, rate sim.Gauge
 }
 
 func newCaller(env sim.Env, idx uint64, inc uint64, cfg *CallConfig, reps []sim.NodeID, budget retry.Budget, budgetScope string, d *Deployment, h host) *caller {
@@ -112,6 +126,8 @@ func newCaller(env sim.Env, idx uint64, inc uint64, cfg *CallConfig, reps []sim.
 	if cfg.Hedge.Quantile > 0 {
 		c.lat.q = cfg.Hedge.Quantile
 	}
+	c.tracker, _ = budget.(retry.Tracker)
+	c.extras(env, d)
 	return c
 }
 
@@ -156,13 +172,28 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 			return
 		}
 	}
-	tk, ok := c.brk.Allow(now)
+	if c.thr != nil || c.rl != nil {
+		if !c.admit(env, cl, hedge) {
+			return
+		}
+	}
+	var tk retry.Ticket
+	var ok bool
+	if cl.n == 0 && !hedge {
+		tk, ok = c.brk.Pass(now) // Allow, unless the breaker only blocks retries
+	} else {
+		tk, ok = c.brk.Allow(now)
+	}
 	c.breakerGauge(now)
 	if !ok {
 		c.m.breaker.Add(1)
 		c.ts.BreakerRejected++
 		if len(cl.live) == 0 {
-			c.finish(env, cl, CircuitOpen)
+			st := CircuitOpen
+			if c.cfg.Breaker.Mode == retry.BlockRetries && cl.n > 0 {
+				st = cl.last // only the retry was refused: the call ends as its last try did
+			}
+			c.finish(env, cl, st)
 		}
 		return
 	}
@@ -171,9 +202,13 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 		avoid = cl.live[0].rep
 	}
 	r := c.pick(env, avoid)
+	if c.ej != nil {
+		r = c.avoidEjected(now, r)
+	}
 	cl.n++
 	a := c.newAttempt()
 	a.id, a.call, a.rep, a.sent, a.ticket = c.nextID(), cl, r, now, tk
+	a.cost, cl.cost = cl.cost, 0
 	c.atts[a.id] = a
 	cl.live = append(cl.live, a)
 	c.out[r]++
@@ -256,7 +291,7 @@ func (c *caller) receive(env sim.Env, resp *Response) {
 		return
 	}
 	env.Cancel(a.timer)
-	c.settle(env, a, resp.Status)
+	c.settle(env, a, resp.Status, resp.RetryAfter)
 }
 
 // timer handles one of this caller's timers.
@@ -265,11 +300,17 @@ func (c *caller) timer(env sim.Env, kind, id uint64) {
 	case tagAttempt:
 		if a := c.atts[id]; a != nil {
 			a.timer = 0
-			c.settle(env, a, Timeout)
+			c.settle(env, a, Timeout, 0)
 		}
 	case tagBackoff:
 		if cl := c.calls[id]; cl != nil {
 			cl.timer = 0
+			c.send(env, cl, false)
+		}
+	case tagPace:
+		if cl := c.calls[id]; cl != nil {
+			cl.timer = 0
+			c.rl.Woke()
 			c.send(env, cl, false)
 		}
 	case tagHedge:
@@ -278,7 +319,7 @@ func (c *caller) timer(env sim.Env, kind, id uint64) {
 			return
 		}
 		cl.timer = 0
-		if !c.budget.TryRetry(env.Now()) {
+		if !c.takeRetry(env.Now(), cl, retry.Failure) {
 			c.m.budgetDenied.Add(1)
 			c.ts.BudgetDenied++
 			c.budgetGauge(env.Now())
@@ -294,14 +335,18 @@ func (c *caller) timer(env sim.Env, kind, id uint64) {
 
 // settle records the outcome of attempt a and decides what the call does
 // next: finish, wait for a hedge, or retry after a backoff.
-func (c *caller) settle(env sim.Env, a *attempt, st Status) {
+func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) {
 	now := env.Now()
 	cl := a.call
 	c.drop(a)
 	cls := st.Class()
+	cl.last = st
 	c.brk.Record(now, a.ticket, cls)
 	c.breakerGauge(now)
 	c.budget.OnResult(now, cls)
+	if c.tracker != nil || c.thr != nil || c.ej != nil || c.rl != nil {
+		c.observe(now, a, st)
+	}
 	c.m.attemptStatus[st].Add(1)
 	if st == OK {
 		c.lat.add(now.Sub(a.sent))
@@ -326,7 +371,17 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status) {
 		c.finish(env, cl, st)
 		return
 	}
-	ok := c.budget.TryRetry(now)
+	if hint != 0 && c.cfg.Pushback.Honour {
+		if _, retryOK := c.cfg.Pushback.Delay(0, hint); !retryOK {
+			// "Do not retry", or a hint longer than the caller will wait:
+			// give up before the budget pays for a retry.
+			c.pushedBack(false)
+			c.budgetGauge(now)
+			c.finish(env, cl, st)
+			return
+		}
+	}
+	ok := c.takeRetry(now, cl, cls)
 	c.budgetGauge(now)
 	if !ok {
 		c.m.budgetDenied.Add(1)
@@ -338,6 +393,10 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status) {
 	cl.timer = 0
 	d := c.cfg.Retry.Next(cl.n, cl.prev, env.Rand())
 	cl.prev = d
+	if hint != 0 && c.cfg.Pushback.Honour {
+		d, _ = c.cfg.Pushback.Delay(d, hint) // checked above: the retry goes ahead
+		c.pushedBack(true)
+	}
 	if d <= 0 {
 		c.send(env, cl, false)
 		return
@@ -364,9 +423,20 @@ func (c *caller) finish(env sim.Env, cl *call, st Status) {
 		env.Cancel(a.timer)
 		env.Send(c.reps[a.rep], &Cancel{ID: a.id})
 		c.brk.Release(a.ticket)
+		if a.cost > 0 && c.tracker != nil {
+			c.tracker.RetryEnded(env.Now(), a.cost)
+		}
 		c.m.cancelled.Add(1)
 		c.drop(a)
 		c.freeAttempt(a)
+	}
+	if c.tracker != nil {
+		now := env.Now()
+		if cl.cost > 0 {
+			c.tracker.RetryEnded(now, cl.cost) // a retry paid for but never sent
+		}
+		c.tracker.CallEnded(now, st.Class(), cl.lastCost)
+		c.budgetGauge(now)
 	}
 	delete(c.calls, cl.id)
 	c.inflight--

@@ -93,6 +93,9 @@ func (c *client) callDone(env sim.Env, token uint64, st Status) {
 		m.okLatency.Record(lat)
 	}
 	c.d.stats.Done[st]++
+	if c.d.rec != nil {
+		c.d.rec.add(now, st)
+	}
 	if c.d.Ops != nil {
 		c.d.Ops(start, now, st)
 	}

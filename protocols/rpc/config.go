@@ -171,24 +171,45 @@ type CallConfig struct {
 	// Balance picks a replica per attempt: round_robin, random,
 	// least_outstanding or p2c.
 	Balance Balance `yaml:"balance"`
+	// Preset names a real client library's or proxy's documented
+	// defaults (grpc, aws_standard, envoy, ...; see Presets and
+	// docs/rpc.md). Its values come first and every other field of the
+	// hop overrides them one by one.
+	Preset string `yaml:"preset"`
+	// Throttle is client-side adaptive throttling (SRE book ch. 21).
+	Throttle retry.ThrottleConfig `yaml:"throttle"`
+	// Pushback is whether the caller honours servers' retry-after hints
+	// and "do not retry" answers.
+	Pushback retry.PushbackConfig `yaml:"pushback"`
+	// Outlier ejects a replica after a run of failed attempts.
+	Outlier retry.EjectionConfig `yaml:"outlier"`
+	// RateLimit is the AWS SDKs' adaptive-mode client-side rate limiter.
+	RateLimit retry.RateLimitConfig `yaml:"rate_limit"`
+
+	given []string // the fields the hop's own YAML sets, when it names a preset
 }
 
 // DefaultCallConfig returns a hop with one attempt and no timeout,
 // budget, breaker or hedging, balanced round-robin. The budget and breaker
 // carry their defaults so that choosing a kind is enough.
 func DefaultCallConfig() CallConfig {
-	return CallConfig{Count: 1, Retry: retry.NoRetry(), Budget: retry.DefaultBudgetConfig(), Breaker: retry.DefaultBreakerConfig()}
+	return CallConfig{Count: 1, Retry: retry.NoRetry(), Budget: retry.DefaultBudgetConfig(), Breaker: retry.DefaultBreakerConfig(),
+		Throttle: retry.DefaultThrottleConfig(), Outlier: retry.DefaultEjectionConfig(), RateLimit: retry.DefaultRateLimitConfig()}
 }
 
 // UnmarshalYAML accepts a bare service name or a mapping, filling
-// defaults first.
+// defaults first, then the values of the preset it names, if any.
 func (c *CallConfig) UnmarshalYAML(n *yaml.Node) error {
 	*c = DefaultCallConfig()
 	if n.Kind == yaml.ScalarNode {
 		return n.Decode(&c.Service)
 	}
+	c.given = startPreset(n, c)
+	given := c.given
 	type plain CallConfig
-	return decodeStrict(n, (*plain)(c))
+	err := decodeStrict(n, (*plain)(c))
+	c.given = given
+	return err
 }
 
 // Validate reports impossible settings.
@@ -221,6 +242,11 @@ func (c CallConfig) Validate() error {
 	if c.Balance > PowerOfTwo {
 		fe.Add("balance", "unknown balance %d", c.Balance)
 	}
+	fe.Merge("throttle", c.Throttle.Validate())
+	fe.Merge("pushback", c.Pushback.Validate())
+	fe.Merge("outlier", c.Outlier.Validate())
+	fe.Merge("rate_limit", c.RateLimit.Validate())
+	checkPreset(&fe, "", c.Preset, c.given)
 	return fe.Err()
 }
 
@@ -299,6 +325,13 @@ type ServiceConfig struct {
 	Slow SlowConfig `yaml:"slow"`
 	// Overload is the behaviour past the overload threshold.
 	Overload OverloadConfig `yaml:"overload"`
+	// Pushback makes the replicas answer their own refusals (overload,
+	// full queue, queue timeout, concurrency limit) with a retry-after
+	// hint or "do not retry".
+	Pushback ServerPushback `yaml:"pushback"`
+	// Limit is an adaptive concurrency limit per replica (AIMD or
+	// gradient): requests beyond it are refused with 429 at once.
+	Limit retry.LimitConfig `yaml:"concurrency_limit"`
 	// FanOut is serial or parallel: how Calls are made.
 	FanOut FanOut `yaml:"fan_out"`
 	// Calls are the downstream calls each request makes after its local
@@ -309,7 +342,7 @@ type ServiceConfig struct {
 // DefaultServiceConfig returns a service with 16 workers per replica, a
 // queue of 100, and 1ms exponential service times.
 func DefaultServiceConfig() ServiceConfig {
-	return ServiceConfig{Workers: 16, Queue: 100, ServiceTime: DistConfig{Dist: "exponential", Mean: time.Millisecond}}
+	return ServiceConfig{Workers: 16, Queue: 100, ServiceTime: DistConfig{Dist: "exponential", Mean: time.Millisecond}, Limit: retry.DefaultLimitConfig()}
 }
 
 // UnmarshalYAML fills defaults before decoding.
@@ -388,6 +421,8 @@ func (c ServiceConfig) Validate() error {
 	if c.FanOut > Parallel {
 		fe.Add("fan_out", "unknown mode %d", c.FanOut)
 	}
+	fe.Merge("pushback", c.Pushback.Validate())
+	fe.Merge("concurrency_limit", c.Limit.Validate())
 	for i, call := range c.Calls {
 		fe.Merge(fmt.Sprintf("calls[%d]", i), call.Validate())
 	}
@@ -438,11 +473,13 @@ func (c *ClientConfig) UnmarshalYAML(n *yaml.Node) error {
 		Stop     time.Duration `yaml:"stop"`
 		Call     hop           `yaml:",inline"`
 	}
+	given := startPreset(n, &c.Call)
 	s.Replicas, s.Nodes, s.Deadline, s.Stop, s.Call = c.Replicas, c.Nodes, c.Deadline, c.Stop, hop(c.Call)
 	if err := decodeStrict(n, &s); err != nil {
 		return err
 	}
 	c.Replicas, c.Nodes, c.Deadline, c.Stop, c.Call = s.Replicas, s.Nodes, s.Deadline, s.Stop, CallConfig(s.Call)
+	c.Call.given = given
 	return nil
 }
 
@@ -508,20 +545,37 @@ type HopPreset struct {
 	Hedge HedgeConfig `yaml:"hedge"`
 	// Bulkhead caps calls in flight per node.
 	Bulkhead int `yaml:"bulkhead"`
+	// Preset names a real library's defaults (see Presets); the fields
+	// given beside it override its values one by one.
+	Preset string `yaml:"preset"`
+	// Throttle is client-side adaptive throttling.
+	Throttle retry.ThrottleConfig `yaml:"throttle"`
+	// Pushback is whether callers honour retry-after hints.
+	Pushback retry.PushbackConfig `yaml:"pushback"`
+	// Outlier is outlier ejection.
+	Outlier retry.EjectionConfig `yaml:"outlier"`
+	// RateLimit is the adaptive client-side rate limiter.
+	RateLimit retry.RateLimitConfig `yaml:"rate_limit"`
+	// Balance picks a replica per attempt.
+	Balance Balance `yaml:"balance"`
 
-	set map[string]bool // the keys the preset gives
+	set   map[string]bool // the keys the preset gives
+	given []string        // the fields given beside preset
 }
 
 // UnmarshalYAML decodes a preset strictly and remembers which fields it
 // gives.
 func (p *HopPreset) UnmarshalYAML(n *yaml.Node) error {
 	d := DefaultCallConfig()
+	given := startPreset(n, &d)
 	type plain HopPreset
-	v := plain{Count: d.Count, Retry: d.Retry, Budget: d.Budget, Breaker: d.Breaker, Hedge: d.Hedge}
+	v := plain{Count: d.Count, Retry: d.Retry, Budget: d.Budget, Breaker: d.Breaker, Hedge: d.Hedge,
+		Throttle: d.Throttle, Pushback: d.Pushback, Outlier: d.Outlier, RateLimit: d.RateLimit, Balance: d.Balance, Bulkhead: d.Bulkhead}
 	if err := decodeStrict(n, &v); err != nil {
 		return err
 	}
 	*p = HopPreset(v)
+	p.given = given
 	p.set = map[string]bool{}
 	if n.Kind == yaml.MappingNode {
 		for i := 0; i+1 < len(n.Content); i += 2 {
@@ -533,6 +587,28 @@ func (p *HopPreset) UnmarshalYAML(n *yaml.Node) error {
 
 // apply writes the preset's fields over c.
 func (p HopPreset) apply(c *CallConfig) {
+	if p.set["preset"] {
+		if _, ok := presetHops[p.Preset]; ok {
+			c.Preset = p.Preset
+			applyPresetHop(c, p.Preset)
+			c.given = nil // the hop's own overrides were checked against its own preset
+		}
+	}
+	if p.set["throttle"] {
+		c.Throttle = p.Throttle
+	}
+	if p.set["pushback"] {
+		c.Pushback = p.Pushback
+	}
+	if p.set["outlier"] {
+		c.Outlier = p.Outlier
+	}
+	if p.set["rate_limit"] {
+		c.RateLimit = p.RateLimit
+	}
+	if p.set["balance"] {
+		c.Balance = p.Balance
+	}
 	if p.set["count"] {
 		c.Count = p.Count
 	}
@@ -606,6 +682,16 @@ func (c Config) Validate() error {
 			}
 			slices.Sort(keys)
 			fe.Add("variant", "%q is not one of variants (%s)", c.Variant, strings.Join(keys, ", "))
+		}
+		keys := make([]string, 0, len(c.Variants))
+		for k := range c.Variants {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		for _, k := range keys {
+			if v := c.Variants[k]; v.set["preset"] {
+				checkPreset(&fe, "variants."+k, v.Preset, v.given)
+			}
 		}
 	}
 	c = c.Resolved()
@@ -709,4 +795,36 @@ func decodeStrict(n *yaml.Node, out any) error {
 		return fmt.Errorf("%s", notFoundRE.ReplaceAllString(err.Error(), `unknown field "$1"`))
 	}
 	return nil
+}
+
+// ServerPushback is what a service's replicas tell the callers they
+// refuse (overload, full queue, queue timeout, concurrency limit): a
+// retry-after hint (HTTP Retry-After, gRPC's grpc-retry-pushback-ms) or
+// "do not retry". Callers act on it only if their hop honours pushback.
+type ServerPushback struct {
+	// RetryAfter is the hint sent with each refusal (0 = none).
+	RetryAfter time.Duration `yaml:"retry_after"`
+	// DontRetry sends "do not retry" instead of a hint.
+	DontRetry bool `yaml:"dont_retry"`
+}
+
+// Validate reports impossible settings.
+func (p ServerPushback) Validate() error {
+	var fe sim.FieldErrors
+	if p.RetryAfter < 0 {
+		fe.Add("retry_after", "must not be negative, got %v", p.RetryAfter)
+	}
+	if p.DontRetry && p.RetryAfter > 0 {
+		fe.Add("dont_retry", "cannot be set together with retry_after %v", p.RetryAfter)
+	}
+	return fe.Err()
+}
+
+// hint returns the value a refusal carries: 0 for none, retry.NoRetryHint
+// for "do not retry".
+func (p ServerPushback) hint() time.Duration {
+	if p.DontRetry {
+		return retry.NoRetryHint
+	}
+	return p.RetryAfter
 }

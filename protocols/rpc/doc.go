@@ -34,6 +34,27 @@
 //	  budget:  {retry: {policy: exponential, max_attempts: 3, base: 10ms, jitter: full},
 //	            budget: {kind: token_bucket, max_tokens: 10, token_ratio: 0.1}}
 //
+// # Presets
+//
+// `preset: <name>` on a hop (or in a variant) starts it from a real
+// library's or proxy's documented defaults — grpc, grpc_hedging,
+// aws_standard, aws_adaptive, envoy, finagle, resilience4j (Presets lists
+// them with their sources) — and the hop's other fields override them one
+// by one. A preset is data: a hop in the same YAML schema, decoded like
+// any other. Overriding a field the preset's mechanism does not have
+// (budget.percent under grpc's token bucket) is an error unless the
+// section's selector (budget.kind, breaker.trip, ...) changes too.
+//
+// Beyond retries, budgets, breakers and hedging, a hop can throttle
+// itself adaptively (throttle: the SRE book's client-side throttling),
+// pace itself with the AWS adaptive-mode rate limiter (rate_limit), eject
+// failing replicas (outlier), honour servers' retry-after hints and "do
+// not retry" answers (pushback); budgets include the AWS outcome-charged
+// quota, Brooker's per-call bucket and Envoy's concurrency budget, and a
+// breaker can block retries only (breaker.mode: retries). A service can
+// answer its refusals with pushback and cap its concurrency adaptively
+// (concurrency_limit: AIMD or gradient).
+//
 // # Semantics
 //
 // A request carries its ID, attempt number and remaining deadline budget;
@@ -65,6 +86,10 @@
 //	amplification{tier=T}          end of run: attempts{tier=T} ÷ requests
 //	window_amplification{tier=T}   the same over the error window only (earliest
 //	window_success_ratio           errors.from to latest errors.to), when there is one
+//	recovery_s                     end of run, with an error window: seconds from its end
+//	                               until the success ratio is back to 95% of its level
+//	                               before the window for two 250ms buckets in a row (the
+//	                               time to the last request if it never is)
 //
 // The end-of-run figures (Deployment.Figures) cover the span after the
 // warm-up; in an experiment they are run-level scalars (Setup.Report),
@@ -91,8 +116,21 @@
 //	call_latency{tier=T}           histogram: call latency, retries included
 //	breaker_state{node=N,tier=T}   gauge: 0 closed, 1 open, 2 half-open
 //	budget_tokens{scope=N,tier=T}  gauge: tokens (token_bucket) or retries allowed
-//	                               (percentage); scope is the node, or the calling
-//	                               service ("client" for clients) when shared
+//	                               (percentage, per_call), quota tokens (quota) or
+//	                               retry slots free (concurrency); scope is the node, or
+//	                               the calling service ("client" for clients) when shared
+//
+// Only when the hop uses the mechanism:
+//
+//	throttled{tier=T}              counter: attempts rejected locally by adaptive throttling
+//	throttle_probability{node=N,tier=T} gauge: the current local rejection probability
+//	rate_limited{tier=T}           counter: attempts the rate limiter made wait
+//	rate_limit_rps{node=N,tier=T}  gauge: the rate limiter's token rate
+//	ejections{tier=T}              counter: replicas ejected by outlier detection
+//	ejected_replicas{node=N,tier=T} gauge: replicas out of rotation for that caller
+//	pushback_honoured{tier=T}      counter: retries delayed by a retry-after hint
+//	pushback_stopped{tier=T}       counter: retries given up for "do not retry" (or a
+//	                               hint longer than pushback.max)
 //
 // Server side, labelled with the service T:
 //
@@ -106,6 +144,9 @@
 //	server_status{tier=T,status=S} counter: answers by status
 //	server_queue_wait{tier=T}      histogram: time from arrival to a worker
 //	server_latency{tier=T}         histogram: time from arrival to the answer
+//	server_pushbacks{tier=T}       counter: refusals that carried pushback (when set)
+//	server_limit_rejected{tier=T}  counter: refused with 429 by the concurrency limit
+//	concurrency_limit{node=N,tier=T} gauge: a replica's adaptive concurrency limit
 //
 // Deployment.Stats has the same counts exactly, for tests and end-of-run
 // figures.

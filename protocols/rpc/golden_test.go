@@ -106,3 +106,35 @@ func TestMetricNames(t *testing.T) {
 	d.Summarize(m, time.Second)
 	golden(t, "metric_names.txt", m.names()+"\n")
 }
+
+// TestGoldenPushback scripts two closed-loop clients against one replica
+// with one worker and no queue that answers refusals with a 100ms
+// retry-after hint: client-1's request is refused while client-0's is
+// served, and its retry waits for the hint (at_least: max(backoff 1ms,
+// 100ms)) instead of its 1ms backoff. The trace lists every message.
+func TestGoldenPushback(t *testing.T) {
+	cfg := pushbackGraph(ServerPushback{RetryAfter: 100 * ms}, true)
+	cfg.Client.Replicas = 2
+	cfg.Workload = workload.Config{Kind: workload.Closed, Clients: 2, Arrival: workload.Constant, Think: 30 * ms}
+	cfg.Client.Stop = 150 * ms
+	var lines []string
+	m := newTestMetrics()
+	e := sim.New(sim.Config{Seed: 1, Metrics: m})
+	e.SetNetwork(&sim.Direct{Delay: ms})
+	e.Observe(sim.ObserverFunc(func(ev *sim.Event) {
+		if ev.Kind == sim.KindSend {
+			lines = append(lines, fmt.Sprintf("%-9v %s -> %s: %v", ev.At, e.NodeName(ev.From), e.NodeName(ev.Node), ev.Msg))
+		}
+	}))
+	d, err := Build(e, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Ops = func(start, end sim.Time, st Status) {
+		lines = append(lines, fmt.Sprintf("%-9v client request from %v: %s", end, start, st))
+	}
+	if err := e.Run(sim.Time(400 * ms)); err != nil {
+		t.Fatal(err)
+	}
+	golden(t, "pushback.txt", strings.Join(lines, "\n")+"\n")
+}

@@ -53,6 +53,11 @@ type hopMetrics struct {
 	calls, attempts, retries, hedges, budgetDenied, breaker, bulkhead, deadline, cancelled, late sim.Counter
 	attemptStatus, callStatus                                                                    [numStatus]sim.Counter
 	latency                                                                                      sim.Histogram
+
+	// Optional mechanisms' counters, registered by the first caller that
+	// uses them (nil otherwise, so that runs without them keep their
+	// metric set).
+	throttled, pushHonoured, pushStopped, ejections, rateLimited sim.Counter
 }
 
 func newHopMetrics(m sim.Metrics, callee string) *hopMetrics {
@@ -81,6 +86,9 @@ type serverMetrics struct {
 	arrivals, shed, rejected, queueTimeouts, expired, cancelled, injected sim.Counter
 	status                                                                [numStatus]sim.Counter
 	wait, latency                                                         sim.Histogram
+
+	// Optional mechanisms' counters (nil unless configured).
+	pushbacks, limitRejected sim.Counter
 }
 
 func newServerMetrics(m sim.Metrics, svc string) *serverMetrics {
@@ -135,6 +143,13 @@ type TierStats struct {
 	// answered, by status.
 	Arrivals, Shed, Rejected, QueueTimeouts, Expired, Cancelled, Injected int64
 	Answered                                                              [numStatus]int64
+	// Optional mechanisms: attempts throttled locally (adaptive
+	// throttling), retries delayed or stopped by server pushback, replica
+	// ejections, attempts made to wait by the rate limiter; server side,
+	// refusals that carried pushback and requests refused by the
+	// concurrency limit.
+	Throttled, PushbackHonoured, PushbackStopped, Ejections, RateLimited int64
+	Pushbacks, LimitRejected                                             int64
 }
 
 // Stats are a run's exact counts.
@@ -188,6 +203,13 @@ func (t *TierStats) sub(o *TierStats) {
 	t.Expired -= o.Expired
 	t.Cancelled -= o.Cancelled
 	t.Injected -= o.Injected
+	t.Throttled -= o.Throttled
+	t.PushbackHonoured -= o.PushbackHonoured
+	t.PushbackStopped -= o.PushbackStopped
+	t.Ejections -= o.Ejections
+	t.RateLimited -= o.RateLimited
+	t.Pushbacks -= o.Pushbacks
+	t.LimitRejected -= o.LimitRejected
 	for i := range t.Answered {
 		t.Answered[i] -= o.Answered[i]
 	}

@@ -37,10 +37,22 @@ func (r *Request) String() string {
 type Response struct {
 	ID     uint64
 	Status Status
+	// RetryAfter is the server's pushback: 0 for none, a positive wait
+	// before any retry (HTTP Retry-After, gRPC grpc-retry-pushback-ms), or
+	// negative for "do not retry".
+	RetryAfter time.Duration
 }
 
 // String describes the response for traces.
-func (r *Response) String() string { return fmt.Sprintf("resp %x %s", r.ID, r.Status) }
+func (r *Response) String() string {
+	switch {
+	case r.RetryAfter > 0:
+		return fmt.Sprintf("resp %x %s retry-after %v", r.ID, r.Status, r.RetryAfter)
+	case r.RetryAfter < 0:
+		return fmt.Sprintf("resp %x %s no-retry", r.ID, r.Status)
+	}
+	return fmt.Sprintf("resp %x %s", r.ID, r.Status)
+}
 
 // Cancel tells a replica that the caller no longer wants the answer to
 // request ID (a hedge lost the race): queued work is dropped, work in

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"time"
 
+	"github.com/dsim-dev/dsim/protocols/retry"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -41,7 +42,8 @@ type job struct {
 	timer     sim.TimerID
 	queued    bool
 	cancelled bool
-	done      bool // answered, expired or cancelled: the worker is free
+	done      bool  // answered, expired or cancelled: the worker is free
+	inflight  int32 // requests in progress here when it arrived (concurrency limit)
 }
 
 // server is one replica of a service: a worker pool with a bounded FIFO
@@ -61,6 +63,9 @@ type server struct {
 	seq     uint64
 	free    []*job
 	pumping bool
+
+	lim      *retry.Limiter // adaptive concurrency limit, nil when off
+	limGauge sim.Gauge
 }
 
 var _ sim.Node = (*server)(nil)
@@ -88,6 +93,7 @@ func (s *server) Start(env sim.Env) {
 		b, scope := s.svc.budgets[i].get(env)
 		s.callers = append(s.callers, newCaller(env, uint64(i), inc, &s.svc.cfg.Calls[i], s.svc.callees[i], b, scope, s.d, s))
 	}
+	s.serverExtras(env)
 }
 
 // Receive handles requests, cancellations and the answers of downstream
@@ -125,23 +131,30 @@ func (s *server) arrive(env sim.Env, from sim.NodeID, r *Request) {
 	if s.byReq[key] != nil {
 		return // a network duplicate of a request in progress
 	}
+	if s.lim != nil && !s.lim.Admit(s.busy+s.qlive) {
+		svc.m.limitRejected.Add(1)
+		svc.ts.LimitRejected++
+		s.refuse(env, from, r.ID, TooManyRequests)
+		return
+	}
 	if s.busy >= cfg.Workers {
 		if cfg.Overload.Mode == Reject && cfg.Overload.Threshold > 0 && s.qlive >= cfg.Overload.Threshold {
 			svc.m.rejected.Add(1)
 			svc.ts.Rejected++
-			s.reply(env, from, r.ID, TooManyRequests)
+			s.refuse(env, from, r.ID, TooManyRequests)
 			return
 		}
 		if s.qlive >= cfg.Queue {
 			svc.m.shed.Add(1)
 			svc.ts.Shed++
-			s.reply(env, from, r.ID, Unavailable)
+			s.refuse(env, from, r.ID, Unavailable)
 			return
 		}
 	}
 	j := s.newJob()
 	s.seq++
 	j.id, j.from, j.req, j.arrived, j.deadline = s.seq, from, r.ID, env.Now(), sim.Never
+	j.inflight = int32(s.busy + s.qlive)
 	if r.Budget > 0 {
 		j.deadline = env.Local().Add(r.Budget)
 	}
@@ -194,6 +207,15 @@ func (s *server) begin(env sim.Env, j *job) {
 	if cfg.QueueTimeout > 0 && wait > cfg.QueueTimeout {
 		svc.m.queueTimeouts.Add(1)
 		svc.ts.QueueTimeouts++
+		if svc.cfg.Pushback.hint() != 0 {
+			s.refuse(env, j.from, j.req, Unavailable)
+			s.svc.m.latency.Record(now.Sub(j.arrived))
+			if s.lim != nil {
+				s.sample(env, j, true)
+			}
+			s.finish(env, j)
+			return
+		}
 		s.respond(env, j, Unavailable)
 		return
 	}
@@ -297,6 +319,10 @@ func (s *server) reply(env sim.Env, to sim.NodeID, id uint64, st Status) {
 }
 
 func (s *server) respond(env sim.Env, j *job, st Status) {
+	if s.lim != nil {
+		cls := st.Class()
+		s.sample(env, j, cls == retry.Overload || cls == retry.Timeout)
+	}
 	s.reply(env, j.from, j.req, st)
 	s.svc.m.latency.Record(env.Now().Sub(j.arrived))
 	s.finish(env, j)
@@ -304,6 +330,9 @@ func (s *server) respond(env sim.Env, j *job, st Status) {
 
 // expire drops j without an answer: its caller has given up already.
 func (s *server) expire(env sim.Env, j *job) {
+	if s.lim != nil {
+		s.sample(env, j, true)
+	}
 	s.svc.m.expired.Add(1)
 	s.svc.ts.Expired++
 	s.finish(env, j)
