@@ -28,12 +28,13 @@ func TestRadixMatchesHeap(t *testing.T) {
 			}
 			it := mkitem(now+d, seq, int32(step%1000))
 			h.push(it)
-			rq.push(it)
+			rq.push(&it)
 			continue
 		}
 		until := now + Time(r.Int64N(1<<20))
 		want := h.peek()
-		got, ok := rq.popUntil(until)
+		var got item
+		ok := rq.popUntil(until, &got)
 		if want.at > until {
 			if ok {
 				t.Fatalf("step %d: popped %+v beyond until %d", step, got, until)
@@ -59,13 +60,18 @@ func BenchmarkRadixPopPush(b *testing.B) {
 			var seq uint64
 			for i := 0; i < n; i++ {
 				seq++
-				q.push(mkitem(Time(r.Int64N(1e6)), seq, 0))
+				it := mkitem(Time(r.Int64N(1e6)), seq, 0)
+				q.push(&it)
 			}
+			b.ReportAllocs()
 			b.ResetTimer()
+			var it item
 			for i := 0; i < b.N; i++ {
-				it, _ := q.popUntil(Never)
+				q.popUntil(Never, &it)
 				seq++
-				q.push(mkitem(it.at+Time(r.Int64N(1e6)), seq, 0))
+				it.at += Time(r.Int64N(1e6))
+				it.key = seq<<kindBits | uint64(KindDeliver)
+				q.push(&it)
 			}
 		})
 	}
