@@ -97,8 +97,10 @@ func (q *radixQueue) getChunk() *chunk {
 // garbage collector when the pool already holds more than a quarter of
 // the chunks in use (plus a few): storage follows the queue down as well
 // as up.
-func (q *radixQueue) putChunk(c *chunk) {
-	clear(c.items[:])
+// used is how many leading items were ever written; they are cleared so
+// that pooled chunks keep no messages alive.
+func (q *radixQueue) putChunk(c *chunk, used int) {
+	clear(c.items[:used])
 	if q.nfree > 16 && q.nfree*4 > q.chunks-q.nfree {
 		c.next = nil
 		q.chunks--
@@ -138,11 +140,22 @@ func (q *radixQueue) put(it *item) {
 	}
 }
 
-// reset empties bucket b, returning its chunks to the pool.
+// reset empties bucket b. A bucket with a single chunk keeps it (bucket
+// 0 is reset on every redistribution and refilled at once); longer
+// chains go back to the pool.
 func (q *radixQueue) reset(b *bucket) {
+	if b.head != nil && b.head == b.tail {
+		clear(b.head.items[:b.w])
+		*b = bucket{head: b.head, tail: b.tail}
+		return
+	}
 	for c := b.head; c != nil; {
 		next := c.next
-		q.putChunk(c)
+		used := chunkLen
+		if c == b.tail {
+			used = b.w
+		}
+		q.putChunk(c, used)
 		c = next
 	}
 	*b = bucket{}
@@ -184,7 +197,7 @@ func (q *radixQueue) popUntil(until Time, out *item) bool {
 				q.put(&c.items[k])
 			}
 			next := c.next
-			q.putChunk(c)
+			q.putChunk(c, end)
 			c, r = next, 0
 		}
 	}
@@ -201,7 +214,7 @@ func (q *radixQueue) popUntil(until Time, out *item) bool {
 		if b0.head == nil {
 			b0.tail, b0.w = nil, 0
 		}
-		q.putChunk(c)
+		q.putChunk(c, chunkLen)
 	}
 	return true
 }
