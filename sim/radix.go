@@ -57,27 +57,57 @@ type bucket struct {
 // 1990) specialised to the engine: no event is ever scheduled before the
 // last one dispatched, which is exactly the monotonicity a radix heap needs.
 //
-// Bucket b holds items whose time differs from last (the time of the most
-// recently extracted minimum) first in bit b-1; bucket 0 holds items at
-// exactly last. Buckets are FIFO and redistribution preserves order, so
-// items with equal times leave in insertion (Seq) order: the queue keeps the
-// engine's total order (At, Seq) without comparing Seq at all.
+// Bucket b holds items whose time differs from last (the time of the
+// most recent minimum taken out of the buckets) first in bit b-1; bucket
+// 0 holds items at exactly last. Buckets are FIFO and redistribution
+// preserves order, so items with equal times stay in insertion (Seq)
+// order.
 //
-// Pushing appends to one bucket; popping from bucket 0 is a sequential
-// read. Each bucket tracks its minimum, and a bit mask says which buckets
-// are non-empty, so when bucket 0 runs dry the next minimum is known at
-// once and the smallest non-empty bucket is spread over the lower buckets
-// in one sequential pass. Large queues therefore do not pay a cache miss
-// per heap level, and item payloads travel with the items.
+// Pushing appends to one bucket. Each bucket tracks its minimum, and a
+// bit mask says which buckets are non-empty, so the next minimum is known
+// at once and the smallest non-empty bucket is spread over the lower
+// buckets in one sequential pass. Large queues therefore do not pay a
+// cache miss per heap level, and item payloads travel with the items.
+//
+// The last few levels of spreading are replaced by a sort: once the
+// smallest non-empty bucket holds at most frontSort items, they move to
+// the front, whose index (time, position) is sorted and popped from its
+// head. Positions follow insertion order, so they order ties by Seq, and
+// sorting the index moves 16-byte values rather than items. While the
+// front is active it covers every time whose bucket would be below lvl;
+// a push in that range is inserted into the front's index in order
+// (scanning from its end, where new events usually land).
 type radixQueue struct {
 	b    [65]bucket
 	mask uint64 // bit i-1 set: bucket i (1..64) is non-empty
 	last Time
 	n    int
 
+	front []item // front items in insertion order
+	spare []item // the other buffer for compacting the front
+	index []fref // sorted by (at, pos); index[fh:] are pending
+	fh    int
+	lvl   int // pushes to buckets below lvl go to the front instead
+
 	free   *chunk // pool of unused chunks
 	nfree  int
 	chunks int // chunks allocated and not given back
+}
+
+const (
+	// frontSort is the largest bucket sorted into the front rather
+	// than spread over lower buckets.
+	frontSort = 32
+	// frontMax bounds the front: pushes into its range beyond this
+	// spill it back into the buckets, so an insertion never shifts
+	// more than frontMax items.
+	frontMax = 256
+)
+
+// fref is the front's index entry for front[pos].
+type fref struct {
+	at  Time
+	pos int32
 }
 
 func (q *radixQueue) len() int { return q.n }
@@ -96,9 +126,8 @@ func (q *radixQueue) getChunk() *chunk {
 // putChunk returns a drained chunk to the pool, or gives it back to the
 // garbage collector when the pool already holds more than a quarter of
 // the chunks in use (plus a few): storage follows the queue down as well
-// as up.
-// used is how many leading items were ever written; they are cleared so
-// that pooled chunks keep no messages alive.
+// as up. used is how many leading items were ever written; they are
+// cleared so that pooled chunks keep no messages alive.
 func (q *radixQueue) putChunk(c *chunk, used int) {
 	clear(c.items[:used])
 	if q.nfree > 16 && q.nfree*4 > q.chunks-q.nfree {
@@ -112,13 +141,77 @@ func (q *radixQueue) putChunk(c *chunk, used int) {
 }
 
 func (q *radixQueue) push(it *item) {
-	q.put(it)
 	q.n++
+	i := bits.Len64(uint64(it.at ^ q.last))
+	if i < q.lvl {
+		if len(q.index)-q.fh < frontMax {
+			q.insertFront(it)
+			return
+		}
+		q.spillFront()
+	}
+	q.put(i, it)
 }
 
-// put files an item into its bucket without counting it.
-func (q *radixQueue) put(it *item) {
-	i := bits.Len64(uint64(it.at ^ q.last))
+// insertFront adds it to the front. Its position is the largest so far,
+// so it goes after every item with the same time.
+func (q *radixQueue) insertFront(it *item) {
+	if len(q.front) == cap(q.front) && q.fh > 0 {
+		q.compactFront()
+	}
+	pos := int32(len(q.front))
+	q.front = append(q.front, *it)
+	q.index = append(q.index, fref{})
+	x := q.index
+	k := len(x) - 1
+	for k > q.fh && x[k-1].at > it.at {
+		x[k] = x[k-1]
+		k--
+	}
+	x[k] = fref{at: it.at, pos: pos}
+}
+
+// compactFront drops the front's popped items, renumbering the pending
+// ones in index order (which keeps ties in Seq order).
+func (q *radixQueue) compactFront() {
+	pend := q.index[q.fh:]
+	tmp := q.spare[:0]
+	for k, r := range pend {
+		tmp = append(tmp, q.front[r.pos])
+		pend[k].pos = int32(k)
+	}
+	clear(q.front)
+	q.front, q.spare = tmp, q.front[:0]
+	q.index = q.index[:copy(q.index, pend)]
+	q.fh = 0
+}
+
+// spillFront moves the front's pending items back into the buckets (in
+// order, so ties keep their Seq order) and deactivates it.
+func (q *radixQueue) spillFront() {
+	for _, r := range q.index[q.fh:] {
+		it := &q.front[r.pos]
+		q.put(bits.Len64(uint64(it.at^q.last)), it)
+	}
+	q.clearFront()
+}
+
+func (q *radixQueue) clearFront() {
+	clear(q.front)
+	q.front = q.front[:0]
+	q.index = q.index[:0]
+	q.fh = 0
+	q.lvl = 0
+}
+
+// toFront appends it to the front and its index, unsorted.
+func (q *radixQueue) toFront(it *item) {
+	q.index = append(q.index, fref{at: it.at, pos: int32(len(q.front))})
+	q.front = append(q.front, *it)
+}
+
+// put files an item into bucket i without counting it.
+func (q *radixQueue) put(i int, it *item) {
 	b := &q.b[i]
 	if b.tail == nil || b.w == chunkLen {
 		c := q.getChunk()
@@ -140,81 +233,82 @@ func (q *radixQueue) put(it *item) {
 	}
 }
 
-// reset empties bucket b. A bucket with a single chunk keeps it (bucket
-// 0 is reset on every redistribution and refilled at once); longer
-// chains go back to the pool.
-func (q *radixQueue) reset(b *bucket) {
-	if b.head != nil && b.head == b.tail {
-		clear(b.head.items[:b.w])
-		*b = bucket{head: b.head, tail: b.tail}
-		return
-	}
-	for c := b.head; c != nil; {
-		next := c.next
-		used := chunkLen
-		if c == b.tail {
-			used = b.w
-		}
-		q.putChunk(c, used)
-		c = next
-	}
+// drain calls f on every item of bucket b in order, recycling each
+// chunk once read, and leaves the bucket empty.
+func (q *radixQueue) drain(b *bucket, f func(it *item)) {
+	c, r := b.head, b.r
+	tail, w := b.tail, b.w
 	*b = bucket{}
-}
-
-// peekTime returns the time of the minimum. The queue must not be empty.
-func (q *radixQueue) peekTime() Time {
-	if q.b[0].n > 0 {
-		return q.last
+	for c != nil {
+		end := chunkLen
+		if c == tail {
+			end = w
+		}
+		for k := r; k < end; k++ {
+			f(&c.items[k])
+		}
+		next := c.next
+		q.putChunk(c, end)
+		c, r = next, 0
 	}
-	return q.b[bits.TrailingZeros64(q.mask)+1].min
 }
 
-// popUntil removes the minimum into *out if its time is not after until,
-// and reports whether it did. The queue must not be empty.
-func (q *radixQueue) popUntil(until Time, out *item) bool {
-	b0 := &q.b[0]
-	if b0.n == 0 {
+// refill makes the front hold the next items, unless the minimum is after
+// until. The front must be empty and the queue not.
+func (q *radixQueue) refill(until Time) bool {
+	q.clearFront()
+	for {
+		if b := &q.b[0]; b.n > 0 {
+			// Items at exactly last: already in order.
+			q.drain(b, q.toFront)
+			q.lvl = 1
+			return true
+		}
 		i := bits.TrailingZeros64(q.mask) + 1
 		src := &q.b[i]
 		m := src.min
 		if m > until {
 			return false
 		}
-		q.reset(b0)
 		q.last = m
 		q.mask &^= 1 << (i - 1)
-		// Spread bucket i over the lower buckets (all empty), chunk by
-		// chunk, recycling each chunk as soon as it is read.
-		c, r := src.head, src.r
-		tail, w := src.tail, src.w
-		*src = bucket{}
-		for c != nil {
-			end := chunkLen
-			if c == tail {
-				end = w
-			}
-			for k := r; k < end; k++ {
-				q.put(&c.items[k])
-			}
-			next := c.next
-			q.putChunk(c, end)
-			c, r = next, 0
+		if src.n <= frontSort {
+			q.drain(src, q.toFront)
+			sortIndex(q.index)
+			q.lvl = i
+			return true
 		}
+		// Spread bucket i over the lower buckets (all empty).
+		q.drain(src, func(it *item) { q.put(bits.Len64(uint64(it.at^m)), it) })
 	}
-	if q.last > until {
+}
+
+// sortIndex sorts a short index by (at, pos): insertion sort, since it
+// holds at most frontSort entries.
+func sortIndex(x []fref) {
+	for i := 1; i < len(x); i++ {
+		v := x[i]
+		j := i
+		for j > 0 && (x[j-1].at > v.at || (x[j-1].at == v.at && x[j-1].pos > v.pos)) {
+			x[j] = x[j-1]
+			j--
+		}
+		x[j] = v
+	}
+}
+
+// popUntil removes the minimum into *out if its time is not after until,
+// and reports whether it did. The queue must not be empty.
+func (q *radixQueue) popUntil(until Time, out *item) bool {
+	if q.fh == len(q.index) && !q.refill(until) {
 		return false
 	}
-	c := b0.head
-	*out = c.items[b0.r]
-	b0.r++
-	b0.n--
-	q.n--
-	if b0.r == chunkLen {
-		b0.head, b0.r = c.next, 0
-		if b0.head == nil {
-			b0.tail, b0.w = nil, 0
-		}
-		q.putChunk(c, chunkLen)
+	r := q.index[q.fh]
+	if r.at > until {
+		return false
 	}
+	*out = q.front[r.pos]
+	q.fh++
+	q.n--
 	return true
 }

@@ -76,3 +76,48 @@ func BenchmarkRadixPopPush(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkQueuePHOLD compares the radix queue with the reference heap
+// on PHOLD's increments (100 µs + Exp(1 ms)) at 1k and 1M items.
+func BenchmarkQueuePHOLD(b *testing.B) {
+	for _, n := range []int{1000, 1_000_000} {
+		b.Run(itoa(n)+"/radix", func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			var q radixQueue
+			var seq uint64
+			for i := 0; i < n; i++ {
+				seq++
+				it := mkitem(Time(100_000+r.ExpFloat64()*1e6), seq, 0)
+				q.push(&it)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			var it item
+			for i := 0; i < b.N; i++ {
+				q.popUntil(Never, &it)
+				seq++
+				it.at += Time(100_000 + r.ExpFloat64()*1e6)
+				it.key = seq<<kindBits | uint64(KindDeliver)
+				q.push(&it)
+			}
+		})
+		b.Run(itoa(n)+"/heap", func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			var q queue
+			var seq uint64
+			for i := 0; i < n; i++ {
+				seq++
+				q.push(mkitem(Time(100_000+r.ExpFloat64()*1e6), seq, 0))
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				it := q.popDefer()
+				seq++
+				it.at += Time(100_000 + r.ExpFloat64()*1e6)
+				it.key = seq<<kindBits | uint64(KindDeliver)
+				q.push(it)
+			}
+		})
+	}
+}

@@ -36,10 +36,16 @@ func runBench(c *cli, args []string) error {
 
 // pholdSample is one measured run of one implementation.
 type pholdSample struct {
-	EventsPerSec   float64 `json:"events_per_sec"`
-	NsPerEvent     float64 `json:"ns_per_event"`
-	AllocsPerEvent float64 `json:"allocs_per_event"`
-	PeakHeapBytes  uint64  `json:"peak_heap_bytes"`
+	EventsPerSec float64 `json:"events_per_sec"`
+	NsPerEvent   float64 `json:"ns_per_event"`
+	// CPUEventsPerSec and CPUNsPerEvent use the CPU time of the thread
+	// that ran the events instead of the wall clock (0 where the
+	// platform cannot tell): on a shared machine they leave out the time
+	// the run waited for a core.
+	CPUEventsPerSec float64 `json:"cpu_events_per_sec"`
+	CPUNsPerEvent   float64 `json:"cpu_ns_per_event"`
+	AllocsPerEvent  float64 `json:"allocs_per_event"`
+	PeakHeapBytes   uint64  `json:"peak_heap_bytes"`
 	// PeakRSSBytes is the process's peak resident set during the run,
 	// set-up included (0 where the platform cannot tell).
 	PeakRSSBytes uint64 `json:"peak_rss_bytes"`
@@ -68,8 +74,10 @@ type pholdReport struct {
 	Repeat  int    `json:"repeat"`
 	pholdFigures
 	Heap *pholdFigures `json:"heap,omitempty"`
-	// Ratio is the engine's median events/s over the heap's.
-	Ratio float64 `json:"ratio,omitempty"`
+	// Ratio is the engine's median events/s over the heap's, by wall
+	// clock; CPURatio is the same by CPU time.
+	Ratio    float64 `json:"ratio,omitempty"`
+	CPURatio float64 `json:"cpu_ratio,omitempty"`
 }
 
 func runBenchPHOLD(c *cli, args []string) error {
@@ -139,6 +147,9 @@ func runBenchPHOLD(c *cli, args []string) error {
 		h := medians(ref, pending)
 		rep.Heap = &h
 		rep.Ratio = rep.EventsPerSec / h.EventsPerSec
+		if h.CPUEventsPerSec > 0 {
+			rep.CPURatio = rep.CPUEventsPerSec / h.CPUEventsPerSec
+		}
 	}
 	if *asJSON {
 		b, _ := json.Marshal(rep)
@@ -172,6 +183,8 @@ func printPHOLD(c *cli, rep *pholdReport) {
 	}
 	row("events/s", func(p *pholdFigures) string { return strconv.FormatFloat(p.EventsPerSec, 'f', 0, 64) })
 	row("ns/event", func(p *pholdFigures) string { return strconv.FormatFloat(p.NsPerEvent, 'f', 1, 64) })
+	row("events/s (CPU)", func(p *pholdFigures) string { return orNA(p.CPUEventsPerSec, 0) })
+	row("CPU ns/event", func(p *pholdFigures) string { return orNA(p.CPUNsPerEvent, 1) })
 	row("allocs/event", func(p *pholdFigures) string { return strconv.FormatFloat(p.AllocsPerEvent, 'f', 4, 64) })
 	row("peak heap", func(p *pholdFigures) string { return mib(p.PeakHeapBytes) })
 	row("peak RSS", func(p *pholdFigures) string {
@@ -189,8 +202,18 @@ func printPHOLD(c *cli, rep *pholdReport) {
 	})
 	row("hash", func(p *pholdFigures) string { return p.Hash })
 	if rep.Heap != nil {
-		fmt.Fprintf(w, "  dsim / bare heap   %13.2fx\n", rep.Ratio)
+		fmt.Fprintf(w, "  dsim / bare heap   %13.2fx (wall clock)\n", rep.Ratio)
+		if rep.CPURatio > 0 {
+			fmt.Fprintf(w, "  dsim / bare heap   %13.2fx (CPU time)\n", rep.CPURatio)
+		}
 	}
+}
+
+func orNA(x float64, prec int) string {
+	if x == 0 {
+		return "n/a"
+	}
+	return strconv.FormatFloat(x, 'f', prec, 64)
 }
 
 func mib(b uint64) string { return strconv.FormatFloat(float64(b)/(1<<20), 'f', 1, 64) + " MiB" }
@@ -212,6 +235,8 @@ func medians(s []pholdSample, pending int) pholdFigures {
 	out := pholdFigures{Samples: s}
 	out.EventsPerSec = med(func(p pholdSample) float64 { return p.EventsPerSec })
 	out.NsPerEvent = med(func(p pholdSample) float64 { return p.NsPerEvent })
+	out.CPUEventsPerSec = med(func(p pholdSample) float64 { return p.CPUEventsPerSec })
+	out.CPUNsPerEvent = med(func(p pholdSample) float64 { return p.CPUNsPerEvent })
 	out.AllocsPerEvent = med(func(p pholdSample) float64 { return p.AllocsPerEvent })
 	out.PeakHeapBytes = uint64(med(func(p pholdSample) float64 { return float64(p.PeakHeapBytes) }))
 	out.PeakRSSBytes = uint64(med(func(p pholdSample) float64 { return float64(p.PeakRSSBytes) }))
@@ -265,9 +290,13 @@ func measurePHOLD(cfg phold.Config, engine bool) (pholdSample, error) {
 
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
+	runtime.LockOSThread()
+	cpu0, cpuOK := threadCPU()
 	start := time.Now()
 	res, err := run()
 	wall := time.Since(start)
+	cpu1, _ := threadCPU()
+	runtime.UnlockOSThread()
 	runtime.ReadMemStats(&after)
 	stopSampler()
 	if err != nil {
@@ -281,13 +310,19 @@ func measurePHOLD(cfg phold.Config, engine bool) (pholdSample, error) {
 		rss = peakRSS()
 	}
 	n := float64(res.Events - startEvents)
+	var cpuRate, cpuNs float64
+	if cpu := cpu1 - cpu0; cpuOK && cpu > 0 {
+		cpuRate, cpuNs = n/cpu.Seconds(), float64(cpu.Nanoseconds())/n
+	}
 	return pholdSample{
-		EventsPerSec:   n / wall.Seconds(),
-		NsPerEvent:     float64(wall.Nanoseconds()) / n,
-		AllocsPerEvent: float64(after.Mallocs-before.Mallocs) / n,
-		PeakHeapBytes:  peak.Load(),
-		PeakRSSBytes:   rss,
-		Hash:           fmt.Sprintf("%016x", res.Hash),
+		EventsPerSec:    n / wall.Seconds(),
+		NsPerEvent:      float64(wall.Nanoseconds()) / n,
+		CPUEventsPerSec: cpuRate,
+		CPUNsPerEvent:   cpuNs,
+		AllocsPerEvent:  float64(after.Mallocs-before.Mallocs) / n,
+		PeakHeapBytes:   peak.Load(),
+		PeakRSSBytes:    rss,
+		Hash:            fmt.Sprintf("%016x", res.Hash),
 	}, nil
 }
 

@@ -7,13 +7,13 @@ import (
 	"github.com/dsim-dev/dsim/sim"
 )
 
-// Heap is the PHOLD workload with no engine around it: a bare typed
-// 4-ary min-heap of (time, sequence, process) entries. Each step pops the
-// earliest entry and, in its place, pushes one at a uniformly random
-// process after Lookahead + Exp(Mean), making the same two draws per event
-// as the engine's PHOLD. It is the reference the engine is measured
-// against: whatever the engine costs beyond it is dispatch, payloads and
-// node state.
+// Heap is the reference the engine is measured against: the bare event
+// queue of PHOLD with no engine around it. It is a typed 4-ary min-heap
+// of 24-byte (time, sequence, process) entries holding LPs×PerLP events;
+// each step pops the earliest entry and pushes one new entry for the same
+// process after Lookahead + Exp(Mean), one random draw per event. Whatever
+// the engine costs beyond it is dispatch, node state, the network and
+// the destination draw.
 //
 //	h, _ := phold.NewHeap(cfg) // N×M entries queued
 //	res := h.Run(cfg.Events)
@@ -21,7 +21,6 @@ type Heap struct {
 	h         []heapItem
 	seq       uint64
 	rng       *rand.Rand
-	n         int
 	lookahead time.Duration
 	mean      float64
 	events    uint64
@@ -49,14 +48,13 @@ func NewHeap(c Config) (*Heap, error) {
 	h := &Heap{
 		h:         make([]heapItem, 0, c.LPs*c.PerLP),
 		rng:       sim.NewStream(c.Seed, "phold/heap"),
-		n:         c.LPs,
 		lookahead: c.Lookahead,
 		mean:      float64(c.Mean),
 		hash:      14695981039346656037,
 	}
 	for lp := 0; lp < c.LPs; lp++ {
 		for i := 0; i < c.PerLP; i++ {
-			h.push(heapItem{at: h.delay(), seq: h.next(), lp: int32(h.rng.IntN(h.n))})
+			h.push(heapItem{at: h.delay(), seq: h.next(), lp: int32(lp)})
 		}
 	}
 	return h, nil
@@ -84,8 +82,8 @@ func (h *Heap) Run(events uint64) Result {
 		h.events++
 		h.hash = (h.hash ^ uint64(top.at)) * 1099511628211
 		h.hash = (h.hash ^ uint64(top.lp)) * 1099511628211
-		lp := int32(h.rng.IntN(h.n))
-		h.down(heapItem{at: h.delay(), seq: h.next(), lp: lp})
+		h.pop()
+		h.push(heapItem{at: h.delay(), seq: h.next(), lp: top.lp})
 	}
 	return Result{Events: h.events, Hash: h.hash, End: h.now}
 }
@@ -105,7 +103,17 @@ func (h *Heap) push(it heapItem) {
 	q[i] = it
 }
 
-// down replaces the root with it and restores the heap order.
+// pop removes the root: the last entry takes its place and sinks.
+func (h *Heap) pop() {
+	n := len(h.h) - 1
+	last := h.h[n]
+	h.h = h.h[:n]
+	if n > 0 {
+		h.down(last)
+	}
+}
+
+// down puts it at the root and restores the heap order.
 func (h *Heap) down(it heapItem) {
 	q := h.h
 	n := len(q)

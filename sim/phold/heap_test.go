@@ -10,7 +10,7 @@ import (
 )
 
 // TestHeapOrder checks the reference heap against a sorted slice: every
-// replace-top must remove the least (at, seq) entry, ties broken by seq.
+// pop must remove the least (at, seq) entry, ties broken by seq.
 func TestHeapOrder(t *testing.T) {
 	r := rand.New(rand.NewPCG(5, 6))
 	h := &Heap{}
@@ -38,7 +38,8 @@ func TestHeapOrder(t *testing.T) {
 		}
 		seq++
 		it := heapItem{at: ref[0].at + toTime(r.IntN(40)), seq: seq, lp: int32(step)}
-		h.down(it)
+		h.pop()
+		h.push(it)
 		ref[0] = it
 	}
 }
