@@ -13,8 +13,9 @@ import (
 
 var rangeRE = regexp.MustCompile(`\{(\d+)\.\.(\d+)\}`)
 
-// maxExpand bounds what one nodes entry may expand to.
-const maxExpand = 100_000
+// maxExpand bounds what one nodes entry may expand to: as many names as
+// a run may have nodes.
+const maxExpand = sim.DefaultMaxNodes
 
 // ExpandNodes expands node-name patterns: "eu-{1..3}" is eu-1, eu-2,
 // eu-3; a name without braces stands for itself.
@@ -40,12 +41,12 @@ func expandOne(p string) ([]string, error) {
 	if err1 != nil || err2 != nil || lo > hi || hi-lo >= maxExpand {
 		return nil, fmt.Errorf("bad range in %q: want {lo..hi} with lo ≤ hi and at most %d names", p, maxExpand)
 	}
+	rest, err := expandOne(p[loc[1]:])
+	if err != nil {
+		return nil, err
+	}
 	var out []string
 	for i := lo; i <= hi; i++ {
-		rest, err := expandOne(p[loc[1]:])
-		if err != nil {
-			return nil, err
-		}
 		for _, r := range rest {
 			out = append(out, p[:loc[0]]+strconv.Itoa(i)+r)
 			if len(out) > maxExpand {
