@@ -45,7 +45,7 @@ func expandOne(p string) ([]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	var out []string
+	out := make([]string, 0, min((hi-lo+1)*len(rest), maxExpand+1))
 	for i := lo; i <= hi; i++ {
 		for _, r := range rest {
 			out = append(out, p[:loc[0]]+strconv.Itoa(i)+r)
@@ -73,7 +73,7 @@ func (c *Config) validateNodes(fe *sim.FieldErrors) {
 		fe.Add("nodes", "%d nodes exceed limits.max_nodes %d", len(names), c.Limits.MaxNodes)
 		return
 	}
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(names))
 	for i, n := range names {
 		if n == "" {
 			fe.Add(fmt.Sprintf("nodes[%d]", i), "node name must not be empty")

@@ -253,34 +253,30 @@ func (q *radixQueue) drain(b *bucket, f func(it *item)) {
 	}
 }
 
-// refill makes the front hold the next items, unless the minimum is after
-// until. The front must be empty and the queue not.
+// refill makes the next items poppable, unless the minimum is after
+// until: it takes the smallest non-empty bucket and either sorts it into
+// the front (when small) or spreads it over the lower buckets, which puts
+// its minimum into bucket 0. The front and bucket 0 must be empty and the
+// queue not.
 func (q *radixQueue) refill(until Time) bool {
 	q.clearFront()
-	for {
-		if b := &q.b[0]; b.n > 0 {
-			// Items at exactly last: already in order.
-			q.drain(b, q.toFront)
-			q.lvl = 1
-			return true
-		}
-		i := bits.TrailingZeros64(q.mask) + 1
-		src := &q.b[i]
-		m := src.min
-		if m > until {
-			return false
-		}
-		q.last = m
-		q.mask &^= 1 << (i - 1)
-		if src.n <= frontSort {
-			q.drain(src, q.toFront)
-			sortIndex(q.index)
-			q.lvl = i
-			return true
-		}
-		// Spread bucket i over the lower buckets (all empty).
-		q.drain(src, func(it *item) { q.put(bits.Len64(uint64(it.at^m)), it) })
+	i := bits.TrailingZeros64(q.mask) + 1
+	src := &q.b[i]
+	m := src.min
+	if m > until {
+		return false
 	}
+	q.last = m
+	q.mask &^= 1 << (i - 1)
+	if src.n <= frontSort {
+		q.drain(src, q.toFront)
+		sortIndex(q.index)
+		q.lvl = i
+		return true
+	}
+	// Spread bucket i over the lower buckets (all empty).
+	q.drain(src, func(it *item) { q.put(bits.Len64(uint64(it.at^m)), it) })
+	return true
 }
 
 // sortIndex sorts a short index by (at, pos): insertion sort, since it
@@ -299,9 +295,38 @@ func sortIndex(x []fref) {
 
 // popUntil removes the minimum into *out if its time is not after until,
 // and reports whether it did. The queue must not be empty.
+//
+// At most one of the front and bucket 0 holds items: bucket 0 fills only
+// while the front is inactive (or when it spills), and a refill happens
+// only when both are empty.
 func (q *radixQueue) popUntil(until Time, out *item) bool {
-	if q.fh == len(q.index) && !q.refill(until) {
-		return false
+	if q.fh == len(q.index) {
+		b0 := &q.b[0]
+		if b0.n == 0 {
+			if !q.refill(until) {
+				return false
+			}
+			if b0.n == 0 {
+				return q.popUntil(until, out) // sorted into the front
+			}
+		}
+		// Items at exactly last, straight from bucket 0.
+		if q.last > until {
+			return false
+		}
+		c := b0.head
+		*out = c.items[b0.r]
+		b0.r++
+		b0.n--
+		q.n--
+		if b0.r == chunkLen {
+			b0.head, b0.r = c.next, 0
+			if b0.head == nil {
+				b0.tail, b0.w = nil, 0
+			}
+			q.putChunk(c, chunkLen)
+		}
+		return true
 	}
 	r := q.index[q.fh]
 	if r.at > until {

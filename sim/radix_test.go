@@ -121,3 +121,80 @@ func BenchmarkQueuePHOLD(b *testing.B) {
 		})
 	}
 }
+
+// TestRadixFrontAndBucket0 drives the paths the random test reaches
+// rarely: a front that overflows (many pushes inside the time range of a
+// sorted small bucket) and spills back into the buckets, and a bucket 0
+// of many events at one instant, fed further while it drains. The radix
+// queue must pop exactly what the reference heap pops.
+func TestRadixFrontAndBucket0(t *testing.T) {
+	var h queue
+	var rq radixQueue
+	var seq uint64
+	push := func(at Time) {
+		seq++
+		it := mkitem(at, seq, int32(seq))
+		h.push(it)
+		rq.push(&it)
+	}
+	pop := func() Time {
+		var got item
+		if !rq.popUntil(Never, &got) {
+			t.Fatalf("radix queue empty, heap has %d", h.len())
+		}
+		if w := h.popDefer(); got != w {
+			t.Fatalf("radix popped %+v, heap %+v", got, w)
+		}
+		return got.at
+	}
+	// A small bucket becomes the front; then 3×frontMax pushes land
+	// inside its range, at its times and between them.
+	for i := 0; i < 10; i++ {
+		push(Time(1000 + 3*i))
+	}
+	now := pop()
+	for i := 0; i < 3*frontMax; i++ {
+		push(now + Time(i%29))
+	}
+	for i := 0; i < 100; i++ {
+		now = pop()
+	}
+	// Many events at one instant (bucket 0), with more at that instant
+	// and a little later pushed while they drain.
+	for i := 0; i < 5*chunkLen; i++ {
+		push(now)
+	}
+	for i := 0; i < 3*chunkLen; i++ {
+		now = pop()
+		push(now + Time(i%2))
+	}
+	for h.len() > 0 {
+		pop()
+	}
+	if rq.len() != 0 {
+		t.Fatalf("radix queue holds %d after draining", rq.len())
+	}
+}
+
+// TestRadixGivesBackChunks fills the queue, drains it and checks that
+// most chunk storage went back to the garbage collector.
+func TestRadixGivesBackChunks(t *testing.T) {
+	var rq radixQueue
+	r := rand.New(rand.NewPCG(7, 8))
+	const n = 200 * chunkLen
+	for i := 0; i < n; i++ {
+		it := mkitem(Time(r.Int64N(1e9)), uint64(i+1), 0)
+		rq.push(&it)
+	}
+	peak := rq.chunks
+	if peak < n/chunkLen {
+		t.Fatalf("%d chunks hold %d items", peak, n)
+	}
+	var it item
+	for rq.len() > 0 {
+		rq.popUntil(Never, &it)
+	}
+	if rq.chunks > peak/4 || rq.nfree > rq.chunks {
+		t.Fatalf("after draining: %d chunks kept (%d pooled), peak %d", rq.chunks, rq.nfree, peak)
+	}
+}
