@@ -201,14 +201,6 @@ func (c *Config) Build(s *protocols.Setup) error {
 	if s.Workload.Kind == workload.Closed && s.Workload.Clients < 1 {
 		return errors.New("closed workload needs at least one client")
 	}
-	serverIdx := make(map[string]int, len(servers))
-	for i, n := range servers {
-		serverIdx[n.Name] = i
-	}
-	clientIdx := make(map[string]int, len(clients))
-	for i, n := range clients {
-		clientIdx[n.Name] = i
-	}
 	// One table of server IDs and one of zones by node ID serve every
 	// node of the run: nothing per node grows with the number of nodes.
 	w := &world{servers: make([]sim.NodeID, len(servers))}
@@ -220,13 +212,16 @@ func (c *Config) Build(s *protocols.Setup) error {
 		same: m.Histogram(MetricRTTSameZone), cross: m.Histogram(MetricRTTCrossZone),
 	}
 	cfg := *c
+	// Select keeps the topology's order, so one pass over the nodes
+	// meets the clients and the servers in order: ci and si count them.
+	ci, si := 0, 0
 	for _, n := range s.Nodes {
 		// Every topology node is added, so that the network's zones and
 		// faults can name any of them; nodes with no role stay idle.
-		ci, isClient := clientIdx[n.Name]
-		si, isServer := serverIdx[n.Name]
+		isClient := ci < len(clients) && clients[ci].Name == n.Name
+		isServer := si < len(servers) && servers[si].Name == n.Name
 		var loops []int
-		if s.Workload.Kind == workload.Closed {
+		if isClient && s.Workload.Kind == workload.Closed {
 			loops = s.Workload.Loops(ci, len(clients))
 		}
 		// A client pings the other servers; it pings itself only when
@@ -235,10 +230,11 @@ func (c *Config) Build(s *protocols.Setup) error {
 		if isServer && len(servers) > 1 {
 			self = si
 		}
+		share := 1 / float64(len(clients))
 		factory := func() sim.Node {
 			return &node{
 				cfg: &cfg, wl: s.Workload, st: st, h: &h, ops: s.Ops, warmup: sim.Time(s.Warmup),
-				client: isClient, server: isServer, share: 1 / float64(len(clients)), loops: loops,
+				client: isClient, server: isServer, share: share, loops: loops,
 				world: w, self: self,
 			}
 		}
@@ -252,6 +248,10 @@ func (c *Config) Build(s *protocols.Setup) error {
 		w.zone[id] = n.Zone
 		if isServer {
 			w.servers[si] = id
+			si++
+		}
+		if isClient {
+			ci++
 		}
 	}
 	s.AtEnd(func() {
@@ -347,8 +347,8 @@ func (n *node) Start(env sim.Env) {
 		return
 	}
 	n.rr = int(env.ID()) % n.numServers()
-	n.out = make(map[uint64]pending)
-	n.timedOut = make(map[uint64]sim.Time)
+	// out and timedOut are made on first use: most clients of a large
+	// run may never send.
 	// Ping IDs carry a boot counter kept in durable storage, so echoes of
 	// pings sent before a crash are recognised after the restart.
 	if b, ok := env.Storage().Get("echo/epoch"); ok && len(b) == 8 {
@@ -405,6 +405,9 @@ func (n *node) send(env sim.Env, loop int) {
 	id := n.next
 	now := env.Now()
 	t := env.After(n.cfg.Timeout, id<<2|tagTimeout)
+	if n.out == nil {
+		n.out = make(map[uint64]pending)
+	}
 	n.out[id] = pending{sent: now, timer: t, server: to, loop: loop}
 	n.st.sent++
 	if now >= n.warmup {
@@ -491,6 +494,9 @@ func (n *node) Timer(env sim.Env, tag uint64) {
 			return
 		}
 		delete(n.out, id)
+		if n.timedOut == nil {
+			n.timedOut = make(map[uint64]sim.Time)
+		}
 		n.timedOut[id] = p.sent
 		n.st.timeouts++
 		n.ops.Op(p.sent, env.Now(), protocols.TimedOut)
