@@ -233,19 +233,29 @@ func (q *radixQueue) put(i int, it *item) {
 	}
 }
 
-// drain calls f on every item of bucket b in order, recycling each
-// chunk once read, and leaves the bucket empty.
-func (q *radixQueue) drain(b *bucket, f func(it *item)) {
+// drain empties bucket b into the front (sorted later) or, with front
+// false, spreads it over the buckets below relative to last. Chunks are
+// recycled as soon as they are read. The two loops are written out, not
+// passed a callback, to keep an indirect call off every moved item.
+func (q *radixQueue) drain(b *bucket, front bool) {
 	c, r := b.head, b.r
 	tail, w := b.tail, b.w
 	*b = bucket{}
+	m := q.last
 	for c != nil {
 		end := chunkLen
 		if c == tail {
 			end = w
 		}
-		for k := r; k < end; k++ {
-			f(&c.items[k])
+		if front {
+			for k := r; k < end; k++ {
+				q.toFront(&c.items[k])
+			}
+		} else {
+			for k := r; k < end; k++ {
+				it := &c.items[k]
+				q.put(bits.Len64(uint64(it.at^m)), it)
+			}
 		}
 		next := c.next
 		q.putChunk(c, end)
@@ -269,13 +279,13 @@ func (q *radixQueue) refill(until Time) bool {
 	q.last = m
 	q.mask &^= 1 << (i - 1)
 	if src.n <= frontSort {
-		q.drain(src, q.toFront)
+		q.drain(src, true)
 		sortIndex(q.index)
 		q.lvl = i
 		return true
 	}
 	// Spread bucket i over the lower buckets (all empty).
-	q.drain(src, func(it *item) { q.put(bits.Len64(uint64(it.at^m)), it) })
+	q.drain(src, false)
 	return true
 }
 
