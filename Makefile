@@ -65,10 +65,17 @@ demo: build
 	done
 	@echo "open out/<name>/report.html for each experiment's report and plots"
 
-# bench-engine prints the engine's PHOLD throughput at 1k and 1M pending events.
+# bench-engine measures the engine on PHOLD (1,000 processes, lookahead
+# 0.1 ms, Exp(1 ms)) at 1k, 1M and 10M pending events, each time next to a
+# bare 4-ary heap running the same workload in the same process: medians
+# of interleaved runs, the dsim / heap throughput ratio, allocations per
+# event and peak heap and RSS per pending event. REPEAT sets the runs.
+REPEAT ?= 5
+PHOLD  := $(BIN) bench phold --lps 1000 --lookahead 100us --mean 1ms --repeat $(REPEAT)
 bench-engine: build
-	$(BIN) bench phold --lps 1000 --per-lp 1 --events 5000000
-	$(BIN) bench phold --lps 1000 --per-lp 1000 --events 5000000
+	$(PHOLD) --per-lp 1 --events 5000000
+	$(PHOLD) --per-lp 1000 --events 5000000
+	$(PHOLD) --per-lp 10000 --events 10000000
 
 clean:
 	rm -rf bin out

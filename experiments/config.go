@@ -93,7 +93,8 @@ type Limits struct {
 	MaxEvents uint64 `yaml:"max_events"`
 	// MaxPending is the most events one run may have queued at once.
 	MaxPending int `yaml:"max_pending"`
-	// MaxNodes is the most nodes one run may have.
+	// MaxNodes is the most nodes one run may have, at most 1,000,000.
+	// An idle node costs the engine a few hundred bytes.
 	MaxNodes int `yaml:"max_nodes"`
 	// MaxRuns is the most runs (sweep points × seeds) an experiment may
 	// have.

@@ -13,8 +13,9 @@ import (
 
 var rangeRE = regexp.MustCompile(`\{(\d+)\.\.(\d+)\}`)
 
-// maxExpand bounds what one nodes entry may expand to.
-const maxExpand = 100_000
+// maxExpand bounds what one nodes entry may expand to: as many names as
+// a run may have nodes.
+const maxExpand = sim.DefaultMaxNodes
 
 // ExpandNodes expands node-name patterns: "eu-{1..3}" is eu-1, eu-2,
 // eu-3; a name without braces stands for itself.
@@ -40,12 +41,12 @@ func expandOne(p string) ([]string, error) {
 	if err1 != nil || err2 != nil || lo > hi || hi-lo >= maxExpand {
 		return nil, fmt.Errorf("bad range in %q: want {lo..hi} with lo ≤ hi and at most %d names", p, maxExpand)
 	}
-	var out []string
+	rest, err := expandOne(p[loc[1]:])
+	if err != nil {
+		return nil, err
+	}
+	out := make([]string, 0, min((hi-lo+1)*len(rest), maxExpand+1))
 	for i := lo; i <= hi; i++ {
-		rest, err := expandOne(p[loc[1]:])
-		if err != nil {
-			return nil, err
-		}
 		for _, r := range rest {
 			out = append(out, p[:loc[0]]+strconv.Itoa(i)+r)
 			if len(out) > maxExpand {
@@ -72,7 +73,7 @@ func (c *Config) validateNodes(fe *sim.FieldErrors) {
 		fe.Add("nodes", "%d nodes exceed limits.max_nodes %d", len(names), c.Limits.MaxNodes)
 		return
 	}
-	seen := map[string]bool{}
+	seen := make(map[string]bool, len(names))
 	for i, n := range names {
 		if n == "" {
 			fe.Add(fmt.Sprintf("nodes[%d]", i), "node name must not be empty")

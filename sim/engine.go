@@ -19,8 +19,8 @@ var (
 // Default bounds; see Config.
 const (
 	DefaultMaxEvents  = 1_000_000_000
-	DefaultMaxPending = maxSlots - 1
-	DefaultMaxNodes   = 100_000
+	DefaultMaxPending = 1<<24 - 1
+	DefaultMaxNodes   = 1_000_000
 )
 
 // Config holds the parameters of one run.
@@ -39,36 +39,41 @@ type Config struct {
 	Metrics Metrics
 }
 
-// payload is the body of a queued event. Payloads live in a slab and are
-// recycled through a free list, so scheduling allocates nothing in steady
-// state.
-type payload struct {
-	kind  EventKind
-	dead  bool   // cancelled timer
-	gen   uint32 // bumped when the slot is freed; validates TimerIDs
-	epoch uint32 // node epoch when a timer was armed
-	flags uint32
-	node  NodeID
-	from  NodeID
+// timer is the side entry of a pending timer: what its queue item does
+// not carry, and what Cancel needs to find it. Timer entries live in a
+// slab recycled through a free list, so arming a timer allocates nothing
+// in steady state.
+type timer struct {
 	tag   uint64
-	msg   Message
-	fn    func()
+	gen   uint32 // bumped when the slot is freed; validates TimerIDs
+	epoch uint32 // node epoch when the timer was armed
+	node  NodeID
+	armed bool // pending (false once fired, dropped or freed)
+	dead  bool // cancelled
 }
 
+// nodeState is the engine's record of one node. Records are allocated in
+// blocks (nodeBlock at a time), so nodes added together sit together in
+// memory and a node costs one slot of a block rather than an allocation.
+// The random stream and the default storage are made on first use: a node
+// that never draws or stores costs neither.
 type nodeState struct {
-	id      NodeID
-	name    string
-	factory func() Node
 	inst    Node
 	env     nodeEnv
+	id      NodeID
+	epoch   uint32
 	up      bool
 	paused  bool
-	epoch   uint32
-	inbox   []int32 // payload slots held while paused
+	name    string
+	factory func() Node
+	inbox   []item // inputs that came due while paused
 	clock   Clock
 	rng     *rand.Rand
 	storage Storage
 }
+
+// nodeBlock is how many node records are allocated at once.
+const nodeBlock = 256
 
 // Engine runs one simulation: a clock, an event queue with a total order
 // (At, Seq), the hosted nodes and the network between them. An Engine is
@@ -78,9 +83,10 @@ type Engine struct {
 	now      Time
 	seq      uint64
 	q        radixQueue
-	slab     []payload
+	timers   []timer
 	free     []int32
 	nodes    []*nodeState
+	block    []nodeState // unused records of the current block
 	byName   map[string]NodeID
 	net      Network
 	metrics  Metrics
@@ -161,19 +167,22 @@ func (e *Engine) AddNode(name string, factory func() Node) (NodeID, error) {
 		return None, fmt.Errorf("add node %q: %w (max %d)", name, ErrNodeLimit, e.cfg.MaxNodes)
 	}
 	id := NodeID(len(e.nodes))
-	n := &nodeState{
+	if len(e.block) == 0 {
+		e.block = make([]nodeState, nodeBlock)
+	}
+	n := &e.block[0]
+	e.block = e.block[1:]
+	*n = nodeState{
 		id:      id,
 		name:    name,
 		factory: factory,
 		inst:    factory(),
 		up:      true,
-		rng:     e.Stream("node/" + name),
-		storage: NewMemoryStorage(),
 	}
 	n.env = nodeEnv{e: e, n: n}
 	e.nodes = append(e.nodes, n)
 	e.byName[name] = id
-	e.schedule(e.now, payload{kind: KindStart, node: id, from: None, epoch: n.epoch})
+	e.schedule(&item{at: e.now, key: uint64(KindStart), node: id, from: None, aux: uint64(n.epoch)})
 	return id, nil
 }
 
@@ -218,8 +227,27 @@ func (e *Engine) SetClock(id NodeID, c Clock) { e.node(id).clock = c }
 // SetStorage replaces node id's durable storage.
 func (e *Engine) SetStorage(id NodeID, s Storage) { e.node(id).storage = s }
 
-// Storage returns node id's durable storage.
-func (e *Engine) Storage(id NodeID) Storage { return e.node(id).storage }
+// Storage returns node id's durable storage (a MemoryStorage unless
+// SetStorage replaced it).
+func (e *Engine) Storage(id NodeID) Storage { return e.node(id).store() }
+
+// store returns the node's storage, making the default one on first use.
+func (n *nodeState) store() Storage {
+	if n.storage == nil {
+		n.storage = NewMemoryStorage()
+	}
+	return n.storage
+}
+
+// stream returns the node's random stream "node/<name>", made on first
+// use; it depends only on the run seed and the name, so when it is made
+// does not change its draws.
+func (n *nodeState) stream(e *Engine) *rand.Rand {
+	if n.rng == nil {
+		n.rng = e.Stream("node/" + n.name)
+	}
+	return n.rng
+}
 
 // Up reports whether node id is running (not crashed). A paused node is up.
 func (e *Engine) Up(id NodeID) bool { return e.node(id).up }
@@ -248,14 +276,17 @@ func (e *Engine) Crash(id NodeID) {
 	n.inst = nil
 	if n.paused {
 		n.paused = false
-		for _, s := range n.inbox {
-			p := &e.slab[s]
-			if p.kind == KindDeliver {
-				e.net.Dropped(p.from, p.node, p.msg, DropCrashed)
-				e.trace(KindDrop, p.node, p.from, p.msg, DropCrashed.String())
+		for i := range n.inbox {
+			it := &n.inbox[i]
+			switch it.kind() {
+			case KindDeliver:
+				e.net.Dropped(it.from, it.node, it.msg, DropCrashed)
+				e.trace(KindDrop, it.node, it.from, it.msg, DropCrashed.String())
+			case KindTimer:
+				e.freeTimer(int32(it.aux))
 			}
-			e.release(s)
 		}
+		clear(n.inbox)
 		n.inbox = n.inbox[:0]
 	}
 	e.trace(KindCrash, id, None, nil, "")
@@ -271,7 +302,7 @@ func (e *Engine) Restart(id NodeID) {
 	n.up = true
 	n.inst = n.factory()
 	e.trace(KindRestart, id, None, nil, "")
-	e.schedule(e.now, payload{kind: KindStart, node: id, from: None, epoch: n.epoch})
+	e.schedule(&item{at: e.now, key: uint64(KindStart), node: id, from: None, aux: uint64(n.epoch)})
 }
 
 // Pause stops node id from handling anything: messages and timers that
@@ -295,9 +326,13 @@ func (e *Engine) Resume(id NodeID) {
 	}
 	n.paused = false
 	e.trace(KindResume, id, None, nil, "")
-	for _, s := range n.inbox {
-		e.pushSlot(e.now, s)
+	for i := range n.inbox {
+		it := &n.inbox[i]
+		it.at = e.now
+		it.key &= kindMask
+		e.schedule(it)
 	}
+	clear(n.inbox)
 	n.inbox = n.inbox[:0]
 }
 
@@ -308,7 +343,7 @@ func (e *Engine) At(t Time, fn func()) {
 	if t < e.now {
 		t = e.now
 	}
-	e.schedule(t, payload{kind: KindControl, node: None, from: None, fn: fn})
+	e.schedule(&item{at: t, key: uint64(KindControl), node: None, from: None, msg: fn})
 }
 
 // Deliver schedules msg from node from to arrive at node to at time at.
@@ -317,7 +352,7 @@ func (e *Engine) Deliver(at Time, from, to NodeID, msg Message, flags uint32) {
 	if at < e.now {
 		panic(fmt.Sprintf("sim: delivery at %v scheduled in the past (now %v)", at, e.now))
 	}
-	e.schedule(at, payload{kind: KindDeliver, node: to, from: from, msg: msg, flags: flags})
+	e.schedule(&item{at: at, key: uint64(KindDeliver), node: to, from: from, msg: msg, aux: uint64(flags)})
 }
 
 // Trace emits a trace record to the observers. Networks use it to report
@@ -336,35 +371,38 @@ func (e *Engine) trace(kind EventKind, node, from NodeID, msg Message, cause str
 	}
 }
 
-// schedule queues a payload at time at and returns its slot.
-func (e *Engine) schedule(at Time, p payload) int32 {
+// schedule queues an item whose key holds only its kind, giving it the
+// next sequence number.
+func (e *Engine) schedule(it *item) {
+	e.seq++
+	it.key |= e.seq << kindBits
+	e.q.push(it)
+}
+
+// newTimer takes a timer slot from the free list (or grows the slab).
+func (e *Engine) newTimer(t timer) int32 {
 	var s int32
 	if n := len(e.free); n > 0 {
 		s = e.free[n-1]
 		e.free = e.free[:n-1]
-		p.gen = e.slab[s].gen
-		e.slab[s] = p
+		t.gen = e.timers[s].gen
 	} else {
-		s = int32(len(e.slab))
-		p.gen = 1
-		e.slab = append(e.slab, p)
+		s = int32(len(e.timers))
+		t.gen = 1
+		e.timers = append(e.timers, timer{})
 	}
-	e.pushSlot(at, s)
+	t.armed = true
+	e.timers[s] = t
 	return s
 }
 
-func (e *Engine) pushSlot(at Time, s int32) {
-	e.seq++
-	e.q.push(mkitem(at, e.seq, s))
-}
-
-func (e *Engine) release(s int32) {
-	p := &e.slab[s]
-	gen := p.gen + 1
+func (e *Engine) freeTimer(s int32) {
+	t := &e.timers[s]
+	gen := t.gen + 1
 	if gen == 0 {
 		gen = 1
 	}
-	*p = payload{gen: gen}
+	*t = timer{gen: gen}
 	e.free = append(e.free, s)
 }
 
@@ -384,6 +422,7 @@ func (e *Engine) RunUntil(until Time, stop func() bool) error {
 		e.net.Attach(e)
 	}
 	e.stopped = false
+	var it item
 	for e.q.len() > 0 {
 		if e.q.len() > e.cfg.MaxPending {
 			return fmt.Errorf("at %v: %w (%d queued, max %d)", e.now, ErrQueueLimit, e.q.len(), e.cfg.MaxPending)
@@ -391,12 +430,11 @@ func (e *Engine) RunUntil(until Time, stop func() bool) error {
 		if e.seq >= maxSeq {
 			return fmt.Errorf("at %v: %w (sequence space of %d schedules exhausted)", e.now, ErrEventLimit, uint64(maxSeq))
 		}
-		it, ok := e.q.popUntil(until)
-		if !ok {
+		if !e.q.popUntil(until, &it) {
 			break
 		}
 		e.now = it.at
-		if e.dispatch(it) {
+		if e.dispatch(&it) {
 			if e.events >= e.cfg.MaxEvents {
 				return fmt.Errorf("at %v: %w (max %d)", e.now, ErrEventLimit, e.cfg.MaxEvents)
 			}
@@ -405,6 +443,7 @@ func (e *Engine) RunUntil(until Time, stop func() bool) error {
 			}
 		}
 	}
+	it = item{}
 	if until != Never && until > e.now {
 		e.now = until
 	}
@@ -413,70 +452,81 @@ func (e *Engine) RunUntil(until Time, stop func() bool) error {
 
 // dispatch handles one popped event and reports whether it counted as a
 // dispatched event (cancelled and stale timers do not).
-func (e *Engine) dispatch(it item) bool {
-	s := it.slot()
-	p := &e.slab[s]
-	if p.kind == KindControl {
-		fn := p.fn
-		e.count(it, p)
-		e.release(s)
+func (e *Engine) dispatch(it *item) bool {
+	kind := it.kind()
+	if kind == KindControl {
+		fn := it.msg.(func())
+		it.msg = nil
+		e.count(it, kind, 0)
 		fn()
 		return true
 	}
-	n := e.nodes[p.node]
-	switch {
-	case p.dead:
-		e.release(s)
-		return false
-	case p.kind != KindDeliver && p.epoch != n.epoch:
-		// A timer or start from before a crash.
-		e.release(s)
-		return false
-	case !n.up:
-		// Only deliveries reach here: the receiver is down.
-		e.net.Dropped(p.from, p.node, p.msg, DropCrashed)
-		e.trace(KindDrop, p.node, p.from, p.msg, DropCrashed.String())
-		e.release(s)
-		return false
-	case n.paused:
-		n.inbox = append(n.inbox, s)
-		return false
-	}
-	switch p.kind {
+	n := e.nodes[it.node]
+	switch kind {
 	case KindDeliver:
-		from, msg := p.from, p.msg
-		if !e.net.Arrive(from, p.node, msg, p.flags) {
-			e.release(s)
+		switch {
+		case !n.up:
+			// The receiver is down.
+			e.net.Dropped(it.from, it.node, it.msg, DropCrashed)
+			e.trace(KindDrop, it.node, it.from, it.msg, DropCrashed.String())
+			return false
+		case n.paused:
+			n.inbox = append(n.inbox, *it)
 			return false
 		}
-		e.count(it, p)
-		e.release(s)
+		from, msg := it.from, it.msg
+		if !e.net.Arrive(from, it.node, msg, uint32(it.aux)) {
+			return false
+		}
+		e.count(it, kind, 0)
 		n.inst.Receive(&n.env, from, msg)
 	case KindTimer:
-		tag := p.tag
-		e.count(it, p)
-		e.release(s)
+		s := int32(it.aux)
+		t := &e.timers[s]
+		if t.dead || t.epoch != n.epoch {
+			// Cancelled, or armed before a crash.
+			e.freeTimer(s)
+			return false
+		}
+		if n.paused {
+			n.inbox = append(n.inbox, *it)
+			return false
+		}
+		tag := t.tag
+		e.freeTimer(s)
+		e.count(it, kind, tag)
 		n.inst.Timer(&n.env, tag)
 	case KindStart:
-		e.count(it, p)
-		e.release(s)
+		if uint32(it.aux) != n.epoch {
+			// A start from before a crash.
+			return false
+		}
+		if n.paused {
+			n.inbox = append(n.inbox, *it)
+			return false
+		}
+		e.count(it, kind, 0)
 		n.inst.Start(&n.env)
 	default:
-		panic(fmt.Sprintf("sim: bad event kind %v", p.kind))
+		panic(fmt.Sprintf("sim: bad event kind %v", kind))
 	}
 	return true
 }
 
 // count adds a dispatched event to the hash and tells the observers.
-func (e *Engine) count(it item, p *payload) {
+func (e *Engine) count(it *item, kind EventKind, tag uint64) {
 	e.events++
 	h := e.hash
 	h = (h ^ uint64(it.at)) * hashPrime
-	h = (h ^ (uint64(p.kind) | uint64(uint32(p.node))<<8 | uint64(uint32(p.from))<<40)) * hashPrime
-	h = (h ^ p.tag) * hashPrime
+	h = (h ^ (uint64(kind) | uint64(uint32(it.node))<<8 | uint64(uint32(it.from))<<40)) * hashPrime
+	h = (h ^ tag) * hashPrime
 	e.hash = h
 	if len(e.obs) > 0 {
-		e.ev = Event{At: it.at, Seq: it.seq(), Kind: p.kind, Node: p.node, From: p.from, Tag: p.tag, Msg: p.msg}
+		var msg Message
+		if kind == KindDeliver {
+			msg = it.msg
+		}
+		e.ev = Event{At: it.at, Seq: it.seq(), Kind: kind, Node: it.node, From: it.from, Tag: tag, Msg: msg}
 		for _, o := range e.obs {
 			o.OnEvent(&e.ev)
 		}
@@ -498,8 +548,9 @@ func (e *Engine) after(n *nodeState, d time.Duration, tag uint64) TimerID {
 	if n.clock != nil {
 		d = n.clock.Span(e.now, d)
 	}
-	s := e.schedule(e.now.Add(d), payload{kind: KindTimer, node: n.id, from: None, tag: tag, epoch: n.epoch})
-	return TimerID(uint64(e.slab[s].gen)<<32 | uint64(uint32(s)+1))
+	s := e.newTimer(timer{tag: tag, epoch: n.epoch, node: n.id})
+	e.schedule(&item{at: e.now.Add(d), key: uint64(KindTimer), node: n.id, from: None, aux: uint64(s)})
+	return TimerID(uint64(e.timers[s].gen)<<32 | uint64(uint32(s)+1))
 }
 
 func (e *Engine) cancel(n *nodeState, id TimerID) bool {
@@ -508,13 +559,13 @@ func (e *Engine) cancel(n *nodeState, id TimerID) bool {
 	}
 	s := int32(uint32(id) - 1)
 	gen := uint32(id >> 32)
-	if s < 0 || int(s) >= len(e.slab) {
+	if s < 0 || int(s) >= len(e.timers) {
 		return false
 	}
-	p := &e.slab[s]
-	if p.gen != gen || p.kind != KindTimer || p.dead || p.node != n.id || p.epoch != n.epoch {
+	t := &e.timers[s]
+	if t.gen != gen || !t.armed || t.dead || t.node != n.id || t.epoch != n.epoch {
 		return false
 	}
-	p.dead = true
+	t.dead = true
 	return true
 }

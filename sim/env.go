@@ -17,9 +17,9 @@ var _ Env = (*nodeEnv)(nil)
 func (v *nodeEnv) ID() NodeID       { return v.n.id }
 func (v *nodeEnv) Name() string     { return v.n.name }
 func (v *nodeEnv) Now() Time        { return v.e.now }
-func (v *nodeEnv) Rand() *rand.Rand { return v.n.rng }
+func (v *nodeEnv) Rand() *rand.Rand { return v.n.stream(v.e) }
 func (v *nodeEnv) Metrics() Metrics { return v.e.metrics }
-func (v *nodeEnv) Storage() Storage { return v.n.storage }
+func (v *nodeEnv) Storage() Storage { return v.n.store() }
 
 func (v *nodeEnv) Local() Time {
 	if v.n.clock == nil {

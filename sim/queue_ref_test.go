@@ -5,6 +5,16 @@ import "unsafe"
 // This file keeps a typed 4-ary heap as the reference the radix queue is
 // tested and benchmarked against.
 
+func (a *item) less(b *item) bool {
+	return a.at < b.at || (a.at == b.at && a.key < b.key)
+}
+
+// mkitem returns a delivery item at at with sequence number seq; node
+// tells items apart in tests.
+func mkitem(at Time, seq uint64, node int32) item {
+	return item{at: at, key: seq<<kindBits | uint64(KindDeliver), node: NodeID(node)}
+}
+
 // queue is a 4-ary min-heap of items ordered by (at, seq).
 //
 // Heap index i lives at buf[i+pad]: with pad = 3 the children of node i,
@@ -60,11 +70,15 @@ func (q *queue) grow() {
 	if size < 64 {
 		size = 64
 	}
-	// Over-allocate one cache line and start at a 64-byte boundary.
+	// Over-allocate a few items and start at a 64-byte boundary when
+	// the item size allows one.
 	raw := make([]item, size+4)
 	off := 0
-	for uintptr(unsafe.Pointer(&raw[off]))%64 != 0 {
+	for off < 4 && uintptr(unsafe.Pointer(&raw[off]))%64 != 0 {
 		off++
+	}
+	if off == 4 {
+		off = 0
 	}
 	nb := raw[off : off+size]
 	copy(nb, q.buf)

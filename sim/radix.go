@@ -2,34 +2,54 @@ package sim
 
 import "math/bits"
 
-// Queue keys pack the sequence number and the payload slot into one word,
-// so an item is 16 bytes and the four children of a heap node fill exactly
-// one 64-byte cache line. The sequence number occupies the high bits, so
-// comparing (at, key) orders by (at, seq).
+// item is one entry in the event queue. It carries everything the
+// dispatcher needs for a delivery, a start or a control action, so
+// dispatching those touches only the queue, which is read and written
+// sequentially; only timers keep a side entry (for cancellation).
+//
+// key packs the schedule sequence number (high bits) and the event kind
+// (low kindBits). aux depends on the kind: the network's flags for a
+// delivery, the timer slot for a timer, the node epoch for a start.
+// msg is the message of a delivery and the function of a control action.
+type item struct {
+	at   Time
+	key  uint64
+	msg  Message
+	node NodeID
+	from NodeID
+	aux  uint64
+}
+
 const (
-	slotBits = 24
-	slotMask = 1<<slotBits - 1
-	// maxSlots bounds the number of queued events.
-	maxSlots = 1 << slotBits
+	kindBits = 4
+	kindMask = 1<<kindBits - 1
 	// maxSeq bounds the number of events ever scheduled in one run.
-	maxSeq = 1<<(64-slotBits) - 1
+	maxSeq = 1<<(64-kindBits) - 1
 )
 
-// item is one entry in the event queue: its time and packed (seq, slot)
-// key. Payloads live in the engine's slab and never move.
-type item struct {
-	at  Time
-	key uint64
+func (it *item) seq() uint64     { return it.key >> kindBits }
+func (it *item) kind() EventKind { return EventKind(it.key & kindMask) }
+
+// chunkLen is the number of items per queue chunk (48 B each: 12 KiB).
+const chunkLen = 256
+
+// chunk is a fixed-size block of queue storage. Buckets are singly linked
+// lists of chunks drawn from a shared pool, so the queue holds about one
+// item's worth of memory per pending event however the events are spread
+// over buckets, and a drained bucket's storage is reused at once by the
+// buckets it spills into.
+type chunk struct {
+	items [chunkLen]item
+	next  *chunk
 }
 
-func (it item) seq() uint64 { return it.key >> slotBits }
-func (it item) slot() int32 { return int32(it.key & slotMask) }
-func mkitem(at Time, seq uint64, slot int32) item {
-	return item{at: at, key: seq<<slotBits | uint64(slot)}
-}
-
-func (a *item) less(b *item) bool {
-	return a.at < b.at || (a.at == b.at && a.key < b.key)
+// bucket is a FIFO of items stored in chunks: reads advance r in head,
+// writes advance w in tail.
+type bucket struct {
+	head, tail *chunk
+	r, w       int
+	n          int
+	min        Time // smallest time in the bucket (meaningless when empty)
 }
 
 // radixQueue is a monotone priority queue (a radix heap; Ahuja, Mehlhorn,
@@ -37,73 +57,293 @@ func (a *item) less(b *item) bool {
 // 1990) specialised to the engine: no event is ever scheduled before the
 // last one dispatched, which is exactly the monotonicity a radix heap needs.
 //
-// Bucket b holds items whose time differs from last (the time of the most
-// recently extracted minimum) first in bit b-1; bucket 0 holds items at
-// exactly last. Buckets are FIFO and redistribution preserves order, so
-// items with equal times leave in insertion (Seq) order: the queue keeps the
-// engine's total order (At, Seq) without comparing Seq at all.
+// Bucket b holds items whose time differs from last (the time of the
+// most recent minimum taken out of the buckets) first in bit b-1; bucket
+// 0 holds items at exactly last. Buckets are FIFO and redistribution
+// preserves order, so items with equal times stay in insertion (Seq)
+// order.
 //
-// Pushing appends to one bucket; popping from bucket 0 is a slice read.
-// When bucket 0 runs dry the smallest non-empty bucket is scanned once for
-// its minimum and spread over lower buckets. Every access is sequential, so
-// large queues do not pay a cache miss per heap level.
+// Pushing appends to one bucket. Each bucket tracks its minimum, and a
+// bit mask says which buckets are non-empty, so the next minimum is known
+// at once and the smallest non-empty bucket is spread over the lower
+// buckets in one sequential pass. Large queues therefore do not pay a
+// cache miss per heap level, and item payloads travel with the items.
+//
+// The last few levels of spreading are replaced by a sort: once the
+// smallest non-empty bucket holds at most frontSort items, they move to
+// the front, whose index (time, position) is sorted and popped from its
+// head. Positions follow insertion order, so they order ties by Seq, and
+// sorting the index moves 16-byte values rather than items. While the
+// front is active it covers every time whose bucket would be below lvl;
+// a push in that range is inserted into the front's index in order
+// (scanning from its end, where new events usually land).
 type radixQueue struct {
-	b    [65][]item
-	head int // read position in b[0]
+	b    [65]bucket
+	mask uint64 // bit i-1 set: bucket i (1..64) is non-empty
 	last Time
 	n    int
+
+	front []item // front items in insertion order
+	spare []item // the other buffer for compacting the front
+	index []fref // sorted by (at, pos); index[fh:] are pending
+	fh    int
+	lvl   int // pushes to buckets below lvl go to the front instead
+
+	free   *chunk // pool of unused chunks
+	nfree  int
+	chunks int // chunks allocated and not given back
+}
+
+const (
+	// frontSort is the largest bucket sorted into the front rather
+	// than spread over lower buckets.
+	frontSort = 32
+	// frontMax bounds the front: pushes into its range beyond this
+	// spill it back into the buckets, so an insertion never shifts
+	// more than frontMax items.
+	frontMax = 256
+)
+
+// fref is the front's index entry for front[pos].
+type fref struct {
+	at  Time
+	pos int32
 }
 
 func (q *radixQueue) len() int { return q.n }
 
-func (q *radixQueue) push(it item) {
-	i := bits.Len64(uint64(it.at ^ q.last))
-	q.b[i] = append(q.b[i], it)
+func (q *radixQueue) getChunk() *chunk {
+	if c := q.free; c != nil {
+		q.free = c.next
+		q.nfree--
+		c.next = nil
+		return c
+	}
+	q.chunks++
+	return new(chunk)
+}
+
+// putChunk returns a drained chunk to the pool, or gives it back to the
+// garbage collector when the pool already holds more than a quarter of
+// the chunks in use (plus a few): storage follows the queue down as well
+// as up. used is how many leading items were ever written; they are
+// cleared so that pooled chunks keep no messages alive.
+func (q *radixQueue) putChunk(c *chunk, used int) {
+	clear(c.items[:used])
+	if q.nfree > 16 && q.nfree*4 > q.chunks-q.nfree {
+		c.next = nil
+		q.chunks--
+		return
+	}
+	c.next = q.free
+	q.free = c
+	q.nfree++
+}
+
+func (q *radixQueue) push(it *item) {
 	q.n++
+	i := bits.Len64(uint64(it.at ^ q.last))
+	if i < q.lvl {
+		if len(q.index)-q.fh < frontMax {
+			q.insertFront(it)
+			return
+		}
+		q.spillFront()
+	}
+	q.put(i, it)
 }
 
-// min returns the minimum time and the bucket that holds it, without
-// changing the queue. The queue must not be empty.
-func (q *radixQueue) min() (Time, int) {
-	if q.head < len(q.b[0]) {
-		return q.last, 0
+// insertFront adds it to the front. Its position is the largest so far,
+// so it goes after every item with the same time.
+func (q *radixQueue) insertFront(it *item) {
+	if len(q.front) == cap(q.front) && q.fh > 0 {
+		q.compactFront()
 	}
-	i := 1
-	for len(q.b[i]) == 0 {
-		i++
+	pos := int32(len(q.front))
+	q.front = append(q.front, *it)
+	q.index = append(q.index, fref{})
+	x := q.index
+	k := len(x) - 1
+	for k > q.fh && x[k-1].at > it.at {
+		x[k] = x[k-1]
+		k--
 	}
-	m := q.b[i][0].at
-	for _, it := range q.b[i][1:] {
-		if it.at < m {
-			m = it.at
-		}
-	}
-	return m, i
+	x[k] = fref{at: it.at, pos: pos}
 }
 
-// popUntil removes and returns the minimum if its time is not after
-// until. The queue must not be empty.
-func (q *radixQueue) popUntil(until Time) (item, bool) {
-	if q.head == len(q.b[0]) {
-		m, i := q.min()
-		if m > until {
-			return item{}, false
-		}
-		q.b[0] = q.b[0][:0]
-		q.head = 0
-		q.last = m
-		src := q.b[i]
-		for _, it := range src {
-			j := bits.Len64(uint64(it.at ^ m))
-			q.b[j] = append(q.b[j], it)
-		}
-		q.b[i] = src[:0]
+// compactFront drops the front's popped items, renumbering the pending
+// ones in index order (which keeps ties in Seq order).
+func (q *radixQueue) compactFront() {
+	pend := q.index[q.fh:]
+	tmp := q.spare[:0]
+	for k, r := range pend {
+		tmp = append(tmp, q.front[r.pos])
+		pend[k].pos = int32(k)
 	}
-	it := q.b[0][q.head]
-	if it.at > until {
-		return item{}, false
+	clear(q.front)
+	q.front, q.spare = tmp, q.front[:0]
+	q.index = q.index[:copy(q.index, pend)]
+	q.fh = 0
+}
+
+// spillFront moves the front's pending items back into the buckets (in
+// order, so ties keep their Seq order) and deactivates it.
+func (q *radixQueue) spillFront() {
+	for _, r := range q.index[q.fh:] {
+		it := &q.front[r.pos]
+		q.put(bits.Len64(uint64(it.at^q.last)), it)
 	}
-	q.head++
+	q.clearFront()
+}
+
+func (q *radixQueue) clearFront() {
+	clear(q.front)
+	q.front = q.front[:0]
+	q.index = q.index[:0]
+	q.fh = 0
+	q.lvl = 0
+}
+
+// toFront appends it to the front and its index, unsorted.
+func (q *radixQueue) toFront(it *item) {
+	q.index = append(q.index, fref{at: it.at, pos: int32(len(q.front))})
+	q.front = append(q.front, *it)
+}
+
+// put files an item into bucket i without counting it.
+func (q *radixQueue) put(i int, it *item) {
+	b := &q.b[i]
+	if b.tail == nil || b.w == chunkLen {
+		c := q.getChunk()
+		if b.tail == nil {
+			b.head, b.r = c, 0
+		} else {
+			b.tail.next = c
+		}
+		b.tail, b.w = c, 0
+	}
+	b.tail.items[b.w] = *it
+	b.w++
+	if b.n == 0 || it.at < b.min {
+		b.min = it.at
+	}
+	b.n++
+	if i > 0 {
+		q.mask |= 1 << (i - 1)
+	}
+}
+
+// drain empties bucket b into the front (sorted later) or, with front
+// false, spreads it over the buckets below relative to last. Chunks are
+// recycled as soon as they are read. The two loops are written out, not
+// passed a callback, to keep an indirect call off every moved item.
+func (q *radixQueue) drain(b *bucket, front bool) {
+	c, r := b.head, b.r
+	tail, w := b.tail, b.w
+	*b = bucket{}
+	m := q.last
+	for c != nil {
+		end := chunkLen
+		if c == tail {
+			end = w
+		}
+		if front {
+			for k := r; k < end; k++ {
+				q.toFront(&c.items[k])
+			}
+		} else {
+			for k := r; k < end; k++ {
+				it := &c.items[k]
+				q.put(bits.Len64(uint64(it.at^m)), it)
+			}
+		}
+		next := c.next
+		q.putChunk(c, end)
+		c, r = next, 0
+	}
+}
+
+// refill makes the next items poppable, unless the minimum is after
+// until: it takes the smallest non-empty bucket and either sorts it into
+// the front (when small) or spreads it over the lower buckets, which puts
+// its minimum into bucket 0. The front and bucket 0 must be empty and the
+// queue not.
+func (q *radixQueue) refill(until Time) bool {
+	q.clearFront()
+	i := bits.TrailingZeros64(q.mask) + 1
+	src := &q.b[i]
+	m := src.min
+	if m > until {
+		return false
+	}
+	q.last = m
+	q.mask &^= 1 << (i - 1)
+	if src.n <= frontSort {
+		q.drain(src, true)
+		sortIndex(q.index)
+		q.lvl = i
+		return true
+	}
+	// Spread bucket i over the lower buckets (all empty).
+	q.drain(src, false)
+	return true
+}
+
+// sortIndex sorts a short index by (at, pos): insertion sort, since it
+// holds at most frontSort entries.
+func sortIndex(x []fref) {
+	for i := 1; i < len(x); i++ {
+		v := x[i]
+		j := i
+		for j > 0 && (x[j-1].at > v.at || (x[j-1].at == v.at && x[j-1].pos > v.pos)) {
+			x[j] = x[j-1]
+			j--
+		}
+		x[j] = v
+	}
+}
+
+// popUntil removes the minimum into *out if its time is not after until,
+// and reports whether it did. The queue must not be empty.
+//
+// At most one of the front and bucket 0 holds items: bucket 0 fills only
+// while the front is inactive (or when it spills), and a refill happens
+// only when both are empty.
+func (q *radixQueue) popUntil(until Time, out *item) bool {
+	if q.fh == len(q.index) {
+		b0 := &q.b[0]
+		if b0.n == 0 {
+			if !q.refill(until) {
+				return false
+			}
+			if b0.n == 0 {
+				return q.popUntil(until, out) // sorted into the front
+			}
+		}
+		// Items at exactly last, straight from bucket 0.
+		if q.last > until {
+			return false
+		}
+		c := b0.head
+		*out = c.items[b0.r]
+		b0.r++
+		b0.n--
+		q.n--
+		if b0.r == chunkLen {
+			b0.head, b0.r = c.next, 0
+			if b0.head == nil {
+				b0.tail, b0.w = nil, 0
+			}
+			q.putChunk(c, chunkLen)
+		}
+		return true
+	}
+	r := q.index[q.fh]
+	if r.at > until {
+		return false
+	}
+	*out = q.front[r.pos]
+	q.fh++
 	q.n--
-	return it, true
+	return true
 }

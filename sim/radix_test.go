@@ -28,12 +28,13 @@ func TestRadixMatchesHeap(t *testing.T) {
 			}
 			it := mkitem(now+d, seq, int32(step%1000))
 			h.push(it)
-			rq.push(it)
+			rq.push(&it)
 			continue
 		}
 		until := now + Time(r.Int64N(1<<20))
 		want := h.peek()
-		got, ok := rq.popUntil(until)
+		var got item
+		ok := rq.popUntil(until, &got)
 		if want.at > until {
 			if ok {
 				t.Fatalf("step %d: popped %+v beyond until %d", step, got, until)
@@ -59,14 +60,141 @@ func BenchmarkRadixPopPush(b *testing.B) {
 			var seq uint64
 			for i := 0; i < n; i++ {
 				seq++
-				q.push(mkitem(Time(r.Int64N(1e6)), seq, 0))
+				it := mkitem(Time(r.Int64N(1e6)), seq, 0)
+				q.push(&it)
 			}
+			b.ReportAllocs()
 			b.ResetTimer()
+			var it item
 			for i := 0; i < b.N; i++ {
-				it, _ := q.popUntil(Never)
+				q.popUntil(Never, &it)
 				seq++
-				q.push(mkitem(it.at+Time(r.Int64N(1e6)), seq, 0))
+				it.at += Time(r.Int64N(1e6))
+				it.key = seq<<kindBits | uint64(KindDeliver)
+				q.push(&it)
 			}
 		})
+	}
+}
+
+// BenchmarkQueuePHOLD compares the radix queue with the reference heap
+// on PHOLD's increments (100 µs + Exp(1 ms)) at 1k and 1M items.
+func BenchmarkQueuePHOLD(b *testing.B) {
+	for _, n := range []int{1000, 1_000_000} {
+		b.Run(itoa(n)+"/radix", func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			var q radixQueue
+			var seq uint64
+			for i := 0; i < n; i++ {
+				seq++
+				it := mkitem(Time(100_000+r.ExpFloat64()*1e6), seq, 0)
+				q.push(&it)
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			var it item
+			for i := 0; i < b.N; i++ {
+				q.popUntil(Never, &it)
+				seq++
+				it.at += Time(100_000 + r.ExpFloat64()*1e6)
+				it.key = seq<<kindBits | uint64(KindDeliver)
+				q.push(&it)
+			}
+		})
+		b.Run(itoa(n)+"/heap", func(b *testing.B) {
+			r := rand.New(rand.NewPCG(1, 2))
+			var q queue
+			var seq uint64
+			for i := 0; i < n; i++ {
+				seq++
+				q.push(mkitem(Time(100_000+r.ExpFloat64()*1e6), seq, 0))
+			}
+			b.ReportAllocs()
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				it := q.popDefer()
+				seq++
+				it.at += Time(100_000 + r.ExpFloat64()*1e6)
+				it.key = seq<<kindBits | uint64(KindDeliver)
+				q.push(it)
+			}
+		})
+	}
+}
+
+// TestRadixFrontAndBucket0 drives the paths the random test reaches
+// rarely: a front that overflows (many pushes inside the time range of a
+// sorted small bucket) and spills back into the buckets, and a bucket 0
+// of many events at one instant, fed further while it drains. The radix
+// queue must pop exactly what the reference heap pops.
+func TestRadixFrontAndBucket0(t *testing.T) {
+	var h queue
+	var rq radixQueue
+	var seq uint64
+	push := func(at Time) {
+		seq++
+		it := mkitem(at, seq, int32(seq))
+		h.push(it)
+		rq.push(&it)
+	}
+	pop := func() Time {
+		var got item
+		if !rq.popUntil(Never, &got) {
+			t.Fatalf("radix queue empty, heap has %d", h.len())
+		}
+		if w := h.popDefer(); got != w {
+			t.Fatalf("radix popped %+v, heap %+v", got, w)
+		}
+		return got.at
+	}
+	// A small bucket becomes the front; then 3×frontMax pushes land
+	// inside its range, at its times and between them.
+	for i := 0; i < 10; i++ {
+		push(Time(1000 + 3*i))
+	}
+	now := pop()
+	for i := 0; i < 3*frontMax; i++ {
+		push(now + Time(i%29))
+	}
+	for i := 0; i < 100; i++ {
+		now = pop()
+	}
+	// Many events at one instant (bucket 0), with more at that instant
+	// and a little later pushed while they drain.
+	for i := 0; i < 5*chunkLen; i++ {
+		push(now)
+	}
+	for i := 0; i < 3*chunkLen; i++ {
+		now = pop()
+		push(now + Time(i%2))
+	}
+	for h.len() > 0 {
+		pop()
+	}
+	if rq.len() != 0 {
+		t.Fatalf("radix queue holds %d after draining", rq.len())
+	}
+}
+
+// TestRadixGivesBackChunks fills the queue, drains it and checks that
+// most chunk storage went back to the garbage collector.
+func TestRadixGivesBackChunks(t *testing.T) {
+	var rq radixQueue
+	r := rand.New(rand.NewPCG(7, 8))
+	const n = 200 * chunkLen
+	for i := 0; i < n; i++ {
+		it := mkitem(Time(r.Int64N(1e9)), uint64(i+1), 0)
+		rq.push(&it)
+	}
+	peak := rq.chunks
+	if peak < n/chunkLen {
+		t.Fatalf("%d chunks hold %d items", peak, n)
+	}
+	var it item
+	for rq.len() > 0 {
+		rq.popUntil(Never, &it)
+	}
+	if rq.chunks > peak/4 || rq.nfree > rq.chunks {
+		t.Fatalf("after draining: %d chunks kept (%d pooled), peak %d", rq.chunks, rq.nfree, peak)
 	}
 }

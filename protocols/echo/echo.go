@@ -201,22 +201,9 @@ func (c *Config) Build(s *protocols.Setup) error {
 	if s.Workload.Kind == workload.Closed && s.Workload.Clients < 1 {
 		return errors.New("closed workload needs at least one client")
 	}
-	zone := map[string]string{}
-	for _, n := range s.Nodes {
-		zone[n.Name] = n.Zone
-	}
-	isServer := map[string]bool{}
-	for _, n := range servers {
-		isServer[n.Name] = true
-	}
-	clientIdx := map[string]int{}
-	for i, n := range clients {
-		clientIdx[n.Name] = i
-	}
-	serverNames := make([]string, len(servers))
-	for i, n := range servers {
-		serverNames[i] = n.Name
-	}
+	// One table of server IDs and one of zones by node ID serve every
+	// node of the run: nothing per node grows with the number of nodes.
+	w := &world{servers: make([]sim.NodeID, len(servers))}
 	st := &stats{}
 	m := s.Engine.Metrics()
 	h := handles{
@@ -225,24 +212,46 @@ func (c *Config) Build(s *protocols.Setup) error {
 		same: m.Histogram(MetricRTTSameZone), cross: m.Histogram(MetricRTTCrossZone),
 	}
 	cfg := *c
+	// Select keeps the topology's order, so one pass over the nodes
+	// meets the clients and the servers in order: ci and si count them.
+	ci, si := 0, 0
 	for _, n := range s.Nodes {
 		// Every topology node is added, so that the network's zones and
 		// faults can name any of them; nodes with no role stay idle.
-		ci, isClient := clientIdx[n.Name]
-		n := n
+		isClient := ci < len(clients) && clients[ci].Name == n.Name
+		isServer := si < len(servers) && servers[si].Name == n.Name
 		var loops []int
-		if s.Workload.Kind == workload.Closed {
+		if isClient && s.Workload.Kind == workload.Closed {
 			loops = s.Workload.Loops(ci, len(clients))
 		}
+		// A client pings the other servers; it pings itself only when
+		// it is the only server.
+		self := -1
+		if isServer && len(servers) > 1 {
+			self = si
+		}
+		share := 1 / float64(len(clients))
 		factory := func() sim.Node {
 			return &node{
 				cfg: &cfg, wl: s.Workload, st: st, h: &h, ops: s.Ops, warmup: sim.Time(s.Warmup),
-				client: isClient, server: isServer[n.Name], share: 1 / float64(len(clients)), loops: loops,
-				servers: serverNames, zone: zone, myZone: n.Zone,
+				client: isClient, server: isServer, share: share, loops: loops,
+				world: w, self: self,
 			}
 		}
-		if _, err := s.AddNode(n.Name, factory); err != nil {
+		id, err := s.AddNode(n.Name, factory)
+		if err != nil {
 			return err
+		}
+		if int(id) >= len(w.zone) {
+			w.zone = append(w.zone, make([]string, int(id)+1-len(w.zone))...)
+		}
+		w.zone[id] = n.Zone
+		if isServer {
+			w.servers[si] = id
+			si++
+		}
+		if isClient {
+			ci++
 		}
 	}
 	s.AtEnd(func() {
@@ -274,6 +283,21 @@ func (c *Config) Build(s *protocols.Setup) error {
 	return nil
 }
 
+// world is what every echo node of a run shares: the servers' IDs in
+// the order of the servers selection and each node's zone by ID.
+type world struct {
+	servers []sim.NodeID
+	zone    []string
+}
+
+// zoneOf returns node id's zone.
+func (w *world) zoneOf(id sim.NodeID) string {
+	if int(id) < len(w.zone) {
+		return w.zone[id]
+	}
+	return ""
+}
+
 type handles struct {
 	sent, ok, timeouts, late, dups sim.Counter
 	rtt, same, cross               sim.Histogram
@@ -295,43 +319,36 @@ type pending struct {
 
 // node is one echo node: a server, a client, or both.
 type node struct {
-	cfg     *Config
-	wl      workload.Config
-	st      *stats
-	h       *handles
-	ops     protocols.Ops
-	warmup  sim.Time
-	client  bool
-	server  bool
-	share   float64
-	loops   []int
-	servers []string
-	zone    map[string]string
-	myZone  string
+	cfg    *Config
+	wl     workload.Config
+	st     *stats
+	h      *handles
+	ops    protocols.Ops
+	warmup sim.Time
+	client bool
+	server bool
+	share  float64
+	loops  []int
+	world  *world
+	// self is this node's index in world.servers when it must skip
+	// itself, else -1.
+	self int
 
-	serverIDs []sim.NodeID
-	gen       *workload.Generator
-	next      uint64
-	rr        int
-	out       map[uint64]pending
-	timedOut  map[uint64]sim.Time
-	epoch     uint64
+	gen      *workload.Generator
+	next     uint64
+	rr       int
+	out      map[uint64]pending
+	timedOut map[uint64]sim.Time
+	epoch    uint64
 }
 
 func (n *node) Start(env sim.Env) {
 	if !n.client {
 		return
 	}
-	// A client pings the other servers; it pings itself only when it is
-	// the only server.
-	for _, name := range n.servers {
-		if id, _ := env.Lookup(name); id != env.ID() || len(n.servers) == 1 {
-			n.serverIDs = append(n.serverIDs, id)
-		}
-	}
-	n.rr = int(env.ID()) % len(n.serverIDs)
-	n.out = make(map[uint64]pending)
-	n.timedOut = make(map[uint64]sim.Time)
+	n.rr = int(env.ID()) % n.numServers()
+	// out and timedOut are made on first use: most clients of a large
+	// run may never send.
 	// Ping IDs carry a boot counter kept in durable storage, so echoes of
 	// pings sent before a crash are recognised after the restart.
 	if b, ok := env.Storage().Get("echo/epoch"); ok && len(b) == 8 {
@@ -351,6 +368,23 @@ func (n *node) Start(env sim.Env) {
 	}
 }
 
+// numServers returns how many servers this client pings.
+func (n *node) numServers() int {
+	if n.self >= 0 {
+		return len(n.world.servers) - 1
+	}
+	return len(n.world.servers)
+}
+
+// serverAt returns the k-th server this client pings: the servers in
+// selection order, skipping this node when self says so.
+func (n *node) serverAt(k int) sim.NodeID {
+	if n.self >= 0 && k >= n.self {
+		k++
+	}
+	return n.world.servers[k]
+}
+
 func (n *node) armArrival(env sim.Env) {
 	next := n.gen.Next(env.Now())
 	if next == sim.Never {
@@ -362,15 +396,18 @@ func (n *node) armArrival(env sim.Env) {
 func (n *node) send(env sim.Env, loop int) {
 	var to sim.NodeID
 	if n.cfg.Pick == Random {
-		to = n.serverIDs[env.Rand().IntN(len(n.serverIDs))]
+		to = n.serverAt(env.Rand().IntN(n.numServers()))
 	} else {
-		to = n.serverIDs[n.rr]
-		n.rr = (n.rr + 1) % len(n.serverIDs)
+		to = n.serverAt(n.rr)
+		n.rr = (n.rr + 1) % n.numServers()
 	}
 	n.next++
 	id := n.next
 	now := env.Now()
 	t := env.After(n.cfg.Timeout, id<<2|tagTimeout)
+	if n.out == nil {
+		n.out = make(map[uint64]pending)
+	}
 	n.out[id] = pending{sent: now, timer: t, server: to, loop: loop}
 	n.st.sent++
 	if now >= n.warmup {
@@ -435,7 +472,7 @@ func (n *node) echo(env sim.Env, from sim.NodeID, m *Echo) {
 	rtt := now.Sub(p.sent)
 	n.h.ok.Add(1)
 	n.h.rtt.Record(rtt)
-	if n.zone[env.NodeName(from)] == n.myZone {
+	if n.world.zoneOf(from) == n.world.zoneOf(env.ID()) {
 		n.h.same.Record(rtt)
 	} else {
 		n.h.cross.Record(rtt)
@@ -457,6 +494,9 @@ func (n *node) Timer(env sim.Env, tag uint64) {
 			return
 		}
 		delete(n.out, id)
+		if n.timedOut == nil {
+			n.timedOut = make(map[uint64]sim.Time)
+		}
 		n.timedOut[id] = p.sent
 		n.st.timeouts++
 		n.ops.Op(p.sent, env.Now(), protocols.TimedOut)

@@ -1,0 +1,60 @@
+package sim_test
+
+import (
+	"runtime"
+	"strconv"
+	"testing"
+
+	"github.com/dsim-dev/dsim/sim"
+)
+
+// idle is a node that never does anything.
+type idle struct{}
+
+func (idle) Start(sim.Env)                            {}
+func (idle) Receive(sim.Env, sim.NodeID, sim.Message) {}
+func (idle) Timer(sim.Env, uint64)                    {}
+
+// TestIdleNodeOverhead bounds what the engine holds per idle node (its
+// record, name, lookup entry and start event): at most 1 KiB, so a run
+// of a million nodes fits in about a gigabyte whatever the protocol.
+func TestIdleNodeOverhead(t *testing.T) {
+	const n = 100_000
+	factory := func() sim.Node { return idle{} }
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	e := sim.New(sim.Config{Seed: 1})
+	for i := 0; i < n; i++ {
+		e.MustAddNode("node-"+strconv.Itoa(i), factory)
+	}
+	if err := e.Run(0); err != nil {
+		t.Fatal(err)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	per := float64(after.HeapAlloc-before.HeapAlloc) / n
+	t.Logf("%.0f bytes per idle node", per)
+	if per > 1024 {
+		t.Fatalf("%.0f bytes per idle node, want at most 1024", per)
+	}
+	if e.Events() != n || e.NumNodes() != n {
+		t.Fatalf("%d events, %d nodes", e.Events(), e.NumNodes())
+	}
+	runtime.KeepAlive(e)
+}
+
+// TestNodeLimit checks the default bound: a run may have
+// DefaultMaxNodes nodes and no more.
+func TestNodeLimit(t *testing.T) {
+	if sim.DefaultMaxNodes != 1_000_000 {
+		t.Fatalf("DefaultMaxNodes = %d", sim.DefaultMaxNodes)
+	}
+	e := sim.New(sim.Config{MaxNodes: 3})
+	for i := 0; i < 3; i++ {
+		e.MustAddNode(strconv.Itoa(i), func() sim.Node { return idle{} })
+	}
+	if _, err := e.AddNode("x", func() sim.Node { return idle{} }); err == nil {
+		t.Fatal("a fourth node was accepted with MaxNodes 3")
+	}
+}
