@@ -151,6 +151,9 @@ func (c *Config) Validate() error {
 		fe.Add("protocol.name", "is required (one of: %v)", ProtocolNames())
 	} else {
 		fe.Merge("protocol", c.Protocol.Config.Validate())
+		if nv, ok := c.Protocol.Config.(protocols.NodeValidator); ok {
+			fe.Merge("protocol", nv.ValidateNodes(c.placements()))
+		}
 	}
 	fe.Merge("workload", c.Workload.Validate())
 	m := c.Metrics

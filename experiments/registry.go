@@ -6,6 +6,7 @@ import (
 
 	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/protocols/echo"
+	"github.com/dsim-dev/dsim/protocols/quorum"
 	"github.com/dsim-dev/dsim/protocols/rpc"
 )
 
@@ -14,6 +15,7 @@ import (
 func init() {
 	Register(echo.Protocol{})
 	Register(rpc.Protocol{})
+	Register(quorum.Protocol{})
 }
 
 var (

@@ -377,6 +377,9 @@ func RunOne(x *Experiment, s RunSpec, stop *atomic.Bool) (RunResult, error) {
 		return fail(err)
 	}
 	ops.Watch(windows...)
+	for _, w := range windows {
+		setup.Faults = append(setup.Faults, protocols.FaultWindow{Kind: w.Kind, Label: w.Label, Start: w.Start, End: w.End})
+	}
 	var n uint32
 	err = e.RunUntil(sim.Time(cfg.Duration), func() bool {
 		n++

@@ -166,23 +166,23 @@ func TestStalenessTracker(t *testing.T) {
 	// Started at 12ms, returned version 10: versions 20 and 30 had
 	// committed, so two behind. At lag 0 the reference is version 30
 	// (stale); at lag 5ms it is version 20 (committed at 2ms ≤ 7ms; stale).
-	if k := s.Read(1, 12*ms, 10); k != 2 {
-		t.Errorf("behind %d, want 2", k)
+	if k, lag := s.Read(1, 12*ms, 10); k != 2 || lag != 2*time.Millisecond {
+		t.Errorf("behind %d lag %v, want 2 versions and 2ms (the newest missed write committed at 10ms)", k, lag)
 	}
 	// Returned 20 at 12ms: one behind; at lag 5ms it is consistent.
-	if k := s.Read(1, 12*ms, 20); k != 1 {
+	if k, _ := s.Read(1, 12*ms, 20); k != 1 {
 		t.Errorf("behind %d, want 1", k)
 	}
 	// Returned 30: fresh everywhere.
-	if k := s.Read(1, 12*ms, 30); k != 0 {
+	if k, _ := s.Read(1, 12*ms, 30); k != 0 {
 		t.Errorf("behind %d, want 0", k)
 	}
 	// A read of a key never written has no reference write.
-	if k := s.Read(2, 12*ms, 0); k != 0 {
+	if k, _ := s.Read(2, 12*ms, 0); k != 0 {
 		t.Errorf("behind %d, want 0", k)
 	}
 	// A write committing at the instant a read starts is concurrent.
-	if k := s.Read(1, 10*ms, 20); k != 0 {
+	if k, _ := s.Read(1, 10*ms, 20); k != 0 {
 		t.Errorf("concurrent commit counted: behind %d", k)
 	}
 	if got := s.PConsistent(0); math.Abs(got-2.0/4) > 1e-12 {
@@ -201,7 +201,7 @@ func TestStalenessTracker(t *testing.T) {
 	for v := uint64(40); v < 100; v += 10 {
 		s.Commit(1, v, 20*ms)
 	}
-	if k := s.Read(1, 30*ms, 0); k != 4 {
+	if k, _ := s.Read(1, 30*ms, 0); k != 4 {
 		t.Errorf("saturated behind %d, want 4", k)
 	}
 }

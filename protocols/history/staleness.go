@@ -26,7 +26,7 @@ import (
 //
 //	st := history.NewStaleness([]time.Duration{0, 10 * time.Millisecond}, 64)
 //	st.Commit(key, version, env.Now())            // a write was acknowledged
-//	k := st.Read(key, invokedAt, returnedVersion) // a read returned
+//	k, lag := st.Read(key, invokedAt, returnedVersion) // a read returned
 type Staleness struct {
 	lags   []time.Duration
 	depth  int
@@ -88,11 +88,17 @@ func (s *Staleness) Commit(key, version uint64, at sim.Time) {
 }
 
 // Read records a read of key that started at invoke and returned version
-// (0 for "no value"), and returns how many versions behind it was.
-func (s *Staleness) Read(key uint64, invoke sim.Time, version uint64) int {
+// (0 for "no value"), and returns how many versions behind it was and its
+// time staleness: how long before the read started the newest write it
+// missed had committed (0 when it missed none). A read is consistent at
+// lag t exactly when its time staleness is below t (while versions grow
+// with commit time), so the distribution of time staleness is the
+// t-visibility curve.
+func (s *Staleness) Read(key uint64, invoke sim.Time, version uint64) (int, time.Duration) {
 	s.reads++
 	c := s.keys[key]
 	k := 0
+	var lag time.Duration
 	if c != nil {
 		for i := range len(c.buf) {
 			x := c.at(i)
@@ -101,6 +107,7 @@ func (s *Staleness) Read(key uint64, invoke sim.Time, version uint64) int {
 			}
 			if x.version > version {
 				k++
+				lag = invoke.Sub(x.at)
 			}
 		}
 	}
@@ -124,7 +131,7 @@ func (s *Staleness) Read(key uint64, invoke sim.Time, version uint64) int {
 			s.fresh[li]++
 		}
 	}
-	return k
+	return k, lag
 }
 
 // Reads returns the number of reads recorded.
