@@ -114,13 +114,11 @@ func (n *node) Start(env sim.Env) {
 		n.armArrival(env)
 		return
 	}
+	// Closed loops start together at the workload's start and think
+	// only between operations.
 	start := sim.Time(wl.Start)
 	for _, l := range n.loops {
-		at := start.Sub(env.Now())
-		if at < 0 {
-			at = 0
-		}
-		env.After(at+n.gen.Think(), uint64(l)<<3|tagThink)
+		env.After(max(0, start.Sub(env.Now())), uint64(l)<<3|tagThink)
 	}
 }
 

@@ -90,6 +90,9 @@ const (
 	// MetricLostAckedWrites counts acknowledged writes that the store
 	// dropped (history.CheckLostWrites); empty without check.history.
 	MetricLostAckedWrites = "lost_acked_writes"
+	// MetricLostWriteRatio is lost_acked_writes over the acknowledged
+	// writes and conditional writes; empty without check.history.
+	MetricLostWriteRatio = "lost_write_ratio"
 	// MetricConflicts counts acknowledged conditional writes that
 	// replaced a version another acknowledged conditional write had
 	// already replaced (divergent histories); empty without
@@ -345,7 +348,7 @@ func (rs *runState) report(s *protocols.Setup) {
 		s.Report(fmt.Sprintf("%s{t_ms=%s}", MetricPConsistent, msLabel(t)), sl.PConsistent(i))
 	}
 	nan := math.NaN()
-	lin, lost, conf := nan, nan, nan
+	lin, lost, conf, lostRatio := nan, nan, nan, nan
 	if rs.hist.Full() {
 		lr := history.CheckLinearizable(rs.hist, rs.cfg.Check.LinearizableBudget)
 		switch lr.Verdict {
@@ -356,11 +359,19 @@ func (rs *runState) report(s *protocols.Setup) {
 		}
 		if r := history.CheckLostWrites(rs.hist, rs.finalVersions(s.Engine)); r.Verdict != history.Unknown {
 			lost = float64(r.Count)
+			acked := 0
+			for _, op := range rs.hist.Ops() {
+				if (op.Kind == history.Write || op.Kind == history.CAS) && op.Done() && op.Outcome == protocols.OK {
+					acked++
+				}
+			}
+			lostRatio = ratio(uint64(r.Count), uint64(acked))
 		}
 		conf = float64(history.Conflicts(rs.hist))
 	}
 	s.Report(MetricLinearizable, lin)
 	s.Report(MetricLostAckedWrites, lost)
+	s.Report(MetricLostWriteRatio, lostRatio)
 	s.Report(MetricConflicts, conf)
 }
 
