@@ -58,7 +58,7 @@ func (n *node) newCoord(env sim.Env, kind opKind, key uint64, value int64, expec
 }
 
 // clockVer is a fresh last-writer-wins version from the local clock.
-func clockVer(env sim.Env) Ver { return Ver{TS: int64(env.Local()), Node: env.ID()} }
+func clockVer(env sim.Env) Ver { return Ver{TS: int64(env.Local()), Node: env.ID() + 1} }
 
 // begin starts the first round.
 func (c *coord) begin(env sim.Env, n *node) {
@@ -146,7 +146,7 @@ func (c *coord) primaryWrite(env sim.Env, n *node) {
 	c.ver = clockVer(env)
 	if !cur.ver.Less(c.ver) {
 		// The primary's clock went back: order after what it has.
-		c.ver = Ver{TS: cur.ver.TS + 1, Node: env.ID()}
+		c.ver = Ver{TS: cur.ver.TS + 1, Node: env.ID() + 1}
 	}
 	c.applied = true
 	n.apply(env, c.key, c.value, c.ver)
@@ -256,7 +256,7 @@ func (c *coord) onReadResp(env sim.Env, n *node, from sim.NodeID, m *ReadResp) {
 		}
 		c.ver = clockVer(env)
 		if !c.best.ver.Less(c.ver) {
-			c.ver = Ver{TS: c.best.ver.TS + 1, Node: env.ID()}
+			c.ver = Ver{TS: c.best.ver.TS + 1, Node: env.ID() + 1}
 		}
 		c.phase, c.cpRead = 1, false
 		c.writeRound(env, n, rs.cfg.W)

@@ -8,12 +8,18 @@ import "github.com/dsim-dev/dsim/sim"
 type Ver struct {
 	// TS is the local clock reading in nanoseconds.
 	TS int64
-	// Node is the coordinator that issued the version.
+	// Node is one more than the ID of the coordinator that issued the
+	// version, so that no real version is zero.
 	Node sim.NodeID
 }
 
-// Less orders versions: by clock reading, then by node.
+// Less orders versions: "no value" first, then by clock reading (which
+// may be negative: a clock behind true time early in a run), then by
+// node.
 func (v Ver) Less(o Ver) bool {
+	if v.IsZero() || o.IsZero() {
+		return v.IsZero() && !o.IsZero()
+	}
 	if v.TS != o.TS {
 		return v.TS < o.TS
 	}

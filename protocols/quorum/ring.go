@@ -32,7 +32,8 @@ func NewRing(stores []string, vnodes int) *Ring {
 		for v := 0; v < vnodes; v++ {
 			h := fnv.New64a()
 			h.Write([]byte(name + "#" + strconv.Itoa(v)))
-			r.points = append(r.points, ringPoint{hash: h.Sum64(), store: i})
+			// FNV alone clusters similar short names; the finaliser spreads them.
+			r.points = append(r.points, ringPoint{hash: keyHash(h.Sum64()), store: i})
 		}
 	}
 	sort.Slice(r.points, func(i, j int) bool {
