@@ -20,7 +20,7 @@ const ms = time.Millisecond
 // offsetClock is a local clock that reads true time plus a fixed offset.
 type offsetClock time.Duration
 
-func (c offsetClock) Local(t sim.Time) sim.Time                  { return t.Add(time.Duration(c)) }
+func (c offsetClock) Local(t sim.Time) sim.Time                    { return t.Add(time.Duration(c)) }
 func (offsetClock) Span(_ sim.Time, d time.Duration) time.Duration { return d }
 
 func placements(names ...string) []protocols.Placement {
