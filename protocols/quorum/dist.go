@@ -42,9 +42,10 @@ type DistConfig struct {
 	Max time.Duration `yaml:"max"`
 	// Mean is the exponential mean (shift included).
 	Mean time.Duration `yaml:"mean"`
-	// Median and P99 set the log-normal.
+	// Median is the log-normal median.
 	Median time.Duration `yaml:"median"`
-	P99    time.Duration `yaml:"p99"`
+	// P99 is the log-normal 99th percentile (at least the median).
+	P99 time.Duration `yaml:"p99"`
 	// Scale is the Pareto minimum x_m.
 	Scale time.Duration `yaml:"scale"`
 	// Shape is the Pareto alpha (> 0; the mean is finite above 1).
