@@ -286,6 +286,18 @@ func BenchmarkLinearizable10k(b *testing.B) {
 	}
 }
 
+// BenchmarkLinearizable10kOneKey is the same with every operation on one
+// key: one search over 10,000 operations, at most 10 concurrent.
+func BenchmarkLinearizable10kOneKey(b *testing.B) {
+	h := quorumLike(10000, 10, 1)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if r := CheckLinearizable(h, time.Minute); r.Verdict != Pass {
+			b.Fatalf("verdict %v: %v", r.Verdict, r.Err())
+		}
+	}
+}
+
 // quorumLike builds a linearizable history of n operations over keys keys
 // from c clients, each operation taking effect at an instant inside its
 // interval, as a correct store would produce.

@@ -331,6 +331,13 @@ func TestDeterminism(t *testing.T) {
 	if a.e.Hash() == c.e.Hash() {
 		t.Error("different seeds, same event hash")
 	}
+	// With checking off the history keeps nothing per operation.
+	if a.rs.hist.Len() != 0 || a.rs.st.ok < 300 {
+		t.Errorf("history off kept %d operations (%d ok)", a.rs.hist.Len(), a.rs.st.ok)
+	}
+	if got := a.scalar(MetricLinearizable); !math.IsNaN(got) {
+		t.Errorf("linearizable without a history: %v, want empty (NaN)", got)
+	}
 }
 
 func TestRingAndKeys(t *testing.T) {
