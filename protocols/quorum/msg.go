@@ -1,6 +1,10 @@
 package quorum
 
-import "github.com/dsim-dev/dsim/sim"
+import (
+	"fmt"
+
+	"github.com/dsim-dev/dsim/sim"
+)
 
 // Ver is a last-writer-wins version: the coordinator's local clock
 // reading when it issued the write, ties broken by the coordinator's node
@@ -139,3 +143,61 @@ type SyncEntry struct {
 
 // Size returns the entries' size on the wire, roughly.
 func (m *SyncMsg) Size() int { return 32 + 32*len(m.Entries) }
+
+// String formats a version as "ts@node" in microseconds.
+func (v Ver) String() string {
+	if v.IsZero() {
+		return "none"
+	}
+	return fmt.Sprintf("%dus@%d", v.TS/1000, v.Node-1)
+}
+
+// String describes the request for traces.
+func (m *ClientReq) String() string {
+	return fmt.Sprintf("client-req #%d %s key %d value %d expect %v", m.ID, kindNames[m.Kind], m.Key, m.Value, m.Expect)
+}
+
+// String describes the answer for traces.
+func (m *ClientResp) String() string {
+	return fmt.Sprintf("client-resp #%d %s value %d %v", m.ID, statusNames[m.Status], m.Value, m.Ver)
+}
+
+// String describes the write for traces.
+func (m *WriteReq) String() string {
+	s := fmt.Sprintf("write #%d key %d value %d %v", m.Op, m.Key, m.Value, m.Ver)
+	if m.Cond {
+		s += fmt.Sprintf(" if ≤ %v", m.Expect)
+	}
+	if m.Hint >= 0 {
+		s += fmt.Sprintf(" hint store %d", m.Hint)
+	}
+	if m.Handoff {
+		s += " handoff"
+	}
+	if m.Repair {
+		s += " repair"
+	}
+	return s
+}
+
+// String describes the acknowledgement for traces.
+func (m *WriteAck) String() string {
+	s := fmt.Sprintf("ack #%d key %d ok %v %v", m.Op, m.Key, m.OK, m.Cur)
+	if m.Handoff {
+		s += " handoff"
+	}
+	return s
+}
+
+// String describes the read for traces.
+func (m *ReadReq) String() string { return fmt.Sprintf("read #%d key %d", m.Op, m.Key) }
+
+// String describes the answer for traces.
+func (m *ReadResp) String() string {
+	return fmt.Sprintf("read-resp #%d key %d value %d %v", m.Op, m.Key, m.Value, m.Ver)
+}
+
+var (
+	kindNames   = [...]string{"read", "write", "cas"}
+	statusNames = [...]string{"ok", "conflict", "unavailable"}
+)
