@@ -366,7 +366,6 @@ type logical struct {
 	// increment: the read's result while the CAS is under way.
 	readVal int64
 	readVer Ver
-	casing  bool
 	// anyEffect: some attempt may have taken effect.
 	anyEffect bool
 }
@@ -393,19 +392,16 @@ func (n *node) startLogical(env sim.Env, loop int, kind OpKind, key uint64) {
 	n.runAttempt(env, op)
 }
 
-// runAttempt starts the next attempt of op: a read for reads and for the
-// first half of an increment, a write, or the conditional write.
+// runAttempt starts the next attempt of op: a write, or a read (for
+// reads, and as the first half of every increment attempt; the
+// conditional write follows the read's answer).
 func (n *node) runAttempt(env sim.Env, op *logical) {
 	op.attempt++
-	switch {
-	case op.kind == OpWrite:
+	if op.kind == OpWrite {
 		n.startAttempt(env, op, kWrite, op.value, Ver{})
-	case op.kind == OpIncrement && op.casing:
-		n.rs.h.casAttempts.Add(1)
-		n.startAttempt(env, op, kCAS, op.value, op.readVer)
-	default:
-		n.startAttempt(env, op, kRead, 0, Ver{})
+		return
 	}
+	n.startAttempt(env, op, kRead, 0, Ver{})
 }
 
 func (n *node) startAttempt(env sim.Env, op *logical, kind opKind, value int64, expect Ver) {
@@ -522,8 +518,7 @@ func (n *node) attemptDone(env sim.Env, a *attempt, s status, value int64, v Ver
 	if s == stOK {
 		switch a.kind {
 		case kRead:
-			k, lag := rs.stale.Read(op.key, a.start, v.Key())
-			_ = k
+			_, lag := rs.stale.Read(op.key, a.start, v.Key())
 			if a.start >= rs.warmup {
 				rs.h.staleness.Record(lag)
 			}
@@ -536,7 +531,7 @@ func (n *node) attemptDone(env sim.Env, a *attempt, s status, value int64, v Ver
 	}
 	if s == stOK {
 		if op.kind == OpIncrement && a.kind == kRead {
-			op.readVal, op.readVer, op.casing = value, v, true
+			op.readVal, op.readVer = value, v
 			n.startAttempt(env, op, kCAS, op.value, v)
 			rs.h.casAttempts.Add(1)
 			return
@@ -559,7 +554,6 @@ func (n *node) attemptDone(env sim.Env, a *attempt, s status, value int64, v Ver
 		n.finish(env, op, false)
 		return
 	}
-	op.casing = false
 	op.prev = rs.cfg.Retry.Next(op.attempt, op.prev, env.Rand())
 	rs.h.retries.Add(1)
 	env.After(op.prev, op.id<<3|tagRetry)
