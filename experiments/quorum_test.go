@@ -71,11 +71,15 @@ func TestQuorumExamplesShowTheirEffects(t *testing.T) {
 	lww := runExample(t, "lww-skew")
 	var prev float64 = -1
 	for _, off := range []string{"0ms", "-2ms", "-20ms", "-200ms"} {
-		v := metric(t, lww["network.clocks[0].offset="+off+" network.clocks[0].drift_ppm=0 "], "lost_write_ratio")
+		v := metric(t, lww["protocol.merge=lww network.clocks[0].offset="+off+" network.clocks[0].drift_ppm=0 "], "lost_write_ratio")
 		if v <= prev && !(prev == 0 && v == 0 && off == "0ms") {
 			t.Errorf("lww-skew: lost_write_ratio %v at offset %s, not above %v", v, off, prev)
 		}
 		prev = v
+		sib := lww["protocol.merge=siblings network.clocks[0].offset="+off+" network.clocks[0].drift_ppm=0 "]
+		if l, r := metric(t, sib, "lost_acked_writes"), metric(t, sib, "sibling_read_ratio"); l != 0 || !(r > 0) {
+			t.Errorf("lww-skew: siblings at offset %s lost %v writes, sibling reads %v", off, l, r)
+		}
 	}
 
 	occ := runExample(t, "occ-contention")

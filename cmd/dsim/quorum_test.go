@@ -45,7 +45,7 @@ protocol:
 		{"  n: 3\n  r: 4\n", ":9:6: protocol.r: must be in [1, n=3]"},
 		{"  n: 3\n  w: 0\n", ":9:6: protocol.w: must be in [1, n=3]"},
 		{"  n: 4\n", ":8:6: protocol.n: is 4 but only 3 store nodes"},
-		{"  merge: siblings\n", ":8:10: protocol.merge"},
+		{"  merge: crdt\n", ":8:10: protocol.merge"},
 		{"  strategy: quorate\n", ":8:13: protocol.strategy"},
 		{"  t_visibility: [1ms, -5ms]\n", "protocol.t_visibility[1]: must not be negative"},
 		{"  key_dist: zipf\n  zipf_exponent: 0\n", ":9:18: protocol.zipf_exponent"},

@@ -141,14 +141,21 @@ const (
 	// local clock reading (tie broken by node), so a clock that runs
 	// ahead wins and one that runs behind loses its writes silently.
 	LWW Merge = iota
+	// Siblings tracks causality with version vectors: a write carries
+	// the vector of what its client last read of the key, a replica
+	// keeps every value no other value has seen (siblings), and a read
+	// returns them all; the client's next write supersedes them. Nothing
+	// acknowledged is lost, at the price of conflicts surfaced to
+	// readers.
+	Siblings
 )
 
-var mergeNames = []string{"lww"}
+var mergeNames = []string{"lww", "siblings"}
 
 // String returns the YAML name.
 func (m Merge) String() string { return enumName(mergeNames, uint8(m)) }
 
-// UnmarshalYAML parses "lww".
+// UnmarshalYAML parses "lww" or "siblings".
 func (m *Merge) UnmarshalYAML(n *yaml.Node) error {
 	return enumDecode(n, mergeNames, (*uint8)(m))
 }
@@ -262,7 +269,10 @@ type Config struct {
 	// or quorum (contact exactly R or W random replicas).
 	Fanout Fanout `yaml:"fanout"`
 	// Merge is the reconciliation rule: lww (last writer wins on the
-	// coordinator's local clock, so clock offset and drift lose writes).
+	// coordinator's local clock, so clock offset and drift lose writes)
+	// or siblings (version vectors; concurrent values are all kept and
+	// returned to readers). Siblings needs strategy dynamo or ap and no
+	// increments.
 	Merge Merge `yaml:"merge"`
 	// ReadRepair makes a read coordinator send the newest value it saw
 	// to replicas that answered with older ones.
@@ -415,8 +425,16 @@ func (c *Config) Validate() error {
 	if c.Fanout > FanoutQuorum {
 		fe.Add("fanout", "must be all or quorum")
 	}
-	if c.Merge > LWW {
+	if c.Merge > Siblings {
 		fe.Add("merge", "unknown merge rule (one of: %s)", strings.Join(mergeNames, ", "))
+	}
+	if c.Merge == Siblings {
+		if c.Strategy == CP || c.Strategy == Primary {
+			fe.Add("merge", "siblings needs strategy dynamo or ap (%s orders writes itself)", c.Strategy)
+		}
+		if c.Mix.Increment > 0 {
+			fe.Add("mix.increment", "conditional writes need merge lww (a version vector has no single version to compare)")
+		}
 	}
 	if c.Strategy == AP && c.HintTimeout <= 0 {
 		fe.Add("hint_timeout", "strategy ap needs a positive hint timeout, got %v", c.HintTimeout)

@@ -41,11 +41,15 @@ type coord struct {
 	cpRead   bool // the first round of a cp write: reading versions
 	serial   bool // a cp leader's write: start the next one when done
 	queued   sim.Time
+	ctx      VClock    // merge siblings: the client's vector of the key
+	vv       VClock    // merge siblings: the write's vector
+	sibs     []Sibling // merge siblings: the read's merged set
 }
 
 type readAnswer struct {
 	store int
 	ver   Ver
+	nsibs int
 }
 
 func (n *node) newCoord(env sim.Env, kind opKind, key uint64, value int64, expect Ver) *coord {
@@ -76,6 +80,12 @@ func (c *coord) begin(env sim.Env, n *node) {
 		c.primaryWrite(env, n)
 	default:
 		c.ver = clockVer(env)
+		if cfg.Merge == Siblings {
+			// A fresh dot, above every earlier one of this node (also
+			// across restarts: the clock only moves forward).
+			n.dot = max(n.dot+1, uint64(env.Now()))
+			c.vv = c.ctx.With(env.ID(), n.dot)
+		}
 		c.writeRound(env, n, cfg.W)
 	}
 }
@@ -125,7 +135,7 @@ func (c *coord) writeRound(env sim.Env, n *node, need int) {
 func (c *coord) sendWrite(env sim.Env, n *node, store, hint int) {
 	c.applied = true
 	n.send(env, n.rs.storeIDs[store], &WriteReq{
-		Op: c.id, Key: c.key, Value: c.value, Ver: c.ver, Cond: c.kind == kCAS, Expect: c.expect, Hint: hint,
+		Op: c.id, Key: c.key, Value: c.value, Ver: c.ver, Cond: c.kind == kCAS, Expect: c.expect, Hint: hint, VV: c.vv,
 	}, n.rs.legs[legWriteRequest])
 }
 
@@ -231,7 +241,7 @@ func (c *coord) onReadResp(env sim.Env, n *node, from sim.NodeID, m *ReadResp) {
 	}
 	if c.done {
 		// A late answer: repair it if it is behind.
-		if n.rs.cfg.ReadRepair && c.kind == kRead && m.Ver.Less(c.best.ver) {
+		if n.rs.cfg.ReadRepair && c.kind == kRead && c.behind(readAnswer{ver: m.Ver, nsibs: len(m.Sibs)}) {
 			c.repair(env, n, s)
 		}
 		return
@@ -240,7 +250,8 @@ func (c *coord) onReadResp(env sim.Env, n *node, from sim.NodeID, m *ReadResp) {
 		return
 	}
 	c.answered[s] = true
-	c.resps = append(c.resps, readAnswer{store: s, ver: m.Ver})
+	c.resps = append(c.resps, readAnswer{store: s, ver: m.Ver, nsibs: len(m.Sibs)})
+	c.sibs = mergeSiblings(c.sibs, m.Sibs)
 	if c.best.ver.Less(m.Ver) {
 		c.best = entry{value: m.Value, ver: m.Ver}
 	}
@@ -264,7 +275,7 @@ func (c *coord) onReadResp(env sim.Env, n *node, from sim.NodeID, m *ReadResp) {
 	}
 	if rs.cfg.ReadRepair {
 		for _, r := range c.resps {
-			if r.ver.Less(c.best.ver) {
+			if c.behind(r) {
 				c.repair(env, n, r.store)
 			}
 		}
@@ -287,8 +298,23 @@ func (c *coord) onReadResp(env sim.Env, n *node, from sim.NodeID, m *ReadResp) {
 	c.finish(env, n, stOK, c.best.value, c.best.ver, false)
 }
 
+// behind reports whether a replica's answer lacks something the read
+// found: an older version, or (merge siblings) fewer siblings.
+func (c *coord) behind(r readAnswer) bool {
+	if c.sibs != nil {
+		return r.ver.Less(c.best.ver) || r.nsibs != len(c.sibs)
+	}
+	return r.ver.Less(c.best.ver)
+}
+
 func (c *coord) repair(env sim.Env, n *node, s int) {
 	n.rs.h.readRepairs.Add(1)
+	if c.sibs != nil {
+		for _, x := range c.sibs {
+			n.send(env, n.rs.storeIDs[s], &WriteReq{Key: c.key, Value: x.Value, Ver: x.Ver, VV: x.VV, Hint: -1, Repair: true}, n.rs.legs[legWriteRequest])
+		}
+		return
+	}
 	n.send(env, n.rs.storeIDs[s], &WriteReq{Key: c.key, Value: c.best.value, Ver: c.best.ver, Hint: -1, Repair: true}, n.rs.legs[legWriteRequest])
 }
 
@@ -342,12 +368,18 @@ func (c *coord) finish(env sim.Env, n *node, s status, value int64, v Ver, appli
 	if c.kind == kRead && s != stOK {
 		applied = false
 	}
+	ans := answer{s: s, value: value, ver: v, applied: applied}
+	if c.kind == kRead {
+		ans.ctx, ans.nsibs = context(c.sibs), len(c.sibs)
+	} else {
+		ans.ctx = c.vv
+	}
 	if c.local != 0 {
 		if a := n.atts[c.local]; a != nil {
-			n.attemptDone(env, a, s, value, v, applied)
+			n.attemptDone(env, a, ans)
 		}
 	} else if c.client != sim.None {
-		n.deliver(env, c.client, &ClientResp{ID: c.clientReq, Status: s, Value: value, Ver: v, Applied: applied})
+		n.deliver(env, c.client, &ClientResp{ID: c.clientReq, Status: s, Value: value, Ver: v, Applied: applied, Ctx: ans.ctx, NSibs: ans.nsibs})
 	}
 	if !(n.rs.cfg.ReadRepair && c.kind == kRead) {
 		env.Cancel(c.timer)

@@ -73,6 +73,8 @@ type ClientReq struct {
 	Key    uint64
 	Value  int64
 	Expect Ver
+	// Ctx is the client's version vector of the key (merge siblings).
+	Ctx VClock
 }
 
 // ClientResp answers a ClientReq.
@@ -83,6 +85,10 @@ type ClientResp struct {
 	Ver    Ver
 	// Applied is false when the attempt certainly had no effect.
 	Applied bool
+	// Ctx is the version vector the client keeps for its next write, and
+	// NSibs how many values a read found (merge siblings).
+	Ctx   VClock
+	NSibs int
 }
 
 // WriteReq stores a value at a replica. A conditional write is applied
@@ -101,6 +107,8 @@ type WriteReq struct {
 	Handoff bool
 	// Repair marks a read repair or write-back that needs no answer.
 	Repair bool
+	// VV is the write's version vector (merge siblings only).
+	VV VClock
 }
 
 // WriteAck answers a WriteReq: OK false means a conditional write was
@@ -126,6 +134,8 @@ type ReadResp struct {
 	Key   uint64
 	Value int64
 	Ver   Ver
+	// Sibs is the replica's sibling set (merge siblings only).
+	Sibs []Sibling
 }
 
 // SyncMsg carries a store's values for keys it shares with the receiver
@@ -139,6 +149,7 @@ type SyncEntry struct {
 	Key   uint64
 	Value int64
 	Ver   Ver
+	VV    VClock
 }
 
 // Size returns the entries' size on the wire, roughly.

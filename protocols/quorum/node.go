@@ -34,6 +34,9 @@ const (
 type entry struct {
 	value int64
 	ver   Ver
+	// sibs is the sibling set under merge siblings (value and ver are
+	// then those of its newest member).
+	sibs []Sibling
 }
 
 // hintKey names a hinted write: for which replica (store index) and key.
@@ -69,6 +72,10 @@ type node struct {
 	sendID uint64
 	// busy queues a cp leader's writes per key; the first is running.
 	busy map[uint64][]*coord
+	// ctx is a client's version vector per key (merge siblings), dot the
+	// last version-vector count this node issued as a coordinator.
+	ctx map[uint64]VClock
+	dot uint64
 }
 
 // Start boots the node: reload the replica's data, arm the workload.
@@ -87,10 +94,11 @@ func (n *node) Start(env sim.Env) {
 			}
 			key, err := strconv.ParseUint(k[len(storePrefix):], 16, 64)
 			b, _ := st.Get(k)
-			if err != nil || len(b) != 20 {
+			e, ok := decodeStored(b)
+			if err != nil || !ok {
 				continue
 			}
-			n.data[key] = decodeEntry(b)
+			n.data[key] = e
 		}
 		env.After(n.rs.cfg.HandoffInterval, periodicHand<<3|tagPeriodic)
 		if ae := n.rs.cfg.AntiEntropyInterval; ae > 0 {
@@ -196,7 +204,7 @@ func (n *node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 			return
 		}
 		e := n.data[m.Key]
-		n.send(env, from, &ReadResp{Op: m.Op, Key: m.Key, Value: e.value, Ver: e.ver}, n.rs.legs[legReadResponse])
+		n.send(env, from, &ReadResp{Op: m.Op, Key: m.Key, Value: e.value, Ver: e.ver, Sibs: e.sibs}, n.rs.legs[legReadResponse])
 	case *WriteAck:
 		if m.Handoff {
 			n.onHandoffAck(m)
@@ -213,13 +221,17 @@ func (n *node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 		n.onClientReq(env, from, m)
 	case *ClientResp:
 		if a := n.atts[m.ID]; a != nil {
-			n.attemptDone(env, a, m.Status, m.Value, m.Ver, m.Applied)
+			n.attemptDone(env, a, answer{s: m.Status, value: m.Value, ver: m.Ver, applied: m.Applied, ctx: m.Ctx, nsibs: m.NSibs})
 		}
 	case *SyncMsg:
 		if n.store < 0 {
 			return
 		}
 		for _, e := range m.Entries {
+			if n.rs.cfg.Merge == Siblings {
+				n.applySibling(env, e.Key, Sibling{Value: e.Value, Ver: e.Ver, VV: e.VV})
+				continue
+			}
 			n.apply(env, e.Key, e.Value, e.Ver)
 		}
 	}
@@ -239,10 +251,24 @@ func (n *node) onWriteReq(env sim.Env, from sim.NodeID, m *WriteReq) {
 		}
 		return
 	}
-	n.apply(env, m.Key, m.Value, m.Ver)
+	sibs := n.rs.cfg.Merge == Siblings
+	if sibs {
+		n.applySibling(env, m.Key, Sibling{Value: m.Value, Ver: m.Ver, VV: m.VV})
+	} else {
+		n.apply(env, m.Key, m.Value, m.Ver)
+	}
 	if m.Hint >= 0 && m.Hint != n.store {
 		hk := hintKey{target: m.Hint, key: m.Key}
-		if h, ok := n.hints[hk]; !ok || h.ver.Less(m.Ver) {
+		h, ok := n.hints[hk]
+		switch {
+		case sibs:
+			if set, kept := addSibling(h.sibs, Sibling{Value: m.Value, Ver: m.Ver, VV: m.VV}); kept {
+				n.hints[hk] = entry{sibs: set}
+				if !ok {
+					n.rs.h.hintsStored.Add(1)
+				}
+			}
+		case !ok || h.ver.Less(m.Ver):
 			if !ok {
 				n.rs.h.hintsStored.Add(1)
 			}
@@ -256,7 +282,26 @@ func (n *node) onWriteReq(env sim.Env, from sim.NodeID, m *WriteReq) {
 
 func (n *node) onHandoffAck(m *WriteAck) {
 	hk := hintKey{target: m.Hinted, key: m.Key}
-	if h, ok := n.hints[hk]; ok && h.ver == m.Cur {
+	h, ok := n.hints[hk]
+	if !ok {
+		return
+	}
+	if h.sibs != nil {
+		var rest []Sibling
+		for _, s := range h.sibs {
+			if s.Ver != m.Cur {
+				rest = append(rest, s)
+			}
+		}
+		if len(rest) > 0 {
+			n.hints[hk] = entry{sibs: rest}
+			return
+		}
+		delete(n.hints, hk)
+		n.rs.h.hintsDelivered.Add(1)
+		return
+	}
+	if h.ver == m.Cur {
 		delete(n.hints, hk)
 		n.rs.h.hintsDelivered.Add(1)
 	}
@@ -271,6 +316,12 @@ func (n *node) handoff(env sim.Env) {
 	sortHints(keys)
 	for _, k := range keys {
 		h := n.hints[k]
+		if h.sibs != nil {
+			for _, s := range h.sibs {
+				n.send(env, n.rs.storeIDs[k.target], &WriteReq{Key: k.key, Value: s.Value, Ver: s.Ver, VV: s.VV, Hint: k.target, Handoff: true}, n.rs.legs[legWriteRequest])
+			}
+			continue
+		}
 		n.send(env, n.rs.storeIDs[k.target], &WriteReq{Key: k.key, Value: h.value, Ver: h.ver, Hint: k.target, Handoff: true}, n.rs.legs[legWriteRequest])
 	}
 }
@@ -297,6 +348,12 @@ func (n *node) antiEntropy(env sim.Env) {
 		for _, r := range reps {
 			if r == peer {
 				e := n.data[k]
+				if e.sibs != nil {
+					for _, s := range e.sibs {
+						out = append(out, SyncEntry{Key: k, Value: s.Value, Ver: s.Ver, VV: s.VV})
+					}
+					break
+				}
 				out = append(out, SyncEntry{Key: k, Value: e.value, Ver: e.ver})
 				break
 			}
@@ -318,7 +375,7 @@ func (n *node) Timer(env sim.Env, tag uint64) {
 		n.startLogical(env, int(id), n.rs.pickKind(env.Rand()), n.rs.keys.next(env.Rand()))
 	case tagAttempt:
 		if a := n.atts[id]; a != nil {
-			n.attemptDone(env, a, stUnavailable, 0, Ver{}, true)
+			n.attemptDone(env, a, answer{s: stUnavailable, applied: true})
 			n.rs.h.timeouts.Add(1)
 		}
 	case tagCoord:
@@ -433,20 +490,22 @@ func (n *node) startAttempt(env sim.Env, op *logical, kind opKind, value int64, 
 		reps := rs.ring.Replicas(op.key, rs.cfg.N)
 		to = rs.storeIDs[reps[env.Rand().IntN(len(reps))]]
 	}
+	ctx := n.ctx[op.key]
 	if to == sim.None {
 		c := n.newCoord(env, kind, op.key, value, expect)
+		c.ctx = ctx
 		c.local = a.id
 		a.coord = c.id
 		c.begin(env, n)
 		return
 	}
-	n.deliver(env, to, &ClientReq{ID: a.id, Kind: kind, Key: op.key, Value: value, Expect: expect})
+	n.deliver(env, to, &ClientReq{ID: a.id, Kind: kind, Key: op.key, Value: value, Expect: expect, Ctx: ctx})
 }
 
 // onClientReq coordinates an attempt on behalf of a remote client.
 func (n *node) onClientReq(env sim.Env, from sim.NodeID, m *ClientReq) {
 	c := n.newCoord(env, m.Kind, m.Key, m.Value, m.Expect)
-	c.client, c.clientReq = from, m.ID
+	c.client, c.clientReq, c.ctx = from, m.ID, m.Ctx
 	// Answer before the client's own timeout, so that it learns the
 	// quorum was out of reach rather than nothing at all.
 	c.deadline = n.rs.cfg.Timeout * 3 / 4
@@ -491,9 +550,33 @@ func (n *node) nextSerial(env sim.Env, key uint64) {
 	q[0].begin(env, n)
 }
 
+// answer is how a coordinated attempt ended.
+type answer struct {
+	s       status
+	value   int64
+	ver     Ver
+	applied bool // some replica may hold the write
+	ctx     VClock
+	nsibs   int
+}
+
 // attemptDone ends attempt a with the coordinator's answer.
-func (n *node) attemptDone(env sim.Env, a *attempt, s status, value int64, v Ver, applied bool) {
+func (n *node) attemptDone(env sim.Env, a *attempt, ans answer) {
 	rs := n.rs
+	s, value, v, applied := ans.s, ans.value, ans.ver, ans.applied
+	if s == stOK && rs.cfg.Merge == Siblings {
+		if n.ctx == nil {
+			n.ctx = map[uint64]VClock{}
+		}
+		n.ctx[a.op.key] = ans.ctx
+		if a.kind == kRead && ans.nsibs > 1 {
+			rs.h.siblingReads.Add(1)
+			rs.st.siblingReads++
+		}
+		if a.kind == kWrite && rs.hist.Enabled() {
+			rs.writeVV[v.Key()] = ans.ctx
+		}
+	}
 	delete(n.atts, a.id)
 	env.Cancel(a.timer)
 	if a.coord != 0 {

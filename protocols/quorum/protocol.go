@@ -70,6 +70,10 @@ const (
 	// kept by fallback nodes and handed off to their replicas.
 	MetricHintsStored    = "hints_stored"
 	MetricHintsDelivered = "hints_delivered"
+	// MetricSiblingReads counts reads that returned more than one value
+	// (merge siblings); sibling_read_ratio is their share of reads.
+	MetricSiblingReads     = "sibling_reads"
+	MetricSiblingReadRatio = "sibling_read_ratio"
 
 	// MetricAvailability is the fraction of operations that succeeded
 	// (after retries), with availability{window=partition} and
@@ -119,12 +123,13 @@ type handles struct {
 	readLat, writeLat, incLat, staleness          sim.Histogram
 	ok, failed, casAttempts, casRejected, retries sim.Counter
 	timeouts, readRepairs, hintsStored            sim.Counter
-	hintsDelivered                                sim.Counter
+	hintsDelivered, siblingReads                  sim.Counter
 }
 
 // tallies are the run-wide counts behind scalars and invariants.
 type tallies struct {
 	started, ok, failed uint64
+	siblingReads        uint64
 	// After the warm-up, split by partition overlap.
 	inOK, inN, outOK, outN uint64
 }
@@ -150,6 +155,9 @@ type runState struct {
 
 	nextID    uint64
 	nextValue int64
+	// writeVV maps an acknowledged write's version to its version
+	// vector (merge siblings with a history), for the lost-write check.
+	writeVV map[uint64]VClock
 }
 
 // primaryOf returns the store index of the key's primary (primary
@@ -244,8 +252,9 @@ func (c *Config) Build(s *protocols.Setup) error {
 		casAttempts: m.Counter(MetricCASAttempts), casRejected: m.Counter(MetricCASRejected),
 		retries: m.Counter(MetricRetries), timeouts: m.Counter(MetricTimeouts),
 		readRepairs: m.Counter(MetricReadRepairs), hintsStored: m.Counter(MetricHintsStored),
-		hintsDelivered: m.Counter(MetricHintsDelivered),
+		hintsDelivered: m.Counter(MetricHintsDelivered), siblingReads: m.Counter(MetricSiblingReads),
 	}
+	rs.writeVV = map[uint64]VClock{}
 	clientIdx := map[string]int{}
 	for i, n := range clients {
 		clientIdx[n.Name] = i
@@ -301,10 +310,11 @@ func (rs *runState) finalVersions(e *sim.Engine) map[uint64]uint64 {
 			}
 			key, err := strconv.ParseUint(k[len(storePrefix):], 16, 64)
 			b, _ := st.Get(k)
-			if err != nil || len(b) != 20 {
+			e, ok := decodeStored(b)
+			if err != nil || !ok {
 				continue
 			}
-			if v := decodeEntry(b).ver.Key(); v > out[key] {
+			if v := e.ver.Key(); v > out[key] {
 				out[key] = v
 			}
 		}
@@ -347,9 +357,13 @@ func (rs *runState) report(s *protocols.Setup) {
 	for i, t := range rs.cfg.TVisibility {
 		s.Report(fmt.Sprintf("%s{t_ms=%s}", MetricPConsistent, msLabel(t)), sl.PConsistent(i))
 	}
+	s.Report(MetricSiblingReadRatio, ratio(st.siblingReads, uint64(reads)))
 	nan := math.NaN()
 	lin, lost, conf, lostRatio := nan, nan, nan, nan
-	if rs.hist.Full() {
+	if rs.hist.Full() && rs.cfg.Merge == Siblings {
+		lin = rs.linearizable()
+		lost, lostRatio, conf = rs.siblingLoss(s.Engine)
+	} else if rs.hist.Full() {
 		lr := history.CheckLinearizable(rs.hist, rs.cfg.Check.LinearizableBudget)
 		switch lr.Verdict {
 		case history.Pass:
@@ -373,6 +387,74 @@ func (rs *runState) report(s *protocols.Setup) {
 	s.Report(MetricLostAckedWrites, lost)
 	s.Report(MetricLostWriteRatio, lostRatio)
 	s.Report(MetricConflicts, conf)
+}
+
+func (rs *runState) linearizable() float64 {
+	switch history.CheckLinearizable(rs.hist, rs.cfg.Check.LinearizableBudget).Verdict {
+	case history.Pass:
+		return 1
+	case history.Fail:
+		return 0
+	}
+	return math.NaN()
+}
+
+// siblingSets merges every store's durable sibling set per key: what
+// full reconciliation yields under merge siblings.
+func (rs *runState) siblingSets(e *sim.Engine) map[uint64][]Sibling {
+	out := map[uint64][]Sibling{}
+	for _, id := range rs.storeIDs {
+		st := e.Storage(id)
+		for _, k := range st.Keys() {
+			if !strings.HasPrefix(k, storePrefix) {
+				continue
+			}
+			key, err := strconv.ParseUint(k[len(storePrefix):], 16, 64)
+			b, _ := st.Get(k)
+			en, ok := decodeStored(b)
+			if err != nil || !ok {
+				continue
+			}
+			out[key] = mergeSiblings(out[key], en.sibs)
+		}
+	}
+	return out
+}
+
+// siblingLoss (merge siblings) counts acknowledged writes that no value
+// of the reconciled state has seen (lost), their share, and the values
+// beyond the first per key left for readers to resolve (conflicts).
+func (rs *runState) siblingLoss(e *sim.Engine) (lost, ratio, conflicts float64) {
+	final := rs.siblingSets(e)
+	acked, nlost := 0, 0
+	for _, op := range rs.hist.Ops() {
+		if op.Kind != history.Write || !op.Done() || op.Outcome != protocols.OK {
+			continue
+		}
+		acked++
+		vv := rs.writeVV[op.Version]
+		seen := false
+		for _, s := range final[op.Key] {
+			seen = seen || s.VV.Descends(vv)
+		}
+		if !seen {
+			nlost++
+		}
+	}
+	keys := make([]uint64, 0, len(final))
+	for k := range final {
+		keys = append(keys, k)
+	}
+	sortKeys(keys)
+	c := 0
+	for _, k := range keys {
+		c += max(0, len(final[k])-1)
+	}
+	r := math.NaN()
+	if acked > 0 {
+		r = float64(nlost) / float64(acked)
+	}
+	return float64(nlost), r, float64(c)
 }
 
 // msLabel writes a lag in milliseconds without trailing zeros ("0",
