@@ -53,7 +53,7 @@ const (
 	// not answer within hint_timeout are replaced by the next nodes of
 	// the ring (a sloppy quorum), which keep a hint and hand the write
 	// off to the intended replica once they can reach it. Replicas
-	// reconcile by last-writer-wins.
+	// reconcile by the merge rule.
 	AP
 	// Primary sends every write through one designated primary (the
 	// primary field, else each key's first replica), which orders it

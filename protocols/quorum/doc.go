@@ -3,7 +3,8 @@
 // store nodes, reads wait for R answers and writes for W
 // acknowledgements, and versions are last-writer-wins on the
 // coordinator's local clock (env.Local()), so clock offset, drift and
-// jumps from the fault model silently lose writes.
+// jumps from the fault model silently lose writes; merge: siblings uses
+// version vectors instead and returns concurrent values to readers.
 //
 // Four strategies show what a partition costs: dynamo (plain partial or
 // strict quorums), cp (majority quorums in two phases, linearizable; the
