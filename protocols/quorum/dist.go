@@ -26,13 +26,16 @@ type Dist interface {
 //	{dist: exponential, mean: 2ms, min: 100us}     # min + Exp, mean includes min
 //	{dist: lognormal, median: 1ms, p99: 8ms}
 //	{dist: pareto, scale: 1ms, shape: 1.5}         # Type I: scale is the minimum
+//	{dist: normal, mean: 2ms, stddev: 500us}       # redrawn while negative
+//	{dist: weibull, scale: 2ms, shape: 0.8}
+//	{dist: empirical, samples: [1ms, 1ms, 2ms, 9ms]}  # drawn uniformly
 //	{dist: mixture, of: [{weight: 0.9, dist: pareto, scale: 235us, shape: 10},
 //	                     {weight: 0.1, dist: exponential, mean: 602us}]}
 //
 // An empty dist means no extra delay.
 type DistConfig struct {
-	// Dist names the family: constant, uniform, exponential, lognormal,
-	// pareto or mixture; empty for none.
+	// Dist names the family: constant, uniform, exponential, normal,
+	// lognormal, pareto, weibull, empirical or mixture; empty for none.
 	Dist string `yaml:"dist"`
 	// Value is the constant's value.
 	Value time.Duration `yaml:"value"`
@@ -40,16 +43,21 @@ type DistConfig struct {
 	Min time.Duration `yaml:"min"`
 	// Max is the uniform upper bound.
 	Max time.Duration `yaml:"max"`
-	// Mean is the exponential mean (shift included).
+	// Mean is the exponential mean (shift included) or the normal mean.
 	Mean time.Duration `yaml:"mean"`
+	// Stddev is the normal standard deviation.
+	Stddev time.Duration `yaml:"stddev"`
 	// Median is the log-normal median.
 	Median time.Duration `yaml:"median"`
 	// P99 is the log-normal 99th percentile (at least the median).
 	P99 time.Duration `yaml:"p99"`
-	// Scale is the Pareto minimum x_m.
+	// Scale is the Pareto minimum x_m or the Weibull lambda.
 	Scale time.Duration `yaml:"scale"`
-	// Shape is the Pareto alpha (> 0; the mean is finite above 1).
+	// Shape is the Pareto alpha (> 0; the mean is finite above 1) or the
+	// Weibull k (> 0).
 	Shape float64 `yaml:"shape"`
+	// Samples are the empirical distribution's values, drawn uniformly.
+	Samples []time.Duration `yaml:"samples"`
 	// Of lists a mixture's components, each with a weight; the weights
 	// sum to 1.
 	Of []DistConfig `yaml:"of"`
@@ -57,7 +65,7 @@ type DistConfig struct {
 	Weight float64 `yaml:"weight"`
 }
 
-var distNames = []string{"constant", "uniform", "exponential", "lognormal", "pareto", "mixture"}
+var distNames = []string{"constant", "uniform", "exponential", "normal", "lognormal", "pareto", "weibull", "empirical", "mixture"}
 
 // IsZero reports whether no distribution is set.
 func (c DistConfig) IsZero() bool { return c.Dist == "" }
@@ -100,7 +108,23 @@ func (c DistConfig) validate(fe *sim.FieldErrors, inMixture bool) {
 		if c.P99 < c.Median {
 			fe.Add("p99", "must be at least the median (%v), got %v", c.Median, c.P99)
 		}
-	case "pareto":
+	case "normal":
+		if c.Mean < 0 {
+			fe.Add("mean", "must not be negative, got %v", c.Mean)
+		}
+		if c.Stddev < 0 {
+			fe.Add("stddev", "must not be negative, got %v", c.Stddev)
+		}
+	case "empirical":
+		if len(c.Samples) == 0 {
+			fe.Add("samples", "an empirical distribution needs at least one sample")
+		}
+		for i, s := range c.Samples {
+			if s < 0 {
+				fe.Add(fmt.Sprintf("samples[%d]", i), "must not be negative, got %v", s)
+			}
+		}
+	case "pareto", "weibull":
 		if c.Scale <= 0 {
 			fe.Add("scale", "must be positive, got %v", c.Scale)
 		}
@@ -148,6 +172,12 @@ func (c DistConfig) Build() Dist {
 		return lognormal{mu: math.Log(float64(c.Median)), sigma: math.Log(float64(c.P99)/float64(c.Median)) / z99}
 	case "pareto":
 		return pareto{scale: float64(c.Scale), shape: c.Shape}
+	case "weibull":
+		return weibull{scale: float64(c.Scale), shape: c.Shape}
+	case "normal":
+		return normal{mean: float64(c.Mean), sd: float64(c.Stddev)}
+	case "empirical":
+		return empirical(c.Samples)
 	case "mixture":
 		m := mixture{}
 		acc := 0.0
@@ -194,6 +224,31 @@ func (p pareto) Sample(r *rand.Rand) time.Duration {
 	u := 1 - r.Float64() // (0, 1]
 	return time.Duration(min(p.scale/math.Pow(u, 1/p.shape), maxSpan))
 }
+
+type weibull struct{ scale, shape float64 }
+
+// Sample inverts the Weibull CDF 1-exp(-(x/λ)^k).
+func (w weibull) Sample(r *rand.Rand) time.Duration {
+	u := 1 - r.Float64() // (0, 1]
+	return time.Duration(min(w.scale*math.Pow(-math.Log(u), 1/w.shape), maxSpan))
+}
+
+type normal struct{ mean, sd float64 }
+
+// Sample draws from the normal truncated at 0 (redrawing negatives; after
+// 100 tries, 0).
+func (d normal) Sample(r *rand.Rand) time.Duration {
+	for range 100 {
+		if x := d.mean + d.sd*r.NormFloat64(); x >= 0 {
+			return time.Duration(min(x, maxSpan))
+		}
+	}
+	return 0
+}
+
+type empirical []time.Duration
+
+func (e empirical) Sample(r *rand.Rand) time.Duration { return e[r.IntN(len(e))] }
 
 type mixture struct {
 	cum   []float64
