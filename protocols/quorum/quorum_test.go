@@ -604,3 +604,44 @@ func TestDistMeans(t *testing.T) {
 		}
 	}
 }
+
+// TestRepairConverges: writes that reach one replica each (fanout quorum,
+// W=1) leave the replicas divergent until something repairs them: a
+// read of all three with read repair, or anti-entropy.
+func TestRepairConverges(t *testing.T) {
+	base := func() Config {
+		c := seqConfig(3, 1, FanoutQuorum)
+		for i := 0; i < 5; i++ {
+			c.Script = append(c.Script, ScriptOp{At: time.Duration(i) * 10 * ms, Client: "c", Kind: OpWrite})
+		}
+		return c
+	}
+	versions := func(h *harness) []Ver {
+		var out []Ver
+		for _, id := range h.rs.storeIDs {
+			b, _ := h.e.Storage(id).Get(storeKey(0))
+			e, _ := decodeStored(b)
+			out = append(out, e.ver)
+		}
+		return out
+	}
+	same := func(v []Ver) bool { return v[0] == v[1] && v[1] == v[2] }
+	wl := workload.DefaultConfig()
+	h := runQuorum(t, base(), wl, oneClient(), ms, time.Second, 1, nil)
+	if v := versions(h); same(v) {
+		t.Errorf("no repair: replicas agree %v", v)
+	}
+	c := base()
+	c.ReadRepair = true
+	c.Script = append(c.Script, ScriptOp{At: 100 * ms, Client: "c", Kind: OpRead})
+	h = runQuorum(t, c, wl, oneClient(), ms, time.Second, 1, nil)
+	if v := versions(h); !same(v) {
+		t.Errorf("read repair: replicas differ %v", v)
+	}
+	c = base()
+	c.AntiEntropyInterval = 10 * ms
+	h = runQuorum(t, c, wl, oneClient(), ms, time.Second, 1, nil)
+	if v := versions(h); !same(v) {
+		t.Errorf("anti-entropy: replicas differ %v", v)
+	}
+}
