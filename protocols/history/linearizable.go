@@ -75,8 +75,8 @@ var registerModel = porcupine.Model{
 // CASes that timed out or were still pending may or may not have taken
 // effect. budget bounds the wall-clock time of the check (0 means
 // DefaultLinearizableBudget); when it runs out the verdict is Unknown,
-// never a guess. A failing history is checked a second time key by key to
-// name the keys at fault. A history that is disabled or truncated is
+// never a guess. A failing history is checked a second time, keeping
+// partial linearizations, to name the keys at fault. A history that is disabled or truncated is
 // Unknown. With enough budget the verdict is a function of the history
 // alone.
 func CheckLinearizable(h *History, budget time.Duration) Report {
@@ -151,22 +151,35 @@ func CheckLinearizable(h *History, budget time.Duration) Report {
 		r.Reason = fmt.Sprintf("time budget %v ran out before %d operations on %d keys were decided", budget, len(flat), len(keys))
 		return r
 	}
-	// Some key failed: find which, key by key, within the same budget.
-	for _, k := range keys {
-		ops := byKey[k]
-		if porcupine.CheckOperationsTimeout(registerModel, ops, budget) != porcupine.Illegal {
-			continue
+	// Some key failed. One more call, which keeps the longest partial
+	// linearization of every key, names the keys at fault within the
+	// same budget: a key is linearizable when a partial covers all of
+	// its operations.
+	res, info := porcupine.CheckOperationsVerbose(model, flat, budget)
+	if res == porcupine.Illegal {
+		partials := info.PartialLinearizations()
+		for i, k := range keys {
+			ops := byKey[k]
+			complete := false
+			if i < len(partials) {
+				for _, p := range partials[i] {
+					complete = complete || len(p) == len(ops)
+				}
+			}
+			if complete {
+				continue
+			}
+			first := ops[0].Call
+			for _, o := range ops {
+				first = min(first, o.Call)
+			}
+			kid := slices.Clone(ids[k])
+			slices.Sort(kid)
+			if len(kid) > 8 {
+				kid = kid[:8]
+			}
+			r.Add(Violation{IDs: kid, At: sim.Time(first), What: fmt.Sprintf("key %d: its %d operations admit no linearization", k, len(ops))})
 		}
-		first := ops[0].Call
-		for _, o := range ops {
-			first = min(first, o.Call)
-		}
-		kid := slices.Clone(ids[k])
-		slices.Sort(kid)
-		if len(kid) > 8 {
-			kid = kid[:8]
-		}
-		r.Add(Violation{IDs: kid, At: sim.Time(first), What: fmt.Sprintf("key %d: its %d operations admit no linearization", k, len(ops))})
 	}
 	if r.Verdict != Fail {
 		r.Add(Violation{What: fmt.Sprintf("%d operations on %d keys admit no linearization", len(flat), len(keys))})

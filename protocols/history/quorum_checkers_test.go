@@ -326,3 +326,22 @@ func TestQuorumLikeHistoryPasses(t *testing.T) {
 		t.Fatalf("%v", r.Err())
 	}
 }
+
+// TestLinearizableNamesTheFailingKey: of two keys only key 2 has a stale
+// read; the report names key 2 and its operations only.
+func TestLinearizableNamesTheFailingKey(t *testing.T) {
+	ok := protocols.OK
+	h := build(
+		rop{p: 1, kind: Write, key: 1, value: 1, inv: 0, done: 10, out: ok},
+		rop{p: 2, kind: Read, key: 1, value: 1, inv: 20, done: 30, out: ok},
+		rop{p: 1, kind: Write, key: 2, value: 5, inv: 0, done: 10, out: ok},
+		rop{p: 2, kind: Read, key: 2, value: 0, inv: 20, done: 30, out: ok},
+	)
+	r := CheckLinearizable(h, time.Minute)
+	if r.Verdict != Fail || r.Count != 1 {
+		t.Fatalf("%v", r.Err())
+	}
+	if v := r.Violations[0]; len(v.IDs) != 2 || v.IDs[0] != 3 || v.IDs[1] != 4 {
+		t.Errorf("violation %+v, want ops 3 and 4 of key 2", v)
+	}
+}
