@@ -111,7 +111,7 @@ func TestPBSClosedForm(t *testing.T) {
 		{2, 2, 0},                     // R+W > N: C(1,2) = 0
 		{1, 3, 0},                     // C(0,1) = 0
 		{3, 1, 0},                     // C(2,3) = 0
-		{1, 1 /* N=3 */, 2.0 / 3 * 1}, // repeated with another seed below
+		{1, 1, 2.0 / 3},               // R=W=1 again, another seed
 	}
 	wl := workload.Config{Kind: workload.Closed, Clients: 1, Think: ms, Arrival: workload.Poisson}
 	for i, c := range cases {
