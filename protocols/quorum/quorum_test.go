@@ -105,13 +105,13 @@ func TestPBSClosedForm(t *testing.T) {
 		r, w int
 		p    float64
 	}{
-		{1, 1, 2.0 / 3},               // C(2,1)/C(3,1)
-		{2, 1, 1.0 / 3},               // C(2,2)/C(3,2)
-		{1, 2, 1.0 / 3},               // C(1,1)/C(3,1)
-		{2, 2, 0},                     // R+W > N: C(1,2) = 0
-		{1, 3, 0},                     // C(0,1) = 0
-		{3, 1, 0},                     // C(2,3) = 0
-		{1, 1, 2.0 / 3},               // R=W=1 again, another seed
+		{1, 1, 2.0 / 3}, // C(2,1)/C(3,1)
+		{2, 1, 1.0 / 3}, // C(2,2)/C(3,2)
+		{1, 2, 1.0 / 3}, // C(1,1)/C(3,1)
+		{2, 2, 0},       // R+W > N: C(1,2) = 0
+		{1, 3, 0},       // C(0,1) = 0
+		{3, 1, 0},       // C(2,3) = 0
+		{1, 1, 2.0 / 3}, // R=W=1 again, another seed
 	}
 	wl := workload.Config{Kind: workload.Closed, Clients: 1, Think: ms, Arrival: workload.Poisson}
 	for i, c := range cases {
