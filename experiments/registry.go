@@ -7,6 +7,7 @@ import (
 	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/protocols/delivery"
 	"github.com/dsim-dev/dsim/protocols/echo"
+	"github.com/dsim-dev/dsim/protocols/quorum"
 	"github.com/dsim-dev/dsim/protocols/rpc"
 )
 
@@ -16,6 +17,7 @@ func init() {
 	Register(echo.Protocol{})
 	Register(rpc.Protocol{})
 	Register(delivery.Protocol{})
+	Register(quorum.Protocol{})
 }
 
 var (

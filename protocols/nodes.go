@@ -1,9 +1,11 @@
 package protocols
 
-// NodeValidator is implemented by a Config that names topology nodes in
-// settings Validate cannot check on its own (a crash point's node). The
-// loader calls ValidateNodes after Validate with the experiment's nodes,
-// so that an unknown name is reported at its line like any bad value.
+// NodeValidator is implemented by a Config that must be checked against
+// the experiment's topology, which Validate cannot see: a crash point's
+// node, a replica count larger than the nodes selected, a selector that
+// matches nothing. The loader calls ValidateNodes after Validate with the
+// experiment's nodes, so that a problem is reported at its line like any
+// bad value rather than when a run starts.
 type NodeValidator interface {
 	// ValidateNodes reports settings naming nodes that are not in
 	// nodes, as sim.FieldErrors with paths relative to the protocol

@@ -70,6 +70,11 @@ type Setup struct {
 	Duration time.Duration
 	// Ops records operations for fault coverage; never nil.
 	Ops Ops
+	// Faults are the run's fault windows (partitions, crashes, ...),
+	// filled by the runner once the network is installed, after Build
+	// and before the run starts: read it from nodes or AtEnd hooks, not
+	// in Build itself.
+	Faults []FaultWindow
 
 	invariants []Invariant
 	atEnd      []func()
@@ -160,6 +165,18 @@ func Select(nodes []Placement, selectors []string) ([]Placement, error) {
 
 // ErrNoMatch is returned by Select when a selector names no node or zone.
 var ErrNoMatch = errors.New("no matching node")
+
+// FaultWindow is a span of simulated time during which a fault was
+// active, [Start, End); End is sim.Never for a fault never healed.
+type FaultWindow struct {
+	// Kind is the fault's kind in snake_case: "partition", "isolate",
+	// "crash", ...
+	Kind string
+	// Label says what it hit.
+	Label string
+	// Start and End bound the window.
+	Start, End sim.Time
+}
 
 // Invariant is a named property of a finished run.
 type Invariant struct {

@@ -69,6 +69,12 @@ type Op struct {
 	// Version is the version written or read, where the protocol keeps
 	// versions (0 otherwise).
 	Version uint64
+	// Prev is, for a conditional write (CAS), the version it required
+	// the current one to be (0 otherwise).
+	Prev uint64
+	// Expect is, for a conditional write (CAS), the value the client
+	// read and expects to replace (0 otherwise).
+	Expect int64
 	// Invoke is when the operation started.
 	Invoke sim.Time
 	// Complete is when it ended; for an operation that never completed
