@@ -16,10 +16,13 @@ import (
 func TestCustomProtocolModule(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "dsim-counter")
-	build := exec.Command("go", "build", "-o", bin, ".")
+	// The module's go.sum must list what this checkout of dsim needs
+	// (`make lint` checks it is tidy); a go.mod/go.sum that lags behind
+	// fails the build here, as it would for a user.
+	build := exec.Command("go", "build", "-mod=readonly", "-o", bin, ".")
 	build.Dir = filepath.Join("..", "..", "docs", "custom-protocol")
 	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("building the example module: %v\n%s", err, out)
+		t.Fatalf("building the example module (after changing dsim's dependencies, run go mod tidy in docs/custom-protocol): %v\n%s", err, out)
 	}
 	exp, _ := filepath.Abs(filepath.Join("..", "..", "docs", "custom-protocol", "counter.yaml"))
 	out := filepath.Join(dir, "out")
