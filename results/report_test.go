@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/base64"
+	"fmt"
 	"image/png"
 	"math"
 	"os"
@@ -22,17 +23,67 @@ func chromiumFlags(profile string) []string {
 		"--disable-component-update", "--disable-sync", "--no-first-run", "--user-data-dir=" + profile}
 }
 
-// chromium returns the path of the chromium binary or fails the test: the
-// report's browser check is part of the suite, not optional.
+// browserNames are the usual names of Chromium and Chrome on Linux,
+// macOS and Windows, tried in order after $CHROME_PATH.
+var browserNames = []string{
+	"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome",
+	"/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
+	"/Applications/Chromium.app/Contents/MacOS/Chromium",
+	`C:\Program Files\Google\Chrome\Application\chrome.exe`,
+}
+
+// chromium returns the path of a headless-capable Chromium or Chrome, or
+// fails the test: the report's browser check is part of the suite, not
+// optional.
 func chromium(t *testing.T) string {
 	t.Helper()
-	for _, name := range []string{"chromium", "/usr/bin/chromium", "chromium-browser"} {
-		if p, err := exec.LookPath(name); err == nil {
-			return p
+	p, err := findBrowser(os.Getenv("CHROME_PATH"), exec.LookPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
+// findBrowser picks the browser: env (a path or a name) when set, else the
+// first of browserNames that look finds.
+func findBrowser(env string, look func(string) (string, error)) (string, error) {
+	if env != "" {
+		p, err := look(env)
+		if err != nil {
+			return "", fmt.Errorf("CHROME_PATH=%s: %v", env, err)
+		}
+		return p, nil
+	}
+	for _, name := range browserNames {
+		if p, err := look(name); err == nil {
+			return p, nil
 		}
 	}
-	t.Fatal("chromium not found: the report test loads report.html in headless Chromium; run `make deps` (it installs Debian's chromium package)")
-	return ""
+	return "", fmt.Errorf("no Chromium or Chrome found (tried %s): the report test loads report.html in a headless browser. "+
+		"Install one (Debian: `make deps` or apt-get install chromium; macOS: install Google Chrome) or set CHROME_PATH to its binary", strings.Join(browserNames[:5], ", "))
+}
+
+func TestFindBrowser(t *testing.T) {
+	have := map[string]bool{"google-chrome": true, "/opt/chrome/chrome": true}
+	look := func(name string) (string, error) {
+		if have[name] {
+			return name, nil
+		}
+		return "", fmt.Errorf("not found")
+	}
+	for _, tc := range []struct{ env, want string }{
+		{"", "google-chrome"},
+		{"/opt/chrome/chrome", "/opt/chrome/chrome"},
+		{"/nope", ""},
+	} {
+		got, err := findBrowser(tc.env, look)
+		if got != tc.want || (tc.want == "") != (err != nil) {
+			t.Errorf("CHROME_PATH=%q: %q, %v", tc.env, got, err)
+		}
+	}
+	if _, err := findBrowser("", func(string) (string, error) { return "", fmt.Errorf("no") }); err == nil || !strings.Contains(err.Error(), "CHROME_PATH") {
+		t.Errorf("no browser: %v", err)
+	}
 }
 
 // writeReportFixture writes the fixture experiment with a timeline into a
