@@ -151,6 +151,11 @@ func (c *Config) Validate() error {
 		fe.Add("protocol.name", "is required (one of: %v)", ProtocolNames())
 	} else {
 		fe.Merge("protocol", c.Protocol.Config.Validate())
+		if tv, ok := c.Protocol.Config.(protocols.TopologyValidator); ok {
+			if names, err := ExpandNodes(c.Nodes); err == nil && len(names) > 0 && len(names) <= c.Limits.MaxNodes {
+				fe.Merge("protocol", tv.ValidateTopology(c.placements()))
+			}
+		}
 	}
 	fe.Merge("workload", c.Workload.Validate())
 	m := c.Metrics

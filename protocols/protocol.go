@@ -41,6 +41,15 @@ type Config interface {
 	Build(s *Setup) error
 }
 
+// TopologyValidator is implemented by configs with settings that depend
+// on the topology (a count that must not exceed the number of members).
+// The loader calls ValidateTopology after Validate, with the nodes the
+// experiment declares, and reports its FieldErrors at their place in the
+// file like Validate's.
+type TopologyValidator interface {
+	ValidateTopology(nodes []Placement) error
+}
+
 // Placement is a node declared by the experiment's topology: its name and
 // the zone (region, datacenter) it lives in.
 type Placement struct {
