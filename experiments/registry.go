@@ -5,8 +5,10 @@ import (
 	"sync"
 
 	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/protocols/detector"
 	"github.com/dsim-dev/dsim/protocols/echo"
 	"github.com/dsim-dev/dsim/protocols/rpc"
+	"github.com/dsim-dev/dsim/protocols/swim"
 )
 
 // The protocol registry. Adding a protocol family is one package under
@@ -14,6 +16,8 @@ import (
 func init() {
 	Register(echo.Protocol{})
 	Register(rpc.Protocol{})
+	Register(detector.Protocol{})
+	Register(swim.Protocol{})
 }
 
 var (

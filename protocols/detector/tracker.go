@@ -56,11 +56,13 @@ const (
 	// MetricUndetected counts crashes that not every live watcher had
 	// declared by the time the member restarted or the run ended.
 	MetricUndetected = "crashes_undetected"
-	// MetricFalseSuspicions counts (observer, member) suspicions of a
-	// member that was up (running or paused) when suspected.
+	// MetricFalseSuspicions counts accusations of members that were up
+	// (running or paused): a member suspected by a first watcher while
+	// no other watcher suspected it. Gossip spreading the same
+	// suspicion does not add to it.
 	MetricFalseSuspicions = "false_suspicions"
-	// MetricFalseDeaths counts declarations of death of a member that was
-	// up when declared.
+	// MetricFalseDeaths counts members declared dead by a first watcher
+	// while they were up.
 	MetricFalseDeaths = "false_deaths"
 	// MetricFalseSuspicionRate is false_suspicions per member per hour.
 	MetricFalseSuspicionRate = "false_suspicions_per_member_hour"
@@ -108,8 +110,8 @@ type episode struct {
 // it measures detection times, false suspicions and deaths, traffic per
 // member and convergence.
 //
-// Memory is one bit per (observer, member) pair plus a few words per
-// member: 12.5 MB for 10,000 members.
+// Memory is two bits per (observer, member) pair plus a few words per
+// member: 25 MB for 10,000 members.
 //
 // The agreement rule: observer i is right about member t when it counts t
 // in (Alive or Suspect) exactly when t is a live member (up, joined, not
@@ -119,11 +121,13 @@ type Tracker struct {
 	n        int
 	watch    func(i, t int) bool
 	warmup   sim.Time
-	bits     []uint64 // row-major: bit i*n+t set when i counts t in
+	ops      []uint64 // row-major, 2 bits per pair: i's Opinion of t
 	member   []bool   // joined and not left (truth, ignoring crashes)
 	up       []bool   // not crashed
 	counted  []bool   // observer counts: up and member
 	colWrong []int32  // per member: counted watchers that are wrong about it
+	suspCnt  []int32  // per member: counted watchers that suspect it
+	deadCnt  []int32  // per member: counted watchers that declared it dead
 	wrong    int64
 
 	episodes []episode
@@ -147,9 +151,9 @@ func NewTracker(e *sim.Engine, n int, watch func(i, t int) bool, warmup time.Dur
 	}
 	tr := &Tracker{
 		e: e, n: n, watch: watch, warmup: sim.Time(warmup),
-		bits:   make([]uint64, (n*n+63)/64),
+		ops:    make([]uint64, (n*n+31)/32),
 		member: make([]bool, n), up: make([]bool, n), counted: make([]bool, n),
-		colWrong: make([]int32, n), open: make([]int32, n),
+		colWrong: make([]int32, n), suspCnt: make([]int32, n), deadCnt: make([]int32, n), open: make([]int32, n),
 		msgs: make([]int64, n), bytes: make([]int64, n),
 	}
 	for i := range tr.up {
@@ -160,17 +164,26 @@ func NewTracker(e *sim.Engine, n int, watch func(i, t int) bool, warmup time.Dur
 	return tr
 }
 
-func (tr *Tracker) bit(i, t int) bool {
+func (tr *Tracker) op(i, t int) Opinion {
 	k := i*tr.n + t
-	return tr.bits[k>>6]&(1<<(k&63)) != 0
+	return Opinion(tr.ops[k>>5] >> (2 * (k & 31)) & 3)
 }
 
-func (tr *Tracker) setBit(i, t int, v bool) {
+func (tr *Tracker) setOp(i, t int, o Opinion) {
 	k := i*tr.n + t
-	if v {
-		tr.bits[k>>6] |= 1 << (k & 63)
-	} else {
-		tr.bits[k>>6] &^= 1 << (k & 63)
+	sh := 2 * (k & 31)
+	tr.ops[k>>5] = tr.ops[k>>5]&^(3<<sh) | uint64(o)<<sh
+}
+
+func (tr *Tracker) bit(i, t int) bool { return tr.op(i, t).in() }
+
+// tally adds d to the accusation counts of t for opinion o.
+func (tr *Tracker) tally(t int, o Opinion, d int32) {
+	switch o {
+	case Suspect:
+		tr.suspCnt[t] += d
+	case Dead:
+		tr.deadCnt[t] += d
 	}
 }
 
@@ -189,7 +202,7 @@ func (tr *Tracker) Bootstrap(members []int) {
 	for _, i := range members {
 		for _, t := range members {
 			if tr.watch(i, t) {
-				tr.setBit(i, t, true)
+				tr.setOp(i, t, Alive)
 			}
 		}
 	}
@@ -200,7 +213,7 @@ func (tr *Tracker) Bootstrap(members []int) {
 func (tr *Tracker) recount() {
 	tr.wrong = 0
 	for t := range tr.colWrong {
-		tr.colWrong[t] = 0
+		tr.colWrong[t], tr.suspCnt[t], tr.deadCnt[t] = 0, 0, 0
 	}
 	for i := 0; i < tr.n; i++ {
 		tr.counted[i] = tr.up[i] && tr.member[i]
@@ -208,10 +221,14 @@ func (tr *Tracker) recount() {
 			continue
 		}
 		for t := 0; t < tr.n; t++ {
-			if tr.watch(i, t) && tr.wrongAbout(i, t) {
+			if !tr.watch(i, t) {
+				continue
+			}
+			if tr.wrongAbout(i, t) {
 				tr.wrong++
 				tr.colWrong[t]++
 			}
+			tr.tally(t, tr.op(i, t), 1)
 		}
 	}
 }
@@ -227,10 +244,14 @@ func (tr *Tracker) setCounted(i int, v bool) {
 	}
 	tr.counted[i] = v
 	for t := 0; t < tr.n; t++ {
-		if tr.watch(i, t) && tr.wrongAbout(i, t) {
+		if !tr.watch(i, t) {
+			continue
+		}
+		if tr.wrongAbout(i, t) {
 			tr.wrong += int64(d)
 			tr.colWrong[t] += d
 		}
+		tr.tally(t, tr.op(i, t), d)
 	}
 }
 
@@ -273,34 +294,41 @@ func (tr *Tracker) Leave(t int) {
 	tr.check()
 }
 
-// View records that observer i now holds opinion o of member t.
+// View records that observer i now holds opinion o of member t. A false
+// suspicion (death) is counted when a member that is up becomes suspected
+// (declared dead) by its first watcher: one accusation spreading through
+// the group by gossip counts once.
 func (tr *Tracker) View(i, t int, o Opinion) {
 	if i == t {
 		return
 	}
+	old := tr.op(i, t)
+	if old == o {
+		return
+	}
+	tr.setOp(i, t, o)
+	if !tr.counted[i] || !tr.watch(i, t) {
+		return
+	}
 	now := tr.e.Now()
 	if o == Suspect || o == Dead {
-		if tr.counted[i] && tr.watch(i, t) {
-			if ep := tr.open[t]; ep >= 0 && !tr.episodes[ep].firstSeen {
-				tr.episodes[ep].firstSeen = true
-				tr.episodes[ep].first = now.Sub(tr.episodes[ep].crashed)
+		if ep := tr.open[t]; ep >= 0 && !tr.episodes[ep].firstSeen {
+			tr.episodes[ep].firstSeen = true
+			tr.episodes[ep].first = now.Sub(tr.episodes[ep].crashed)
+		}
+		if tr.alive(t) && now >= tr.warmup {
+			if o == Suspect && tr.suspCnt[t] == 0 {
+				tr.falseSusp++
 			}
-			if tr.alive(t) && now >= tr.warmup {
-				if o == Suspect {
-					tr.falseSusp++
-				} else {
-					tr.falseDeath++
-				}
+			if o == Dead && tr.deadCnt[t] == 0 {
+				tr.falseDeath++
 			}
 		}
 	}
-	in := o.in()
-	if tr.bit(i, t) == in {
-		return
-	}
-	tr.setBit(i, t, in)
-	if tr.counted[i] && tr.watch(i, t) {
-		if in == tr.alive(t) {
+	tr.tally(t, old, -1)
+	tr.tally(t, o, 1)
+	if old.in() != o.in() {
+		if o.in() == tr.alive(t) {
 			tr.wrong--
 			tr.colWrong[t]--
 		} else {
@@ -317,11 +345,23 @@ func (tr *Tracker) View(i, t int, o Opinion) {
 func (tr *Tracker) Consistent() error {
 	var wrong int64
 	for t := 0; t < tr.n; t++ {
-		var col int32
+		var col, susp, dead int32
 		for i := 0; i < tr.n; i++ {
-			if tr.counted[i] && tr.watch(i, t) && tr.wrongAbout(i, t) {
+			if !tr.counted[i] || !tr.watch(i, t) {
+				continue
+			}
+			if tr.wrongAbout(i, t) {
 				col++
 			}
+			switch tr.op(i, t) {
+			case Suspect:
+				susp++
+			case Dead:
+				dead++
+			}
+		}
+		if susp != tr.suspCnt[t] || dead != tr.deadCnt[t] {
+			return fmt.Errorf("member %d: %d suspect and %d dead opinions, running counts say %d and %d", t, susp, dead, tr.suspCnt[t], tr.deadCnt[t])
 		}
 		if col != tr.colWrong[t] {
 			return fmt.Errorf("member %d: %d watchers disagree with the truth, running count says %d", t, col, tr.colWrong[t])
@@ -437,6 +477,7 @@ func (tr *Tracker) OnEvent(ev *sim.Event) {
 		if t < 0 || t >= tr.n {
 			return
 		}
+		was := tr.alive(t)
 		tr.up[t] = true
 		if ep := tr.open[t]; ep >= 0 {
 			tr.episodes[ep].open = false
@@ -445,9 +486,8 @@ func (tr *Tracker) OnEvent(ev *sim.Event) {
 		// The fresh instance remembers nothing: its row starts empty
 		// and it is not a member until it joins again.
 		for u := 0; u < tr.n; u++ {
-			tr.setBit(t, u, false)
+			tr.setOp(t, u, Unknown)
 		}
-		was := tr.alive(t)
 		tr.member[t] = false
 		tr.truthChanged(t, was)
 	case sim.KindNote:
