@@ -7,6 +7,7 @@ import (
 	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/protocols/detector"
 	"github.com/dsim-dev/dsim/protocols/echo"
+	"github.com/dsim-dev/dsim/protocols/gossip"
 	"github.com/dsim-dev/dsim/protocols/rpc"
 	"github.com/dsim-dev/dsim/protocols/swim"
 )
@@ -18,6 +19,7 @@ func init() {
 	Register(rpc.Protocol{})
 	Register(detector.Protocol{})
 	Register(swim.Protocol{})
+	Register(gossip.Protocol{})
 }
 
 var (
