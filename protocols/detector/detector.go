@@ -71,6 +71,10 @@ type Config struct {
 	// Members selects the nodes that send and monitor heartbeats: node or
 	// zone names ("*" for all).
 	Members []string `yaml:"members"`
+	// GroupSize, when positive, keeps only the first group_size selected
+	// members (in topology order); the other nodes stay idle. It lets a
+	// sweep vary the group size over one node list.
+	GroupSize int `yaml:"group_size"`
 	// Kind is heartbeat (fixed timeout, k misses) or phi (phi accrual).
 	Kind Kind `yaml:"kind"`
 	// Monitors is how many members watch each member: 0 means all of
@@ -111,6 +115,9 @@ func (c *Config) Validate() error {
 	if len(c.Members) == 0 {
 		fe.Add("members", "must select at least one node")
 	}
+	if c.GroupSize < 0 {
+		fe.Add("group_size", "must not be negative (0: every selected member), got %d", c.GroupSize)
+	}
 	if c.Kind > Phi {
 		fe.Add("kind", "must be heartbeat or phi")
 	}
@@ -133,6 +140,18 @@ func (c *Config) Validate() error {
 	return fe.Err()
 }
 
+// members returns the selected members, cut to GroupSize.
+func (c *Config) members(nodes []protocols.Placement) ([]protocols.Placement, error) {
+	ms, err := protocols.Select(nodes, c.Members)
+	if err != nil {
+		return nil, err
+	}
+	if c.GroupSize > 0 && c.GroupSize < len(ms) {
+		ms = ms[:c.GroupSize]
+	}
+	return ms, nil
+}
+
 // ValidateTopology checks the settings that depend on the member count.
 func (c *Config) ValidateTopology(nodes []protocols.Placement) error {
 	var fe sim.FieldErrors
@@ -141,6 +160,10 @@ func (c *Config) ValidateTopology(nodes []protocols.Placement) error {
 		fe.Add("members", "%v", err)
 		return fe.Err()
 	}
+	if c.GroupSize > len(ms) {
+		fe.Add("group_size", "%d exceeds the %d selected members", c.GroupSize, len(ms))
+	}
+	ms, _ = c.members(nodes)
 	if c.Monitors > len(ms)-1 {
 		fe.Add("monitors", "%d monitors per member, but only %d other members", c.Monitors, len(ms)-1)
 	}
@@ -184,7 +207,7 @@ func (c *Config) Build(s *protocols.Setup) error {
 	if err := c.ValidateTopology(s.Nodes); err != nil {
 		return err
 	}
-	ms, _ := s.Select(c.Members)
+	ms, _ := c.members(s.Nodes)
 	r := &run{cfg: c, pos: make([]int32, len(s.Nodes))}
 	isMember := map[string]bool{}
 	for _, m := range ms {

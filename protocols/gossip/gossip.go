@@ -117,6 +117,10 @@ type Config struct {
 	// Members selects the nodes that take part: node or zone names ("*"
 	// for all).
 	Members []string `yaml:"members"`
+	// GroupSize, when positive, keeps only the first group_size selected
+	// members (in topology order); the other nodes stay idle. It lets a
+	// sweep vary the group size over one node list.
+	GroupSize int `yaml:"group_size"`
 	// Mode is push, pull or push_pull.
 	Mode Mode `yaml:"mode"`
 	// Fanout is how many random nodes each node contacts per round.
@@ -164,6 +168,9 @@ func (c *Config) Validate() error {
 	if len(c.Members) == 0 {
 		fe.Add("members", "must select at least one node")
 	}
+	if c.GroupSize < 0 {
+		fe.Add("group_size", "must not be negative (0: every selected member), got %d", c.GroupSize)
+	}
 	if c.Mode > PushPull {
 		fe.Add("mode", "must be push, pull or push_pull")
 	}
@@ -191,6 +198,18 @@ func (c *Config) Validate() error {
 	return fe.Err()
 }
 
+// members returns the selected members, cut to GroupSize.
+func (c *Config) members(nodes []protocols.Placement) ([]protocols.Placement, error) {
+	ms, err := protocols.Select(nodes, c.Members)
+	if err != nil {
+		return nil, err
+	}
+	if c.GroupSize > 0 && c.GroupSize < len(ms) {
+		ms = ms[:c.GroupSize]
+	}
+	return ms, nil
+}
+
 // ValidateTopology checks the settings that depend on the members.
 func (c *Config) ValidateTopology(nodes []protocols.Placement) error {
 	var fe sim.FieldErrors
@@ -199,6 +218,10 @@ func (c *Config) ValidateTopology(nodes []protocols.Placement) error {
 		fe.Add("members", "%v", err)
 		return fe.Err()
 	}
+	if c.GroupSize > len(ms) {
+		fe.Add("group_size", "%d exceeds the %d selected members", c.GroupSize, len(ms))
+	}
+	ms, _ = c.members(nodes)
 	if c.Fanout > len(ms)-1 && len(ms) > 1 {
 		fe.Add("fanout", "%d exceeds the %d other members", c.Fanout, len(ms)-1)
 	}
@@ -300,7 +323,7 @@ func (c *Config) Build(s *protocols.Setup) error {
 	if err := c.ValidateTopology(s.Nodes); err != nil {
 		return err
 	}
-	ms, _ := s.Select(c.Members)
+	ms, _ := c.members(s.Nodes)
 	r := &run{cfg: *c, e: s.Engine, start: sim.Time(c.RumorAt), allAt: sim.Never, stopAt: sim.Never}
 	isMember := map[string]bool{}
 	for _, m := range ms {

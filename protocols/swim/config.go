@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/protocols/detector"
 	"github.com/dsim-dev/dsim/sim"
 	"gopkg.in/yaml.v3"
 )
@@ -27,9 +28,14 @@ const (
 	// Basic is SWIM without suspicion (DSN 2002 §3): a failed probe
 	// declares the target dead at once.
 	Basic
+	// Heartbeat is not SWIM but its baseline (DSN 2002 §1): every member
+	// heartbeats every other one each period, as configured by the
+	// heartbeat section (the detector family's heartbeat detector, with
+	// this section's members, group_size and period).
+	Heartbeat
 )
 
-var variantNames = []string{"lifeguard", "suspicion", "basic"}
+var variantNames = []string{"lifeguard", "suspicion", "basic", "heartbeat"}
 
 // String returns the variant's YAML name.
 func (v Variant) String() string {
@@ -47,7 +53,7 @@ func (v *Variant) UnmarshalYAML(n *yaml.Node) error {
 			return nil
 		}
 	}
-	return fmt.Errorf("unknown swim variant %q (one of: lifeguard, suspicion, basic)", n.Value)
+	return fmt.Errorf("unknown swim variant %q (one of: lifeguard, suspicion, basic, heartbeat)", n.Value)
 }
 
 // MarshalYAML writes the name.
@@ -170,7 +176,12 @@ type Config struct {
 	// not initial members even if selected here: they join later
 	// through one of the initial members.
 	Members []string `yaml:"members"`
-	// Variant is basic, suspicion or lifeguard.
+	// GroupSize, when positive, keeps only the first group_size selected
+	// members (in topology order); the other nodes stay idle. It lets a
+	// sweep vary the group size over one node list.
+	GroupSize int `yaml:"group_size"`
+	// Variant is lifeguard, suspicion, basic, or heartbeat (the
+	// all-to-all heartbeat baseline).
 	Variant Variant `yaml:"variant"`
 	// Preset, when memberlist_lan, sets period, probe_timeout,
 	// indirect_checks, suspicion_mult, retransmit_mult, push_pull_interval
@@ -212,6 +223,10 @@ type Config struct {
 	PushPullInterval time.Duration `yaml:"push_pull_interval"`
 	// Lifeguard tunes the Lifeguard extensions (lifeguard variant).
 	Lifeguard LifeguardConfig `yaml:"lifeguard"`
+	// Heartbeat configures the heartbeat variant: kind, monitors,
+	// timeout, misses (members, group_size and the interval come from
+	// this section: the interval is the period).
+	Heartbeat detector.Config `yaml:"heartbeat"`
 	// Joins are nodes that join the running group (through a random
 	// initial member); converge_s measures how long until all agree.
 	Joins []Membership `yaml:"joins"`
@@ -237,8 +252,18 @@ func MemberlistLAN() Config {
 		IndirectChecks: 3, Target: RoundRobin, Stagger: true, SuspicionMult: 4, RetransmitMult: 4,
 		MaxPiggyback: 8, PushPullInterval: 30 * time.Second,
 		Lifeguard:   LifeguardConfig{LocalHealth: true, MaxHealth: 8, DynamicSuspicion: true, SuspicionMaxMult: 6, Buddy: true},
-		HeaderBytes: 40, UpdateBytes: 24,
+		HeaderBytes: 40, UpdateBytes: 24, Heartbeat: detector.DefaultConfig(),
 	}
+}
+
+// heartbeat returns the detector config of the heartbeat variant.
+func (c *Config) heartbeat() detector.Config {
+	h := c.Heartbeat
+	h.Members, h.GroupSize, h.Interval = c.Members, c.GroupSize, c.Period
+	if h.Interval <= 0 {
+		h.Interval = time.Second // reported at period
+	}
+	return h
 }
 
 // DefaultConfig is MemberlistLAN without the preset name: the same values,
@@ -251,9 +276,14 @@ func (c *Config) Validate() error {
 	if len(c.Members) == 0 {
 		fe.Add("members", "must select at least one node")
 	}
-	if c.Variant > Basic {
-		fe.Add("variant", "must be lifeguard, suspicion or basic")
+	if c.GroupSize < 0 {
+		fe.Add("group_size", "must not be negative (0: every selected member), got %d", c.GroupSize)
 	}
+	if c.Variant > Heartbeat {
+		fe.Add("variant", "must be lifeguard, suspicion, basic or heartbeat")
+	}
+	hb := c.heartbeat()
+	fe.Merge("heartbeat", hb.Validate())
 	if c.Target > Random {
 		fe.Add("target", "must be round_robin or random")
 	}
@@ -330,6 +360,18 @@ func (c *Config) Validate() error {
 	return fe.Err()
 }
 
+// members returns the selected members, cut to GroupSize.
+func (c *Config) members(nodes []protocols.Placement) ([]protocols.Placement, error) {
+	ms, err := protocols.Select(nodes, c.Members)
+	if err != nil {
+		return nil, err
+	}
+	if c.GroupSize > 0 && c.GroupSize < len(ms) {
+		ms = ms[:c.GroupSize]
+	}
+	return ms, nil
+}
+
 // ValidateTopology checks the settings that depend on the member count:
 // k indirect checks need k members besides the prober and its target.
 func (c *Config) ValidateTopology(nodes []protocols.Placement) error {
@@ -339,6 +381,10 @@ func (c *Config) ValidateTopology(nodes []protocols.Placement) error {
 		fe.Add("members", "%v", err)
 		return fe.Err()
 	}
+	if c.GroupSize > len(ms) {
+		fe.Add("group_size", "%d exceeds the %d selected members", c.GroupSize, len(ms))
+	}
+	ms, _ = c.members(nodes)
 	in := map[string]bool{}
 	for _, m := range ms {
 		in[m.Name] = true
@@ -365,6 +411,10 @@ func (c *Config) ValidateTopology(nodes []protocols.Placement) error {
 		if _, err := protocols.Select(nodes, l.Nodes); err != nil {
 			fe.Add(fmt.Sprintf("leaves[%d].nodes", i), "%v", err)
 		}
+	}
+	if c.Variant == Heartbeat {
+		h := c.heartbeat()
+		fe.Merge("heartbeat", h.ValidateTopology(nodes))
 	}
 	if c.IndirectChecks > max(n-2, 0) {
 		fe.Add("indirect_checks", "%d indirect checks need %d other members besides the prober and its target; the group has %d members (at most %d)",

@@ -170,6 +170,10 @@ func (c *Config) Build(s *protocols.Setup) error {
 	if err := c.ValidateTopology(s.Nodes); err != nil {
 		return err
 	}
+	if c.Variant == Heartbeat {
+		h := c.heartbeat()
+		return h.Build(s)
+	}
 	r := &run{cfg: *c, n: len(s.Nodes)}
 	r.cfg.resolveVariant()
 	r.initial = make([]bool, r.n)
@@ -186,7 +190,7 @@ func (c *Config) Build(s *protocols.Setup) error {
 			r.joinAt[index[m.Name]] = sim.Time(j.At + time.Duration(k)*j.Every)
 		}
 	}
-	ms, _ := s.Select(c.Members)
+	ms, _ := c.members(s.Nodes)
 	for _, m := range ms {
 		if i := index[m.Name]; r.joinAt[i] == sim.Never {
 			r.initial[i] = true
