@@ -254,7 +254,8 @@ const (
 	// MetricMsgsPerNodeTotal is all messages of the run per member.
 	MetricMsgsPerNodeTotal = "msgs_per_node_total"
 	// MetricRoundsToStop is the number of rounds until nobody spread the
-	// rumor any more (NaN if spreading never stopped).
+	// rumor any more, checked at round starts (NaN if spreading never
+	// stopped).
 	MetricRoundsToStop = "rounds_to_stop"
 	// MetricMsgs counts messages sent (counter).
 	MetricMsgs = "gossip_msgs"
@@ -356,6 +357,9 @@ func (c *Config) Build(s *protocols.Setup) error {
 			r.learn(origin, false)
 		}
 	})
+	if c.Stop != Never {
+		r.watchStop(r.start.Add(c.Round))
+	}
 	s.AtEnd(func() { r.report(s) })
 	s.Invariant("rumor_accounting", r.consistent)
 	return nil
@@ -416,11 +420,22 @@ func (r *run) retire(i int) {
 	}
 	r.state[i] = removed
 	r.hot--
-	if r.hot == 0 && !r.stopped {
-		r.stopped = true
-		r.stopAt = r.e.Now()
-		r.msgsEnd = r.msgs
-	}
+}
+
+// watchStop checks at the start of every round whether anybody still
+// spreads the rumor. Checking at round boundaries, when the previous
+// round's messages have landed, ignores the moment between a node's
+// retiring and its last push arriving.
+func (r *run) watchStop(at sim.Time) {
+	r.e.At(at, func() {
+		if r.hot == 0 {
+			r.stopped = true
+			r.stopAt = at
+			r.msgsEnd = r.msgs
+			return
+		}
+		r.watchStop(at.Add(r.cfg.Round))
+	})
 }
 
 // contact applies the stopping rule to member i after a contact;

@@ -524,7 +524,9 @@ func (n *node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 		n.seq++
 		rl := relay{seq: n.seq, requester: from, reqSeq: m.Seq}
 		if n.r.cfg.Lifeguard.LocalHealth {
-			rl.timer = env.After(n.r.cfg.ProbeTimeout*n.mult(), uint64(n.seq)<<4|tagRelay)
+			// Nack at 80% of the probe timeout (Lifeguard §4.1), so
+			// that a healthy requester hears it before its period ends.
+			rl.timer = env.After(n.r.cfg.ProbeTimeout*4/5, uint64(n.seq)<<4|tagRelay)
 		}
 		n.relays = append(n.relays, rl)
 		if len(n.relays) > 64 { // forget the oldest: its answer is long overdue
@@ -742,7 +744,7 @@ func (n *node) pushPull(env sim.Env, from sim.NodeID, m *PushPull) {
 			continue
 		}
 		u := Update{Member: int32(i), Inc: e.inc(), State: e.state(), From: int32(from)}
-		if u.State == StateDead && u.Member != int32(from) {
+		if u.State == StateDead && u.Member != int32(from) && n.r.cfg.Variant != Basic {
 			// memberlist prefers suspicion to death when merging lists:
 			// the member gets the chance to refute.
 			u.State = StateSuspect
