@@ -320,3 +320,60 @@ func TestDeterminism(t *testing.T) {
 		t.Error("seeds 1 and 2 gave the same hash")
 	}
 }
+
+// splitNet is a fixed-delay network that cuts every link between the
+// halves of the group [from, to) and marks the heal as netmodel does.
+type splitNet struct {
+	sim.Direct
+	e        *sim.Engine
+	half     int
+	from, to sim.Time
+}
+
+func (s *splitNet) Attach(e *sim.Engine) {
+	s.e = e
+	s.Direct.Attach(e)
+	e.At(s.to, func() { e.Trace(sim.KindNote, sim.None, sim.None, nil, "fault_end partition halves") })
+}
+
+func (s *splitNet) Send(from, to sim.NodeID, msg sim.Message) {
+	now := s.e.Now()
+	if now >= s.from && now < s.to && (int(from) < s.half) != (int(to) < s.half) {
+		return
+	}
+	s.Direct.Send(from, to, msg)
+}
+
+// TestPartitionHealConverges: during a partition each half declares the
+// other dead; after the heal, push-pull exchanges with dead members and
+// refutations bring everyone back, and converge_s measures how long that
+// took from the heal.
+func TestPartitionHealConverges(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.PushPullInterval = 5 * time.Second
+	dur := 120 * time.Second
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	e := sim.New(sim.Config{Seed: 4})
+	e.SetNetwork(&splitNet{Direct: sim.Direct{Delay: time.Millisecond}, half: 8, from: sim.Time(10 * time.Second), to: sim.Time(60 * time.Second)})
+	s := &protocols.Setup{Engine: e, Nodes: names(16), Duration: dur, Ops: protocols.NopOps{}}
+	if err := cfg.Build(s); err != nil {
+		t.Fatal(err)
+	}
+	var mid int64
+	e.At(sim.Time(59*time.Second), func() { mid = e.Instance(0).(*node).r.tr.Wrong() })
+	runFor(t, e, s, dur)
+	tr := e.Instance(0).(*node).r.tr
+	if mid == 0 {
+		t.Error("the halves never declared each other dead during the partition")
+	}
+	if tr.Wrong() != 0 {
+		t.Errorf("%d disagreeing pairs at the end", tr.Wrong())
+	}
+	c := scalar(s, detector.MetricConverge)
+	if !(c > 0 && c < 50) || scalar(s, detector.MetricUnconverged) != 0 {
+		t.Errorf("converge_s %v (unresolved %v) after the heal", c, scalar(s, detector.MetricUnconverged))
+	}
+	t.Logf("converged %.1f s after the heal; %d wrong pairs just before it", c, mid)
+}
