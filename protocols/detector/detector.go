@@ -338,7 +338,13 @@ func (n *node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 	cfg := n.r.cfg
 	env.Cancel(s.timer)
 	s.timer = 0
-	if s.last >= 0 && s.win != nil {
+	switch {
+	case s.win != nil && s.opinion == Dead:
+		// A member declared dead that heartbeats again (restarted, or
+		// wrongly declared) starts a fresh history, as a new member
+		// would: the silence is not an inter-arrival time.
+		s.win = NewWindow(cfg.Phi.WindowSize, cfg.Phi.FirstHeartbeatEstimate)
+	case s.last >= 0 && s.win != nil:
 		s.win.Add(now.Sub(s.last))
 	}
 	s.last = now
