@@ -163,7 +163,9 @@ func (c *Config) ValidateTopology(nodes []protocols.Placement) error {
 	if c.GroupSize > len(ms) {
 		fe.Add("group_size", "%d exceeds the %d selected members", c.GroupSize, len(ms))
 	}
-	ms, _ = c.members(nodes)
+	if c.GroupSize > 0 && c.GroupSize < len(ms) {
+		ms = ms[:c.GroupSize]
+	}
 	if c.Monitors > len(ms)-1 {
 		fe.Add("monitors", "%d monitors per member, but only %d other members", c.Monitors, len(ms)-1)
 	}

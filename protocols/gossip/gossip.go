@@ -221,7 +221,9 @@ func (c *Config) ValidateTopology(nodes []protocols.Placement) error {
 	if c.GroupSize > len(ms) {
 		fe.Add("group_size", "%d exceeds the %d selected members", c.GroupSize, len(ms))
 	}
-	ms, _ = c.members(nodes)
+	if c.GroupSize > 0 && c.GroupSize < len(ms) {
+		ms = ms[:c.GroupSize]
+	}
 	if c.Fanout > len(ms)-1 && len(ms) > 1 {
 		fe.Add("fanout", "%d exceeds the %d other members", c.Fanout, len(ms)-1)
 	}

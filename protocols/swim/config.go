@@ -384,7 +384,9 @@ func (c *Config) ValidateTopology(nodes []protocols.Placement) error {
 	if c.GroupSize > len(ms) {
 		fe.Add("group_size", "%d exceeds the %d selected members", c.GroupSize, len(ms))
 	}
-	ms, _ = c.members(nodes)
+	if c.GroupSize > 0 && c.GroupSize < len(ms) {
+		ms = ms[:c.GroupSize]
+	}
 	in := map[string]bool{}
 	for _, m := range ms {
 		in[m.Name] = true
