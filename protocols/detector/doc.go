@@ -34,5 +34,6 @@
 // false_suspicions_per_member_hour, false_deaths_per_member_hour,
 // false_death_per_member_period, msgs_sent_per_member_per_period and
 // bytes_sent_per_member_per_period (mean, and _max), converge_s (and
-// converge_max_s, converge_unresolved). Invariant: no_false_deaths.
+// converge_max_s, converge_unresolved). Invariant: membership_accounting
+// (the running counts match a recount from the opinion bits).
 package detector
