@@ -574,8 +574,8 @@ func (n *node) Timer(env sim.Env, tag uint64) {
 		n.startProbe(env)
 		env.After(c.Period*n.mult(), tagTick)
 	case tagProbeTO:
-		if uint32(tag>>4) != n.probeSeq || n.acked || n.target < 0 {
-			return
+		if uint32(tag>>4) != n.probeSeq || n.acked || n.target < 0 || !n.in(n.target) {
+			return // answered, or declared dead meanwhile
 		}
 		n.r.indirect.Add(1)
 		var picked []int32
