@@ -153,7 +153,7 @@ func (c *Config) Validate() error {
 	} else {
 		fe.Merge("protocol", c.Protocol.Config.Validate())
 		if nv, ok := c.Protocol.Config.(protocols.NodeValidator); ok {
-			if _, err := ExpandNodes(c.Nodes); err == nil {
+			if names, err := ExpandNodes(c.Nodes); err == nil && len(names) > 0 && len(names) <= c.Limits.MaxNodes {
 				fe.Merge("protocol", nv.ValidateNodes(c.placements()))
 			}
 		}

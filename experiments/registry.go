@@ -6,9 +6,12 @@ import (
 
 	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/protocols/delivery"
+	"github.com/dsim-dev/dsim/protocols/detector"
 	"github.com/dsim-dev/dsim/protocols/echo"
+	"github.com/dsim-dev/dsim/protocols/gossip"
 	"github.com/dsim-dev/dsim/protocols/quorum"
 	"github.com/dsim-dev/dsim/protocols/rpc"
+	"github.com/dsim-dev/dsim/protocols/swim"
 )
 
 // The protocol registry. Adding a protocol family is one package under
@@ -18,6 +21,9 @@ func init() {
 	Register(rpc.Protocol{})
 	Register(delivery.Protocol{})
 	Register(quorum.Protocol{})
+	Register(detector.Protocol{})
+	Register(swim.Protocol{})
+	Register(gossip.Protocol{})
 }
 
 var (
