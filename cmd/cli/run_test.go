@@ -277,7 +277,6 @@ func compareTrees(t *testing.T, a, b string) {
 	}
 }
 
-
 // TestReplayCommand runs the replay line printed by a failing check: as
 // `dsim run` it reproduces the run alone, and as `dsim check` it fails the
 // same way.
