@@ -1,0 +1,890 @@
+package transport
+
+import (
+	"slices"
+	"time"
+
+	"github.com/dsim-dev/dsim/sim"
+)
+
+// Timer sub-kinds inside an Endpoint's tag space.
+const (
+	tRTO   uint64 = 1 // a connection's retransmission (or SYN) timer
+	tDack  uint64 = 2 // a connection's delayed ACK
+	tIdle  uint64 = 3 // a connection's idle timeout and keep-alive probes
+	tCPU   uint64 = 4 // the head serialization job is done
+	tFail  uint64 = 5 // deferred failure reports
+	tDNS   uint64 = 6 // a hop's lookup finished
+	subBit        = 56
+	idMask        = 1<<subBit - 1
+)
+
+// failure is a Failed call waiting to be made.
+type failure struct {
+	to    sim.NodeID
+	id    uint64
+	cause Cause
+}
+
+// cpuJob is serialization work queued on the node's CPU.
+type cpuJob struct {
+	kind  uint8 // 1 encode request, 2 decode at receiver, 3 encode response
+	c     *conn
+	m     *wireMsg
+	hop   *Hop
+	to    sim.NodeID
+	until sim.Time
+}
+
+// srvKey names a request being served: its client and ID.
+type srvKey struct {
+	from sim.NodeID
+	id   uint64
+}
+
+// served is the connection a request came on, and the request.
+type served struct {
+	c *conn
+	m *wireMsg
+}
+
+// Endpoint is one node's transport: its connections (as client and as
+// server), its ephemeral ports and TIME_WAIT list, its serialization CPU
+// and its hops. Make a fresh one in the node's Start; route the node's
+// Segments to Receive and its transport timers (those whose tag has the
+// kind given to NewEndpoint) to Timer.
+type Endpoint struct {
+	l     *Layer
+	h     Handler
+	self  sim.NodeID
+	base  uint64 // tag kind bits of the owner
+	inc   uint64
+	seq   uint64
+	conns map[uint64]*conn
+	reqs  map[uint64]*conn  // client: request ID → its connection
+	srv   map[srvKey]served // server: requests being served
+	hops  []*Hop
+	// TIME_WAIT expiry times (all of one length per config, so FIFO).
+	tw      []sim.Time
+	twHead  int
+	twSrv   int // server-side TIME_WAITs: no port held
+	twSrvQ  []sim.Time
+	twSrvH  int
+	ports   int // ports held by open client connections
+	cpuFree sim.Time
+	cpuQ    []cpuJob
+	cpuHead int
+	fails   []failure
+	failArm bool
+	tickets map[sim.NodeID]bool // TLS session tickets by server
+}
+
+// NewEndpoint makes node env's endpoint. kind is the value of the top 4
+// bits of the owner's timer tags reserved for the transport (the low 60
+// bits are the transport's); inc is the node's incarnation (it keeps
+// connection IDs of a restarted node apart from its previous life).
+func (l *Layer) NewEndpoint(env sim.Env, h Handler, kind, inc uint64) *Endpoint {
+	ep := &Endpoint{
+		l: l, h: h, self: env.ID(), base: kind << 60, inc: inc & 0xff,
+		conns: map[uint64]*conn{}, reqs: map[uint64]*conn{}, srv: map[srvKey]served{},
+		tickets: map[sim.NodeID]bool{},
+	}
+	for int(ep.self) >= len(l.eps) {
+		l.eps = append(l.eps, nil)
+	}
+	l.eps[ep.self] = ep
+	return ep
+}
+
+// Timer handles a transport timer; t is the tag's low 60 bits.
+func (ep *Endpoint) Timer(env sim.Env, t uint64) {
+	sub, id := t>>subBit&0xf, t&idMask
+	switch sub {
+	case tFail:
+		ep.failArm = false
+		fs := ep.fails
+		ep.fails = nil
+		for _, f := range fs {
+			ep.h.Failed(env, f.to, f.id, f.cause)
+		}
+	case tCPU:
+		ep.cpuDone(env)
+	case tDNS:
+		if int(id) < len(ep.hops) {
+			ep.hops[id].lookupDone(env)
+		}
+	default:
+		c := ep.conns[id]
+		if c == nil {
+			return
+		}
+		switch sub {
+		case tRTO:
+			c.rtoTimer = 0
+			ep.onRTO(env, c)
+		case tDack:
+			c.dackTimer = 0
+			if c.ackOwed > 0 {
+				ep.sendAck(env, c, 0)
+			}
+		case tIdle:
+			c.idleArmed = false
+			ep.onIdle(env, c)
+		}
+	}
+}
+
+// defer reports a failure from a timer, never from inside the caller's
+// own call.
+func (ep *Endpoint) deferFail(env sim.Env, to sim.NodeID, id uint64, cause Cause) {
+	ep.fails = append(ep.fails, failure{to, id, cause})
+	if !ep.failArm {
+		ep.failArm = true
+		env.After(0, ep.base|tFail<<subBit)
+	}
+}
+
+// send puts a segment on the network.
+func (ep *Endpoint) send(env sim.Env, c *conn, s *Segment) {
+	s.Conn, s.cfg = c.id, c.cfg
+	ep.l.m.bytes.Add(int64(s.wire))
+	ep.l.stats.BytesOnWire += int64(s.wire)
+	env.Send(c.peer, s)
+}
+
+// ---- CPU ----
+
+// cpu runs job after its serialization time on the node's single codec
+// CPU (FIFO); server-side work counts toward the server busy ratio.
+func (ep *Endpoint) cpu(env sim.Env, job cpuJob, bytes int32, cfg *Config, server bool) {
+	d := cfg.Encoding.CPUPerByte * time.Duration(bytes)
+	if d <= 0 {
+		ep.runJob(env, job)
+		return
+	}
+	now := env.Now()
+	start := max(now, ep.cpuFree)
+	ep.cpuFree = start.Add(d)
+	if server && start >= ep.l.warmup {
+		ep.l.stats.ServerCPU += d
+	}
+	job.until = ep.cpuFree
+	ep.cpuQ = append(ep.cpuQ, job)
+	env.After(ep.cpuFree.Sub(now), ep.base|tCPU<<subBit)
+}
+
+func (ep *Endpoint) cpuDone(env sim.Env) {
+	if ep.cpuHead >= len(ep.cpuQ) {
+		return
+	}
+	job := ep.cpuQ[ep.cpuHead]
+	ep.cpuQ[ep.cpuHead] = cpuJob{}
+	ep.cpuHead++
+	if ep.cpuHead == len(ep.cpuQ) {
+		ep.cpuQ, ep.cpuHead = ep.cpuQ[:0], 0
+	}
+	ep.runJob(env, job)
+}
+
+func (ep *Endpoint) runJob(env sim.Env, j cpuJob) {
+	switch j.kind {
+	case 1:
+		j.hop.dispatch(env, j.to, j.m)
+	case 2:
+		ep.deliver(env, j.c, j.m)
+	case 3:
+		if j.c.state != stClosed {
+			ep.enqueue(env, j.c, j.m)
+			if j.c.cfg.Pool.Mode == PerRequest && j.c.cfg.Closer == ServerSide {
+				j.c.closeWhenDrained = true
+			}
+		}
+	}
+}
+
+// ---- ports and TIME_WAIT ----
+
+func (ep *Endpoint) expireTW(now sim.Time) {
+	for ep.twHead < len(ep.tw) && ep.tw[ep.twHead] <= now {
+		ep.twHead++
+	}
+	if ep.twHead > 1024 && ep.twHead*2 > len(ep.tw) {
+		n := copy(ep.tw, ep.tw[ep.twHead:])
+		ep.tw, ep.twHead = ep.tw[:n], 0
+	}
+	for ep.twSrvH < len(ep.twSrvQ) && ep.twSrvQ[ep.twSrvH] <= now {
+		ep.twSrvH++
+	}
+	if ep.twSrvH > 1024 && ep.twSrvH*2 > len(ep.twSrvQ) {
+		n := copy(ep.twSrvQ, ep.twSrvQ[ep.twSrvH:])
+		ep.twSrvQ, ep.twSrvH = ep.twSrvQ[:n], 0
+	}
+}
+
+func (ep *Endpoint) twCount() int { return len(ep.tw) - ep.twHead + len(ep.twSrvQ) - ep.twSrvH }
+
+// TimeWait returns the node's connections in TIME_WAIT now.
+func (ep *Endpoint) TimeWait(now sim.Time) int {
+	ep.expireTW(now)
+	return ep.twCount()
+}
+
+// ---- connections ----
+
+// connect opens a client connection for hop to peer, or reports port
+// exhaustion (nil).
+func (ep *Endpoint) connect(env sim.Env, h *Hop, hs *host) *conn {
+	now := env.Now()
+	cfg := h.cfg
+	if cfg.Kind == TCP {
+		ep.expireTW(now)
+		if ep.ports+len(ep.tw)-ep.twHead >= cfg.Ports.Size() {
+			ep.l.m.portExh.Add(1)
+			ep.l.stats.PortExhaustion++
+			return nil
+		}
+	}
+	ep.seq++
+	c := &conn{
+		id:     uint64(uint16(ep.self))<<40 | ep.inc<<32 | ep.seq&0xffffffff,
+		peer:   hs.peer,
+		cfg:    cfg,
+		client: true,
+		hop:    h,
+		host:   hs,
+		start:  now,
+	}
+	c.initSender()
+	ep.conns[c.id] = c
+	ep.l.m.opened.Add(1)
+	ep.l.stats.ConnectionsOpened++
+	if cfg.Kind == TCP {
+		c.port = true
+		ep.ports++
+		c.state = stSynSent
+		c.synAt = now
+		ep.send(env, c, &Segment{flags: fSYN, wire: tcpOverhead + 8})
+		ep.armRTO(env, c, cfg.RTOInitial)
+		return c
+	}
+	// QUIC: the first flight is the Initial, reliable like any data.
+	c.state = stHandshake
+	ep.startTLS(env, c)
+	return c
+}
+
+// startTLS begins the cryptographic handshake once the transport is up.
+func (ep *Endpoint) startTLS(env sim.Env, c *conn) {
+	cfg := c.cfg
+	if cfg.Kind == TCP && cfg.TLS == NoTLS {
+		ep.ready(env, c)
+		return
+	}
+	c.state = stHandshake
+	resume := cfg.Resume && ep.tickets[c.peer]
+	code := uint8(ctlClientHello)
+	if resume {
+		code = ctlClientHelloResume
+	}
+	size := ctlSize[code]
+	if cfg.Kind == QUIC && size < 1200 {
+		size = 1200 // Initial packets are padded (RFC 9000 §14.1)
+	}
+	ep.enqueue(env, c, &wireMsg{kind: kCtl, ctl: code, bytes: int32(size)})
+	if resume && cfg.ZeroRTT {
+		ep.ready(env, c)
+	}
+}
+
+// ready makes a client connection carry requests.
+func (ep *Endpoint) ready(env sim.Env, c *conn) {
+	if c.state == stReady || c.state == stClosed {
+		return
+	}
+	c.state = stReady
+	ep.l.m.handshake.Record(env.Now().Sub(c.start))
+	pend := c.pend
+	c.pend = nil
+	for _, m := range pend {
+		ep.enqueue(env, c, m)
+	}
+	if len(pend) == 0 {
+		ep.pump(env, c)
+	}
+}
+
+// enqueue queues a message on c and sends what the window allows.
+func (ep *Endpoint) enqueue(env sim.Env, c *conn, m *wireMsg) {
+	if m.bytes <= 0 {
+		m.bytes = 1
+	}
+	mss := int32(c.cfg.MSSBytes)
+	m.segs = (m.bytes + mss - 1) / mss
+	c.enqueue(m)
+	ep.pump(env, c)
+}
+
+// pump sends new segments while the window allows.
+func (ep *Endpoint) pump(env sim.Env, c *conn) {
+	if c.state == stSynSent || c.state == stClosed {
+		return
+	}
+	now := env.Now()
+	mss := int32(c.cfg.MSSBytes)
+	for c.qhead < len(c.q) && c.nxt-c.una < c.window() {
+		m := c.q[c.qhead]
+		n := min(mss, m.bytes-c.qoff)
+		c.qoff += n
+		last := c.qoff >= m.bytes
+		if last {
+			c.q[c.qhead] = nil
+			c.qhead++
+			c.qoff = 0
+		}
+		c.fly = append(c.fly, flight{msg: m, bytes: n, last: last, sent: now})
+		ep.sendData(env, c, c.nxt, m, n, last)
+		c.nxt++
+	}
+	if c.nxt > c.una && c.rtoTimer == 0 {
+		ep.armRTO(env, c, c.rto)
+	}
+	if c.closeWhenDrained && c.una == c.nxt && c.qhead == len(c.q) {
+		ep.serverClose(env, c)
+	}
+}
+
+func (ep *Endpoint) sendData(env sim.Env, c *conn, seq int64, m *wireMsg, n int32, last bool) {
+	s := &Segment{Seq: seq, Ack: c.rnxt, flags: fDATA | fACK, last: last, wire: n + c.overhead(), msg: m}
+	if c.client && c.cfg.Kind == QUIC && !c.heard {
+		s.flags |= fOPEN // the server may not know this connection yet
+	}
+	c.ackOwed = 0
+	if c.dackTimer != 0 {
+		env.Cancel(c.dackTimer)
+		c.dackTimer = 0
+	}
+	ep.send(env, c, s)
+}
+
+func (ep *Endpoint) armRTO(env sim.Env, c *conn, d time.Duration) {
+	if c.rtoTimer != 0 {
+		env.Cancel(c.rtoTimer)
+	}
+	c.rtoTimer = env.After(d, ep.base|tRTO<<subBit|c.id&idMask)
+}
+
+func (ep *Endpoint) retransmit(env sim.Env, c *conn, seq int64) {
+	f := c.flightAt(seq)
+	f.retx = true
+	f.sent = env.Now()
+	ep.l.m.retx.Add(1)
+	ep.l.stats.Retransmits++
+	ep.sendData(env, c, seq, f.msg, f.bytes, f.last)
+}
+
+// onRTO handles a retransmission timeout: SYN retry or data retry, with
+// the timeout doubled each time.
+func (ep *Endpoint) onRTO(env sim.Env, c *conn) {
+	if c.state == stClosed {
+		return
+	}
+	now := env.Now()
+	if c.state == stSynSent {
+		c.synTry++
+		if c.synTry > c.cfg.SynRetries {
+			ep.abort(env, c, Timeout)
+			return
+		}
+		ep.l.m.retx.Add(1)
+		ep.l.stats.Retransmits++
+		ep.send(env, c, &Segment{flags: fSYN, wire: tcpOverhead + 8})
+		ep.armRTO(env, c, min(c.cfg.RTOInitial<<c.synTry, c.cfg.RTOMax))
+		return
+	}
+	if c.una == c.nxt {
+		return
+	}
+	c.retries++
+	limit := c.cfg.MaxRetries
+	if c.state == stHandshake && c.client && c.cfg.Kind == QUIC {
+		limit = c.cfg.SynRetries
+	}
+	if c.retries > limit {
+		ep.abort(env, c, Timeout)
+		return
+	}
+	if c.retries == 1 {
+		c.onLoss(true, now)
+	} else {
+		c.cwnd = 1
+	}
+	c.inRec, c.rtoRec, c.recover, c.inflate, c.dup = true, true, c.nxt-1, 0, 0
+	c.rto = min(c.rto*2, c.cfg.RTOMax)
+	ep.retransmit(env, c, c.una)
+	ep.armRTO(env, c, c.rto)
+}
+
+// onAck processes a cumulative acknowledgement.
+func (ep *Endpoint) onAck(env sim.Env, c *conn, ack int64, pure bool) {
+	now := env.Now()
+	if ack > c.nxt {
+		ack = c.nxt
+	}
+	if ack > c.una {
+		acked := ack - c.una
+		if f := c.flightAt(ack - 1); !f.retx {
+			c.onRTT(now.Sub(f.sent))
+		}
+		c.fly = c.fly[acked:]
+		if len(c.fly) == 0 {
+			c.fly = c.fly[:0:0]
+		}
+		c.una = ack
+		c.retries = 0
+		c.dup = 0
+		switch {
+		case c.inRec && ack > c.recover:
+			c.inRec, c.inflate = false, 0
+			if !c.rtoRec {
+				c.cwnd = c.ssthresh
+			}
+			c.rtoRec = false
+		case c.inRec:
+			// Partial ACK: the next hole is lost too (NewReno, RFC 6582).
+			if c.rtoRec {
+				c.grow(acked, now)
+			}
+			ep.retransmit(env, c, c.una)
+		default:
+			c.grow(acked, now)
+		}
+		if c.una == c.nxt {
+			if c.rtoTimer != 0 {
+				env.Cancel(c.rtoTimer)
+				c.rtoTimer = 0
+			}
+		} else {
+			ep.armRTO(env, c, c.rto)
+		}
+		ep.pump(env, c)
+		return
+	}
+	if !pure || ack != c.una || c.una == c.nxt {
+		return
+	}
+	c.dup++
+	switch {
+	case c.dup == 3 && !c.inRec:
+		c.onLoss(false, now)
+		c.inRec, c.rtoRec, c.recover, c.inflate = true, false, c.nxt-1, 0
+		ep.retransmit(env, c, c.una)
+		ep.armRTO(env, c, c.rto)
+	case c.dup > 3 && c.inRec && !c.rtoRec:
+		c.inflate++
+		ep.pump(env, c)
+	}
+}
+
+// onData processes a data segment at the receiver.
+func (ep *Endpoint) onData(env sim.Env, c *conn, s *Segment) {
+	switch {
+	case s.Seq < c.rnxt || c.ooo[s.Seq] != nil:
+		ep.sendAck(env, c, 0) // a duplicate: tell the sender where we are
+		return
+	case s.Seq >= c.rnxt+int64(c.rwnd):
+		return // beyond the window
+	}
+	ep.accept(env, c, s)
+	if s.Seq > c.rnxt {
+		if c.ooo == nil {
+			c.ooo = map[int64]*Segment{}
+		}
+		c.ooo[s.Seq] = s
+		ep.sendAck(env, c, 0) // out of order: a duplicate ACK at once
+		return
+	}
+	filled := len(c.ooo) > 0
+	ep.consume(env, c, s)
+	for len(c.ooo) > 0 {
+		n := c.ooo[c.rnxt]
+		if n == nil {
+			break
+		}
+		delete(c.ooo, c.rnxt)
+		ep.consume(env, c, n)
+	}
+	if c.state == stClosed {
+		return
+	}
+	c.ackOwed++
+	if filled || c.cfg.DelayedAck == 0 || c.ackOwed >= 2 {
+		ep.sendAck(env, c, 0)
+	} else if c.dackTimer == 0 {
+		c.dackTimer = env.After(c.cfg.DelayedAck, ep.base|tDack<<subBit|c.id&idMask)
+	}
+}
+
+// accept counts a new segment toward its message; QUIC delivers a
+// message as soon as all of its segments are here.
+func (ep *Endpoint) accept(env sim.Env, c *conn, s *Segment) {
+	m := s.msg
+	m.rcvd++
+	if m.rcvd == 1 && m.kind == kResponse && c.client && m.req != nil {
+		ep.l.m.ttfb.Record(env.Now().Sub(m.req.start))
+	}
+	if m.rcvd == m.segs {
+		m.done = env.Now()
+		if c.cfg.Kind == QUIC {
+			ep.arrived(env, c, m)
+		}
+	}
+}
+
+// consume takes the next in-order segment; TCP delivers a message with
+// its last segment, after any wait behind an earlier loss.
+func (ep *Endpoint) consume(env sim.Env, c *conn, s *Segment) {
+	c.rnxt++
+	if c.cfg.Kind == TCP && s.last {
+		if stall := env.Now().Sub(s.msg.done); stall > 0 {
+			ep.l.m.hol.Record(stall)
+			ep.l.stats.HOLStalls++
+		}
+		ep.arrived(env, c, s.msg)
+	}
+}
+
+func (ep *Endpoint) sendAck(env sim.Env, c *conn, extra uint16) {
+	c.ackOwed = 0
+	if c.dackTimer != 0 {
+		env.Cancel(c.dackTimer)
+		c.dackTimer = 0
+	}
+	ep.send(env, c, &Segment{Ack: c.rnxt, flags: fACK | extra, wire: c.overhead()})
+}
+
+// arrived handles a complete message at the receiver.
+func (ep *Endpoint) arrived(env sim.Env, c *conn, m *wireMsg) {
+	switch m.kind {
+	case kCtl:
+		ep.handshakeStep(env, c, m)
+	case kCancel:
+		if c.active > 0 {
+			c.active--
+		}
+		delete(ep.srv, srvKey{c.peer, m.id})
+		ep.h.Deliver(env, c.peer, m.app)
+	default:
+		ep.cpu(env, cpuJob{kind: 2, c: c, m: m}, m.bytes, c.cfg, !c.client)
+	}
+}
+
+// deliver hands a decoded request or response to the application.
+func (ep *Endpoint) deliver(env sim.Env, c *conn, m *wireMsg) {
+	if m.kind == kRequest {
+		if c.state != stClosed {
+			ep.srv[srvKey{c.peer, m.id}] = served{c, m}
+			c.active++
+			c.requests++
+		}
+		ep.h.Deliver(env, c.peer, m.app)
+		return
+	}
+	if c.client && c.state != stClosed {
+		if i := slices.Index(c.ids, m.id); i >= 0 {
+			c.ids = slices.Delete(c.ids, i, i+1)
+			c.active--
+			delete(ep.reqs, m.id)
+			c.lastUsed = env.Now()
+			ep.freed(env, c)
+		}
+	}
+	ep.h.Deliver(env, c.peer, m.app)
+}
+
+// handshakeStep advances the TLS or QUIC handshake on a flight's arrival.
+func (ep *Endpoint) handshakeStep(env sim.Env, c *conn, m *wireMsg) {
+	cfg := c.cfg
+	send := func(code uint8) {
+		ep.enqueue(env, c, &wireMsg{kind: kCtl, ctl: code, bytes: int32(ctlSize[code])})
+	}
+	switch m.ctl {
+	case ctlClientHello:
+		send(ctlServerFlight)
+	case ctlClientHelloResume:
+		send(ctlServerFlightShort)
+	case ctlServerFlight, ctlServerFlightShort:
+		if !c.client {
+			return
+		}
+		if cfg.Resume {
+			ep.tickets[c.peer] = true
+		}
+		if cfg.Kind == TCP && cfg.TLS == TLS12 {
+			if m.ctl == ctlServerFlight {
+				send(ctlClientKeyExchange) // a second round trip
+				return
+			}
+			send(ctlClientFinished)
+			ep.ready(env, c)
+			return
+		}
+		send(ctlClientFinished)
+		ep.ready(env, c)
+	case ctlClientKeyExchange:
+		send(ctlServerFinished)
+	case ctlServerFinished:
+		if c.client {
+			ep.ready(env, c)
+		}
+	}
+}
+
+// Receive handles a segment from the network.
+func (ep *Endpoint) Receive(env sim.Env, from sim.NodeID, s *Segment) {
+	if !ep.l.Listening(ep.self) {
+		return // moved away: this address answers nothing
+	}
+	c := ep.conns[s.Conn]
+	if s.flags&fRST != 0 {
+		if c != nil && c.peer == from {
+			cause := Reset
+			if c.state == stSynSent {
+				cause = Refused
+			}
+			ep.abort(env, c, cause)
+		}
+		return
+	}
+	if c == nil {
+		switch {
+		case s.flags&fSYN != 0:
+			c = ep.newServerConn(env, from, s)
+			ep.send(env, c, &Segment{flags: fSYNACK | fACK, wire: tcpOverhead + 8})
+			return
+		case s.flags&fOPEN != 0:
+			c = ep.newServerConn(env, from, s)
+			c.state = stReady
+		case s.flags&fFIN != 0:
+			return
+		case s.flags&(fDATA|fPROBE) == 0:
+			return // a late ACK or FIN for a closed connection
+		default:
+			// No such connection (we restarted, or it was closed): reset.
+			ep.l.m.bytes.Add(tcpOverhead)
+			ep.l.stats.BytesOnWire += tcpOverhead
+			env.Send(from, &Segment{Conn: s.Conn, flags: fRST, wire: tcpOverhead, cfg: s.cfg})
+			return
+		}
+	}
+	if c.peer != from {
+		return
+	}
+	c.probes = 0
+	c.heard = true
+	c.lastHeard = env.Now()
+	switch {
+	case s.flags&fSYN != 0:
+		ep.send(env, c, &Segment{flags: fSYNACK | fACK, wire: tcpOverhead + 8}) // our SYN-ACK was lost
+		return
+	case s.flags&fSYNACK != 0:
+		if c.state != stSynSent {
+			return
+		}
+		if c.synTry == 0 {
+			c.onRTT(env.Now().Sub(c.synAt))
+		}
+		if c.rtoTimer != 0 {
+			env.Cancel(c.rtoTimer)
+			c.rtoTimer = 0
+		}
+		c.state = stHandshake
+		c.ackOwed = 1
+		ep.startTLS(env, c)
+		if c.ackOwed > 0 {
+			ep.sendAck(env, c, 0) // the third leg, when no data rides on it
+		}
+		return
+	case s.flags&fFIN != 0:
+		ep.onFin(env, c)
+		return
+	case s.flags&fPROBE != 0:
+		if s.flags&fACK == 0 {
+			ep.sendAck(env, c, fPROBE)
+		}
+		return
+	}
+	if s.flags&fACK != 0 {
+		ep.onAck(env, c, s.Ack, s.flags&fDATA == 0)
+	}
+	if s.flags&fDATA != 0 && c.state != stClosed {
+		ep.onData(env, c, s)
+	}
+}
+
+func (ep *Endpoint) newServerConn(env sim.Env, from sim.NodeID, s *Segment) *conn {
+	c := &conn{id: s.Conn, peer: from, cfg: s.cfg, state: stHandshake, start: env.Now()}
+	c.initSender()
+	ep.conns[c.id] = c
+	return c
+}
+
+// ---- closing ----
+
+// abort ends a connection on an error: every request on it fails.
+func (ep *Endpoint) abort(env sim.Env, c *conn, cause Cause) {
+	if c.state == stClosed {
+		return
+	}
+	if c.client {
+		ep.l.fail(cause)
+	}
+	ids := c.ids
+	pend := c.pend
+	ep.drop(env, c)
+	if !c.client {
+		return
+	}
+	for _, id := range ids {
+		delete(ep.reqs, id)
+		ep.failReq(env, c.hop, c.peer, id, cause)
+	}
+	for _, m := range pend {
+		delete(ep.reqs, m.id)
+		ep.failReq(env, c.hop, c.peer, m.id, cause)
+	}
+	// Requests still waiting for a connection try a new one.
+	c.host.pump(env)
+}
+
+func (ep *Endpoint) failReq(env sim.Env, h *Hop, to sim.NodeID, id uint64, cause Cause) {
+	h.noteFailure(to)
+	ep.deferFail(env, to, id, cause)
+}
+
+// drop forgets a connection and its timers, releasing its port.
+func (ep *Endpoint) drop(env sim.Env, c *conn) {
+	c.state = stClosed
+	delete(ep.conns, c.id)
+	for _, t := range []sim.TimerID{c.rtoTimer, c.dackTimer} {
+		if t != 0 {
+			env.Cancel(t)
+		}
+	}
+	c.rtoTimer, c.dackTimer = 0, 0
+	if c.port {
+		c.port = false
+		ep.ports--
+	}
+	c.q, c.fly, c.ooo, c.pend, c.ids = nil, nil, nil, nil, nil
+	if c.host != nil {
+		if i := slices.Index(c.host.conns, c); i >= 0 {
+			c.host.conns = slices.Delete(c.host.conns, i, i+1)
+		}
+	}
+}
+
+// closeActive closes c from this side first: a FIN to the peer and, for
+// TCP, TIME_WAIT for 2×MSL holding the port.
+func (ep *Endpoint) closeActive(env sim.Env, c *conn) {
+	if c.state == stClosed {
+		return
+	}
+	for _, id := range c.ids {
+		delete(ep.reqs, id)
+	}
+	ep.send(env, c, &Segment{flags: fFIN | fACK, Ack: c.rnxt, wire: c.overhead()})
+	ep.drop(env, c)
+	if c.cfg.Kind == TCP {
+		ep.expireTW(env.Now())
+		ep.tw = append(ep.tw, env.Now().Add(2*c.cfg.MSL))
+	}
+}
+
+// serverClose is the server closing first after its response (per-request
+// connections with closer: server): the server holds the TIME_WAIT.
+func (ep *Endpoint) serverClose(env sim.Env, c *conn) {
+	ep.send(env, c, &Segment{flags: fFIN | fACK, Ack: c.rnxt, wire: c.overhead()})
+	ep.drop(env, c)
+	if c.cfg.Kind == TCP {
+		ep.expireTW(env.Now())
+		ep.twSrvQ = append(ep.twSrvQ, env.Now().Add(2*c.cfg.MSL))
+	}
+}
+
+// onFin handles the peer's close: a passive close holds no TIME_WAIT.
+func (ep *Endpoint) onFin(env sim.Env, c *conn) {
+	if !c.client {
+		ep.drop(env, c)
+		return
+	}
+	if c.active > 0 {
+		c.serverClosed = true // the response is still arriving
+		return
+	}
+	ep.drop(env, c)
+	c.host.pump(env)
+}
+
+// freed is called when a client connection finished a request.
+func (ep *Endpoint) freed(env sim.Env, c *conn) {
+	if c.cfg.Pool.Mode == PerRequest || c.serverClosed {
+		if c.active == 0 {
+			if c.cfg.Closer == ClientSide && !c.serverClosed {
+				ep.closeActive(env, c)
+			} else {
+				ep.drop(env, c) // the server closed first
+			}
+		}
+	} else if c.active == 0 {
+		ep.armIdle(env, c)
+	}
+	c.host.pump(env)
+}
+
+// armIdle starts watching an idle pooled connection: close it after the
+// idle timeout, probe it once the peer has been silent for the keep-alive
+// idle time.
+func (ep *Endpoint) armIdle(env sim.Env, c *conn) {
+	if c.idleArmed || c.state == stClosed || c.active > 0 {
+		return
+	}
+	now := env.Now()
+	next := sim.Never
+	if it := c.cfg.Pool.IdleTimeout; it > 0 {
+		next = c.lastUsed.Add(it)
+	}
+	if ka := c.cfg.KeepAlive; ka.Idle > 0 {
+		at := c.lastHeard.Add(ka.Idle)
+		if c.probes > 0 {
+			at = now.Add(ka.Interval)
+		}
+		next = min(next, at)
+	}
+	if next == sim.Never {
+		return
+	}
+	c.idleArmed = true
+	env.After(max(0, next.Sub(now)), ep.base|tIdle<<subBit|c.id&idMask)
+}
+
+func (ep *Endpoint) onIdle(env sim.Env, c *conn) {
+	if c.state == stClosed || c.active > 0 {
+		return
+	}
+	now := env.Now()
+	if it := c.cfg.Pool.IdleTimeout; it > 0 && now.Sub(c.lastUsed) >= it {
+		ep.closeActive(env, c)
+		c.host.pump(env)
+		return
+	}
+	ka := c.cfg.KeepAlive
+	if ka.Idle > 0 && (c.probes > 0 || now.Sub(c.lastHeard) >= ka.Idle) {
+		if c.probes >= ka.Probes {
+			ep.abort(env, c, HalfOpen)
+			return
+		}
+		c.probes++
+		ep.send(env, c, &Segment{flags: fPROBE, wire: c.overhead()})
+	}
+	ep.armIdle(env, c)
+}

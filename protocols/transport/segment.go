@@ -1,0 +1,128 @@
+package transport
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/dsim-dev/dsim/sim"
+)
+
+// Segment flags.
+const (
+	fSYN    uint16 = 1 << iota // TCP connection request
+	fSYNACK                    // TCP connection accepted
+	fACK                       // Ack is valid
+	fDATA                      // carries data segment Seq
+	fFIN                       // the sender closed the connection
+	fRST                       // reset: no such connection, or refused
+	fPROBE                     // keep-alive probe, or the answer to one
+	fOPEN                      // QUIC: may create the connection (Initial and 0-RTT packets)
+)
+
+// Per-segment overheads on the wire: IPv4 + TCP with timestamps, and
+// IPv4 + UDP + a short QUIC header with its AEAD tag.
+const (
+	tcpOverhead  = 52
+	quicOverhead = 56
+)
+
+// Segment is one packet of a stream transport on the network. The network
+// sees its Size; the endpoints exchange the rest.
+type Segment struct {
+	// Conn identifies the connection (assigned by the connecting side).
+	Conn uint64
+	// Seq is the data segment number when the segment carries data.
+	Seq int64
+	// Ack is the next data segment number the sender expects.
+	Ack   int64
+	flags uint16
+	last  bool // the last segment of msg
+	wire  int32
+	msg   *wireMsg
+	cfg   *Config
+}
+
+// Size returns the segment's bytes on the wire.
+func (s *Segment) Size() int { return int(s.wire) }
+
+// String describes the segment for traces.
+func (s *Segment) String() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "seg %x", s.Conn)
+	names := []string{"SYN", "SYNACK", "ACK", "DATA", "FIN", "RST", "PROBE", "OPEN"}
+	for i, n := range names {
+		if s.flags&(1<<i) != 0 {
+			b.WriteByte(' ')
+			b.WriteString(n)
+		}
+	}
+	if s.flags&fDATA != 0 {
+		fmt.Fprintf(&b, " seq=%d", s.Seq)
+	}
+	if s.flags&fACK != 0 {
+		fmt.Fprintf(&b, " ack=%d", s.Ack)
+	}
+	if s.msg != nil && s.last {
+		fmt.Fprintf(&b, " [%s]", s.msg)
+	}
+	return b.String()
+}
+
+// msgKind says what a message on a connection is.
+type msgKind uint8
+
+const (
+	kRequest msgKind = iota
+	kResponse
+	kCancel
+	kCtl // a handshake flight
+)
+
+// Handshake flights (ctl codes) and their sizes in bytes.
+const (
+	ctlClientHello       = iota + 1 // full handshake
+	ctlClientHelloResume            // with a session ticket
+	ctlServerFlight                 // ServerHello … Finished (certificate chain on a full handshake)
+	ctlServerFlightShort            // ServerHello + Finished when resuming
+	ctlClientKeyExchange            // TLS 1.2: ClientKeyExchange, ChangeCipherSpec, Finished
+	ctlServerFinished               // TLS 1.2: ChangeCipherSpec, Finished
+	ctlClientFinished               // TLS 1.3 / QUIC client Finished
+)
+
+var ctlSize = [...]int{
+	ctlClientHello:       300,
+	ctlClientHelloResume: 400,
+	ctlServerFlight:      4000,
+	ctlServerFlightShort: 200,
+	ctlClientKeyExchange: 200,
+	ctlServerFinished:    60,
+	ctlClientFinished:    60,
+}
+
+// wireMsg is one application message (or handshake flight) on a
+// connection, shared by both ends: the sender splits it into segments and
+// the receiver counts them back.
+type wireMsg struct {
+	app   sim.Message
+	id    uint64
+	kind  msgKind
+	ctl   uint8
+	bytes int32 // payload bytes
+	segs  int32
+	rcvd  int32    // unique segments the receiver holds
+	done  sim.Time // when the receiver held all segments
+	start sim.Time // request: when the application handed it over
+	req   *wireMsg // response: its request
+}
+
+func (m *wireMsg) String() string {
+	switch m.kind {
+	case kRequest:
+		return fmt.Sprintf("request %x %dB", m.id, m.bytes)
+	case kResponse:
+		return fmt.Sprintf("response %x %dB", m.id, m.bytes)
+	case kCancel:
+		return fmt.Sprintf("cancel %x", m.id)
+	}
+	return fmt.Sprintf("handshake %d %dB", m.ctl, m.bytes)
+}
