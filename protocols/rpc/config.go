@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dsim-dev/dsim/protocols/retry"
+	"github.com/dsim-dev/dsim/protocols/transport"
 	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
 )
@@ -171,13 +172,18 @@ type CallConfig struct {
 	// Balance picks a replica per attempt: round_robin, random,
 	// least_outstanding or p2c.
 	Balance Balance `yaml:"balance"`
+	// Transport is what the hop's messages travel over: a datagram by
+	// default (each message one network message), or TCP or QUIC
+	// connections with TLS, pooling and an HTTP version (see
+	// docs/transports.md).
+	Transport transport.Config `yaml:"transport"`
 }
 
 // DefaultCallConfig returns a hop with one attempt and no timeout,
 // budget, breaker or hedging, balanced round-robin. The budget and breaker
 // carry their defaults so that choosing a kind is enough.
 func DefaultCallConfig() CallConfig {
-	return CallConfig{Count: 1, Retry: retry.NoRetry(), Budget: retry.DefaultBudgetConfig(), Breaker: retry.DefaultBreakerConfig()}
+	return CallConfig{Count: 1, Retry: retry.NoRetry(), Budget: retry.DefaultBudgetConfig(), Breaker: retry.DefaultBreakerConfig(), Transport: transport.DefaultConfig()}
 }
 
 // UnmarshalYAML accepts a bare service name or a mapping, filling
@@ -221,6 +227,7 @@ func (c CallConfig) Validate() error {
 	if c.Balance > PowerOfTwo {
 		fe.Add("balance", "unknown balance %d", c.Balance)
 	}
+	fe.Merge("transport", c.Transport.Validate())
 	return fe.Err()
 }
 
@@ -483,6 +490,10 @@ type Config struct {
 	// Workload is what the clients send. In an experiment it is the
 	// experiment's workload section; Build uses it as set here.
 	Workload workload.Config `yaml:"-"`
+	// DNS is service discovery by name: with dns.enabled, callers resolve
+	// each service through a resolver with a TTL, and dns.moves move
+	// services to new replicas during the run.
+	DNS transport.DNSConfig `yaml:"dns"`
 }
 
 // HopPreset is a named set of per-hop settings. The fields it gives
@@ -508,6 +519,8 @@ type HopPreset struct {
 	Hedge HedgeConfig `yaml:"hedge"`
 	// Bulkhead caps calls in flight per node.
 	Bulkhead int `yaml:"bulkhead"`
+	// Transport is the hop's transport.
+	Transport transport.Config `yaml:"transport"`
 
 	set map[string]bool // the keys the preset gives
 }
@@ -517,7 +530,7 @@ type HopPreset struct {
 func (p *HopPreset) UnmarshalYAML(n *yaml.Node) error {
 	d := DefaultCallConfig()
 	type plain HopPreset
-	v := plain{Count: d.Count, Retry: d.Retry, Budget: d.Budget, Breaker: d.Breaker, Hedge: d.Hedge}
+	v := plain{Count: d.Count, Retry: d.Retry, Budget: d.Budget, Breaker: d.Breaker, Hedge: d.Hedge, Transport: d.Transport}
 	if err := decodeStrict(n, &v); err != nil {
 		return err
 	}
@@ -554,6 +567,9 @@ func (p HopPreset) apply(c *CallConfig) {
 	if p.set["bulkhead"] {
 		c.Bulkhead = p.Bulkhead
 	}
+	if p.set["transport"] {
+		c.Transport = p.Transport
+	}
 }
 
 // Resolved returns the configuration with the chosen variant's preset
@@ -581,7 +597,7 @@ func (c Config) Resolved() Config {
 // DefaultConfig returns an empty graph with the default client and an
 // open-loop workload of 100 requests per second.
 func DefaultConfig() Config {
-	return Config{Services: map[string]ServiceConfig{}, Client: DefaultClientConfig(), Workload: workload.DefaultConfig()}
+	return Config{Services: map[string]ServiceConfig{}, Client: DefaultClientConfig(), Workload: workload.DefaultConfig(), DNS: transport.DefaultDNSConfig()}
 }
 
 // Names returns the service names in sorted order.
@@ -633,6 +649,7 @@ func (c Config) Validate() error {
 			fe.Add("client.service", "targets undefined service %q", t)
 		}
 	}
+	fe.Merge("dns", c.validateDNS())
 	if cyc := c.cycle(); cyc != nil {
 		fe.Add("services."+cyc[0]+".calls", "the call graph has a cycle: %s", strings.Join(cyc, " → "))
 	}

@@ -17,9 +17,8 @@ const (
 
 // flight is a data segment sent and not yet acknowledged.
 type flight struct {
-	msg   *wireMsg
+	parts []part
 	bytes int32
-	last  bool
 	sent  sim.Time
 	retx  bool
 }
@@ -66,6 +65,7 @@ type conn struct {
 
 	// receiver
 	rnxt      int64
+	tsRecent  sim.Time
 	ooo       map[int64]*Segment
 	ackOwed   int
 	dackTimer sim.TimerID

@@ -318,8 +318,6 @@ func (ep *Endpoint) enqueue(env sim.Env, c *conn, m *wireMsg) {
 	if m.bytes <= 0 {
 		m.bytes = 1
 	}
-	mss := int32(c.cfg.MSSBytes)
-	m.segs = (m.bytes + mss - 1) / mss
 	c.enqueue(m)
 	ep.pump(env, c)
 }
@@ -332,17 +330,25 @@ func (ep *Endpoint) pump(env sim.Env, c *conn) {
 	now := env.Now()
 	mss := int32(c.cfg.MSSBytes)
 	for c.qhead < len(c.q) && c.nxt-c.una < c.window() {
-		m := c.q[c.qhead]
-		n := min(mss, m.bytes-c.qoff)
-		c.qoff += n
-		last := c.qoff >= m.bytes
-		if last {
-			c.q[c.qhead] = nil
-			c.qhead++
-			c.qoff = 0
+		// Pack queued bytes into one segment of up to one MSS.
+		room := mss
+		var parts []part
+		for room > 0 && c.qhead < len(c.q) {
+			m := c.q[c.qhead]
+			n := min(room, m.bytes-c.qoff)
+			c.qoff += n
+			room -= n
+			last := c.qoff >= m.bytes
+			m.segs++
+			parts = append(parts, part{m, last})
+			if last {
+				c.q[c.qhead] = nil
+				c.qhead++
+				c.qoff = 0
+			}
 		}
-		c.fly = append(c.fly, flight{msg: m, bytes: n, last: last, sent: now})
-		ep.sendData(env, c, c.nxt, m, n, last)
+		c.fly = append(c.fly, flight{parts: parts, bytes: mss - room, sent: now})
+		ep.sendData(env, c, c.nxt, parts, mss-room)
 		c.nxt++
 	}
 	if c.nxt > c.una && c.rtoTimer == 0 {
@@ -353,8 +359,8 @@ func (ep *Endpoint) pump(env sim.Env, c *conn) {
 	}
 }
 
-func (ep *Endpoint) sendData(env sim.Env, c *conn, seq int64, m *wireMsg, n int32, last bool) {
-	s := &Segment{Seq: seq, Ack: c.rnxt, flags: fDATA | fACK, last: last, wire: n + c.overhead(), msg: m}
+func (ep *Endpoint) sendData(env sim.Env, c *conn, seq int64, parts []part, n int32) {
+	s := &Segment{Seq: seq, Ack: c.rnxt, TS: env.Now(), Echo: c.tsRecent, flags: fDATA | fACK, wire: n + c.overhead(), parts: parts}
 	if c.client && c.cfg.Kind == QUIC && !c.heard {
 		s.flags |= fOPEN // the server may not know this connection yet
 	}
@@ -379,7 +385,7 @@ func (ep *Endpoint) retransmit(env sim.Env, c *conn, seq int64) {
 	f.sent = env.Now()
 	ep.l.m.retx.Add(1)
 	ep.l.stats.Retransmits++
-	ep.sendData(env, c, seq, f.msg, f.bytes, f.last)
+	ep.sendData(env, c, seq, f.parts, f.bytes)
 }
 
 // onRTO handles a retransmission timeout: SYN retry or data retry, with
@@ -425,15 +431,15 @@ func (ep *Endpoint) onRTO(env sim.Env, c *conn) {
 }
 
 // onAck processes a cumulative acknowledgement.
-func (ep *Endpoint) onAck(env sim.Env, c *conn, ack int64, pure bool) {
+func (ep *Endpoint) onAck(env sim.Env, c *conn, ack int64, echo sim.Time, pure bool) {
 	now := env.Now()
 	if ack > c.nxt {
 		ack = c.nxt
 	}
 	if ack > c.una {
 		acked := ack - c.una
-		if f := c.flightAt(ack - 1); !f.retx {
-			c.onRTT(now.Sub(f.sent))
+		if echo > 0 {
+			c.onRTT(now.Sub(echo))
 		}
 		c.fly = c.fly[acked:]
 		if len(c.fly) == 0 {
@@ -450,10 +456,12 @@ func (ep *Endpoint) onAck(env sim.Env, c *conn, ack int64, pure bool) {
 			}
 			c.rtoRec = false
 		case c.inRec:
-			// Partial ACK: the next hole is lost too (NewReno, RFC 6582).
+			// Partial ACK: the next hole is lost too (NewReno, RFC 6582);
+			// deflate the window by what was acknowledged.
 			if c.rtoRec {
 				c.grow(acked, now)
 			}
+			c.inflate = max(0, c.inflate-int(acked))
 			ep.retransmit(env, c, c.una)
 		default:
 			c.grow(acked, now)
@@ -504,6 +512,7 @@ func (ep *Endpoint) onData(env sim.Env, c *conn, s *Segment) {
 		return
 	}
 	filled := len(c.ooo) > 0
+	c.tsRecent = s.TS
 	ep.consume(env, c, s)
 	for len(c.ooo) > 0 {
 		n := c.ooo[c.rnxt]
@@ -527,15 +536,20 @@ func (ep *Endpoint) onData(env sim.Env, c *conn, s *Segment) {
 // accept counts a new segment toward its message; QUIC delivers a
 // message as soon as all of its segments are here.
 func (ep *Endpoint) accept(env sim.Env, c *conn, s *Segment) {
-	m := s.msg
-	m.rcvd++
-	if m.rcvd == 1 && m.kind == kResponse && c.client && m.req != nil {
-		ep.l.m.ttfb.Record(env.Now().Sub(m.req.start))
-	}
-	if m.rcvd == m.segs {
-		m.done = env.Now()
-		if c.cfg.Kind == QUIC {
-			ep.arrived(env, c, m)
+	for _, p := range s.parts {
+		m := p.m
+		m.rcvd++
+		if p.last {
+			m.lastIn = true
+		}
+		if m.rcvd == 1 && m.kind == kResponse && c.client && m.req != nil {
+			ep.l.m.ttfb.Record(env.Now().Sub(m.req.start))
+		}
+		if m.lastIn && m.rcvd == m.segs {
+			m.done = env.Now()
+			if c.cfg.Kind == QUIC {
+				ep.arrived(env, c, m)
+			}
 		}
 	}
 }
@@ -544,12 +558,21 @@ func (ep *Endpoint) accept(env sim.Env, c *conn, s *Segment) {
 // its last segment, after any wait behind an earlier loss.
 func (ep *Endpoint) consume(env sim.Env, c *conn, s *Segment) {
 	c.rnxt++
-	if c.cfg.Kind == TCP && s.last {
-		if stall := env.Now().Sub(s.msg.done); stall > 0 {
+	if c.cfg.Kind != TCP {
+		return
+	}
+	for _, p := range s.parts {
+		if !p.last {
+			continue
+		}
+		if stall := env.Now().Sub(p.m.done); stall > 0 {
 			ep.l.m.hol.Record(stall)
 			ep.l.stats.HOLStalls++
 		}
-		ep.arrived(env, c, s.msg)
+		ep.arrived(env, c, p.m)
+		if c.state == stClosed {
+			return
+		}
 	}
 }
 
@@ -559,7 +582,7 @@ func (ep *Endpoint) sendAck(env sim.Env, c *conn, extra uint16) {
 		env.Cancel(c.dackTimer)
 		c.dackTimer = 0
 	}
-	ep.send(env, c, &Segment{Ack: c.rnxt, flags: fACK | extra, wire: c.overhead()})
+	ep.send(env, c, &Segment{Ack: c.rnxt, Echo: c.tsRecent, flags: fACK | extra, wire: c.overhead()})
 }
 
 // arrived handles a complete message at the receiver.
@@ -714,7 +737,7 @@ func (ep *Endpoint) Receive(env sim.Env, from sim.NodeID, s *Segment) {
 		return
 	}
 	if s.flags&fACK != 0 {
-		ep.onAck(env, c, s.Ack, s.flags&fDATA == 0)
+		ep.onAck(env, c, s.Ack, s.Echo, s.flags&fDATA == 0)
 	}
 	if s.flags&fDATA != 0 && c.state != stClosed {
 		ep.onData(env, c, s)

@@ -41,7 +41,7 @@ func (n *testNet) Send(from, to sim.NodeID, msg sim.Message) {
 	n.e.Deliver(at.Add(n.delay), from, to, msg, 0)
 }
 
-func (n *testNet) Arrive(sim.NodeID, sim.NodeID, sim.Message, uint32) bool { return true }
+func (n *testNet) Arrive(sim.NodeID, sim.NodeID, sim.Message, uint32) bool    { return true }
 func (n *testNet) Dropped(sim.NodeID, sim.NodeID, sim.Message, sim.DropCause) {}
 
 // treq and tresp are the test application's messages.

@@ -35,11 +35,21 @@ type Segment struct {
 	Seq int64
 	// Ack is the next data segment number the sender expects.
 	Ack   int64
-	flags uint16
-	last  bool // the last segment of msg
+	// TS is when a data segment was sent; Echo, on an ACK, is the TS of
+	// the latest in-order data segment (TCP timestamps, RFC 7323), so
+	// every ACK gives an RTT sample, retransmissions included.
+	TS, Echo sim.Time
+	flags    uint16
 	wire  int32
-	msg   *wireMsg
+	parts []part // the messages whose bytes the segment carries, in order
 	cfg   *Config
+}
+
+// part is a piece of one message in a segment: a TCP segment or QUIC
+// packet packs small messages together up to the MSS.
+type part struct {
+	m    *wireMsg
+	last bool // the piece holds the message's last byte
 }
 
 // Size returns the segment's bytes on the wire.
@@ -62,8 +72,10 @@ func (s *Segment) String() string {
 	if s.flags&fACK != 0 {
 		fmt.Fprintf(&b, " ack=%d", s.Ack)
 	}
-	if s.msg != nil && s.last {
-		fmt.Fprintf(&b, " [%s]", s.msg)
+	for _, p := range s.parts {
+		if p.last {
+			fmt.Fprintf(&b, " [%s]", p.m)
+		}
 	}
 	return b.String()
 }
@@ -103,16 +115,17 @@ var ctlSize = [...]int{
 // connection, shared by both ends: the sender splits it into segments and
 // the receiver counts them back.
 type wireMsg struct {
-	app   sim.Message
-	id    uint64
-	kind  msgKind
-	ctl   uint8
-	bytes int32 // payload bytes
-	segs  int32
-	rcvd  int32    // unique segments the receiver holds
-	done  sim.Time // when the receiver held all segments
-	start sim.Time // request: when the application handed it over
-	req   *wireMsg // response: its request
+	app    sim.Message
+	id     uint64
+	kind   msgKind
+	ctl    uint8
+	bytes  int32    // payload bytes
+	segs   int32    // segments carrying its bytes (final once lastIn)
+	rcvd   int32    // unique segments the receiver holds
+	lastIn bool     // the receiver holds its last byte
+	done   sim.Time // when the receiver held all segments
+	start  sim.Time // request: when the application handed it over
+	req    *wireMsg // response: its request
 }
 
 func (m *wireMsg) String() string {
