@@ -243,6 +243,22 @@ type PoolConfig struct {
 	// MaxStreams is the most requests in flight on one multiplexed
 	// connection (HTTP/2 SETTINGS_MAX_CONCURRENT_STREAMS, default 100).
 	MaxStreams int `yaml:"max_streams"`
+
+	sizeGiven bool // size was written in the file (so 0 is an error)
+}
+
+// UnmarshalYAML decodes strictly and remembers whether size was given.
+func (p *PoolConfig) UnmarshalYAML(n *yaml.Node) error {
+	type plain PoolConfig
+	if err := decodeStrict(n, (*plain)(p)); err != nil {
+		return err
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "size" {
+			p.sizeGiven = true
+		}
+	}
+	return nil
 }
 
 // KeepAliveConfig configures keep-alive probes on idle connections, which
@@ -519,8 +535,8 @@ func (c Config) Validate() error {
 	if c.Pool.Mode > PerRequest {
 		fe.Add("pool.mode", "unknown pool mode %d", c.Pool.Mode)
 	}
-	if c.Pool.Size < 0 || c.Pool.Size > 10000 {
-		fe.Add("pool.size", "must be in [1, 10000] (0 for the HTTP default), got %d", c.Pool.Size)
+	if c.Pool.Size < 0 || c.Pool.Size > 10000 || c.Pool.sizeGiven && c.Pool.Size == 0 {
+		fe.Add("pool.size", "must be in [1, 10000] (leave it out for the HTTP version's default), got %d", c.Pool.Size)
 	}
 	if c.Pool.IdleTimeout < 0 {
 		fe.Add("pool.idle_timeout", "must not be negative, got %v", c.Pool.IdleTimeout)

@@ -77,6 +77,7 @@ type Endpoint struct {
 	fails   []failure
 	failArm bool
 	tickets map[sim.NodeID]bool // TLS session tickets by server
+	scratch []*wireMsg
 }
 
 // NewEndpoint makes node env's endpoint. kind is the value of the top 4
@@ -493,7 +494,10 @@ func (ep *Endpoint) onAck(env sim.Env, c *conn, ack int64, echo sim.Time, pure b
 	}
 }
 
-// onData processes a data segment at the receiver.
+// onData processes a data segment at the receiver: it advances the
+// in-order point first, then hands complete messages to the application
+// (so that answers it sends at once carry the newest ACK), then sends an
+// ACK unless an answer already carried it.
 func (ep *Endpoint) onData(env sim.Env, c *conn, s *Segment) {
 	switch {
 	case s.Seq < c.rnxt || c.ooo[s.Seq] != nil:
@@ -502,40 +506,49 @@ func (ep *Endpoint) onData(env sim.Env, c *conn, s *Segment) {
 	case s.Seq >= c.rnxt+int64(c.rwnd):
 		return // beyond the window
 	}
-	ep.accept(env, c, s)
-	if s.Seq > c.rnxt {
+	out := ep.scratch[:0]
+	out = ep.accept(env, c, s, out)
+	immediate := true
+	if s.Seq == c.rnxt {
+		immediate = len(c.ooo) > 0 // a hole was filled
+		c.tsRecent = s.TS
+		out = ep.consume(env, c, s, out)
+		for len(c.ooo) > 0 {
+			n := c.ooo[c.rnxt]
+			if n == nil {
+				break
+			}
+			delete(c.ooo, c.rnxt)
+			out = ep.consume(env, c, n, out)
+		}
+	} else {
 		if c.ooo == nil {
 			c.ooo = map[int64]*Segment{}
 		}
-		c.ooo[s.Seq] = s
-		ep.sendAck(env, c, 0) // out of order: a duplicate ACK at once
-		return
-	}
-	filled := len(c.ooo) > 0
-	c.tsRecent = s.TS
-	ep.consume(env, c, s)
-	for len(c.ooo) > 0 {
-		n := c.ooo[c.rnxt]
-		if n == nil {
-			break
-		}
-		delete(c.ooo, c.rnxt)
-		ep.consume(env, c, n)
-	}
-	if c.state == stClosed {
-		return
+		c.ooo[s.Seq] = s // out of order: a duplicate ACK at once
 	}
 	c.ackOwed++
-	if filled || c.cfg.DelayedAck == 0 || c.ackOwed >= 2 {
+	ep.scratch = out[:0]
+	for i, m := range out {
+		out[i] = nil
+		if c.state == stClosed {
+			break
+		}
+		ep.arrived(env, c, m)
+	}
+	if c.state == stClosed || c.ackOwed == 0 {
+		return // closed, or an answer carried the ACK
+	}
+	if immediate || c.cfg.DelayedAck == 0 || c.ackOwed >= 2 {
 		ep.sendAck(env, c, 0)
 	} else if c.dackTimer == 0 {
 		c.dackTimer = env.After(c.cfg.DelayedAck, ep.base|tDack<<subBit|c.id&idMask)
 	}
 }
 
-// accept counts a new segment toward its message; QUIC delivers a
-// message as soon as all of its segments are here.
-func (ep *Endpoint) accept(env sim.Env, c *conn, s *Segment) {
+// accept counts a new segment toward its messages; on QUIC a message is
+// complete, and goes to out, as soon as all of its segments are here.
+func (ep *Endpoint) accept(env sim.Env, c *conn, s *Segment, out []*wireMsg) []*wireMsg {
 	for _, p := range s.parts {
 		m := p.m
 		m.rcvd++
@@ -548,18 +561,19 @@ func (ep *Endpoint) accept(env sim.Env, c *conn, s *Segment) {
 		if m.lastIn && m.rcvd == m.segs {
 			m.done = env.Now()
 			if c.cfg.Kind == QUIC {
-				ep.arrived(env, c, m)
+				out = append(out, m)
 			}
 		}
 	}
+	return out
 }
 
-// consume takes the next in-order segment; TCP delivers a message with
-// its last segment, after any wait behind an earlier loss.
-func (ep *Endpoint) consume(env sim.Env, c *conn, s *Segment) {
+// consume takes the next in-order segment; on TCP a message is complete
+// with its last segment, after any wait behind an earlier loss.
+func (ep *Endpoint) consume(env sim.Env, c *conn, s *Segment, out []*wireMsg) []*wireMsg {
 	c.rnxt++
 	if c.cfg.Kind != TCP {
-		return
+		return out
 	}
 	for _, p := range s.parts {
 		if !p.last {
@@ -569,11 +583,9 @@ func (ep *Endpoint) consume(env sim.Env, c *conn, s *Segment) {
 			ep.l.m.hol.Record(stall)
 			ep.l.stats.HOLStalls++
 		}
-		ep.arrived(env, c, p.m)
-		if c.state == stClosed {
-			return
-		}
+		out = append(out, p.m)
 	}
+	return out
 }
 
 func (ep *Endpoint) sendAck(env sim.Env, c *conn, extra uint16) {
@@ -855,7 +867,10 @@ func (ep *Endpoint) freed(env sim.Env, c *conn) {
 			if c.cfg.Closer == ClientSide && !c.serverClosed {
 				ep.closeActive(env, c)
 			} else {
-				ep.drop(env, c) // the server closed first
+				// The server closes first: acknowledge its data (and FIN)
+				// and forget the connection, with no TIME_WAIT here.
+				ep.sendAck(env, c, 0)
+				ep.drop(env, c)
 			}
 		}
 	} else if c.active == 0 {

@@ -34,15 +34,15 @@ type Segment struct {
 	// Seq is the data segment number when the segment carries data.
 	Seq int64
 	// Ack is the next data segment number the sender expects.
-	Ack   int64
+	Ack int64
 	// TS is when a data segment was sent; Echo, on an ACK, is the TS of
 	// the latest in-order data segment (TCP timestamps, RFC 7323), so
 	// every ACK gives an RTT sample, retransmissions included.
 	TS, Echo sim.Time
 	flags    uint16
-	wire  int32
-	parts []part // the messages whose bytes the segment carries, in order
-	cfg   *Config
+	wire     int32
+	parts    []part // the messages whose bytes the segment carries, in order
+	cfg      *Config
 }
 
 // part is a piece of one message in a segment: a TCP segment or QUIC
