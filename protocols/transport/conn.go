@@ -44,7 +44,8 @@ type conn struct {
 	qhead    int
 	qoff     int32 // bytes of q[qhead] already segmented
 	una, nxt int64
-	fly      []flight // [una, nxt)
+	fly      []flight // ring of [una, nxt): una at flyHead
+	flyHead  int
 	cwnd     float64
 	ssthresh float64
 	rwnd     float64
@@ -57,7 +58,9 @@ type conn struct {
 	rttvar   time.Duration
 	rto      time.Duration
 	retries  int
-	rtoTimer sim.TimerID
+	rtoTimer sim.TimerID // pending timer, firing at rtoFire
+	rtoFire  sim.Time
+	rtoAt    sim.Time // when the retransmission timeout is due; 0 = none
 	// CUBIC
 	wmax  float64
 	epoch sim.Time
@@ -68,7 +71,8 @@ type conn struct {
 	tsRecent  sim.Time
 	ooo       map[int64]*Segment
 	ackOwed   int
-	dackTimer sim.TimerID
+	dackTimer sim.TimerID // pending; the ACK is due at dackAt
+	dackAt    sim.Time
 
 	// application
 	pend             []*wireMsg // client: requests waiting for the handshake
@@ -124,7 +128,30 @@ func (c *conn) enqueue(m *wireMsg) {
 	c.q = append(c.q, m)
 }
 
-func (c *conn) flightAt(seq int64) *flight { return &c.fly[seq-c.una] }
+func (c *conn) flightAt(seq int64) *flight {
+	return &c.fly[(c.flyHead+int(seq-c.una))&(len(c.fly)-1)]
+}
+
+// pushFlight records the segment about to be sent as nxt.
+func (c *conn) pushFlight(f flight) {
+	n := int(c.nxt - c.una)
+	if n == len(c.fly) {
+		grown := make([]flight, max(8, 2*len(c.fly)))
+		for i := 0; i < n; i++ {
+			grown[i] = c.fly[(c.flyHead+i)&(len(c.fly)-1)]
+		}
+		c.fly, c.flyHead = grown, 0
+	}
+	c.fly[(c.flyHead+n)&(len(c.fly)-1)] = f
+}
+
+// popFlights forgets the k oldest flights.
+func (c *conn) popFlights(k int) {
+	for i := 0; i < k; i++ {
+		c.fly[(c.flyHead+i)&(len(c.fly)-1)] = flight{}
+	}
+	c.flyHead = (c.flyHead + k) & (len(c.fly) - 1)
+}
 
 // onRTT updates the smoothed RTT and the timeout (RFC 6298).
 func (c *conn) onRTT(r time.Duration) {

@@ -121,12 +121,26 @@ func (ep *Endpoint) Timer(env sim.Env, t uint64) {
 		}
 		switch sub {
 		case tRTO:
+			// The deadline moves with every ACK without touching the
+			// timer; a timer that fires early is re-armed for the rest.
 			c.rtoTimer = 0
-			ep.onRTO(env, c)
+			now := env.Now()
+			switch {
+			case c.rtoAt == 0:
+			case now < c.rtoAt:
+				ep.timerRTO(env, c, c.rtoAt)
+			default:
+				c.rtoAt = 0
+				ep.onRTO(env, c)
+			}
 		case tDack:
 			c.dackTimer = 0
 			if c.ackOwed > 0 {
-				ep.sendAck(env, c, 0)
+				if now := env.Now(); now < c.dackAt {
+					c.dackTimer = env.After(c.dackAt.Sub(now), ep.base|tDack<<subBit|c.id&idMask)
+				} else {
+					ep.sendAck(env, c, 0)
+				}
 			}
 		case tIdle:
 			c.idleArmed = false
@@ -333,7 +347,8 @@ func (ep *Endpoint) pump(env sim.Env, c *conn) {
 	for c.qhead < len(c.q) && c.nxt-c.una < c.window() {
 		// Pack queued bytes into one segment of up to one MSS.
 		room := mss
-		var parts []part
+		seg := &Segment{}
+		parts := seg.one[:0]
 		for room > 0 && c.qhead < len(c.q) {
 			m := c.q[c.qhead]
 			n := min(room, m.bytes-c.qoff)
@@ -348,11 +363,12 @@ func (ep *Endpoint) pump(env sim.Env, c *conn) {
 				c.qoff = 0
 			}
 		}
-		c.fly = append(c.fly, flight{parts: parts, bytes: mss - room, sent: now})
-		ep.sendData(env, c, c.nxt, parts, mss-room)
+		c.pushFlight(flight{parts: parts, bytes: mss - room, sent: now})
+		seg.parts = parts
+		ep.sendSeg(env, c, seg, c.nxt, mss-room)
 		c.nxt++
 	}
-	if c.nxt > c.una && c.rtoTimer == 0 {
+	if c.nxt > c.una && c.rtoAt == 0 {
 		ep.armRTO(env, c, c.rto)
 	}
 	if c.closeWhenDrained && c.una == c.nxt && c.qhead == len(c.q) {
@@ -361,23 +377,34 @@ func (ep *Endpoint) pump(env sim.Env, c *conn) {
 }
 
 func (ep *Endpoint) sendData(env sim.Env, c *conn, seq int64, parts []part, n int32) {
-	s := &Segment{Seq: seq, Ack: c.rnxt, TS: env.Now(), Echo: c.tsRecent, flags: fDATA | fACK, wire: n + c.overhead(), parts: parts}
+	ep.sendSeg(env, c, &Segment{parts: parts}, seq, n)
+}
+
+func (ep *Endpoint) sendSeg(env sim.Env, c *conn, s *Segment, seq int64, n int32) {
+	s.Seq, s.Ack, s.TS, s.Echo, s.flags, s.wire = seq, c.rnxt, env.Now(), c.tsRecent, fDATA|fACK, n+c.overhead()
 	if c.client && c.cfg.Kind == QUIC && !c.heard {
 		s.flags |= fOPEN // the server may not know this connection yet
 	}
-	c.ackOwed = 0
-	if c.dackTimer != 0 {
-		env.Cancel(c.dackTimer)
-		c.dackTimer = 0
-	}
+	c.ackOwed = 0 // piggybacked; a pending delayed-ACK timer finds nothing owed
 	ep.send(env, c, s)
 }
 
+// armRTO sets the retransmission timeout d from now. The engine timer is
+// only touched when it would fire too late.
 func (ep *Endpoint) armRTO(env sim.Env, c *conn, d time.Duration) {
+	c.rtoAt = env.Now().Add(d)
+	if c.rtoTimer != 0 && c.rtoFire <= c.rtoAt {
+		return
+	}
 	if c.rtoTimer != 0 {
 		env.Cancel(c.rtoTimer)
 	}
-	c.rtoTimer = env.After(d, ep.base|tRTO<<subBit|c.id&idMask)
+	ep.timerRTO(env, c, c.rtoAt)
+}
+
+func (ep *Endpoint) timerRTO(env sim.Env, c *conn, at sim.Time) {
+	c.rtoFire = at
+	c.rtoTimer = env.After(at.Sub(env.Now()), ep.base|tRTO<<subBit|c.id&idMask)
 }
 
 func (ep *Endpoint) retransmit(env sim.Env, c *conn, seq int64) {
@@ -442,10 +469,7 @@ func (ep *Endpoint) onAck(env sim.Env, c *conn, ack int64, echo sim.Time, pure b
 		if echo > 0 {
 			c.onRTT(now.Sub(echo))
 		}
-		c.fly = c.fly[acked:]
-		if len(c.fly) == 0 {
-			c.fly = c.fly[:0:0]
-		}
+		c.popFlights(int(acked))
 		c.una = ack
 		c.retries = 0
 		c.dup = 0
@@ -468,10 +492,7 @@ func (ep *Endpoint) onAck(env sim.Env, c *conn, ack int64, echo sim.Time, pure b
 			c.grow(acked, now)
 		}
 		if c.una == c.nxt {
-			if c.rtoTimer != 0 {
-				env.Cancel(c.rtoTimer)
-				c.rtoTimer = 0
-			}
+			c.rtoAt = 0
 		} else {
 			ep.armRTO(env, c, c.rto)
 		}
@@ -541,8 +562,11 @@ func (ep *Endpoint) onData(env sim.Env, c *conn, s *Segment) {
 	}
 	if immediate || c.cfg.DelayedAck == 0 || c.ackOwed >= 2 {
 		ep.sendAck(env, c, 0)
-	} else if c.dackTimer == 0 {
-		c.dackTimer = env.After(c.cfg.DelayedAck, ep.base|tDack<<subBit|c.id&idMask)
+	} else {
+		c.dackAt = env.Now().Add(c.cfg.DelayedAck)
+		if c.dackTimer == 0 {
+			c.dackTimer = env.After(c.cfg.DelayedAck, ep.base|tDack<<subBit|c.id&idMask)
+		}
 	}
 }
 
@@ -590,10 +614,6 @@ func (ep *Endpoint) consume(env sim.Env, c *conn, s *Segment, out []*wireMsg) []
 
 func (ep *Endpoint) sendAck(env sim.Env, c *conn, extra uint16) {
 	c.ackOwed = 0
-	if c.dackTimer != 0 {
-		env.Cancel(c.dackTimer)
-		c.dackTimer = 0
-	}
 	ep.send(env, c, &Segment{Ack: c.rnxt, Echo: c.tsRecent, flags: fACK | extra, wire: c.overhead()})
 }
 
@@ -728,10 +748,7 @@ func (ep *Endpoint) Receive(env sim.Env, from sim.NodeID, s *Segment) {
 		if c.synTry == 0 {
 			c.onRTT(env.Now().Sub(c.synAt))
 		}
-		if c.rtoTimer != 0 {
-			env.Cancel(c.rtoTimer)
-			c.rtoTimer = 0
-		}
+		c.rtoAt = 0
 		c.state = stHandshake
 		c.ackOwed = 1
 		ep.startTLS(env, c)

@@ -27,6 +27,15 @@ type Hop struct {
 	idx   uint64
 	hosts []*host // by node ID
 	dns   *dnsCache
+	// recent remembers where the latest datagram requests went (by ID
+	// modulo its size), so that a timeout can be blamed on the address it
+	// was sent to.
+	recent []sentTo
+}
+
+type sentTo struct {
+	id uint64
+	to sim.NodeID
 }
 
 // NewHop makes a hop with the transport cfg (resolved; see
@@ -131,6 +140,12 @@ func (h *Hop) noteFailure(to sim.NodeID) {
 
 func (h *Hop) send(env sim.Env, to sim.NodeID, id uint64, msg sim.Message) {
 	if !h.Stream() {
+		if h.dns != nil {
+			if h.recent == nil {
+				h.recent = make([]sentTo, 4096)
+			}
+			h.recent[id%uint64(len(h.recent))] = sentTo{id, to}
+		}
 		env.Send(to, msg)
 		return
 	}
@@ -253,8 +268,10 @@ func (h *Hop) Cancel(env sim.Env, to sim.NodeID, id uint64, msg sim.Message) {
 func (h *Hop) forget(env sim.Env, to sim.NodeID, id uint64, cancel sim.Message) {
 	ep := h.ep
 	if !h.Stream() {
-		if h.dns != nil && h.dns.addrs != nil {
-			h.noteFailure(h.remap(to, id))
+		if h.recent != nil {
+			if r := h.recent[id%uint64(len(h.recent))]; r.id == id {
+				h.noteFailure(r.to)
+			}
 		}
 		return
 	}

@@ -43,6 +43,7 @@ type Segment struct {
 	wire     int32
 	parts    []part // the messages whose bytes the segment carries, in order
 	cfg      *Config
+	one      [1]part // parts' storage for the usual single message
 }
 
 // part is a piece of one message in a segment: a TCP segment or QUIC
