@@ -404,8 +404,52 @@ func DefaultConfig() Config {
 // are errors).
 func (c *Config) UnmarshalYAML(n *yaml.Node) error {
 	*c = DefaultConfig()
+	if err := checkEnums(n, "transport."); err != nil {
+		return err
+	}
 	type plain Config
 	return decodeStrict(n, (*plain)(c))
+}
+
+// checkEnums reports an unknown enum value with its field (decoding alone
+// would name only the enclosing mapping).
+func checkEnums(n *yaml.Node, prefix string) error {
+	if n.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i].Value, n.Content[i+1]
+		if k == "pool" {
+			if err := checkEnums(v, prefix+"pool."); err != nil {
+				return err
+			}
+			continue
+		}
+		var u interface{ UnmarshalText([]byte) error }
+		switch k {
+		case "kind":
+			u = new(Kind)
+		case "http":
+			u = new(HTTP)
+		case "tls":
+			u = new(TLS)
+		case "congestion":
+			u = new(Congestion)
+		case "closer":
+			u = new(Side)
+		case "crash":
+			u = new(CrashMode)
+		case "mode":
+			u = new(PoolMode)
+		}
+		if u == nil || v.Kind != yaml.ScalarNode {
+			continue
+		}
+		if err := u.UnmarshalText([]byte(v.Value)); err != nil {
+			return fmt.Errorf("%s%s: %v", prefix, k, err)
+		}
+	}
+	return nil
 }
 
 // Resolved returns the config with Kind and the HTTP defaults made

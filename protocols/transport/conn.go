@@ -68,6 +68,7 @@ type conn struct {
 
 	// receiver
 	rnxt      int64
+	rtop      int64 // one past the highest data segment received
 	tsRecent  sim.Time
 	ooo       map[int64]*Segment
 	ackOwed   int
@@ -166,6 +167,12 @@ func (c *conn) onRTT(r time.Duration) {
 		c.srtt = (7*c.srtt + r) / 8
 	}
 	c.rto = c.srtt + max(4*c.rttvar, time.Millisecond)
+	if c.cfg.Kind == QUIC {
+		// The probe timeout (RFC 9002 §6.2.1): no 200ms floor, plus the
+		// peer's maximum ACK delay.
+		c.rto = min(c.rto+c.cfg.DelayedAck, c.cfg.RTOMax)
+		return
+	}
 	c.rto = min(max(c.rto, c.cfg.RTOMin), c.cfg.RTOMax)
 }
 

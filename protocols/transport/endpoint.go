@@ -381,7 +381,7 @@ func (ep *Endpoint) sendData(env sim.Env, c *conn, seq int64, parts []part, n in
 }
 
 func (ep *Endpoint) sendSeg(env sim.Env, c *conn, s *Segment, seq int64, n int32) {
-	s.Seq, s.Ack, s.TS, s.Echo, s.flags, s.wire = seq, c.rnxt, env.Now(), c.tsRecent, fDATA|fACK, n+c.overhead()
+	s.Seq, s.Ack, s.Top, s.TS, s.Echo, s.flags, s.wire = seq, c.rnxt, c.rtop, env.Now(), c.tsRecent, fDATA|fACK, n+c.overhead()
 	if c.client && c.cfg.Kind == QUIC && !c.heard {
 		s.flags |= fOPEN // the server may not know this connection yet
 	}
@@ -515,6 +515,19 @@ func (ep *Endpoint) onAck(env sim.Env, c *conn, ack int64, echo sim.Time, pure b
 	}
 }
 
+// quicLoss declares the oldest unacknowledged packet lost once a packet
+// three numbers later was received (RFC 9002 §6.1.1, kPacketThreshold),
+// whether or not the ACK rode on data: QUIC needs no duplicate ACKs.
+func (ep *Endpoint) quicLoss(env sim.Env, c *conn, top int64) {
+	if c.inRec || c.state == stClosed || c.una >= c.nxt || top-1 < c.una+3 {
+		return
+	}
+	c.onLoss(false, env.Now())
+	c.inRec, c.rtoRec, c.recover, c.inflate, c.dup = true, false, c.nxt-1, 0, 0
+	ep.retransmit(env, c, c.una)
+	ep.armRTO(env, c, c.rto)
+}
+
 // onData processes a data segment at the receiver: it advances the
 // in-order point first, then hands complete messages to the application
 // (so that answers it sends at once carry the newest ACK), then sends an
@@ -528,6 +541,7 @@ func (ep *Endpoint) onData(env sim.Env, c *conn, s *Segment) {
 		return // beyond the window
 	}
 	out := ep.scratch[:0]
+	c.rtop = max(c.rtop, s.Seq+1)
 	out = ep.accept(env, c, s, out)
 	immediate := true
 	if s.Seq == c.rnxt {
@@ -614,7 +628,7 @@ func (ep *Endpoint) consume(env sim.Env, c *conn, s *Segment, out []*wireMsg) []
 
 func (ep *Endpoint) sendAck(env sim.Env, c *conn, extra uint16) {
 	c.ackOwed = 0
-	ep.send(env, c, &Segment{Ack: c.rnxt, Echo: c.tsRecent, flags: fACK | extra, wire: c.overhead()})
+	ep.send(env, c, &Segment{Ack: c.rnxt, Top: c.rtop, Echo: c.tsRecent, flags: fACK | extra, wire: c.overhead()})
 }
 
 // arrived handles a complete message at the receiver.
@@ -767,6 +781,9 @@ func (ep *Endpoint) Receive(env sim.Env, from sim.NodeID, s *Segment) {
 	}
 	if s.flags&fACK != 0 {
 		ep.onAck(env, c, s.Ack, s.Echo, s.flags&fDATA == 0)
+		if c.cfg.Kind == QUIC && s.Top > 0 {
+			ep.quicLoss(env, c, s.Top)
+		}
 	}
 	if s.flags&fDATA != 0 && c.state != stClosed {
 		ep.onData(env, c, s)

@@ -39,7 +39,10 @@ type Segment struct {
 	// the latest in-order data segment (TCP timestamps, RFC 7323), so
 	// every ACK gives an RTT sample, retransmissions included.
 	TS, Echo sim.Time
-	flags    uint16
+	// Top is one past the highest data segment number the sender of the
+	// ACK has received (QUIC's largest acknowledged, RFC 9000 §19.3).
+	Top   int64
+	flags uint16
 	wire     int32
 	parts    []part // the messages whose bytes the segment carries, in order
 	cfg      *Config
