@@ -43,10 +43,10 @@ type Segment struct {
 	// ACK has received (QUIC's largest acknowledged, RFC 9000 §19.3).
 	Top   int64
 	flags uint16
-	wire     int32
-	parts    []part // the messages whose bytes the segment carries, in order
-	cfg      *Config
-	one      [1]part // parts' storage for the usual single message
+	wire  int32
+	parts []part // the messages whose bytes the segment carries, in order
+	cfg   *Config
+	one   [1]part // parts' storage for the usual single message
 }
 
 // part is a piece of one message in a segment: a TCP segment or QUIC
