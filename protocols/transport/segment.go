@@ -115,6 +115,16 @@ var ctlSize = [...]int{
 	ctlClientFinished:    60,
 }
 
+var ctlNames = [...]string{
+	ctlClientHello:       "ClientHello",
+	ctlClientHelloResume: "ClientHello+ticket",
+	ctlServerFlight:      "ServerHello..Finished",
+	ctlServerFlightShort: "ServerHello+Finished",
+	ctlClientKeyExchange: "ClientKeyExchange+Finished",
+	ctlServerFinished:    "ServerFinished",
+	ctlClientFinished:    "ClientFinished",
+}
+
 // wireMsg is one application message (or handshake flight) on a
 // connection, shared by both ends: the sender splits it into segments and
 // the receiver counts them back.
@@ -141,5 +151,5 @@ func (m *wireMsg) String() string {
 	case kCancel:
 		return fmt.Sprintf("cancel %x", m.id)
 	}
-	return fmt.Sprintf("handshake %d %dB", m.ctl, m.bytes)
+	return fmt.Sprintf("%s %dB", ctlNames[m.ctl], m.bytes)
 }
