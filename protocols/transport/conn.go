@@ -2,6 +2,7 @@ package transport
 
 import (
 	"math"
+	"slices"
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
@@ -71,13 +72,14 @@ type conn struct {
 	rtop      int64 // one past the highest data segment received
 	tsRecent  sim.Time
 	ooo       map[int64]*Segment
-	ackOwed   int
+	ackOwed   int         // bytes received and not yet acknowledged (at least 1 when an ACK is owed)
 	dackTimer sim.TimerID // pending; the ACK is due at dackAt
 	dackAt    sim.Time
 
 	// application
 	pend             []*wireMsg // client: requests waiting for the handshake
 	ids              []uint64   // client: requests in flight on this connection
+	served           []*wireMsg // server: requests delivered and not yet answered
 	active           int        // requests in flight (client) or being served (server)
 	requests         int        // requests ever carried
 	lastUsed         sim.Time
@@ -116,6 +118,32 @@ func (c *conn) window() int64 {
 		w = 1
 	}
 	return int64(w)
+}
+
+// unserve forgets served request id and returns it (nil if unknown).
+func (c *conn) unserve(id uint64) *wireMsg {
+	for i, m := range c.served {
+		if m.id == id {
+			c.served = slices.Delete(c.served, i, i+1)
+			return m
+		}
+	}
+	return nil
+}
+
+// reqConn finds the connection carrying request id among a hop's hosts.
+func (h *Hop) reqConn(id uint64) *conn {
+	for _, hs := range h.hosts {
+		if hs == nil {
+			continue
+		}
+		for _, c := range hs.conns {
+			if slices.Contains(c.ids, id) || slices.ContainsFunc(c.pend, func(m *wireMsg) bool { return m.id == id }) {
+				return c
+			}
+		}
+	}
+	return nil
 }
 
 // enqueue appends a message to the send queue.

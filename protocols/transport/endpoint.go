@@ -26,6 +26,12 @@ type failure struct {
 	cause Cause
 }
 
+// srvKey names a request at a server: its client and ID.
+type srvKey struct {
+	from sim.NodeID
+	id   uint64
+}
+
 // cpuJob is serialization work queued on the node's CPU.
 type cpuJob struct {
 	kind  uint8 // 1 encode request, 2 decode at receiver, 3 encode response
@@ -36,34 +42,23 @@ type cpuJob struct {
 	until sim.Time
 }
 
-// srvKey names a request being served: its client and ID.
-type srvKey struct {
-	from sim.NodeID
-	id   uint64
-}
-
-// served is the connection a request came on, and the request.
-type served struct {
-	c *conn
-	m *wireMsg
-}
-
 // Endpoint is one node's transport: its connections (as client and as
 // server), its ephemeral ports and TIME_WAIT list, its serialization CPU
 // and its hops. Make a fresh one in the node's Start; route the node's
 // Segments to Receive and its transport timers (those whose tag has the
 // kind given to NewEndpoint) to Timer.
 type Endpoint struct {
-	l     *Layer
-	h     Handler
-	self  sim.NodeID
-	base  uint64 // tag kind bits of the owner
-	inc   uint64
-	seq   uint64
-	conns map[uint64]*conn
-	reqs  map[uint64]*conn  // client: request ID → its connection
-	srv   map[srvKey]served // server: requests being served
-	hops  []*Hop
+	l      *Layer
+	h      Handler
+	self   sim.NodeID
+	base   uint64 // tag kind bits of the owner
+	inc    uint64
+	seq    uint64
+	conns  map[uint64]*conn
+	reqs   map[uint64]*conn       // client: request ID → its connection
+	byPeer map[sim.NodeID][]*conn // server: open connections by client
+	lost   map[srvKey]struct{}    // server: requests whose connection died before the answer
+	hops   []*Hop
 	// TIME_WAIT expiry times (all of one length per config, so FIFO).
 	tw      []sim.Time
 	twHead  int
@@ -87,7 +82,7 @@ type Endpoint struct {
 func (l *Layer) NewEndpoint(env sim.Env, h Handler, kind, inc uint64) *Endpoint {
 	ep := &Endpoint{
 		l: l, h: h, self: env.ID(), base: kind << 60, inc: inc & 0xff,
-		conns: map[uint64]*conn{}, reqs: map[uint64]*conn{}, srv: map[srvKey]served{},
+		conns: map[uint64]*conn{}, byPeer: map[sim.NodeID][]*conn{},
 		tickets: map[sim.NodeID]bool{},
 	}
 	for int(ep.self) >= len(l.eps) {
@@ -562,7 +557,7 @@ func (ep *Endpoint) onData(env sim.Env, c *conn, s *Segment) {
 		}
 		c.ooo[s.Seq] = s // out of order: a duplicate ACK at once
 	}
-	c.ackOwed++
+	c.ackOwed += max(1, int(s.wire-c.overhead()))
 	ep.scratch = out[:0]
 	for i, m := range out {
 		out[i] = nil
@@ -574,7 +569,9 @@ func (ep *Endpoint) onData(env sim.Env, c *conn, s *Segment) {
 	if c.state == stClosed || c.ackOwed == 0 {
 		return // closed, or an answer carried the ACK
 	}
-	if immediate || c.cfg.DelayedAck == 0 || c.ackOwed >= 2 {
+	// Acknowledge at least every second full-sized segment (RFC 5681
+	// §4.2), else within the delayed-ACK time unless data carries it.
+	if immediate || c.cfg.DelayedAck == 0 || c.ackOwed >= 2*c.cfg.MSSBytes {
 		ep.sendAck(env, c, 0)
 	} else {
 		c.dackAt = env.Now().Add(c.cfg.DelayedAck)
@@ -640,7 +637,7 @@ func (ep *Endpoint) arrived(env sim.Env, c *conn, m *wireMsg) {
 		if c.active > 0 {
 			c.active--
 		}
-		delete(ep.srv, srvKey{c.peer, m.id})
+		c.unserve(m.id)
 		ep.h.Deliver(env, c.peer, m.app)
 	default:
 		ep.cpu(env, cpuJob{kind: 2, c: c, m: m}, m.bytes, c.cfg, !c.client)
@@ -651,7 +648,7 @@ func (ep *Endpoint) arrived(env sim.Env, c *conn, m *wireMsg) {
 func (ep *Endpoint) deliver(env sim.Env, c *conn, m *wireMsg) {
 	if m.kind == kRequest {
 		if c.state != stClosed {
-			ep.srv[srvKey{c.peer, m.id}] = served{c, m}
+			c.served = append(c.served, m)
 			c.active++
 			c.requests++
 		}
@@ -662,7 +659,6 @@ func (ep *Endpoint) deliver(env sim.Env, c *conn, m *wireMsg) {
 		if i := slices.Index(c.ids, m.id); i >= 0 {
 			c.ids = slices.Delete(c.ids, i, i+1)
 			c.active--
-			delete(ep.reqs, m.id)
 			c.lastUsed = env.Now()
 			ep.freed(env, c)
 		}
@@ -794,6 +790,7 @@ func (ep *Endpoint) newServerConn(env sim.Env, from sim.NodeID, s *Segment) *con
 	c := &conn{id: s.Conn, peer: from, cfg: s.cfg, state: stHandshake, start: env.Now()}
 	c.initSender()
 	ep.conns[c.id] = c
+	ep.byPeer[from] = append(ep.byPeer[from], c)
 	return c
 }
 
@@ -814,11 +811,9 @@ func (ep *Endpoint) abort(env sim.Env, c *conn, cause Cause) {
 		return
 	}
 	for _, id := range ids {
-		delete(ep.reqs, id)
 		ep.failReq(env, c.hop, c.peer, id, cause)
 	}
 	for _, m := range pend {
-		delete(ep.reqs, m.id)
 		ep.failReq(env, c.hop, c.peer, m.id, cause)
 	}
 	// Requests still waiting for a connection try a new one.
@@ -844,7 +839,24 @@ func (ep *Endpoint) drop(env sim.Env, c *conn) {
 		c.port = false
 		ep.ports--
 	}
-	c.q, c.fly, c.ooo, c.pend, c.ids = nil, nil, nil, nil, nil
+	if !c.client {
+		for _, m := range c.served {
+			if ep.lost == nil {
+				ep.lost = map[srvKey]struct{}{}
+			}
+			ep.lost[srvKey{c.peer, m.id}] = struct{}{}
+		}
+		l := ep.byPeer[c.peer]
+		if i := slices.Index(l, c); i >= 0 {
+			l = slices.Delete(l, i, i+1)
+		}
+		if len(l) == 0 {
+			delete(ep.byPeer, c.peer)
+		} else {
+			ep.byPeer[c.peer] = l
+		}
+	}
+	c.q, c.fly, c.ooo, c.pend, c.ids, c.served = nil, nil, nil, nil, nil, nil
 	if c.host != nil {
 		if i := slices.Index(c.host.conns, c); i >= 0 {
 			c.host.conns = slices.Delete(c.host.conns, i, i+1)
@@ -857,9 +869,6 @@ func (ep *Endpoint) drop(env sim.Env, c *conn) {
 func (ep *Endpoint) closeActive(env sim.Env, c *conn) {
 	if c.state == stClosed {
 		return
-	}
-	for _, id := range c.ids {
-		delete(ep.reqs, id)
 	}
 	ep.send(env, c, &Segment{flags: fFIN | fACK, Ack: c.rnxt, wire: c.overhead()})
 	ep.drop(env, c)

@@ -229,7 +229,6 @@ func (hs *host) assign(env sim.Env, c *conn, m *wireMsg) {
 	ep := hs.ep
 	c.ids = append(c.ids, m.id)
 	c.active++
-	ep.reqs[m.id] = c
 	if c.requests > 0 {
 		ep.l.m.reused.Add(1)
 		ep.l.stats.ConnectionsReused++
@@ -275,7 +274,7 @@ func (h *Hop) forget(env sim.Env, to sim.NodeID, id uint64, cancel sim.Message) 
 		}
 		return
 	}
-	c := ep.reqs[id]
+	c := h.reqConn(id)
 	if c == nil {
 		// Still waiting for a connection (or for its encoding)?
 		for _, hs := range h.hosts {
@@ -297,7 +296,6 @@ func (h *Hop) forget(env sim.Env, to sim.NodeID, id uint64, cancel sim.Message) 
 	if cancel == nil {
 		h.noteFailure(c.peer)
 	}
-	delete(ep.reqs, id)
 	if i := slices.Index(c.ids, id); i >= 0 {
 		c.ids = slices.Delete(c.ids, i, i+1)
 		c.active--
@@ -320,18 +318,26 @@ func (h *Hop) forget(env sim.Env, to sim.NodeID, id uint64, cancel sim.Message) 
 // the request came on. It reports false when the request came as a
 // datagram, so the caller sends msg itself.
 func (ep *Endpoint) Respond(env sim.Env, to sim.NodeID, id uint64, msg sim.Message) bool {
-	k := srvKey{to, id}
-	sv, ok := ep.srv[k]
-	if !ok {
+	var c *conn
+	var req *wireMsg
+	for _, k := range ep.byPeer[to] {
+		if req = k.unserve(id); req != nil {
+			c = k
+			break
+		}
+	}
+	if c == nil {
+		// Not served here, unless its connection died meanwhile: then
+		// the answer is lost with it.
+		k := srvKey{to, id}
+		if _, ok := ep.lost[k]; ok {
+			delete(ep.lost, k)
+			return true
+		}
 		return false
 	}
-	c := sv.c
-	delete(ep.srv, k)
-	if c.state == stClosed {
-		return true // the connection is gone: so is the answer
-	}
 	c.active--
-	m := &wireMsg{app: msg, id: id, kind: kResponse, bytes: c.cfg.payload(msg, false), req: sv.m}
+	m := &wireMsg{app: msg, id: id, kind: kResponse, bytes: c.cfg.payload(msg, false), req: req}
 	ep.cpu(env, cpuJob{kind: 3, c: c, m: m}, m.bytes, c.cfg, true)
 	return true
 }
