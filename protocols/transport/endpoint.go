@@ -342,7 +342,12 @@ func (ep *Endpoint) pump(env sim.Env, c *conn) {
 	for c.qhead < len(c.q) && c.nxt-c.una < c.window() {
 		// Pack queued bytes into one segment of up to one MSS.
 		room := mss
-		seg := &Segment{}
+		var seg *Segment
+		if h := c.q[c.qhead]; c.qoff == 0 && h.spare != nil {
+			seg, h.spare = h.spare, nil
+		} else {
+			seg = &Segment{}
+		}
 		parts := seg.one[:0]
 		for room > 0 && c.qhead < len(c.q) {
 			m := c.q[c.qhead]

@@ -149,7 +149,8 @@ func (h *Hop) send(env sim.Env, to sim.NodeID, id uint64, msg sim.Message) {
 		env.Send(to, msg)
 		return
 	}
-	m := &wireMsg{app: msg, id: id, kind: kRequest, bytes: h.cfg.payload(msg, true), start: env.Now()}
+	m := newMsg()
+	m.app, m.id, m.kind, m.bytes, m.start = msg, id, kRequest, h.cfg.payload(msg, true), env.Now()
 	h.ep.cpu(env, cpuJob{kind: 1, m: m, hop: h, to: to}, m.bytes, h.cfg, false)
 }
 
@@ -337,7 +338,8 @@ func (ep *Endpoint) Respond(env sim.Env, to sim.NodeID, id uint64, msg sim.Messa
 		return false
 	}
 	c.active--
-	m := &wireMsg{app: msg, id: id, kind: kResponse, bytes: c.cfg.payload(msg, false), req: req}
+	m := newMsg()
+	m.app, m.id, m.kind, m.bytes, m.req = msg, id, kResponse, c.cfg.payload(msg, false), req
 	ep.cpu(env, cpuJob{kind: 3, c: c, m: m}, m.bytes, c.cfg, true)
 	return true
 }

@@ -140,6 +140,18 @@ type wireMsg struct {
 	done   sim.Time // when the receiver held all segments
 	start  sim.Time // request: when the application handed it over
 	req    *wireMsg // response: its request
+	spare  *Segment // allocated with the message, for its first segment
+}
+
+// newMsg allocates a message together with the segment that will carry
+// its first bytes: one allocation instead of two.
+func newMsg() *wireMsg {
+	b := new(struct {
+		m wireMsg
+		s Segment
+	})
+	b.m.spare = &b.s
+	return &b.m
 }
 
 func (m *wireMsg) String() string {
