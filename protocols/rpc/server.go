@@ -318,6 +318,7 @@ func (s *server) respond(env sim.Env, j *job, st Status) {
 func (s *server) expire(env sim.Env, j *job) {
 	s.svc.m.expired.Add(1)
 	s.svc.ts.Expired++
+	s.unanswered(j)
 	s.finish(env, j)
 }
 
@@ -325,6 +326,7 @@ func (s *server) expire(env sim.Env, j *job) {
 func (s *server) drop(env sim.Env, j *job) {
 	s.svc.m.cancelled.Add(1)
 	s.svc.ts.Cancelled++
+	s.unanswered(j)
 	s.finish(env, j)
 }
 

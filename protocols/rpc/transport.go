@@ -229,6 +229,14 @@ func (s *server) sendResponse(env sim.Env, to sim.NodeID, r *Response) {
 	env.Send(to, r)
 }
 
+// unanswered tells the transport that j will get no answer (expired or
+// cancelled), so its connection stops keeping it.
+func (s *server) unanswered(j *job) {
+	if s.ep != nil {
+		s.ep.Forget(j.from, j.req)
+	}
+}
+
 // Deliver takes a message the transport reassembled.
 func (s *server) Deliver(env sim.Env, from sim.NodeID, msg sim.Message) { s.Receive(env, from, msg) }
 

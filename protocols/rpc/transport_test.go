@@ -45,6 +45,7 @@ func TestResilienceOverTransports(t *testing.T) {
 	run := func(tc transport.Config) (*Deployment, *testMetrics) {
 		cfg := withTransport(500, tc)
 		cfg.Client.Call.Hedge = HedgeConfig{Max: 1, Delay: 2 * time.Millisecond}
+		cfg.Client.Stop = 3 * time.Second // drain before the end
 		m := newTestMetrics()
 		e := sim.New(sim.Config{Seed: 3, Metrics: m})
 		e.SetNetwork(&sim.Direct{Delay: 200 * time.Microsecond})
@@ -87,6 +88,9 @@ func TestResilienceOverTransports(t *testing.T) {
 		}
 		if tc.Pool.Mode == transport.Pooled && ts.ConnectionsReused == 0 {
 			t.Errorf("%s: a pool that reuses nothing", name)
+		}
+		if n := d.tx.Pending(); n != 0 {
+			t.Errorf("%s: servers still hold %d requests after the run drained", name, n)
 		}
 	}
 }
@@ -155,5 +159,36 @@ func TestDNSMove(t *testing.T) {
 	}
 	if n == 0 || d.TransportStats().Failures[transport.DNSFailure] == 0 {
 		t.Errorf("resolver outage: %d failures in the outage, %d dns failures", n, d.TransportStats().Failures[transport.DNSFailure])
+	}
+}
+
+// TestServersForgetExpiredRequests: a server that drops a request whose
+// deadline passed sends no answer, so it must tell the transport to stop
+// keeping the request on its connection; after the run drains no request
+// is held.
+func TestServersForgetExpiredRequests(t *testing.T) {
+	tc := transport.DefaultConfig()
+	tc.HTTP = transport.HTTP2
+	cfg := withTransport(2000, tc)
+	cfg.Client.Deadline = 3 * time.Millisecond // tight: many requests expire at the servers
+	cfg.Client.Stop = time.Second
+	e := sim.New(sim.Config{Seed: 1})
+	e.SetNetwork(&sim.Direct{Delay: 200 * time.Microsecond})
+	d, err := Build(e, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(sim.Time(3 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	expired := int64(0)
+	for _, ts := range d.Stats().Tiers {
+		expired += ts.Expired
+	}
+	if expired == 0 {
+		t.Fatal("no request expired: the test exercises nothing")
+	}
+	if n := d.tx.Pending(); n != 0 {
+		t.Errorf("%d expired requests are still held on server connections", n)
 	}
 }

@@ -315,6 +315,18 @@ func (h *Hop) forget(env sim.Env, to sim.NodeID, id uint64, cancel sim.Message) 
 	ep.freed(env, c)
 }
 
+// Forget drops request id from node from that will not be answered (the
+// server gave up on it), so that its connection stops keeping it.
+func (ep *Endpoint) Forget(from sim.NodeID, id uint64) {
+	for _, c := range ep.byPeer[from] {
+		if c.unserve(id) != nil {
+			c.active--
+			return
+		}
+	}
+	delete(ep.lost, srvKey{from, id})
+}
+
 // Respond sends the answer to request id from node to on the connection
 // the request came on. It reports false when the request came as a
 // datagram, so the caller sends msg itself.

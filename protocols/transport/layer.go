@@ -132,6 +132,25 @@ func NewLayer(e *sim.Engine, warmup, sample time.Duration) *Layer {
 	return l
 }
 
+// Pending returns how many requests the servers' connections hold,
+// delivered and neither answered nor forgotten; once a run has drained it
+// is 0.
+func (l *Layer) Pending() int {
+	n := 0
+	for _, ep := range l.eps {
+		if ep == nil {
+			continue
+		}
+		for _, cs := range ep.byPeer {
+			for _, c := range cs {
+				n += len(c.served)
+			}
+		}
+		n += len(ep.lost)
+	}
+	return n
+}
+
 // Stats returns the run's counts so far.
 func (l *Layer) Stats() *Stats { return &l.stats }
 
