@@ -38,6 +38,7 @@
 //		env.Send(client, resp)                   // request's connection
 //	}
 //	n.hop.Abandon(env, server, id)              // the caller timed out
+//	n.ep.Forget(client, id)                     // the server drops a request unanswered
 //
 // Package rpc does exactly this per hop (CallConfig.Transport), so every
 // rpc feature — retries, budgets, breakers, hedging, balancing — runs over
