@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols/retry"
+	"github.com/dsim-dev/dsim/protocols/transport"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -29,7 +30,8 @@ type Deployment struct {
 	hops         map[string]*hopMetrics
 	cm           *clientMetrics
 	clientBudget sharedBudget
-	rec          *recovery // client outcomes after the error window
+	rec          *recovery        // client outcomes after the error window
+	tx           *transport.Layer // nil when every hop is a datagram without DNS
 }
 
 // sharedBudget hands out a retry budget: the same one to every node of a
@@ -159,6 +161,9 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 		}
 		d.Clients = append(d.Clients, id)
 	}
+	if err := d.setupTransport(e, pl, warmup); err != nil {
+		return nil, err
+	}
 	if warmup > 0 {
 		e.At(sim.Time(warmup), func() {
 			b := d.stats.clone()
@@ -257,6 +262,7 @@ func (d *Deployment) Figures(span time.Duration) []Figure {
 	for _, t := range s.TierNames() {
 		out = append(out, Figure{Label(MetricAmplification, "tier", t), s.Amplification(t)})
 	}
+	out = append(out, d.transportFigures(span)...)
 	if w := d.WindowStats(); w != nil && w.Requests > 0 {
 		out = append(out, Figure{MetricWindowSuccessRatio, w.SuccessRate()})
 		for _, t := range w.TierNames() {

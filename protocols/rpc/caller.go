@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols/retry"
+	"github.com/dsim-dev/dsim/protocols/transport"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -83,6 +84,7 @@ type caller struct {
 	m        *hopMetrics
 	g        gauges
 	ts       *TierStats
+	tx       *transport.Hop // nil: plain datagrams
 
 	// Optional mechanisms (nil when off).
 	tracker retry.Tracker
@@ -222,7 +224,7 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	if budget > 0 && (timeout == 0 || budget < timeout) {
 		timeout = budget
 	}
-	env.Send(c.reps[r], &Request{ID: a.id, Budget: budget, Attempt: int32(cl.n), Hedge: hedge})
+	c.sendRequest(env, c.reps[r], &Request{ID: a.id, Budget: budget, Attempt: int32(cl.n), Hedge: hedge})
 	if timeout > 0 {
 		a.timer = env.After(timeout, tag(tagAttempt, a.id))
 	}
@@ -300,6 +302,7 @@ func (c *caller) timer(env sim.Env, kind, id uint64) {
 	case tagAttempt:
 		if a := c.atts[id]; a != nil {
 			a.timer = 0
+			c.abandon(env, a)
 			c.settle(env, a, Timeout, 0)
 		}
 	case tagBackoff:
@@ -421,7 +424,7 @@ func (c *caller) finish(env sim.Env, cl *call, st Status) {
 	for len(cl.live) > 0 {
 		a := cl.live[0]
 		env.Cancel(a.timer)
-		env.Send(c.reps[a.rep], &Cancel{ID: a.id})
+		c.sendCancel(env, c.reps[a.rep], &Cancel{ID: a.id})
 		c.brk.Release(a.ticket)
 		if a.cost > 0 && c.tracker != nil {
 			c.tracker.RetryEnded(env.Now(), a.cost)

@@ -3,6 +3,7 @@ package rpc
 import (
 	"time"
 
+	"github.com/dsim-dev/dsim/protocols/transport"
 	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
 )
@@ -24,6 +25,7 @@ type client struct {
 	n      int
 	gen    *workload.Generator
 	caller *caller
+	ep     *transport.Endpoint // nil without a transport layer
 }
 
 var _ sim.Node = (*client)(nil)
@@ -33,6 +35,10 @@ func (c *client) Start(env sim.Env) {
 	inc := incarnation(env)
 	b, scope := c.d.clientBudget.get(env)
 	c.caller = newCaller(env, 0, inc, &c.cfg.Call, c.d.Replicas[c.cfg.Call.Service], b, scope, c.d, c)
+	if c.d.tx != nil {
+		c.ep = c.d.tx.NewEndpoint(env, c, tagTransport, inc)
+		c.caller.attach(env, c.ep)
+	}
 	c.gen = workload.NewGenerator(*c.wl, 1/float64(c.n), env.Rand())
 	if c.wl.Kind == workload.Closed {
 		start := max(0, sim.Time(c.wl.Start).Sub(env.Now()))
@@ -52,7 +58,11 @@ func (c *client) arm(env sim.Env) {
 }
 
 // Receive hands responses to the caller.
-func (c *client) Receive(env sim.Env, _ sim.NodeID, msg sim.Message) {
+func (c *client) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
+	if s, ok := msg.(*transport.Segment); ok && c.ep != nil {
+		c.ep.Receive(env, from, s)
+		return
+	}
 	if m, ok := msg.(*Response); ok {
 		c.caller.receive(env, m)
 	}
@@ -61,6 +71,10 @@ func (c *client) Receive(env sim.Env, _ sim.NodeID, msg sim.Message) {
 // Timer issues requests and drives the caller's timers.
 func (c *client) Timer(env sim.Env, t uint64) {
 	kind, id := t>>kindBits, t&idMask
+	if kind == tagTransport && c.ep != nil {
+		c.ep.Timer(env, id)
+		return
+	}
 	if kind != tagArrival {
 		c.caller.timer(env, kind, id)
 		return

@@ -12,6 +12,7 @@ import (
 	"gopkg.in/yaml.v3"
 
 	"github.com/dsim-dev/dsim/protocols/retry"
+	"github.com/dsim-dev/dsim/protocols/transport"
 	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
 )
@@ -187,6 +188,11 @@ type CallConfig struct {
 	RateLimit retry.RateLimitConfig `yaml:"rate_limit"`
 
 	given []string // the fields the hop's own YAML sets, when it names a preset
+	// Transport is what the hop's messages travel over: a datagram by
+	// default (each message one network message), or TCP or QUIC
+	// connections with TLS, pooling and an HTTP version (see
+	// docs/transports.md).
+	Transport transport.Config `yaml:"transport"`
 }
 
 // DefaultCallConfig returns a hop with one attempt and no timeout,
@@ -194,7 +200,8 @@ type CallConfig struct {
 // carry their defaults so that choosing a kind is enough.
 func DefaultCallConfig() CallConfig {
 	return CallConfig{Count: 1, Retry: retry.NoRetry(), Budget: retry.DefaultBudgetConfig(), Breaker: retry.DefaultBreakerConfig(),
-		Throttle: retry.DefaultThrottleConfig(), Outlier: retry.DefaultEjectionConfig(), RateLimit: retry.DefaultRateLimitConfig()}
+		Throttle: retry.DefaultThrottleConfig(), Outlier: retry.DefaultEjectionConfig(), RateLimit: retry.DefaultRateLimitConfig(),
+		Transport: transport.DefaultConfig()}
 }
 
 // UnmarshalYAML accepts a bare service name or a mapping, filling
@@ -247,6 +254,7 @@ func (c CallConfig) Validate() error {
 	fe.Merge("outlier", c.Outlier.Validate())
 	fe.Merge("rate_limit", c.RateLimit.Validate())
 	checkPreset(&fe, "", c.Preset, c.given)
+	fe.Merge("transport", c.Transport.Validate())
 	return fe.Err()
 }
 
@@ -520,6 +528,10 @@ type Config struct {
 	// Workload is what the clients send. In an experiment it is the
 	// experiment's workload section; Build uses it as set here.
 	Workload workload.Config `yaml:"-"`
+	// DNS is service discovery by name: with dns.enabled, callers resolve
+	// each service through a resolver with a TTL, and dns.moves move
+	// services to new replicas during the run.
+	DNS transport.DNSConfig `yaml:"dns"`
 }
 
 // HopPreset is a named set of per-hop settings. The fields it gives
@@ -558,6 +570,8 @@ type HopPreset struct {
 	RateLimit retry.RateLimitConfig `yaml:"rate_limit"`
 	// Balance picks a replica per attempt.
 	Balance Balance `yaml:"balance"`
+	// Transport is the hop's transport.
+	Transport transport.Config `yaml:"transport"`
 
 	set   map[string]bool // the keys the preset gives
 	given []string        // the fields given beside preset
@@ -570,7 +584,8 @@ func (p *HopPreset) UnmarshalYAML(n *yaml.Node) error {
 	given := startPreset(n, &d)
 	type plain HopPreset
 	v := plain{Count: d.Count, Retry: d.Retry, Budget: d.Budget, Breaker: d.Breaker, Hedge: d.Hedge,
-		Throttle: d.Throttle, Pushback: d.Pushback, Outlier: d.Outlier, RateLimit: d.RateLimit, Balance: d.Balance, Bulkhead: d.Bulkhead}
+		Throttle: d.Throttle, Pushback: d.Pushback, Outlier: d.Outlier, RateLimit: d.RateLimit, Balance: d.Balance, Bulkhead: d.Bulkhead,
+		Transport: d.Transport}
 	if err := decodeStrict(n, &v); err != nil {
 		return err
 	}
@@ -630,6 +645,9 @@ func (p HopPreset) apply(c *CallConfig) {
 	if p.set["bulkhead"] {
 		c.Bulkhead = p.Bulkhead
 	}
+	if p.set["transport"] {
+		c.Transport = p.Transport
+	}
 }
 
 // Resolved returns the configuration with the chosen variant's preset
@@ -657,7 +675,7 @@ func (c Config) Resolved() Config {
 // DefaultConfig returns an empty graph with the default client and an
 // open-loop workload of 100 requests per second.
 func DefaultConfig() Config {
-	return Config{Services: map[string]ServiceConfig{}, Client: DefaultClientConfig(), Workload: workload.DefaultConfig()}
+	return Config{Services: map[string]ServiceConfig{}, Client: DefaultClientConfig(), Workload: workload.DefaultConfig(), DNS: transport.DefaultDNSConfig()}
 }
 
 // Names returns the service names in sorted order.
@@ -719,6 +737,7 @@ func (c Config) Validate() error {
 			fe.Add("client.service", "targets undefined service %q", t)
 		}
 	}
+	fe.Merge("dns", c.validateDNS())
 	if cyc := c.cycle(); cyc != nil {
 		fe.Add("services."+cyc[0]+".calls", "the call graph has a cycle: %s", strings.Join(cyc, " → "))
 	}

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols/retry"
+	"github.com/dsim-dev/dsim/protocols/transport"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -66,6 +67,7 @@ type server struct {
 
 	lim      *retry.Limiter // adaptive concurrency limit, nil when off
 	limGauge sim.Gauge
+	ep       *transport.Endpoint // nil without a transport layer
 }
 
 var _ sim.Node = (*server)(nil)
@@ -94,11 +96,17 @@ func (s *server) Start(env sim.Env) {
 		s.callers = append(s.callers, newCaller(env, uint64(i), inc, &s.svc.cfg.Calls[i], s.svc.callees[i], b, scope, s.d, s))
 	}
 	s.serverExtras(env)
+	if s.d.tx != nil {
+		s.startTransport(env, inc)
+	}
 }
 
 // Receive handles requests, cancellations and the answers of downstream
 // calls.
 func (s *server) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
+	if s.ep != nil && s.intercept(env, from, msg) {
+		return
+	}
 	switch m := msg.(type) {
 	case *Request:
 		s.arrive(env, from, m)
@@ -114,6 +122,10 @@ func (s *server) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 // Timer dispatches the server's and its callers' timers.
 func (s *server) Timer(env sim.Env, t uint64) {
 	kind, id := t>>kindBits, t&idMask
+	if kind == tagTransport && s.ep != nil {
+		s.ep.Timer(env, id)
+		return
+	}
 	if kind == tagService {
 		s.serviceDone(env, id)
 		return
@@ -315,7 +327,7 @@ func (s *server) callDone(env sim.Env, token uint64, st Status) {
 func (s *server) reply(env sim.Env, to sim.NodeID, id uint64, st Status) {
 	s.svc.m.status[st].Add(1)
 	s.svc.ts.Answered[st]++
-	env.Send(to, &Response{ID: id, Status: st})
+	s.sendResponse(env, to, &Response{ID: id, Status: st})
 }
 
 func (s *server) respond(env sim.Env, j *job, st Status) {
@@ -335,6 +347,7 @@ func (s *server) expire(env sim.Env, j *job) {
 	}
 	s.svc.m.expired.Add(1)
 	s.svc.ts.Expired++
+	s.unanswered(j)
 	s.finish(env, j)
 }
 
@@ -342,6 +355,7 @@ func (s *server) expire(env sim.Env, j *job) {
 func (s *server) drop(env sim.Env, j *job) {
 	s.svc.m.cancelled.Add(1)
 	s.svc.ts.Cancelled++
+	s.unanswered(j)
 	s.finish(env, j)
 }
 
