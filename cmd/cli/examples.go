@@ -53,7 +53,9 @@ func runExamples(c *cli, args []string) error {
 		if err := tw.Flush(); err != nil {
 			return err
 		}
-		fmt.Fprintln(c.stdout, "\nRun 'dsim examples NAME' for one's description and YAML, 'dsim run NAME' to run it.")
+		// The hint goes to stderr, so that the list on stdout stays one
+		// name per line for scripts (make demo reads it).
+		fmt.Fprintln(c.stderr, "\nRun 'dsim examples NAME' for one's description and YAML, 'dsim run NAME' to run it.")
 		return nil
 	case 1:
 		ex, ok := experiments.Example(pos[0])
