@@ -58,3 +58,31 @@ func TestNodeLimit(t *testing.T) {
 		t.Fatal("a fourth node was accepted with MaxNodes 3")
 	}
 }
+
+// BenchmarkMillionIdleNodes adds 1,000,000 idle nodes, dispatches their
+// start events and reports the engine's heap bytes per node (names
+// included):
+//
+//	go test -run '^$' -bench MillionIdleNodes -benchtime 1x ./sim
+func BenchmarkMillionIdleNodes(b *testing.B) {
+	const n = 1_000_000
+	factory := func() sim.Node { return idle{} }
+	for i := 0; i < b.N; i++ {
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		e := sim.New(sim.Config{Seed: 1})
+		for j := 0; j < n; j++ {
+			e.MustAddNode("node-"+strconv.Itoa(j), factory)
+		}
+		if err := e.Run(0); err != nil {
+			b.Fatal(err)
+		}
+		b.StopTimer()
+		runtime.GC()
+		runtime.ReadMemStats(&after)
+		b.ReportMetric(float64(after.HeapAlloc-before.HeapAlloc)/n, "heap-B/node")
+		runtime.KeepAlive(e)
+		b.StartTimer()
+	}
+}
