@@ -256,7 +256,7 @@ func TestExpandNodes(t *testing.T) {
 		{[]string{"eu-{1..3}"}, "eu-1,eu-2,eu-3", false},
 		{[]string{"r{1..2}n{0..1}"}, "r1n0,r1n1,r2n0,r2n1", false},
 		{[]string{"x{3..1}"}, "", true},
-		{[]string{"x{0..200000}"}, "", true},
+		{[]string{"x{0..1000000}"}, "", true}, // one name more than a run may have
 	} {
 		got, err := ExpandNodes(tc.in)
 		if (err != nil) != tc.err || strings.Join(got, ",") != tc.want {
