@@ -248,14 +248,17 @@ func (q *radixQueue) put(i int, it *item) {
 	}
 	b.tail.items[b.w] = *it
 	b.w++
-	if b.n == 0 || it.at < b.min {
-		b.min = it.at
-	}
 	b.n++
-	if i > 0 {
-		l, d := (i-1)>>digitBits, (i-1)&(digits-1)
-		q.levels |= 1 << l
-		q.dmask[l] |= 1 << d
+	switch {
+	case b.n == 1:
+		b.min = it.at
+		if i > 0 {
+			l, d := (i-1)>>digitBits, (i-1)&(digits-1)
+			q.levels |= 1 << l
+			q.dmask[l] |= 1 << d
+		}
+	case it.at < b.min:
+		b.min = it.at
 	}
 }
 
