@@ -344,40 +344,46 @@ func sortIndex(x []fref) {
 // while the front is inactive (or when it spills), and a refill happens
 // only when both are empty.
 func (q *radixQueue) popUntil(until Time, out *item) bool {
-	if q.fh == len(q.index) {
-		b0 := &q.b[0]
-		if b0.n == 0 {
-			if !q.refill(until) {
-				return false
-			}
-			if b0.n == 0 {
-				return q.popUntil(until, out) // sorted into the front
-			}
-		}
-		// Items at exactly last, straight from bucket 0.
-		if q.last > until {
+	if q.fh < len(q.index) {
+		// The common case, small enough to inline: the front's head.
+		r := q.index[q.fh]
+		if r.at > until {
 			return false
 		}
-		c := b0.head
-		*out = c.items[b0.r]
-		b0.r++
-		b0.n--
+		*out = q.front[r.pos]
+		q.fh++
 		q.n--
-		if b0.r == chunkLen {
-			b0.head, b0.r = c.next, 0
-			if b0.head == nil {
-				b0.tail, b0.w = nil, 0
-			}
-			q.putChunk(c, chunkLen)
-		}
 		return true
 	}
-	r := q.index[q.fh]
-	if r.at > until {
+	return q.popSlow(until, out)
+}
+
+// popSlow is popUntil when the front is empty: bucket 0, or a refill.
+func (q *radixQueue) popSlow(until Time, out *item) bool {
+	b0 := &q.b[0]
+	if b0.n == 0 {
+		if !q.refill(until) {
+			return false
+		}
+		if b0.n == 0 {
+			return q.popUntil(until, out) // sorted into the front
+		}
+	}
+	// Items at exactly last, straight from bucket 0.
+	if q.last > until {
 		return false
 	}
-	*out = q.front[r.pos]
-	q.fh++
+	c := b0.head
+	*out = c.items[b0.r]
+	b0.r++
+	b0.n--
 	q.n--
+	if b0.r == chunkLen {
+		b0.head, b0.r = c.next, 0
+		if b0.head == nil {
+			b0.tail, b0.w = nil, 0
+		}
+		q.putChunk(c, chunkLen)
+	}
 	return true
 }
