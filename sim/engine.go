@@ -58,17 +58,19 @@ type timer struct {
 // The random stream and the default storage are made on first use: a node
 // that never draws or stores costs neither.
 type nodeState struct {
-	inst    Node
-	env     nodeEnv
-	id      NodeID
-	epoch   uint32
-	up      bool
-	paused  bool
+	// Fields every dispatch touches come first, within 64 bytes.
+	inst   Node
+	env    nodeEnv
+	rng    *rand.Rand
+	id     NodeID
+	epoch  uint32
+	up     bool
+	paused bool
+
 	name    string
 	factory func() Node
 	inbox   []item // inputs that came due while paused
 	clock   Clock
-	rng     *rand.Rand
 	storage Storage
 }
 

@@ -30,8 +30,8 @@ const (
 func (it *item) seq() uint64     { return it.key >> kindBits }
 func (it *item) kind() EventKind { return EventKind(it.key & kindMask) }
 
-// chunkLen is the number of items per queue chunk (48 B each: 12 KiB).
-const chunkLen = 256
+// chunkLen is the number of items per queue chunk (48 B each: 3 KiB).
+const chunkLen = 64
 
 // chunk is a fixed-size block of queue storage. Buckets are singly linked
 // lists of chunks drawn from a shared pool, so the queue holds about one
@@ -57,31 +57,37 @@ type bucket struct {
 // 1990) specialised to the engine: no event is ever scheduled before the
 // last one dispatched, which is exactly the monotonicity a radix heap needs.
 //
-// Bucket b holds items whose time differs from last (the time of the
-// most recent minimum taken out of the buckets) first in bit b-1; bucket
-// 0 holds items at exactly last. Buckets are FIFO and redistribution
+// It is 16-ary: times are read as sixteen 4-bit digits. Bucket 0 holds
+// items at exactly last (the most recent minimum taken out of the
+// buckets); bucket (l, d) holds items whose highest digit differing from
+// last is digit l, with value d. Buckets are FIFO and redistribution
 // preserves order, so items with equal times stay in insertion (Seq)
-// order.
+// order. Compared with one bucket per bit, an item is spread about half
+// as many times.
 //
-// Pushing appends to one bucket. Each bucket tracks its minimum, and a
-// bit mask says which buckets are non-empty, so the next minimum is known
-// at once and the smallest non-empty bucket is spread over the lower
-// buckets in one sequential pass. Large queues therefore do not pay a
-// cache miss per heap level, and item payloads travel with the items.
+// Pushing appends to one bucket. Each bucket tracks its minimum, and bit
+// masks say which levels and buckets are non-empty, so the next minimum
+// is known at once and the first non-empty bucket is spread over the
+// lower levels in one sequential pass. Large queues therefore do not pay
+// a cache miss per heap level, and item payloads travel with the items.
 //
-// The last few levels of spreading are replaced by a sort: once the
-// smallest non-empty bucket holds at most frontSort items, they move to
-// the front, whose index (time, position) is sorted and popped from its
-// head. Positions follow insertion order, so they order ties by Seq, and
+// The last levels of spreading are replaced by a sort: once the first
+// non-empty bucket holds at most frontSort items, they move to the front,
+// whose index (time, position) is sorted and popped from its head.
+// Positions follow insertion order, so they order ties by Seq, and
 // sorting the index moves 16-byte values rather than items. While the
-// front is active it covers every time whose bucket would be below lvl;
-// a push in that range is inserted into the front's index in order
+// front is active it covers every time that differs from last only below
+// the sorted bucket's level (pushes with bits.Len64(at^last) < lvl); a
+// push in that range is inserted into the front's index in order
 // (scanning from its end, where new events usually land).
 type radixQueue struct {
-	b    [65]bucket
-	mask uint64 // bit i-1 set: bucket i (1..64) is non-empty
-	last Time
-	n    int
+	// b[0] holds items at exactly last; b[1+16l+d] holds items whose
+	// highest 4-bit digit differing from last is digit l, with value d.
+	b      [1 + levels*digits]bucket
+	levels uint16         // bit l set: some bucket of level l is non-empty
+	dmask  [levels]uint16 // bit d set: bucket (l, d) is non-empty
+	last   Time
+	n      int
 
 	front []item // front items in insertion order
 	spare []item // the other buffer for compacting the front
@@ -112,6 +118,24 @@ type fref struct {
 
 func (q *radixQueue) len() int { return q.n }
 
+// Buckets come in 16 levels of 16 digits: a 16-ary radix heap, so an
+// item is spread about a quarter as many times as in a binary one.
+const (
+	digitBits = 4
+	digits    = 1 << digitBits
+	levels    = 64 / digitBits
+)
+
+// bucketOf returns the bucket of time at relative to last, given
+// j = bits.Len64(at ^ last).
+func (q *radixQueue) bucketOf(at Time, j int) int {
+	if j == 0 {
+		return 0
+	}
+	l := (j - 1) / digitBits
+	return 1 + l<<digitBits + int(uint64(at)>>(l*digitBits))&(digits-1)
+}
+
 func (q *radixQueue) getChunk() *chunk {
 	if c := q.free; c != nil {
 		q.free = c.next
@@ -124,13 +148,13 @@ func (q *radixQueue) getChunk() *chunk {
 }
 
 // putChunk returns a drained chunk to the pool, or gives it back to the
-// garbage collector when the pool already holds more than a quarter of
-// the chunks in use (plus a few): storage follows the queue down as well
-// as up. used is how many leading items were ever written; they are
-// cleared so that pooled chunks keep no messages alive.
+// garbage collector when the pool already holds more than 64 chunks and
+// more than a quarter of the chunks in use: storage follows the queue
+// down as well as up. used is how many leading items were ever written;
+// they are cleared so that pooled chunks keep no messages alive.
 func (q *radixQueue) putChunk(c *chunk, used int) {
 	clear(c.items[:used])
-	if q.nfree > 16 && q.nfree*4 > q.chunks-q.nfree {
+	if q.nfree > 64 && q.nfree*4 > q.chunks-q.nfree {
 		c.next = nil
 		q.chunks--
 		return
@@ -142,15 +166,15 @@ func (q *radixQueue) putChunk(c *chunk, used int) {
 
 func (q *radixQueue) push(it *item) {
 	q.n++
-	i := bits.Len64(uint64(it.at ^ q.last))
-	if i < q.lvl {
+	j := bits.Len64(uint64(it.at ^ q.last))
+	if j < q.lvl {
 		if len(q.index)-q.fh < frontMax {
 			q.insertFront(it)
 			return
 		}
 		q.spillFront()
 	}
-	q.put(i, it)
+	q.put(q.bucketOf(it.at, j), it)
 }
 
 // insertFront adds it to the front. Its position is the largest so far,
@@ -191,7 +215,7 @@ func (q *radixQueue) compactFront() {
 func (q *radixQueue) spillFront() {
 	for _, r := range q.index[q.fh:] {
 		it := &q.front[r.pos]
-		q.put(bits.Len64(uint64(it.at^q.last)), it)
+		q.put(q.bucketOf(it.at, bits.Len64(uint64(it.at^q.last))), it)
 	}
 	q.clearFront()
 }
@@ -224,12 +248,17 @@ func (q *radixQueue) put(i int, it *item) {
 	}
 	b.tail.items[b.w] = *it
 	b.w++
-	if b.n == 0 || it.at < b.min {
-		b.min = it.at
-	}
 	b.n++
-	if i > 0 {
-		q.mask |= 1 << (i - 1)
+	switch {
+	case b.n == 1:
+		b.min = it.at
+		if i > 0 {
+			l, d := (i-1)>>digitBits, (i-1)&(digits-1)
+			q.levels |= 1 << l
+			q.dmask[l] |= 1 << d
+		}
+	case it.at < b.min:
+		b.min = it.at
 	}
 }
 
@@ -254,7 +283,7 @@ func (q *radixQueue) drain(b *bucket, front bool) {
 		} else {
 			for k := r; k < end; k++ {
 				it := &c.items[k]
-				q.put(bits.Len64(uint64(it.at^m)), it)
+				q.put(q.bucketOf(it.at, bits.Len64(uint64(it.at^m))), it)
 			}
 		}
 		next := c.next
@@ -270,18 +299,23 @@ func (q *radixQueue) drain(b *bucket, front bool) {
 // queue not.
 func (q *radixQueue) refill(until Time) bool {
 	q.clearFront()
-	i := bits.TrailingZeros64(q.mask) + 1
-	src := &q.b[i]
+	l := bits.TrailingZeros16(q.levels)
+	d := bits.TrailingZeros16(q.dmask[l])
+	src := &q.b[1+l<<digitBits+d]
 	m := src.min
 	if m > until {
 		return false
 	}
 	q.last = m
-	q.mask &^= 1 << (i - 1)
+	if q.dmask[l] &^= 1 << d; q.dmask[l] == 0 {
+		q.levels &^= 1 << l
+	}
 	if src.n <= frontSort {
 		q.drain(src, true)
 		sortIndex(q.index)
-		q.lvl = i
+		// The front now covers every time that differs from last
+		// below digit l.
+		q.lvl = l*digitBits + 1
 		return true
 	}
 	// Spread bucket i over the lower buckets (all empty).
@@ -310,40 +344,46 @@ func sortIndex(x []fref) {
 // while the front is inactive (or when it spills), and a refill happens
 // only when both are empty.
 func (q *radixQueue) popUntil(until Time, out *item) bool {
-	if q.fh == len(q.index) {
-		b0 := &q.b[0]
-		if b0.n == 0 {
-			if !q.refill(until) {
-				return false
-			}
-			if b0.n == 0 {
-				return q.popUntil(until, out) // sorted into the front
-			}
-		}
-		// Items at exactly last, straight from bucket 0.
-		if q.last > until {
+	if q.fh < len(q.index) {
+		// The common case, small enough to inline: the front's head.
+		r := q.index[q.fh]
+		if r.at > until {
 			return false
 		}
-		c := b0.head
-		*out = c.items[b0.r]
-		b0.r++
-		b0.n--
+		*out = q.front[r.pos]
+		q.fh++
 		q.n--
-		if b0.r == chunkLen {
-			b0.head, b0.r = c.next, 0
-			if b0.head == nil {
-				b0.tail, b0.w = nil, 0
-			}
-			q.putChunk(c, chunkLen)
-		}
 		return true
 	}
-	r := q.index[q.fh]
-	if r.at > until {
+	return q.popSlow(until, out)
+}
+
+// popSlow is popUntil when the front is empty: bucket 0, or a refill.
+func (q *radixQueue) popSlow(until Time, out *item) bool {
+	b0 := &q.b[0]
+	if b0.n == 0 {
+		if !q.refill(until) {
+			return false
+		}
+		if b0.n == 0 {
+			return q.popUntil(until, out) // sorted into the front
+		}
+	}
+	// Items at exactly last, straight from bucket 0.
+	if q.last > until {
 		return false
 	}
-	*out = q.front[r.pos]
-	q.fh++
+	c := b0.head
+	*out = c.items[b0.r]
+	b0.r++
+	b0.n--
 	q.n--
+	if b0.r == chunkLen {
+		b0.head, b0.r = c.next, 0
+		if b0.head == nil {
+			b0.tail, b0.w = nil, 0
+		}
+		q.putChunk(c, chunkLen)
+	}
 	return true
 }

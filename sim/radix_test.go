@@ -181,7 +181,7 @@ func TestRadixFrontAndBucket0(t *testing.T) {
 func TestRadixGivesBackChunks(t *testing.T) {
 	var rq radixQueue
 	r := rand.New(rand.NewPCG(7, 8))
-	const n = 200 * chunkLen
+	const n = 2000 * chunkLen
 	for i := 0; i < n; i++ {
 		it := mkitem(Time(r.Int64N(1e9)), uint64(i+1), 0)
 		rq.push(&it)

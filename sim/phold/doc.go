@@ -8,4 +8,10 @@
 //	res, err := phold.Run(phold.Config{LPs: 1000, PerLP: 1, Events: 5e6,
 //		Lookahead: time.Microsecond, Mean: time.Millisecond, Seed: 1})
 //	fmt.Println(res.Events, res.Hash)
+//
+// Heap is the reference the engine is measured against: the same number
+// of pending events on a bare 4-ary heap with no engine around it.
+//
+//	h, err := phold.NewHeap(cfg) // LPs×PerLP entries queued
+//	ref := h.Run(cfg.Events)
 package phold
