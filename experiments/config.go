@@ -144,6 +144,19 @@ func (c *Config) Validate() error {
 	if c.Seeds.List != nil && len(c.Seeds.List) == 0 {
 		fe.Add("seeds", "the list of seeds is empty")
 	}
+	seen := make(map[uint64]int, len(c.Seeds.List))
+	for i, s := range c.Seeds.List {
+		if j, dup := seen[s]; dup {
+			fe.Add(fmt.Sprintf("seeds[%d]", i), "seed %d is listed twice (seeds[%d]): the runs would be identical", s, j)
+		}
+		seen[s] = i
+	}
+	if c.Workload.Kind == workload.Closed && c.Workload.Clients > c.Limits.MaxPending {
+		// Each closed-loop client keeps at least one event pending, and
+		// the protocols set the loops up before the engine's bounds apply:
+		// refuse here, before anything is allocated.
+		fe.Add("workload.clients", "%d closed-loop clients exceed limits.max_pending %d (each client keeps an event pending)", c.Workload.Clients, c.Limits.MaxPending)
+	}
 	fe.Merge("network", c.Network.Validate())
 	fe.Merge("faults", c.Faults.Validate())
 	c.validateNodes(&fe)

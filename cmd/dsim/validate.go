@@ -31,6 +31,7 @@ func runValidate(c *cli, args []string) error {
 			fmt.Fprintln(c.stderr, err)
 			continue
 		}
+		c.warn(x)
 		runs := len(x.Points) * x.Config.Seeds.N()
 		fmt.Fprintf(c.stdout, "%s: ok (%s: %d sweep points × %d seeds = %d runs of %v)\n",
 			src, x.Config.Name, len(x.Points), x.Config.Seeds.N(), runs, x.Config.Duration)
