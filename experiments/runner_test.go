@@ -294,13 +294,17 @@ func TestChecksAndReplay(t *testing.T) {
 		}
 	}
 	cmd := x.ReplayCommand(f.Run)
-	if !strings.Contains(cmd, fmt.Sprintf("--seed %d", f.Seed)) || !strings.Contains(cmd, "--set network.loss=0.05") || !strings.Contains(cmd, "--set protocol.size_bytes=100") || !strings.HasSuffix(cmd, "--set timeline.run=0") {
+	if !strings.Contains(cmd, fmt.Sprintf("--seed %d", f.Seed)) || !strings.Contains(cmd, "--set network.loss=0.05") || !strings.Contains(cmd, "--set protocol.size_bytes=100") || !strings.Contains(cmd, "--set timeline.run=0") || !strings.HasPrefix(cmd, "dsim check test.yaml ") || !strings.HasSuffix(cmd, fmt.Sprintf(" --out out/small-replay-%d --force", f.Seed)) {
 		t.Errorf("replay command %q", cmd)
 	}
 	replay := mustParse(t, src, "protocol.size_bytes=100", fmt.Sprintf("seeds=[%d]", f.Seed), "network.loss=0.05", "timeline.run=0")
 	rr := mustRun(t, replay, RunOptions{})
 	if rr.Runs[0].Hash != res.Runs[f.Run].Hash {
 		t.Errorf("replay hash %x, original %x", rr.Runs[0].Hash, res.Runs[f.Run].Hash)
+	}
+	// A replay's replay command is the same command: nothing repeats.
+	if again := replay.ReplayCommand(0); again != cmd {
+		t.Errorf("replay of the replay:\n%s\nwant\n%s", again, cmd)
 	}
 	// The pinned sweep value still selects the check that failed.
 	var again bool

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/dsim-dev/dsim/experiments"
+	"github.com/dsim-dev/dsim/protocols"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -143,7 +144,10 @@ func loadExperiment(source string, sets []string) (*experiments.Experiment, erro
 // inputErr turns the experiments package's bad-input errors into usage
 // errors (exit 2).
 func inputErr(err error) error {
-	if errors.Is(err, experiments.ErrBadInput) {
+	// A protocol selector that matches no node is a mistake in the file
+	// even when only the run finds it (a family whose config does not
+	// tag its selectors for the loader).
+	if errors.Is(err, experiments.ErrBadInput) || errors.Is(err, protocols.ErrNoMatch) {
 		return usageError{err}
 	}
 	return err
@@ -250,7 +254,10 @@ func (c *cli) execute(x *experiments.Experiment, f *runFlags, out string) (*expe
 		return res, elapsed, nil
 	case errors.Is(err, experiments.ErrInterrupted):
 		msg := fmt.Sprintf("%v", err)
-		if out != "" {
+		switch {
+		case out != "" && f.force:
+			msg += fmt.Sprintf("; the results in %s are unchanged (--force replaces them only with a complete run)", out)
+		case out != "":
 			msg += fmt.Sprintf("; finished runs are kept in %s\ncontinue with: %s --resume", out, commandLine(x, f, out))
 		}
 		return res, elapsed, interruptedError{msg: msg}
