@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsim-dev/dsim/netmodel"
 	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/results"
 	"gopkg.in/yaml.v3"
@@ -126,7 +127,15 @@ func metricNames(cfg *Config) (names []string, ok bool) {
 			set[base+s] = true
 		}
 	}
-	for _, m := range d.Metrics() {
+	decls := d.Metrics()
+	// The network's counters are in every run.
+	for _, n := range []string{netmodel.MetricSent, netmodel.MetricDelivered, netmodel.MetricDuplicated} {
+		decls = append(decls, protocols.MetricDecl{Name: n, Kind: protocols.CounterMetric})
+	}
+	for _, c := range netmodel.Causes() {
+		decls = append(decls, protocols.MetricDecl{Name: netmodel.MetricDroppedPrefix + c.String(), Kind: protocols.CounterMetric})
+	}
+	for _, m := range decls {
 		base, _ := results.SplitName(m.Name)
 		// The names results.Recorder.Finish derives from each kind of
 		// instrument (a test runs the bundled experiments to keep the

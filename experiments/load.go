@@ -71,14 +71,14 @@ const maxFileBytes = 4 << 20
 func Load(source string, opts Options) (*Experiment, error) {
 	data, err := readConfigFile(source)
 	if err != nil {
-		if ex, ok := Example(source); ok && errors.Is(err, fs.ErrNotExist) {
-			x, lerr := Parse(ex.File, ex.Data, opts)
-			if x != nil {
-				x.Source = source
-			}
-			return x, lerr
-		}
 		if errors.Is(err, fs.ErrNotExist) {
+			if ex, ok := Example(source); ok {
+				x, lerr := Parse(ex.File, ex.Data, opts)
+				if x != nil {
+					x.Source = source
+				}
+				return x, lerr
+			}
 			return nil, badInput("%s: no such file and no bundled experiment of that name (see 'dsim examples')", source)
 		}
 		if errors.Is(err, ErrBadInput) {

@@ -264,6 +264,9 @@ func (c *cli) execute(x *experiments.Experiment, f *runFlags, out string) (*expe
 	case errors.Is(err, experiments.ErrNondeterministic):
 		return res, elapsed, failError{msg: err.Error()}
 	}
+	if f.force && out != "" && !errors.Is(err, experiments.ErrBadInput) {
+		err = fmt.Errorf("%w\nthe previous results in %s are unchanged (--force replaces them only with a complete run)", err, out)
+	}
 	return res, elapsed, inputErr(err)
 }
 
