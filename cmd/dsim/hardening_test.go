@@ -287,8 +287,8 @@ func TestKilledRunResumes(t *testing.T) {
 }
 
 // TestHostileConfigsBounded runs the hostile inputs as processes under a
-// 1 GB address-space limit (a safety net: the Go runtime itself needs a
-// few hundred MB of address space to start) and checks that each is
+// 4 GB address-space limit (a safety net: the Go runtime itself reserves
+// several hundred MB of address space) and checks that each is
 // refused with exit 2 and a peak resident size under 100 MB. Before the
 // guards the alias bomb grew to 6.7 GB and clients: 1e9 to 24 GB. How
 // long refusing takes is measured by BenchmarkHostileLoad in
@@ -307,7 +307,7 @@ func TestHostileConfigsBounded(t *testing.T) {
 		{"run", clients, "--out", filepath.Join(dir, "o2")},
 		{"validate", "/dev/zero"},
 	} {
-		cmd := exec.Command("sh", append([]string{"-c", `ulimit -v 1000000 && exec "$0" "$@"`, bin}, args...)...)
+		cmd := exec.Command("sh", append([]string{"-c", `ulimit -v 4000000 && exec "$0" "$@"`, bin}, args...)...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &stderr
 		err := cmd.Run()
