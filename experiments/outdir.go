@@ -128,7 +128,7 @@ func openOut(dir string, p plan, opts RunOptions) (*outDir, map[int]RunResult, e
 		}
 		prev = runs
 	case exists && opts.Force:
-		o.work = filepath.Join(filepath.Dir(dir), "."+filepath.Base(dir)+forceMark+fmt.Sprint(os.Getpid()))
+		o.work = o.sibling(forceMark + fmt.Sprint(os.Getpid()))
 		if err := os.RemoveAll(o.work); err != nil {
 			return nil, nil, badInput("cannot replace %s: %v", dir, err)
 		}
@@ -270,13 +270,23 @@ func (o *outDir) removeStale() {
 			}
 		}
 	}
-	parent, base := filepath.Dir(o.dir), filepath.Base(o.dir)
-	entries, _ := os.ReadDir(parent)
+	prefix := o.sibling(forceMark)
+	entries, _ := os.ReadDir(filepath.Dir(prefix))
 	for _, e := range entries {
-		if n := e.Name(); e.IsDir() && strings.HasPrefix(n, "."+base+forceMark) {
-			os.RemoveAll(filepath.Join(parent, n))
+		if n := e.Name(); e.IsDir() && strings.HasPrefix(n, filepath.Base(prefix)) {
+			os.RemoveAll(filepath.Join(filepath.Dir(prefix), n))
 		}
 	}
+}
+
+// sibling returns the path .<base><suffix> next to the folder (resolved
+// to an absolute path, so that "." has a parent too).
+func (o *outDir) sibling(suffix string) string {
+	abs, err := filepath.Abs(o.dir)
+	if err != nil {
+		abs = filepath.Clean(o.dir)
+	}
+	return filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+suffix)
 }
 
 // acquire takes the folder's lock or says who holds it.
