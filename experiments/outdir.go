@@ -192,8 +192,8 @@ func (o *outDir) path() string {
 
 // commit makes the written results the folder's: with --force it moves
 // the new files over the old ones, which were untouched until now. Only
-// the files a results folder holds are replaced; anything else the user
-// keeps in the folder stays.
+// the files a results folder holds and those the run wrote are replaced;
+// anything else the user keeps in the folder stays.
 func (o *outDir) commit() error {
 	if o == nil || o.committed {
 		return nil
@@ -203,7 +203,19 @@ func (o *outDir) commit() error {
 		if err := os.Mkdir(trash, 0o755); err != nil {
 			return fmt.Errorf("replace %s: %w", o.dir, err)
 		}
-		for _, name := range append(append([]string(nil), resultFiles...), runsDir, results.PlotsDir) {
+		// Every file the run wrote replaces its namesake, and every file a
+		// results folder may hold goes, so nothing stale stays.
+		names := append(append([]string(nil), resultFiles...), runsDir, results.PlotsDir)
+		written, err := os.ReadDir(o.work)
+		if err != nil {
+			return fmt.Errorf("replace %s: %w", o.dir, err)
+		}
+		for _, e := range written {
+			if n := e.Name(); n != ".replaced" && !contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		for _, name := range names {
 			old, nw := filepath.Join(o.dir, name), filepath.Join(o.work, name)
 			if _, err := os.Lstat(old); err == nil {
 				if err := os.Rename(old, filepath.Join(trash, name)); err != nil {
