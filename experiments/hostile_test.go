@@ -64,6 +64,8 @@ func TestHostileInput(t *testing.T) {
 		{"check metric misspelt", strings.Replace(hostileBase, "metric: success_ratio", "metric: succes_ratio", 1), nil, []string{`test.yaml:10:14: checks[0].metric: "succes_ratio" is not a metric of protocol echo (did you mean "success_ratio"?)`}},
 		{"plot metric misspelt", strings.Replace(hostileBase, "metric: rtt}", "metric: rtt_p99}", 1), nil, []string{`test.yaml:12:25: plots[0].metric: "rtt_p99" is not a metric of protocol echo (did you mean "rtt_p99_ms"?)`}},
 		{"duration given a list", hostileBase + "warmup: [1s]\n", nil, []string{`test.yaml:13:9: warmup: want a duration (e.g. "250ms", "1.5s"), got a list`}},
+		{"duplicate protocol key", "nodes: [a]\nprotocol: {name: echo, timeout: 1s, timeout: 2s}\n", nil, []string{`test.yaml:2:37: protocol.timeout: duplicate key "timeout" (first at line 2)`}},
+		{"duplicate sweep key", "nodes: [a]\nprotocol: {name: echo}\nsweep:\n  network.loss: [0]\n  network.loss: [0.1]\n", nil, []string{`test.yaml:5:3: sweep.network.loss: duplicate key "network.loss" (first at line 4)`}},
 		{"unclosed list", "name: t\nnodes: [a, b\nprotocol: {name: echo}\n", nil, []string{`test.yaml:2:8: this '[' is never closed`}},
 		{"unclosed mapping", "name: t\nprotocol: {name: echo\nnodes: [a]\n", nil, []string{`test.yaml:2:11: this '{' is never closed`}},
 		{"unclosed on line 1", "name: [x\n", nil, []string{`test.yaml:1:7: this '[' is never closed`}},

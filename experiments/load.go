@@ -523,9 +523,15 @@ func checkSweep(c *checker, root, sweep *yaml.Node) {
 		return
 	}
 	lens := map[int]bool{}
+	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(sweep.Content); i += 2 {
 		k, v := sweep.Content[i], resolve(sweep.Content[i+1])
 		path := "sweep." + k.Value
+		if first, dup := seen[k.Value]; dup {
+			c.duplicate(k, sweep.Content[i+1], first, path)
+			continue
+		}
+		seen[k.Value] = k
 		t, err := typeAt(root, k.Value)
 		if err != nil {
 			c.probs.at(k, path, "%v", err)
