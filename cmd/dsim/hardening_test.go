@@ -117,6 +117,7 @@ func TestHostileInputCLI(t *testing.T) {
 		{"clients 1e9", []string{"run", file("clients.yaml", sub("workload: {rate: 100/s}", "workload: {kind: closed, clients: 1000000000}")), "--quiet"}, exitUsage, "clients.yaml:7:35: workload.clients: 1000000000 closed-loop clients exceed limits.max_pending", ""},
 		{"dev zero", []string{"validate", "/dev/zero"}, exitUsage, "/dev/zero: is a device, not an experiment file", ""},
 		{"fifo", []string{"run", fifo}, exitUsage, "is a named pipe, not an experiment file", ""},
+		{"dev zero as latency file", []string{"validate", file("empirical.yaml", sub("{dist: constant, value: 1ms}", "{dist: empirical, file: /dev/zero}"))}, exitUsage, "network.latency.file: load /dev/zero: bad empirical distribution: not a regular file", ""},
 		// Late errors.
 		{"fault names an unknown node", []string{"validate", file("faults.yaml", tiny+faults)}, exitUsage, `faults.yaml:14:69: faults.schedule[0].groups[1][0]: "xx-9" matches no node`, ""},
 		{"role glob matches nothing", []string{"validate", file("roles.yaml", sub("timeout: 50ms", `timeout: 50ms, clients: ["c-*"]`))}, exitUsage, `roles.yaml:6:49: protocol.clients[0]: "c-*" matches no node or zone`, ""},
