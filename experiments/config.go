@@ -96,7 +96,7 @@ type Limits struct {
 	// MaxNodes is the most nodes one run may have.
 	MaxNodes int `yaml:"max_nodes"`
 	// MaxRuns is the most runs (sweep points × seeds) an experiment may
-	// have.
+	// have. Sweep points are bounded at 10000 whatever it says.
 	MaxRuns int `yaml:"max_runs"`
 }
 

@@ -27,6 +27,15 @@ func aliasBomb(levels int) string {
 	return b.String() + "nodes: [a]\nprotocol: {name: echo}\n"
 }
 
+// numbers lists the integers from lo to hi as YAML flow items.
+func numbers(lo, hi int) string {
+	parts := make([]string, 0, hi-lo+1)
+	for i := lo; i <= hi; i++ {
+		parts = append(parts, itoa(i))
+	}
+	return strings.Join(parts, ", ")
+}
+
 // hostileBase is a valid experiment the cases below break one way each.
 const hostileBase = `name: h
 duration: 2s
@@ -64,6 +73,7 @@ func TestHostileInput(t *testing.T) {
 		{"check metric misspelt", strings.Replace(hostileBase, "metric: success_ratio", "metric: succes_ratio", 1), nil, []string{`test.yaml:10:14: checks[0].metric: "succes_ratio" is not a metric of protocol echo (did you mean "success_ratio"?)`}},
 		{"plot metric misspelt", strings.Replace(hostileBase, "metric: rtt}", "metric: rtt_p99}", 1), nil, []string{`test.yaml:12:25: plots[0].metric: "rtt_p99" is not a metric of protocol echo (did you mean "rtt_p99_ms"?)`}},
 		{"duration given a list", hostileBase + "warmup: [1s]\n", nil, []string{`test.yaml:13:9: warmup: want a duration (e.g. "250ms", "1.5s"), got a list`}},
+		{"too many sweep points", "nodes: [a]\nprotocol: {name: echo}\nlimits: {max_runs: 1000000000}\nsweep:\n  protocol.size_bytes: [" + numbers(1, 1000) + "]\n  workload.clients: [" + numbers(1, 1000) + "]\n", nil, []string{"test.yaml:5:3: sweep: 1000000 sweep points exceed 10000; split the sweep into several experiments"}},
 		{"duplicate protocol key", "nodes: [a]\nprotocol: {name: echo, timeout: 1s, timeout: 2s}\n", nil, []string{`test.yaml:2:37: protocol.timeout: duplicate key "timeout" (first at line 2)`}},
 		{"duplicate sweep key", "nodes: [a]\nprotocol: {name: echo}\nsweep:\n  network.loss: [0]\n  network.loss: [0.1]\n", nil, []string{`test.yaml:5:3: sweep.network.loss: duplicate key "network.loss" (first at line 4)`}},
 		{"unclosed list", "name: t\nnodes: [a, b\nprotocol: {name: echo}\n", nil, []string{`test.yaml:2:8: this '[' is never closed`}},
@@ -208,10 +218,12 @@ func TestDeclaredMetricsMatchRuns(t *testing.T) {
 
 // BenchmarkHostileLoad measures how long refusing a hostile input takes
 // and what it allocates: the nine-level alias bomb (9^9 nodes once
-// expanded), a billion closed-loop clients, and /dev/zero.
+// expanded), a billion closed-loop clients, /dev/zero, and a sweep of a
+// million points.
 func BenchmarkHostileLoad(b *testing.B) {
 	bomb := []byte(aliasBomb(9))
 	clients := []byte(hostileBase + "workload: {kind: closed, clients: 1000000000}\n")
+	sweep := []byte("nodes: [a]\nprotocol: {name: echo}\nlimits: {max_runs: 1000000000}\nsweep:\n  protocol.size_bytes: [" + numbers(1, 1000) + "]\n  workload.clients: [" + numbers(1, 1000) + "]\n")
 	for _, bc := range []struct {
 		name string
 		load func() error
@@ -219,6 +231,7 @@ func BenchmarkHostileLoad(b *testing.B) {
 		{"alias-bomb", func() error { _, err := Parse("bomb.yaml", bomb, Options{}); return err }},
 		{"clients-1e9", func() error { _, err := Parse("clients.yaml", clients, Options{}); return err }},
 		{"dev-zero", func() error { _, err := Load("/dev/zero", Options{}); return err }},
+		{"sweep-1e6-points", func() error { _, err := Parse("sweep.yaml", sweep, Options{}); return err }},
 	} {
 		b.Run(bc.name, func(b *testing.B) {
 			b.ReportAllocs()

@@ -339,12 +339,20 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 		return nil, ps.err()
 	}
 	ws := &problems{file: file}
+	if n := pointCount(base); n > MaxPoints {
+		ps.at(sweepNode, "sweep", "%d sweep points exceed %d; split the sweep into several experiments", n, MaxPoints)
+		return nil, ps.err()
+	}
+	// Each point copies the file without its sweep section: copying the
+	// sweep lists into every point would make loading quadratic in
+	// their length.
+	pbase := withoutKey(root, "sweep")
 	combos := pointsOf(base.Sweep, base.SweepMode, base.Limits.MaxRuns)
 	for i, combo := range combos {
 		proot := root
 		pt := Point{Index: i}
 		if len(combo) > 0 {
-			proot = copyNode(root)
+			proot = copyNode(pbase)
 			for j, v := range combo {
 				sp := base.Sweep[j]
 				setNode(proot, pathSegments(sp.Path), copyNode(v))
@@ -356,6 +364,7 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 			ps.at(proot, "", "%s", cleanYAMLError(err))
 			continue
 		}
+		cfg.Sweep = base.Sweep
 		if err := cfg.Validate(); err != nil {
 			addFieldErrors(ps, proot, err, c.under)
 		} else {
@@ -558,6 +567,29 @@ func checkSweep(c *checker, root, sweep *yaml.Node) {
 	if mode != nil && mode.Value == "zip" && len(lens) > 1 {
 		c.probs.at(sweep, "sweep", "zip mode needs lists of equal length")
 	}
+}
+
+// MaxPoints bounds the sweep points of an experiment, whatever
+// limits.max_runs allows: every point holds a decoded config, so loading
+// costs time and memory in proportion to the points.
+const MaxPoints = 10_000
+
+// pointCount returns the number of sweep points, saturating at 1<<40.
+func pointCount(c Config) int64 {
+	c.Seeds = Seeds{Count: 1}
+	return runCount(c)
+}
+
+// withoutKey returns a shallow copy of mapping n without key.
+func withoutKey(n *yaml.Node, key string) *yaml.Node {
+	c := *n
+	c.Content = nil
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != key {
+			c.Content = append(c.Content, n.Content[i], n.Content[i+1])
+		}
+	}
+	return &c
 }
 
 // runCount returns points × seeds, saturating at 1<<40.

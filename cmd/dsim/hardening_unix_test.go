@@ -5,6 +5,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -20,7 +21,8 @@ func mkfifo(path string) error { return syscall.Mkfifo(path, 0o644) }
 // 4 GB address-space limit (a safety net: the Go runtime itself reserves
 // several hundred MB of address space) and checks that each is
 // refused with exit 2 and a peak resident size under 100 MB. Before the
-// guards the alias bomb grew to 6.7 GB and clients: 1e9 to 24 GB. How
+// guards the alias bomb grew to 6.7 GB, clients: 1e9 to 24 GB and a
+// sweep of a million points without bound. How
 // long refusing takes is measured by BenchmarkHostileLoad in
 // experiments.
 func TestHostileConfigsBounded(t *testing.T) {
@@ -31,7 +33,18 @@ func TestHostileConfigsBounded(t *testing.T) {
 	dir := t.TempDir()
 	bomb := writeFile(t, dir, "bomb.yaml", aliasBomb())
 	clients := writeFile(t, dir, "clients.yaml", strings.Replace(tiny, "workload: {rate: 100/s}", "workload: {kind: closed, clients: 1000000000}", 1))
+	var grid strings.Builder
+	grid.WriteString("nodes: [a]\nprotocol: {name: echo}\nlimits: {max_runs: 1000000000}\nsweep:\n")
+	for _, p := range []string{"protocol.size_bytes", "workload.clients"} {
+		grid.WriteString("  " + p + ": [1")
+		for i := 2; i <= 1000; i++ {
+			fmt.Fprintf(&grid, ", %d", i)
+		}
+		grid.WriteString("]\n")
+	}
+	sweep := writeFile(t, dir, "sweep.yaml", grid.String())
 	for _, args := range [][]string{
+		{"validate", sweep},
 		{"validate", bomb},
 		{"run", bomb, "--out", filepath.Join(dir, "o1")},
 		{"run", clients, "--out", filepath.Join(dir, "o2")},
