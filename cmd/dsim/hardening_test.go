@@ -114,7 +114,7 @@ func TestHostileInputCLI(t *testing.T) {
 		// Out of memory or hang.
 		{"alias bomb validate", []string{"validate", file("bomb.yaml", aliasBomb())}, exitUsage, "bomb.yaml:2:10: the file expands to more than 250000 YAML nodes", ""},
 		{"alias bomb run", []string{"run", file("bomb.yaml", aliasBomb()), "--quiet"}, exitUsage, "expands to more than", ""},
-		{"clients 1e9", []string{"run", file("clients.yaml", sub("workload: {rate: 100/s}", "workload: {kind: closed, clients: 1000000000}")), "--quiet"}, exitUsage, "clients.yaml:7:35: workload.clients: 1000000000 closed-loop clients exceed limits.max_pending", ""},
+		{"clients 1e9", []string{"run", file("clients.yaml", sub("workload: {rate: 100/s}", "workload: {kind: closed, clients: 1000000000}")), "--quiet"}, exitUsage, "clients.yaml:7:35: workload.clients: 1000000000 closed-loop clients exceed 1000000", ""},
 		{"dev zero", []string{"validate", "/dev/zero"}, exitUsage, "/dev/zero: is a device, not an experiment file", ""},
 		{"fifo", []string{"run", fifo}, exitUsage, "is a named pipe, not an experiment file", ""},
 		{"dev zero as latency file", []string{"validate", file("empirical.yaml", sub("{dist: constant, value: 1ms}", "{dist: empirical, file: /dev/zero}"))}, exitUsage, "network.latency.file: load /dev/zero: bad empirical distribution: not a regular file", ""},
