@@ -129,6 +129,10 @@ const MaxClients = 1_000_000
 // memory before the first one starts.
 const MaxRuns = 10_000_000
 
+// MaxBuckets bounds metrics.max_buckets: each time series of a run may
+// grow to that many buckets.
+const MaxBuckets = 1_000_000
+
 // MaxDuration bounds Duration.
 const MaxDuration = 1000 * time.Hour
 
@@ -181,6 +185,10 @@ func (c *Config) Validate() error {
 	m := c.Metrics
 	m.Warmup = 0
 	fe.Merge("metrics", m.Validate())
+	if c.Metrics.MaxBuckets > MaxBuckets {
+		// Every time series may grow to this many buckets.
+		fe.Add("metrics.max_buckets", "must be at most %d, got %d", MaxBuckets, c.Metrics.MaxBuckets)
+	}
 	if c.SweepMode > Zip {
 		fe.Add("sweep_mode", "must be grid or zip")
 	}

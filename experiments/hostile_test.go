@@ -64,6 +64,7 @@ func TestHostileInput(t *testing.T) {
 		{"alias to itself", "a: &a [*a]\nnodes: [a]\nprotocol: {name: echo}\n", nil, []string{"anchor &a contains an alias to itself"}},
 		{"clients 1e9", hostileBase + "workload: {kind: closed, clients: 1000000000}\n", nil, []string{"test.yaml:13:35: workload.clients: 1000000000 closed-loop clients exceed 1000000"}},
 		{"clients over max_pending", hostileBase + "workload: {kind: closed, clients: 5000}\nlimits: {max_pending: 1000}\n", nil, []string{"test.yaml:13:35: workload.clients: 5000 closed-loop clients exceed limits.max_pending 1000"}},
+		{"max_buckets too large", hostileBase + "metrics: {bucket: 1ns, max_buckets: 1000000000}\n", nil, []string{"metrics.max_buckets: must be at most 1000000, got 1000000000"}},
 		{"max_runs too large", hostileBase + "limits: {max_runs: 1000000000}\n", nil, []string{"test.yaml:13:20: limits.max_runs: must be in [1, 10000000]"}},
 		{"max_pending too large", hostileBase + "limits: {max_pending: 1000000000}\n", nil, []string{"test.yaml:13:23: limits.max_pending: must be in [1, 16777215]"}},
 		{"seed 1.5", hostileBase + "seed: 1.5\n", nil, []string{"test.yaml:13:7: seed: want a non-negative integer, got 1.5"}},
