@@ -202,17 +202,55 @@ func knownMetrics(r results.Run, name string) string {
 	return s
 }
 
-// ReplayCommand returns a one-line command that re-runs exactly run
-// index: `dsim run FILE --seed S --set path=value ...`.
+// CheckMetrics reports, as bad input located in the file, every check
+// whose metric none of the finished runs has: a misspelt name, which a
+// protocol that declares its metrics has refused at load time already.
+// It returns nil when runs is empty.
+func (x *Experiment) CheckMetrics(runs []RunResult) error {
+	if len(runs) == 0 {
+		return nil
+	}
+	ps := &problems{file: x.Source}
+	for i, ch := range x.Config.Checks {
+		found := false
+		for _, r := range runs {
+			if _, ok := r.Run.Metric(ch.Metric); ok {
+				found = true
+				break
+			}
+		}
+		if found {
+			continue
+		}
+		p := Problem{File: x.Source, Path: fmt.Sprintf("checks[%d].metric", i)}
+		if i < len(x.checkAt) {
+			p = x.checkAt[i]
+		}
+		p.Msg = fmt.Sprintf("%q is not a metric of the runs%s", ch.Metric, knownMetrics(runs[0].Run, ch.Metric))
+		ps.list = append(ps.list, p)
+	}
+	return ps.err()
+}
+
+// ReplayDir is the folder a replay command writes to: out/<name>-replay-<seed>.
+func (x *Experiment) ReplayDir(seed uint64) string {
+	return fmt.Sprintf("out/%s-replay-%d", x.Config.Name, seed)
+}
+
+// ReplayCommand returns a one-line command that checks exactly run index
+// again: `dsim check FILE --seed S --set path=value ... --out DIR --force`.
+// It exits 1 as long as the failure reproduces, writes the run's results
+// to a folder of its own (replaced on every replay, so the command can be
+// repeated), and a replay's own replay command is the same command.
 func (x *Experiment) ReplayCommand(index int) string {
 	specs := x.Runs()
 	if index < 0 || index >= len(specs) {
 		return ""
 	}
 	s := specs[index]
-	parts := []string{"dsim", "run", shellQuote(x.Source), "--seed", fmt.Sprint(s.Seed)}
+	parts := []string{"dsim", "check", shellQuote(x.Source), "--seed", fmt.Sprint(s.Seed)}
 	for _, set := range x.Sets {
-		if strings.HasPrefix(set, "seeds=") {
+		if strings.HasPrefix(set, "seeds=") || strings.HasPrefix(set, "timeline.run=") {
 			continue
 		}
 		parts = append(parts, "--set", shellQuote(set))
@@ -224,6 +262,7 @@ func (x *Experiment) ReplayCommand(index int) string {
 		// The replay is a single run: record its timeline.
 		parts = append(parts, "--set", "timeline.run=0")
 	}
+	parts = append(parts, "--out", shellQuote(x.ReplayDir(s.Seed)), "--force")
 	return strings.Join(parts, " ")
 }
 

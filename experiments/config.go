@@ -91,13 +91,15 @@ type TimelineSpec struct {
 type Limits struct {
 	// MaxEvents is the most events one run may dispatch.
 	MaxEvents uint64 `yaml:"max_events"`
-	// MaxPending is the most events one run may have queued at once.
+	// MaxPending is the most events one run may have queued at once (at
+	// most 16777215); closed-loop clients may not exceed it.
 	MaxPending int `yaml:"max_pending"`
 	// MaxNodes is the most nodes one run may have, at most 1,000,000.
 	// An idle node costs the engine a few hundred bytes.
 	MaxNodes int `yaml:"max_nodes"`
 	// MaxRuns is the most runs (sweep points × seeds) an experiment may
-	// have.
+	// have, at most 10000000; sweep points are bounded at 10000 whatever
+	// it says.
 	MaxRuns int `yaml:"max_runs"`
 }
 
@@ -119,6 +121,18 @@ func DefaultConfig() Config {
 		},
 	}
 }
+
+// MaxClients bounds workload.clients: a closed-loop client's state is
+// allocated when the run is built, before the engine's limits apply.
+const MaxClients = 1_000_000
+
+// MaxRuns bounds limits.max_runs: the runs of an experiment are listed in
+// memory before the first one starts.
+const MaxRuns = 10_000_000
+
+// MaxBuckets bounds metrics.max_buckets: each time series of a run may
+// grow to that many buckets.
+const MaxBuckets = 1_000_000
 
 // MaxDuration bounds Duration.
 const MaxDuration = 1000 * time.Hour
@@ -145,6 +159,21 @@ func (c *Config) Validate() error {
 	if c.Seeds.List != nil && len(c.Seeds.List) == 0 {
 		fe.Add("seeds", "the list of seeds is empty")
 	}
+	seen := make(map[uint64]int, len(c.Seeds.List))
+	for i, s := range c.Seeds.List {
+		if j, dup := seen[s]; dup {
+			fe.Add(fmt.Sprintf("seeds[%d]", i), "seed %d is listed twice (seeds[%d]): the runs would be identical", s, j)
+		}
+		seen[s] = i
+	}
+	if c.Workload.Kind == workload.Closed && c.Workload.Clients > MaxClients {
+		fe.Add("workload.clients", "%d closed-loop clients exceed %d (each client is set up before the run starts)", c.Workload.Clients, MaxClients)
+	} else if c.Workload.Kind == workload.Closed && c.Workload.Clients > c.Limits.MaxPending {
+		// Each closed-loop client keeps at least one event pending, and
+		// the protocols set the loops up before the engine's bounds apply:
+		// refuse here, before anything is allocated.
+		fe.Add("workload.clients", "%d closed-loop clients exceed limits.max_pending %d (each client keeps an event pending)", c.Workload.Clients, c.Limits.MaxPending)
+	}
 	fe.Merge("network", c.Network.Validate())
 	fe.Merge("faults", c.Faults.Validate())
 	c.validateNodes(&fe)
@@ -162,6 +191,10 @@ func (c *Config) Validate() error {
 	m := c.Metrics
 	m.Warmup = 0
 	fe.Merge("metrics", m.Validate())
+	if c.Metrics.MaxBuckets > MaxBuckets {
+		// Every time series may grow to this many buckets.
+		fe.Add("metrics.max_buckets", "must be at most %d, got %d", MaxBuckets, c.Metrics.MaxBuckets)
+	}
 	if c.SweepMode > Zip {
 		fe.Add("sweep_mode", "must be grid or zip")
 	}
@@ -182,14 +215,14 @@ func (c *Config) Validate() error {
 	if c.Limits.MaxEvents < 1 {
 		fe.Add("limits.max_events", "must be at least 1")
 	}
-	if c.Limits.MaxPending < 1 {
-		fe.Add("limits.max_pending", "must be at least 1")
+	if c.Limits.MaxPending < 1 || c.Limits.MaxPending > sim.DefaultMaxPending {
+		fe.Add("limits.max_pending", "must be in [1, %d]", sim.DefaultMaxPending)
 	}
 	if c.Limits.MaxNodes < 1 || c.Limits.MaxNodes > sim.DefaultMaxNodes {
 		fe.Add("limits.max_nodes", "must be in [1, %d]", sim.DefaultMaxNodes)
 	}
-	if c.Limits.MaxRuns < 1 {
-		fe.Add("limits.max_runs", "must be at least 1")
+	if c.Limits.MaxRuns < 1 || c.Limits.MaxRuns > MaxRuns {
+		fe.Add("limits.max_runs", "must be in [1, %d]", MaxRuns)
 	}
 	return fe.Err()
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -33,6 +34,12 @@ type Experiment struct {
 	// Resolved is the resolved config as YAML: every default filled,
 	// overrides applied, the sweep kept as written.
 	Resolved []byte
+	// Warnings are settings that are legal but have no effect (a fault
+	// scheduled after the end of the run), located like problems; the
+	// CLI prints them before running.
+	Warnings []Problem
+	// checkAt locates each check's metric in the file.
+	checkAt []Problem
 	// pinned maps paths set with --set to their values as written, so
 	// that checks restricted to sweep values still apply when a replay
 	// command pins the swept path.
@@ -62,17 +69,20 @@ const maxFileBytes = 4 << 20
 // Load reads an experiment from a file, or from the bundled examples when
 // source is the name of one and no such file exists.
 func Load(source string, opts Options) (*Experiment, error) {
-	data, err := os.ReadFile(source)
+	data, err := readConfigFile(source)
 	if err != nil {
-		if ex, ok := Example(source); ok && errors.Is(err, fs.ErrNotExist) {
-			x, lerr := Parse(ex.File, ex.Data, opts)
-			if x != nil {
-				x.Source = source
-			}
-			return x, lerr
-		}
 		if errors.Is(err, fs.ErrNotExist) {
+			if ex, ok := Example(source); ok {
+				x, lerr := Parse(ex.File, ex.Data, opts)
+				if x != nil {
+					x.Source = source
+				}
+				return x, lerr
+			}
 			return nil, badInput("%s: no such file and no bundled experiment of that name (see 'dsim examples')", source)
+		}
+		if errors.Is(err, ErrBadInput) {
+			return nil, err
 		}
 		return nil, badInput("read %s: %v", source, err)
 	}
@@ -100,6 +110,122 @@ func Load(source string, opts Options) (*Experiment, error) {
 		return nil, err
 	}
 	return x, nil
+}
+
+// fixFlowError places an unclosed flow collection ('[' or '{') at its
+// opening bracket. yaml.v3 reports such a parser error at the 0-based
+// line of the collection's start, one line early, and without a column.
+func fixFlowError(p *Problem, data []byte) {
+	var closer byte
+	switch {
+	case strings.Contains(p.Msg, "did not find expected ',' or ']'"):
+		closer = ']'
+	case strings.Contains(p.Msg, "did not find expected ',' or '}'"):
+		closer = '}'
+	default:
+		return
+	}
+	opener := byte('[')
+	if closer == '}' {
+		opener = '{'
+	}
+	line := p.Line + 1
+	p.Line, p.Column = line, 0
+	if col := unclosedOn(data, line, opener); col > 0 {
+		p.Column = col
+	} else if col := unclosedOn(data, 1, opener); col > 0 {
+		// A collection opened on the first line: yaml.v3 then gives the
+		// line where it gave up instead.
+		p.Line, p.Column = 1, col
+	}
+	p.Msg = fmt.Sprintf("this '%c' is never closed: %s", opener, p.Msg)
+}
+
+// unclosedOn returns the 1-based column of the outermost bracket of kind
+// opener on the given line that is still open where the text ends, or 0.
+// Quoted strings and comments are skipped.
+func unclosedOn(data []byte, line int, opener byte) int {
+	type open struct {
+		ch        byte
+		line, col int
+	}
+	var stack []open
+	ln, col := 1, 0
+	var quote byte
+	comment := false
+	for i := 0; i < len(data); i++ {
+		ch := data[i]
+		col++
+		if ch == '\n' {
+			ln, col, comment = ln+1, 0, false
+			continue
+		}
+		switch {
+		case comment:
+		case quote != 0:
+			if ch == '\\' && quote == '"' {
+				i++
+				col++
+			} else if ch == quote {
+				quote = 0
+			}
+		case ch == '#' && (i == 0 || data[i-1] == ' ' || data[i-1] == '\t'):
+			comment = true
+		case ch == '"' || ch == '\'':
+			quote = ch
+		case ch == '[' || ch == '{':
+			stack = append(stack, open{ch, ln, col})
+		case (ch == ']' || ch == '}') && len(stack) > 0:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	for _, o := range stack {
+		if o.line == line && o.ch == opener {
+			return o.col
+		}
+	}
+	return 0
+}
+
+// readConfigFile reads an experiment file of at most maxFileBytes. It
+// refuses anything but a regular file before opening it, so that a
+// device (/dev/zero) cannot exhaust memory and a FIFO cannot block, and it
+// never reads more than the limit, whatever the file claims its size is.
+func readConfigFile(source string) ([]byte, error) {
+	st, err := os.Stat(source)
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		what := "a special file"
+		switch {
+		case st.IsDir():
+			what = "a folder"
+		case st.Mode()&fs.ModeNamedPipe != 0:
+			what = "a named pipe"
+		case st.Mode()&fs.ModeDevice != 0:
+			what = "a device"
+		case st.Mode()&fs.ModeSocket != 0:
+			what = "a socket"
+		}
+		return nil, badInput("%s: is %s, not an experiment file", source, what)
+	}
+	if st.Size() > maxFileBytes {
+		return nil, badInput("%s: file is larger than %d bytes", source, maxFileBytes)
+	}
+	f, err := os.Open(source)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(io.LimitReader(f, maxFileBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > maxFileBytes {
+		return nil, badInput("%s: file is larger than %d bytes", source, maxFileBytes)
+	}
+	return data, nil
 }
 
 func hasFiles(n NetworkConfig) bool {
@@ -150,12 +276,16 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 		if p.Msg == "EOF" {
 			p.Msg = "empty file: an experiment needs at least protocol.name"
 		}
+		fixFlowError(&p, data)
 		return nil, &LoadError{Problems: []Problem{p}}
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
 		ps.at(&extra, "", "more than one YAML document; an experiment file holds one")
 		return nil, ps.err()
+	}
+	if err := checkExpansion(&doc, ps); err != nil {
+		return nil, err
 	}
 	root := resolve(&doc)
 	if root == nil || isNull(root) {
@@ -199,16 +329,30 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 		return nil, ps.err()
 	}
 	x := &Experiment{Source: file, Sets: opts.Sets, Config: base, pinned: pinned}
+	for i := range base.Checks {
+		p := fmt.Sprintf("checks[%d].metric", i)
+		n := nodeAt(root, p)
+		x.checkAt = append(x.checkAt, Problem{File: file, Line: n.Line, Column: n.Column, Path: p})
+	}
 	if n := runCount(base); n > int64(max(base.Limits.MaxRuns, 1)) {
 		ps.at(sweepNode, "sweep", "%d runs (points × seeds) exceed limits.max_runs %d", n, base.Limits.MaxRuns)
 		return nil, ps.err()
 	}
+	ws := &problems{file: file}
+	if n := pointCount(base); n > MaxPoints {
+		ps.at(sweepNode, "sweep", "%d sweep points exceed %d; split the sweep into several experiments", n, MaxPoints)
+		return nil, ps.err()
+	}
+	// Each point copies the file without its sweep section: copying the
+	// sweep lists into every point would make loading quadratic in
+	// their length.
+	pbase := withoutKey(root, "sweep")
 	combos := pointsOf(base.Sweep, base.SweepMode, base.Limits.MaxRuns)
 	for i, combo := range combos {
 		proot := root
 		pt := Point{Index: i}
 		if len(combo) > 0 {
-			proot = copyNode(root)
+			proot = copyNode(pbase)
 			for j, v := range combo {
 				sp := base.Sweep[j]
 				setNode(proot, pathSegments(sp.Path), copyNode(v))
@@ -220,8 +364,15 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 			ps.at(proot, "", "%s", cleanYAMLError(err))
 			continue
 		}
+		cfg.Sweep = base.Sweep
 		if err := cfg.Validate(); err != nil {
 			addFieldErrors(ps, proot, err, c.under)
+		} else {
+			checkSelectors(ps, proot, &cfg)
+			warnings(ws, proot, &cfg)
+		}
+		if cfg.Protocol.Config != nil {
+			checkMetrics(ps, proot, &cfg)
 		}
 		if !c.under("sweep") {
 			crossCheck(ps, proot, &cfg, pinned)
@@ -240,7 +391,78 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 		return nil, fmt.Errorf("encode resolved config: %w", err)
 	}
 	x.Resolved = res
+	if len(ws.list) > 0 {
+		x.Warnings = ws.err().(*LoadError).Problems
+	}
 	return x, nil
+}
+
+// MaxNodes bounds the YAML nodes of an experiment file once its aliases
+// are expanded. Real experiments have a few thousand; the bound stops a
+// few hundred bytes of nested anchors and aliases ("billion laughs") from
+// expanding into gigabytes before anything else is checked.
+const MaxNodes = 250_000
+
+// checkExpansion counts the nodes of the document with every alias
+// expanded, without expanding anything (each node's expanded size is
+// computed once), and refuses an alias that contains itself or a document
+// that would expand beyond MaxNodes.
+func checkExpansion(doc *yaml.Node, ps *problems) error {
+	memo := map[*yaml.Node]int{}
+	active := map[*yaml.Node]bool{}
+	var size func(n *yaml.Node) int
+	size = func(n *yaml.Node) int {
+		if n == nil {
+			return 0
+		}
+		if v, ok := memo[n]; ok {
+			return v
+		}
+		if active[n] {
+			ps.at(n, "", "anchor &%s contains an alias to itself", n.Anchor)
+			return MaxNodes + 1
+		}
+		active[n] = true
+		total := 1
+		if n.Kind == yaml.AliasNode {
+			total += size(n.Alias)
+		}
+		for _, e := range n.Content {
+			if total > MaxNodes {
+				break
+			}
+			total += size(e)
+		}
+		total = min(total, MaxNodes+1)
+		active[n] = false
+		memo[n] = total
+		return total
+	}
+	before := len(ps.list)
+	if size(doc) > MaxNodes && len(ps.list) == before {
+		ps.at(firstAlias(doc), "", "the file expands to more than %d YAML nodes (are anchors and aliases nested?)", MaxNodes)
+	}
+	return ps.err()
+}
+
+// firstAlias returns the first alias node of a tree, or the tree itself.
+func firstAlias(n *yaml.Node) *yaml.Node {
+	var walk func(n *yaml.Node) *yaml.Node
+	walk = func(n *yaml.Node) *yaml.Node {
+		if n.Kind == yaml.AliasNode {
+			return n
+		}
+		for _, e := range n.Content {
+			if a := walk(e); a != nil {
+				return a
+			}
+		}
+		return nil
+	}
+	if a := walk(n); a != nil {
+		return a
+	}
+	return n
 }
 
 // addFieldErrors maps Validate's FieldErrors to places in the file.
@@ -310,9 +532,15 @@ func checkSweep(c *checker, root, sweep *yaml.Node) {
 		return
 	}
 	lens := map[int]bool{}
+	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(sweep.Content); i += 2 {
 		k, v := sweep.Content[i], resolve(sweep.Content[i+1])
 		path := "sweep." + k.Value
+		if first, dup := seen[k.Value]; dup {
+			c.duplicate(k, sweep.Content[i+1], first, path)
+			continue
+		}
+		seen[k.Value] = k
 		t, err := typeAt(root, k.Value)
 		if err != nil {
 			c.probs.at(k, path, "%v", err)
@@ -339,6 +567,29 @@ func checkSweep(c *checker, root, sweep *yaml.Node) {
 	if mode != nil && mode.Value == "zip" && len(lens) > 1 {
 		c.probs.at(sweep, "sweep", "zip mode needs lists of equal length")
 	}
+}
+
+// MaxPoints bounds the sweep points of an experiment, whatever
+// limits.max_runs allows: every point holds a decoded config, so loading
+// costs time and memory in proportion to the points.
+const MaxPoints = 10_000
+
+// pointCount returns the number of sweep points, saturating at 1<<40.
+func pointCount(c Config) int64 {
+	c.Seeds = Seeds{Count: 1}
+	return runCount(c)
+}
+
+// withoutKey returns a shallow copy of mapping n without key.
+func withoutKey(n *yaml.Node, key string) *yaml.Node {
+	c := *n
+	c.Content = nil
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value != key {
+			c.Content = append(c.Content, n.Content[i], n.Content[i+1])
+		}
+	}
+	return &c
 }
 
 // runCount returns points × seeds, saturating at 1<<40.
@@ -416,6 +667,10 @@ func applySet(root *yaml.Node, s string, ps *problems) (string, string, bool) {
 	var vdoc yaml.Node
 	if err := yaml.Unmarshal([]byte(val), &vdoc); err != nil {
 		ps.at(nil, path, "bad value %q: %s", val, cleanYAMLError(err))
+		return "", "", false
+	}
+	if err := checkExpansion(&vdoc, &problems{file: "--set"}); err != nil {
+		ps.at(nil, path, "bad value: the value expands to more than %d YAML nodes", MaxNodes)
 		return "", "", false
 	}
 	v := resolve(&vdoc)

@@ -295,6 +295,15 @@ func FuzzLoad(f *testing.F) {
 	f.Add([]byte("nodes: [a]\nprotocol: {name: echo}\nsweep: {network.loss: [0, 1]}\n"), "network.loss=0.5")
 	f.Add([]byte("a: &x [*x]\n"), "")
 	f.Add([]byte("protocol: {name: echo, <<: {timeout: 1s}}\n"), "x=")
+	// The hostile inputs: an alias bomb, integers given as fractions,
+	// duplicate keys and seeds, unclosed flow collections, a billion
+	// clients, selectors and fault nodes that match nothing.
+	f.Add([]byte(aliasBomb(9)), "")
+	f.Add([]byte(aliasBomb(3)), "description=&a [*a]")
+	f.Add([]byte(hostileBase+"seed: 1.5\nseeds: [1, 1]\nduration: [1s]\n"), "limits.max_nodes=2.5")
+	f.Add([]byte(hostileBase+"nodes: [x]\n"), "")
+	f.Add([]byte("name: t\nnodes: [a, b\nprotocol: {name: echo\n"), "")
+	f.Add([]byte(hostileBase+"workload: {kind: closed, clients: 1000000000}\n"), "protocol.clients=[\"zz*\"]")
 	f.Fuzz(func(t *testing.T, data []byte, set string) {
 		var sets []string
 		if set != "" {

@@ -84,6 +84,7 @@ func (c *Config) validateNodes(fe *sim.FieldErrors) {
 		seen[n] = true
 	}
 	fe.Merge("network", c.Network.ValidateNodes(names))
+	fe.Merge("faults", c.Faults.ValidateNodes(names))
 }
 
 // placements returns the nodes with their zones, in list order.

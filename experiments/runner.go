@@ -185,11 +185,14 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 	plan := x.plan(opts.Version)
 	res := &Result{Experiment: x, Out: opts.Out, plan: plan}
 	done := map[int]RunResult{}
+	var od *outDir // the output folder, locked until Run returns
 	if opts.Out != "" {
-		prev, err := prepareOut(opts.Out, plan, opts)
+		o, prev, err := openOut(opts.Out, plan, opts)
 		if err != nil {
 			return nil, err
 		}
+		od = o
+		defer od.release()
 		for _, s := range specs {
 			if r, ok := prev[s.Index]; ok && r.Run.Seed == s.Seed {
 				done[s.Index] = r
@@ -263,8 +266,8 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 			}
 			continue
 		}
-		if opts.Out != "" {
-			if err := writeRun(opts.Out, o.rr); err != nil && firstErr == nil {
+		if od != nil {
+			if err := writeRun(od.path(), o.rr); err != nil && firstErr == nil {
 				firstErr = err
 				cancel()
 				continue
@@ -285,12 +288,15 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 		return res, fmt.Errorf("%w: %d of %d runs finished", ErrInterrupted, len(done), len(specs))
 	}
 	res.Complete = len(res.Runs) == len(x.Runs())
-	if opts.Out != "" {
-		if err := writeResults(opts.Out, plan, res.Runs); err != nil {
+	if od != nil {
+		if err := writeResults(od.path(), plan, res.Runs); err != nil {
 			if !isPlotErr(err) {
 				return res, err
 			}
 			res.PlotErr = err
+		}
+		if err := od.commit(); err != nil {
+			return res, err
 		}
 	}
 	return res, nil
@@ -354,7 +360,7 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 	})
 	rec.Bind(e)
 	fail := func(err error) (RunResult, error) {
-		return RunResult{}, fmt.Errorf("%w: run %d (seed %d%s): %v", ErrRunFailed, s.Index, s.Seed, paramText(s.Point.Params), err)
+		return RunResult{}, fmt.Errorf("%w: run %d (seed %d%s): %w", ErrRunFailed, s.Index, s.Seed, paramText(s.Point.Params), err)
 	}
 	var tl *results.Timeline
 	var tlObs sim.Observer
@@ -614,55 +620,6 @@ var resultFiles = []string{results.RunsFile, results.SummaryFile, results.Series
 	results.FaultsFile, results.CoverageFile, results.ManifestFile, results.ConfigFile, results.ReportFile,
 	results.TimelineSVG, results.TimelineTrace}
 
-// prepareOut readies the output folder and returns the runs already in it
-// (with Resume). Nothing is changed unless the checks pass.
-func prepareOut(dir string, p plan, opts RunOptions) (map[int]RunResult, error) {
-	exists := false
-	if st, err := os.Stat(dir); err == nil {
-		if !st.IsDir() {
-			return nil, badInput("output %s exists and is not a folder", dir)
-		}
-		entries, _ := os.ReadDir(dir)
-		exists = len(entries) > 0
-	}
-	var prev map[int]RunResult
-	switch {
-	case exists && opts.Resume:
-		old, err := readPlan(dir)
-		if err != nil {
-			return nil, badInput("cannot resume in %s: it holds no dsim runs (%v)", dir, err)
-		}
-		if old.ConfigHash != p.ConfigHash {
-			return nil, badInput("cannot resume in %s: it holds runs of a different config (hash %.12s, now %.12s); use --force to replace them", dir, old.ConfigHash, p.ConfigHash)
-		}
-		runs, err := readRuns(dir)
-		if err != nil {
-			return nil, err
-		}
-		prev = runs
-	case exists && opts.Force:
-		for _, f := range resultFiles {
-			if err := os.Remove(filepath.Join(dir, f)); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return nil, badInput("cannot replace %s: %v", dir, err)
-			}
-		}
-		for _, d := range []string{runsDir, results.PlotsDir} {
-			if err := os.RemoveAll(filepath.Join(dir, d)); err != nil {
-				return nil, badInput("cannot replace %s: %v", dir, err)
-			}
-		}
-	case exists:
-		return nil, badInput("output folder %s already exists and is not empty; use --force to replace it or --resume to continue it", dir)
-	}
-	if err := os.MkdirAll(filepath.Join(dir, runsDir), 0o755); err != nil {
-		return nil, badInput("cannot create output folder: %v", err)
-	}
-	if err := results.WriteFileAtomic(filepath.Join(dir, runsDir, planFile), encodePlan(p)); err != nil {
-		return nil, badInput("cannot write to output folder %s: %v", dir, err)
-	}
-	return prev, nil
-}
-
 // Merge combines the folders of shard runs (dsim run --shard I/N) into
 // one results folder holding exactly the bytes a single-process run
 // produces. Every folder must come from the same experiment, and together
@@ -711,9 +668,11 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 	if len(missing) > 0 {
 		return nil, badInput("the folders hold %d of %d runs; missing runs %s (run the missing shards, or --resume them)", len(all), p.RunCount, intList(missing, 10))
 	}
-	if _, err := prepareOut(out, p, RunOptions{Force: force}); err != nil {
+	od, _, err := openOut(out, p, RunOptions{Force: force})
+	if err != nil {
 		return nil, err
 	}
+	defer od.release()
 	idx := make([]int, 0, len(all))
 	for i := range all {
 		idx = append(idx, i)
@@ -724,16 +683,19 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 		if i >= p.RunCount {
 			continue
 		}
-		if err := writeRun(out, all[i]); err != nil {
+		if err := writeRun(od.path(), all[i]); err != nil {
 			return nil, err
 		}
 		res.Runs = append(res.Runs, all[i])
 	}
-	if err := writeResults(out, p, res.Runs); err != nil {
+	if err := writeResults(od.path(), p, res.Runs); err != nil {
 		if !isPlotErr(err) {
 			return res, err
 		}
 		res.PlotErr = err
+	}
+	if err := od.commit(); err != nil {
+		return res, err
 	}
 	return res, nil
 }

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"fmt"
+	"math"
 	"reflect"
 	"regexp"
 	"sort"
@@ -212,13 +213,14 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
 			c.fail(n, path, "want a mapping, got %s", kindName(n))
 			return
 		}
-		seen := map[string]bool{}
+		seen := map[string]*yaml.Node{}
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			if seen[k.Value] {
-				c.probs.at(k, joinKey(path, k.Value), "duplicate key %q", k.Value)
+			if first, dup := seen[k.Value]; dup {
+				c.duplicate(k, v, first, joinKey(path, k.Value))
+				continue
 			}
-			seen[k.Value] = true
+			seen[k.Value] = k
 			c.decodeCheck(k, t.Key(), path)
 			c.walk(v, t.Elem(), joinKey(path, k.Value))
 		}
@@ -235,23 +237,40 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
 			c.fail(n, path, "want %s, got %s", typeWord(t), kindName(n))
 			return
 		}
+		if isIntKind(t.Kind()) && n.ShortTag() == "!!float" {
+			// yaml.v3 would truncate 1.5 to 1 without a word.
+			if f, err := strconv.ParseFloat(n.Value, 64); err != nil || f != math.Trunc(f) {
+				c.fail(n, path, "want %s, got %s", typeWord(t), n.Value)
+				return
+			}
+		}
 		c.decodeCheck(n, t, path)
 	}
 }
 
+func isIntKind(k reflect.Kind) bool {
+	switch k {
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return true
+	}
+	return false
+}
+
 func (c *checker) walkStruct(n *yaml.Node, t reflect.Type, path string, extra []string) {
-	seen := map[string]bool{}
+	seen := map[string]*yaml.Node{}
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
 		if k.Kind != yaml.ScalarNode {
 			c.probs.at(k, path, "want a field name, got %s", kindName(k))
+			c.mark(v, path)
 			continue
 		}
-		if seen[k.Value] {
-			c.probs.at(k, joinKey(path, k.Value), "duplicate key %q", k.Value)
+		if first, dup := seen[k.Value]; dup {
+			c.duplicate(k, v, first, joinKey(path, k.Value))
 			continue
 		}
-		seen[k.Value] = true
+		seen[k.Value] = k
 		if contains(extra, k.Value) {
 			continue
 		}
@@ -263,6 +282,15 @@ func (c *checker) walkStruct(n *yaml.Node, t reflect.Type, path string, extra []
 		}
 		c.walk(v, f.typ, joinKey(path, k.Value))
 	}
+}
+
+// duplicate reports key k repeated (first seen at first) and prunes the
+// repeat, so that decoding does not report it a second time.
+func (c *checker) duplicate(k, v, first *yaml.Node, path string) {
+	c.probs.at(k, path, "duplicate key %q (first at line %d)", k.Value, first.Line)
+	// The path matches no field, so that problems of the first
+	// occurrence are still reported.
+	c.mark(v, "\x00duplicate")
 }
 
 // walkProtocol checks a protocol section: its name picks the config type
@@ -298,7 +326,9 @@ func (c *checker) decodeCheck(n *yaml.Node, t reflect.Type, path string) {
 	v := reflect.New(t)
 	if err := n.Decode(v.Interface()); err != nil {
 		msg := cleanYAMLError(err)
-		if t == durationType {
+		if t == durationType && n.Kind != yaml.ScalarNode {
+			msg = fmt.Sprintf("want a duration (e.g. \"250ms\", \"1.5s\"), got %s", kindName(n))
+		} else if t == durationType {
 			msg = fmt.Sprintf("%q is not a duration (want e.g. \"250ms\", \"1.5s\")", n.Value)
 		} else if strings.Contains(msg, "cannot unmarshal") {
 			msg = fmt.Sprintf("want %s, got %s", typeWord(t), kindName(n))

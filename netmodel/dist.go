@@ -618,18 +618,39 @@ var ErrEmpirical = errors.New("bad empirical distribution")
 // point's probability is an atom at its value). Blank lines, lines
 // starting with '#' and a first row that does not parse (a header) are
 // skipped.
+//
+// Only a regular file of at most MaxEmpiricalBytes is read: a device
+// (/dev/zero) or a named pipe is refused before it is opened.
 func LoadEmpirical(path string) (Dist, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", path, err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("load %s: %w: not a regular file", path, ErrEmpirical)
+	}
+	if st.Size() > MaxEmpiricalBytes {
+		return nil, fmt.Errorf("load %s: %w: larger than %d bytes", path, ErrEmpirical, MaxEmpiricalBytes)
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	defer f.Close()
-	d, err := ReadEmpirical(f)
+	lr := &io.LimitedReader{R: f, N: MaxEmpiricalBytes + 1}
+	d, err := ReadEmpirical(lr)
+	if err == nil && lr.N <= 0 {
+		err = fmt.Errorf("%w: larger than %d bytes", ErrEmpirical, MaxEmpiricalBytes)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", path, err)
 	}
 	return d, nil
 }
+
+// MaxEmpiricalBytes bounds the size of an empirical distribution file
+// (a million samples take about 10 MB).
+const MaxEmpiricalBytes = 64 << 20
 
 // ReadEmpirical is LoadEmpirical over a reader.
 func ReadEmpirical(r io.Reader) (Dist, error) {

@@ -3,6 +3,7 @@ package protocols
 import (
 	"errors"
 	"fmt"
+	"path"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols/workload"
@@ -133,8 +134,10 @@ func (s *Setup) Finish() {
 }
 
 // Select returns the topology nodes matching any selector, in topology
-// order, without repeats. A selector is a node name or a zone name; "*"
-// matches every node. It fails if a selector matches nothing.
+// order, without repeats. A selector is a node name, a zone name or a
+// glob over either (path.Match syntax: "c-*", "eu-[12]"); "*" matches
+// every node. It fails if a selector matches nothing or is a malformed
+// glob.
 func (s *Setup) Select(selectors []string) ([]Placement, error) {
 	return Select(s.Nodes, selectors)
 }
@@ -143,9 +146,12 @@ func (s *Setup) Select(selectors []string) ([]Placement, error) {
 func Select(nodes []Placement, selectors []string) ([]Placement, error) {
 	picked := make([]bool, len(nodes))
 	for _, sel := range selectors {
+		if _, err := path.Match(sel, ""); err != nil {
+			return nil, fmt.Errorf("%w: %q is not a valid glob: %v", ErrNoMatch, sel, err)
+		}
 		found := false
 		for i, n := range nodes {
-			if sel == "*" || sel == n.Name || sel == n.Zone {
+			if sel == "*" || sel == n.Name || sel == n.Zone || glob(sel, n.Name) || (n.Zone != "" && glob(sel, n.Zone)) {
 				picked[i] = true
 				found = true
 			}
@@ -161,6 +167,11 @@ func Select(nodes []Placement, selectors []string) ([]Placement, error) {
 		}
 	}
 	return out, nil
+}
+
+func glob(pattern, name string) bool {
+	ok, _ := path.Match(pattern, name)
+	return ok
 }
 
 // ErrNoMatch is returned by Select when a selector names no node or zone.

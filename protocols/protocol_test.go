@@ -18,6 +18,11 @@ func TestSelect(t *testing.T) {
 		{[]string{"us-1", "eu"}, "eu-1,eu-2,us-1", false},
 		{[]string{"eu-2", "eu-2"}, "eu-2", false},
 		{[]string{"asia"}, "", true},
+		{[]string{"eu-*"}, "eu-1,eu-2", false},
+		{[]string{"*-1"}, "eu-1,us-1", false},
+		{[]string{"u?"}, "us-1", false}, // a glob over zone names
+		{[]string{"c-*"}, "", true},
+		{[]string{"eu-["}, "", true}, // malformed glob
 		{nil, "", false},
 	} {
 		got, err := Select(nodes, tc.sel)

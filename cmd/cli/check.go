@@ -34,9 +34,15 @@ func runCheck(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	c.warn(x)
 	res, _, err := c.execute(x, &f, f.out)
 	if err != nil {
 		return err
+	}
+	// A check naming a metric that no run has is a mistake in the file,
+	// not a failed check.
+	if err := x.CheckMetrics(res.Runs); err != nil {
+		return inputErr(err)
 	}
 	rows := experiments.Evaluate(x, res.Runs)
 	if *asJSON {

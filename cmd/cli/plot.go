@@ -27,10 +27,15 @@ func runPlot(c *cli, args []string) error {
 		if st, err := os.Stat(dir); err != nil || !st.IsDir() {
 			return usagef("%s is not a folder", dir)
 		}
-		if err := results.Replot(dir); err != nil {
+		// A folder that cannot be read back (a truncated or edited CSV, a
+		// damaged manifest) is bad input; only rendering is the tool's.
+		if _, err := results.Read(dir); err != nil {
 			if errors.Is(err, results.ErrNotResults) {
 				return usagef("%s: %v", dir, err)
 			}
+			return usagef("%s is damaged: %v", dir, err)
+		}
+		if err := results.Replot(dir); err != nil {
 			return err
 		}
 		fmt.Fprintf(c.stdout, "re-rendered %s\n", dir)

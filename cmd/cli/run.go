@@ -9,12 +9,14 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/dsim-dev/dsim/experiments"
+	"github.com/dsim-dev/dsim/protocols"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -43,6 +45,8 @@ type runFlags struct {
 	shard    string
 	shardI   int
 	shardN   int
+	// given holds the names of the flags given on the command line.
+	given map[string]bool
 }
 
 func (f *runFlags) register(fs *flag.FlagSet, outHelp string) {
@@ -67,14 +71,17 @@ func (f *runFlags) register(fs *flag.FlagSet, outHelp string) {
 
 // check validates the flag combination.
 func (f *runFlags) check() error {
-	if f.seeds < 0 {
-		return usagef("--seeds must be at least 1")
+	if f.seeds < 0 || (f.seeds == 0 && f.given["seeds"]) {
+		return usagef("--seeds must be at least 1, got %d", f.seeds)
+	}
+	if f.given["out"] && strings.TrimSpace(f.out) == "" {
+		return usagef("--out must name a folder (leave it out for the default)")
 	}
 	if f.seeds > 0 && f.seedSet {
 		return usagef("--seeds and --seed exclude each other")
 	}
-	if f.parallel < 0 {
-		return usagef("--parallel must be at least 1")
+	if f.parallel < 0 || (f.parallel == 0 && f.given["parallel"]) {
+		return usagef("--parallel must be at least 1 (leave it out for one run per core), got %d", f.parallel)
 	}
 	if f.resume && f.force {
 		return usagef("--resume and --force exclude each other")
@@ -137,7 +144,10 @@ func loadExperiment(source string, sets []string) (*experiments.Experiment, erro
 // inputErr turns the experiments package's bad-input errors into usage
 // errors (exit 2).
 func inputErr(err error) error {
-	if errors.Is(err, experiments.ErrBadInput) {
+	// A protocol selector that matches no node is a mistake in the file
+	// even when only the run finds it (a family whose config does not
+	// tag its selectors for the loader).
+	if errors.Is(err, experiments.ErrBadInput) || errors.Is(err, protocols.ErrNoMatch) {
 		return usageError{err}
 	}
 	return err
@@ -160,6 +170,7 @@ func runRun(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
+	c.warn(x)
 	out := f.out
 	if out == "" {
 		out = filepath.Join("out", x.Config.Name)
@@ -172,7 +183,43 @@ func runRun(c *cli, args []string) error {
 		return err
 	}
 	c.printDone(res, elapsed, f.quiet)
-	return nil
+	return invariantFailures(res)
+}
+
+// invariantFailures makes a run whose protocol invariants failed exit 1,
+// naming them; the results are written all the same.
+func invariantFailures(res *experiments.Result) error {
+	runs := 0
+	count := map[string]int{}
+	var names []string
+	for _, r := range res.Runs {
+		if len(r.Violations) > 0 {
+			runs++
+		}
+		for _, v := range r.Violations {
+			if count[v.Invariant] == 0 {
+				names = append(names, v.Invariant)
+			}
+			count[v.Invariant]++
+		}
+	}
+	if runs == 0 {
+		return nil
+	}
+	sort.Strings(names)
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = fmt.Sprintf("%s (%d runs)", n, count[n])
+	}
+	return failError{msg: fmt.Sprintf("invariants failed in %d of %d runs: %s; 'dsim check' prints each failing seed and a replay command",
+		runs, len(res.Runs), strings.Join(parts, ", "))}
+}
+
+// warn prints the experiment's warnings (legal settings that do nothing).
+func (c *cli) warn(x *experiments.Experiment) {
+	for _, w := range x.Warnings {
+		fmt.Fprintf(c.stderr, "warning: %s\n", w)
+	}
 }
 
 // execute runs x with the flags, with a progress display and Ctrl-C
@@ -207,12 +254,18 @@ func (c *cli) execute(x *experiments.Experiment, f *runFlags, out string) (*expe
 		return res, elapsed, nil
 	case errors.Is(err, experiments.ErrInterrupted):
 		msg := fmt.Sprintf("%v", err)
-		if out != "" {
+		switch {
+		case out != "" && f.force:
+			msg += fmt.Sprintf("; the results in %s are unchanged (--force replaces them only with a complete run)", out)
+		case out != "":
 			msg += fmt.Sprintf("; finished runs are kept in %s\ncontinue with: %s --resume", out, commandLine(x, f, out))
 		}
 		return res, elapsed, interruptedError{msg: msg}
 	case errors.Is(err, experiments.ErrNondeterministic):
 		return res, elapsed, failError{msg: err.Error()}
+	}
+	if f.force && out != "" && !errors.Is(err, experiments.ErrBadInput) {
+		err = fmt.Errorf("%w\nthe previous results in %s are unchanged (--force replaces them only with a complete run)", err, out)
 	}
 	return res, elapsed, inputErr(err)
 }
@@ -351,6 +404,8 @@ func (f *runFlags) parseOne(fs *flag.FlagSet, args []string) (string, error) {
 	if len(pos) != 1 {
 		return "", usagef("want exactly one experiment file or bundled name, got %d arguments", len(pos))
 	}
+	f.given = map[string]bool{}
+	fs.Visit(func(fl *flag.Flag) { f.given[fl.Name] = true })
 	if err := f.check(); err != nil {
 		return "", err
 	}

@@ -63,7 +63,7 @@ func TestRunCommands(t *testing.T) {
 		{"exists", []string{"run", good, "--out", out}, exitUsage, "", "--force"},
 		{"force", []string{"run", good, "--out", out, "--force", "--quiet", "--parallel", "1"}, exitOK, "", ""},
 		{"resume done", []string{"run", good, "--out", out, "--resume"}, exitOK, "", "4 resumed"},
-		{"check fails", []string{"check", good, "--quiet"}, exitFail, "replay: dsim run " + good + " --seed ", "1 of 2 checks failed"},
+		{"check fails", []string{"check", good, "--quiet"}, exitFail, "replay: dsim check " + good + " --seed ", "1 of 2 checks failed"},
 		{"check passes", []string{"check", good, "--quiet", "--set", "network.loss=0"}, exitOK, "all 1 checks passed", ""},
 		{"check verify", []string{"check", good, "--quiet", "--seeds", "1", "--verify-determinism", "--set", "network.loss=0"}, exitOK, "ok", ""},
 		{"validate", []string{"validate", good, "echo-regions"}, exitOK, "2 sweep points × 2 seeds = 4 runs", ""},
@@ -108,7 +108,7 @@ func TestRunCommands(t *testing.T) {
 func TestDefaultOutAndPlainProgress(t *testing.T) {
 	dir := t.TempDir()
 	t.Chdir(dir)
-	code, stdout, stderr := runCLI("run", "echo-regions", "--seeds", "1", "--set", "duration=2s")
+	code, stdout, stderr := runCLI("run", "echo-regions", "--seeds", "1", "--set", "duration=2s", "--set", "faults.schedule[0].at=1s")
 	if code != exitOK {
 		t.Fatalf("exit %d: %s", code, stderr)
 	}
@@ -118,7 +118,7 @@ func TestDefaultOutAndPlainProgress(t *testing.T) {
 	if !strings.Contains(stderr, "runs 2/2 (100%)") || !strings.Contains(stdout, "out/echo-regions") {
 		t.Errorf("stdout %q stderr %q", stdout, stderr)
 	}
-	code, _, stderr = runCLI("run", "echo-regions", "--seeds", "1", "--set", "duration=2s", "--shard", "1/2", "--quiet")
+	code, _, stderr = runCLI("run", "echo-regions", "--seeds", "1", "--set", "duration=2s", "--set", "faults.schedule[0].at=1s", "--shard", "1/2", "--quiet")
 	if code != exitOK || stderr != "" {
 		t.Fatalf("exit %d, quiet stderr %q", code, stderr)
 	}
@@ -277,35 +277,41 @@ func compareTrees(t *testing.T, a, b string) {
 	}
 }
 
-// TestReplayCommand runs the replay line printed by a failing check: as
-// `dsim run` it reproduces the run alone, and as `dsim check` it fails the
-// same way.
+// TestReplayCommand runs the replay line printed by a failing check: a
+// `dsim check` of that run alone, into a folder of its own, which fails
+// the same way every time it is run and whose own replay line is itself.
 func TestReplayCommand(t *testing.T) {
 	dir := t.TempDir()
+	t.Chdir(dir)
 	good := writeFile(t, dir, "tiny.yaml", tiny)
+	replayLine := func(stdout string) string {
+		for _, l := range strings.Split(stdout, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(l), "replay: ") {
+				return strings.TrimPrefix(strings.TrimSpace(l), "replay: ")
+			}
+		}
+		return ""
+	}
 	code, stdout, _ := runCLI("check", good, "--quiet")
 	if code != exitFail {
 		t.Fatalf("check: exit %d", code)
 	}
-	var line string
-	for _, l := range strings.Split(stdout, "\n") {
-		if strings.HasPrefix(strings.TrimSpace(l), "replay: ") {
-			line = strings.TrimPrefix(strings.TrimSpace(l), "replay: ")
-			break
-		}
-	}
+	line := replayLine(stdout)
 	args := strings.Fields(line)
-	if len(args) < 4 || args[0] != "dsim" || args[1] != "run" {
+	if len(args) < 4 || args[0] != "dsim" || args[1] != "check" || !strings.Contains(line, " --out out/tiny-replay-") {
 		t.Fatalf("replay line %q", line)
 	}
-	code, _, stderr := runCLI(append(args[1:], "--out", filepath.Join(dir, "replay"), "--quiet")...)
-	if code != exitOK {
-		t.Fatalf("replay run: exit %d: %s", code, stderr)
+	for i := 0; i < 2; i++ {
+		code, stdout, stderr := runCLI(append(args[1:], "--quiet")...)
+		if code != exitFail || !strings.Contains(stdout, "0/1") {
+			t.Fatalf("replay %d: exit %d\n%s%s", i+1, code, stdout, stderr)
+		}
+		if again := replayLine(stdout); again != line {
+			t.Errorf("replay %d prints\n%s\nwant\n%s", i+1, again, line)
+		}
 	}
-	check := append([]string{"check"}, args[2:]...)
-	code, stdout, _ = runCLI(append(check, "--quiet")...)
-	if code != exitFail || !strings.Contains(stdout, "1/1") && !strings.Contains(stdout, "0/1") {
-		t.Errorf("replayed check: exit %d\n%s", code, stdout)
+	if _, err := os.Stat(filepath.Join(args[len(args)-2], "report.html")); err != nil {
+		t.Errorf("replay folder: %v", err)
 	}
 }
 

@@ -72,6 +72,7 @@ func runValidate(c *cli, args []string) error {
 			}
 			continue
 		}
+		c.warn(x)
 		runs := len(x.Points) * x.Config.Seeds.N()
 		if *asJSON {
 			verdicts = append(verdicts, validateJSON{Source: src, OK: true, Name: x.Config.Name, Points: len(x.Points),

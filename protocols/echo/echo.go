@@ -75,11 +75,11 @@ func (p Pick) MarshalYAML() (any, error) { return p.String(), nil }
 // Config is the echo protocol's section of an experiment.
 type Config struct {
 	// Clients selects the nodes that send pings: node or zone names of
-	// the topology ("*" for all).
-	Clients []string `yaml:"clients"`
-	// Servers selects the nodes that answer pings: node or zone names.
-	// A node may be both client and server.
-	Servers []string `yaml:"servers"`
+	// the topology, or globs over them ("*" for all, "c-*").
+	Clients []string `yaml:"clients" dsim:"nodes"`
+	// Servers selects the nodes that answer pings: node or zone names or
+	// globs. A node may be both client and server.
+	Servers []string `yaml:"servers" dsim:"nodes"`
 	// Timeout is how long a client waits for the echo before counting
 	// the ping as timed out. Shorter timeouts detect loss sooner but
 	// misclassify slow round trips.
@@ -158,6 +158,26 @@ const (
 	// reported at the end.
 	MetricTimeoutRatio = "timeout_ratio"
 )
+
+// Metrics declares every metric echo records, so that the loader can
+// refuse a check or plot that names another.
+func (c *Config) Metrics() []protocols.MetricDecl {
+	return []protocols.MetricDecl{
+		{Name: MetricSent, Kind: protocols.CounterMetric},
+		{Name: MetricOK, Kind: protocols.CounterMetric},
+		{Name: MetricTimeouts, Kind: protocols.CounterMetric},
+		{Name: MetricLate, Kind: protocols.CounterMetric},
+		{Name: MetricDuplicates, Kind: protocols.CounterMetric},
+		{Name: MetricRTT, Kind: protocols.HistogramMetric},
+		{Name: MetricRTTSameZone, Kind: protocols.HistogramMetric},
+		{Name: MetricRTTCrossZone, Kind: protocols.HistogramMetric},
+		{Name: MetricSuccessRatio, Kind: protocols.ScalarMetric},
+		{Name: MetricLossRatio, Kind: protocols.ScalarMetric},
+		{Name: MetricTimeoutRatio, Kind: protocols.ScalarMetric},
+	}
+}
+
+var _ protocols.MetricDeclarer = (*Config)(nil)
 
 // Ping is the request.
 type Ping struct {

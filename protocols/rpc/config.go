@@ -312,7 +312,7 @@ type ServiceConfig struct {
 	// Nodes selects the experiment's nodes that run this service's
 	// replicas: node names, zone names or "*" (default: the nodes named
 	// "<service>-…").
-	Nodes []string `yaml:"nodes"`
+	Nodes []string `yaml:"nodes" dsim:"nodes"`
 	// Workers is each replica's concurrency limit: requests in service
 	// (including waiting for dependencies) at once.
 	Workers int `yaml:"workers"`
@@ -453,7 +453,7 @@ type ClientConfig struct {
 	Replicas int `yaml:"replicas"`
 	// Nodes selects the experiment's nodes that run clients (default: the
 	// nodes named "client-…").
-	Nodes []string `yaml:"nodes"`
+	Nodes []string `yaml:"nodes" dsim:"nodes"`
 	// Deadline is the end-to-end budget of a request, propagated down the
 	// graph; 0 = none.
 	Deadline time.Duration `yaml:"deadline"`

@@ -1,0 +1,359 @@
+package experiments
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/dsim-dev/dsim/results"
+)
+
+// The output folder's lifecycle. One run (or merge) at a time owns a
+// folder: it holds a lock on <out>/.dsim-lock from the first check to the
+// last write, so a second writer is refused at once instead of mixing its
+// files with the first one's. Temporary files left by a killed process are
+// removed when the folder is next opened. With --force the new results go
+// to a hidden sibling folder and replace the old ones only once they are
+// complete, so a failure (a full disk, a crash, Ctrl-C) leaves the
+// previous results as they were. A shard's folder records which shard it
+// holds, and resuming it as another shard is refused.
+
+// Files of the output folder's lifecycle.
+const (
+	// lockFile is held (flock) by the process writing the folder.
+	lockFile = ".dsim-lock"
+	// shardFile records the shard a folder holds, when it is one.
+	shardFile = "shard.json"
+	// forceMark names the sibling folder a --force run writes into:
+	// .<base>.dsim-force-<pid>.
+	forceMark = ".dsim-force-"
+)
+
+// ErrLocked is returned when another process is writing the output
+// folder.
+var ErrLocked = errors.New("output folder in use")
+
+// outDir is an output folder held by this process for one run.
+type outDir struct {
+	// dir is the folder the user named.
+	dir string
+	// work is where this run writes: dir, or with --force a sibling
+	// folder moved into dir by commit.
+	work string
+	// fresh is set when dir held no results before this run.
+	fresh bool
+	// created is set when this run created dir.
+	created   bool
+	committed bool
+	lock      *os.File
+}
+
+// shardID is the content of runs/shard.json.
+type shardID struct {
+	Shard  int `json:"shard"`
+	Shards int `json:"shards"`
+}
+
+// openOut locks dir, checks it against the options (refusing a folder
+// with results unless Resume or Force), removes what a killed process left
+// behind, and writes the plan. It returns the finished runs already in
+// the folder with Resume. Nothing is removed or replaced unless the checks
+// pass.
+func openOut(dir string, p plan, opts RunOptions) (*outDir, map[int]RunResult, error) {
+	o := &outDir{dir: dir, work: dir}
+	st, err := os.Stat(dir)
+	switch {
+	case err == nil && !st.IsDir():
+		return nil, nil, badInput("output %s exists and is not a folder", dir)
+	case errors.Is(err, os.ErrNotExist):
+		o.created = true
+	case err != nil:
+		return nil, nil, badInput("cannot use output folder %s: %v", dir, err)
+	}
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, nil, badInput("cannot create output folder: %v", err)
+	}
+	if err := o.acquire(); err != nil {
+		if o.created {
+			os.Remove(dir)
+		}
+		return nil, nil, err
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			o.release()
+		}
+	}()
+	o.removeStale()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, nil, badInput("cannot read output folder %s: %v", dir, err)
+	}
+	exists := false
+	for _, e := range entries {
+		if e.Name() != lockFile {
+			exists = true
+		}
+	}
+	o.fresh = !exists
+	want := shardID{Shard: opts.Shard, Shards: max(opts.Shards, 1)}
+	if want.Shards == 1 {
+		want.Shard = 0
+	}
+	var prev map[int]RunResult
+	switch {
+	case exists && opts.Resume:
+		old, err := readPlan(dir)
+		if err != nil {
+			return nil, nil, badInput("cannot resume in %s: it holds no dsim runs (%v)", dir, err)
+		}
+		if old.ConfigHash != p.ConfigHash {
+			return nil, nil, badInput("cannot resume in %s: it holds runs of a different config (hash %.12s, now %.12s); use --force to replace them", dir, old.ConfigHash, p.ConfigHash)
+		}
+		have, err := readShard(dir)
+		if err != nil {
+			return nil, nil, badInput("cannot resume in %s: %v", dir, err)
+		}
+		if have != want {
+			return nil, nil, badInput("cannot resume in %s: it holds %s, not %s; resume it with %s, or give another --out", dir, have, want, have.flag())
+		}
+		runs, err := readRuns(dir)
+		if err != nil {
+			return nil, nil, err
+		}
+		prev = runs
+	case exists && opts.Force:
+		o.work = o.sibling(forceMark + fmt.Sprint(os.Getpid()))
+		if err := os.RemoveAll(o.work); err != nil {
+			return nil, nil, badInput("cannot replace %s: %v", dir, err)
+		}
+	case exists:
+		return nil, nil, badInput("output folder %s already exists and is not empty; use --force to replace it or --resume to continue it", dir)
+	}
+	if err := os.MkdirAll(filepath.Join(o.work, runsDir), 0o755); err != nil {
+		return nil, nil, badInput("cannot create output folder: %v", err)
+	}
+	if err := results.WriteFileAtomic(filepath.Join(o.work, runsDir, planFile), encodePlan(p)); err != nil {
+		return nil, nil, badInput("cannot write to output folder %s: %v", dir, err)
+	}
+	if want.Shards > 1 {
+		b, _ := json.Marshal(want)
+		if err := results.WriteFileAtomic(filepath.Join(o.work, runsDir, shardFile), append(b, '\n')); err != nil {
+			return nil, nil, badInput("cannot write to output folder %s: %v", dir, err)
+		}
+	}
+	ok = true
+	return o, prev, nil
+}
+
+func (s shardID) String() string {
+	if s.Shards <= 1 {
+		return "every run (no --shard)"
+	}
+	return fmt.Sprintf("shard %d/%d", s.Shard, s.Shards)
+}
+
+func (s shardID) flag() string {
+	if s.Shards <= 1 {
+		return "no --shard"
+	}
+	return fmt.Sprintf("--shard %d/%d", s.Shard, s.Shards)
+}
+
+// readShard returns the shard a folder holds; a folder without
+// runs/shard.json holds every run.
+func readShard(dir string) (shardID, error) {
+	b, err := os.ReadFile(filepath.Join(dir, runsDir, shardFile))
+	if errors.Is(err, os.ErrNotExist) {
+		return shardID{Shards: 1}, nil
+	}
+	if err != nil {
+		return shardID{}, err
+	}
+	var s shardID
+	if err := json.Unmarshal(b, &s); err != nil || s.Shards < 1 || s.Shard < 0 || s.Shard >= s.Shards {
+		return shardID{}, fmt.Errorf("%s is damaged", filepath.Join(dir, runsDir, shardFile))
+	}
+	return s, nil
+}
+
+// path returns the folder to write into ("" for an in-memory run).
+func (o *outDir) path() string {
+	if o == nil {
+		return ""
+	}
+	return o.work
+}
+
+// commit makes the written results the folder's: with --force it moves
+// the new files over the old ones, which were untouched until now. Only
+// the files a results folder holds and those the run wrote are replaced;
+// anything else the user keeps in the folder stays.
+func (o *outDir) commit() error {
+	if o == nil || o.committed {
+		return nil
+	}
+	if o.work != o.dir {
+		trash := filepath.Join(o.work, ".replaced")
+		if err := os.Mkdir(trash, 0o755); err != nil {
+			return fmt.Errorf("replace %s: %w", o.dir, err)
+		}
+		// Every file the run wrote replaces its namesake, and every file a
+		// results folder may hold goes, so nothing stale stays.
+		names := append(append([]string(nil), resultFiles...), runsDir, results.PlotsDir)
+		written, err := os.ReadDir(o.work)
+		if err != nil {
+			return fmt.Errorf("replace %s: %w", o.dir, err)
+		}
+		for _, e := range written {
+			if n := e.Name(); n != ".replaced" && !contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		for _, name := range names {
+			old, nw := filepath.Join(o.dir, name), filepath.Join(o.work, name)
+			if _, err := os.Lstat(old); err == nil {
+				if err := os.Rename(old, filepath.Join(trash, name)); err != nil {
+					return fmt.Errorf("replace %s: %w", old, err)
+				}
+			}
+			if _, err := os.Lstat(nw); err == nil {
+				if err := os.Rename(nw, old); err != nil {
+					return fmt.Errorf("replace %s: %w", old, err)
+				}
+			}
+		}
+		if err := os.RemoveAll(o.work); err != nil {
+			return fmt.Errorf("remove %s: %w", o.work, err)
+		}
+	}
+	o.committed = true
+	return nil
+}
+
+// release gives the folder up. Without a commit, a --force run's new
+// files are dropped (the previous results stay), and a folder this run
+// created holds nothing that a run finished is removed again, so that a
+// run that failed at once does not leave a folder that refuses the next.
+func (o *outDir) release() {
+	if o == nil {
+		return
+	}
+	if !o.committed {
+		if o.work != o.dir {
+			os.RemoveAll(o.work)
+		} else if o.fresh && !hasRuns(o.dir) {
+			os.Remove(filepath.Join(o.dir, runsDir, planFile))
+			os.Remove(filepath.Join(o.dir, runsDir, shardFile))
+			os.Remove(filepath.Join(o.dir, runsDir))
+		}
+	}
+	o.unlock()
+	if o.created {
+		os.Remove(o.dir) // only if empty
+	}
+}
+
+func hasRuns(dir string) bool {
+	entries, _ := os.ReadDir(filepath.Join(dir, runsDir))
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "run-") {
+			return true
+		}
+	}
+	return false
+}
+
+// removeStale removes what a killed process leaves behind: the temporary
+// files of atomic writes (.<name>.tmp<N>) in the folder, runs/ and
+// plots/, and --force folders next to it. The lock guarantees that no
+// other process is writing them.
+func (o *outDir) removeStale() {
+	for _, d := range []string{o.dir, filepath.Join(o.dir, runsDir), filepath.Join(o.dir, results.PlotsDir)} {
+		entries, _ := os.ReadDir(d)
+		for _, e := range entries {
+			if n := e.Name(); !e.IsDir() && strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp") {
+				os.Remove(filepath.Join(d, n))
+			}
+		}
+	}
+	prefix := o.sibling(forceMark)
+	entries, _ := os.ReadDir(filepath.Dir(prefix))
+	for _, e := range entries {
+		if n := e.Name(); e.IsDir() && strings.HasPrefix(n, filepath.Base(prefix)) {
+			os.RemoveAll(filepath.Join(filepath.Dir(prefix), n))
+		}
+	}
+}
+
+// sibling returns the path .<base><suffix> next to the folder (resolved
+// to an absolute path, so that "." has a parent too).
+func (o *outDir) sibling(suffix string) string {
+	abs, err := filepath.Abs(o.dir)
+	if err != nil {
+		abs = filepath.Clean(o.dir)
+	}
+	return filepath.Join(filepath.Dir(abs), "."+filepath.Base(abs)+suffix)
+}
+
+// acquire takes the folder's lock or says who holds it.
+func (o *outDir) acquire() error {
+	path := filepath.Join(o.dir, lockFile)
+	for attempt := 0; attempt < 10; attempt++ {
+		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+		if err != nil {
+			return badInput("cannot lock output folder %s: %v", o.dir, err)
+		}
+		if err := lockFD(f); err != nil {
+			f.Close()
+			if errors.Is(err, ErrLocked) {
+				holder, _ := os.ReadFile(path)
+				who := strings.TrimSpace(string(holder))
+				if who == "" {
+					who = "another process"
+				}
+				return &inputError{fmt.Errorf("%w: %s is being written by %s; wait for it to finish or give another --out", ErrLocked, o.dir, who)}
+			}
+			return badInput("cannot lock output folder %s: %v", o.dir, err)
+		}
+		// The holder before us may have removed the file between our
+		// open and our lock: then we hold a lock on nothing. Retry.
+		if same, _ := sameFile(f, path); !same {
+			f.Close()
+			continue
+		}
+		f.Truncate(0)
+		fmt.Fprintf(f, "dsim process %d (since %s)\n", os.Getpid(), time.Now().UTC().Format(time.RFC3339))
+		o.lock = f
+		return nil
+	}
+	return badInput("cannot lock output folder %s: its lock file keeps changing", o.dir)
+}
+
+func sameFile(f *os.File, path string) (bool, error) {
+	a, err := f.Stat()
+	if err != nil {
+		return false, err
+	}
+	b, err := os.Stat(path)
+	if err != nil {
+		return false, err
+	}
+	return os.SameFile(a, b), nil
+}
+
+// unlock removes the lock file and releases the lock, in that order, so
+// that a process waiting on the old file notices (sameFile) and retries.
+func (o *outDir) unlock() {
+	if o.lock == nil {
+		return
+	}
+	os.Remove(filepath.Join(o.dir, lockFile))
+	o.lock.Close()
+	o.lock = nil
+}
