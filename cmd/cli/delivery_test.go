@@ -12,6 +12,7 @@ import (
 // one fails with the seed, the message ids and a replay line, and the
 // replayed run (checked) fails the same way on the same message.
 func TestExactlyOncePair(t *testing.T) {
+	t.Chdir(t.TempDir()) // the replay line writes its own out/ folder
 	code, stdout, stderr := runCLI("check", "exactly-once-durable", "--quiet")
 	if code != exitOK {
 		t.Fatalf("durable: exit %d\n%s\n%s", code, stdout, stderr)
@@ -20,7 +21,7 @@ func TestExactlyOncePair(t *testing.T) {
 	if code != exitFail {
 		t.Fatalf("volatile: exit %d (want %d)\n%s\n%s", code, exitFail, stdout, stderr)
 	}
-	m := regexp.MustCompile(`FAIL invariant no_duplicate_effects: run \d+, seed (\d+): .*?message (\d+) applied twice[^\n]*\n  replay: (dsim run [^\n]+)`).FindStringSubmatch(stdout)
+	m := regexp.MustCompile(`FAIL invariant no_duplicate_effects: run \d+, seed (\d+): .*?message (\d+) applied twice[^\n]*\n  replay: (dsim check [^\n]+)`).FindStringSubmatch(stdout)
 	if m == nil {
 		t.Fatalf("no seed, message id and replay line in:\n%s", stdout)
 	}
@@ -28,8 +29,8 @@ func TestExactlyOncePair(t *testing.T) {
 	if !strings.Contains(m[3], "--seed "+seed) {
 		t.Fatalf("replay %q does not pin seed %s", m[3], seed)
 	}
-	// The replay line with check instead of run reproduces the failure.
-	args := append([]string{"check"}, replay[2:]...)
+	// The replay line reproduces the failure.
+	args := replay[1:]
 	code, stdout, _ = runCLI(append(args, "--quiet")...)
 	if code != exitFail || !strings.Contains(stdout, "message "+id+" applied twice") || !strings.Contains(stdout, "seed "+seed) {
 		t.Fatalf("replay %v: exit %d\n%s", args, code, stdout)
