@@ -1,0 +1,122 @@
+package rpc
+
+import "github.com/dsim-dev/dsim/sim"
+
+// idTable finds the live calls, attempts and jobs of one node by ID (and,
+// for requests from other nodes, by sender and ID) without a Go map: the
+// IDs are generated sequentially, so an open-addressed table whose home
+// slot is the ID itself modulo the capacity keeps the live ones in
+// neighbouring slots with hardly any collisions, and each slot stores its
+// full key for verification. Collisions (a long-lived entry, IDs of
+// several senders or callers) probe linearly; deletion shifts later
+// entries back, so there are no tombstones. The table doubles when half
+// full and never iterates, so its layout cannot reach behaviour.
+type idTable[T any] struct {
+	slots []idSlot[T]
+	n     int
+}
+
+type idSlot[T any] struct {
+	id   uint64
+	from sim.NodeID
+	v    *T // nil: empty
+}
+
+const idTableMin = 64
+
+// home returns the preferred slot of key (from, id) under mask. The low
+// 40 bits of an ID are a sequence number: they index directly. The
+// caller index and incarnation above them, and the sender, spread
+// different sequences apart by an odd (Fibonacci) multiplier.
+func home(from sim.NodeID, id uint64, mask uint64) uint64 {
+	return (id&(1<<seqBits-1) + (id>>seqBits+uint64(uint32(from))<<24)*0x9e3779b97f4a7c15) & mask
+}
+
+// get returns the value stored under id (sender 0), or nil.
+func (t *idTable[T]) get(id uint64) *T { return t.getFrom(0, id) }
+
+// getFrom returns the value stored under (from, id), or nil.
+func (t *idTable[T]) getFrom(from sim.NodeID, id uint64) *T {
+	if t.n == 0 {
+		return nil
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := home(from, id, mask); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.v == nil {
+			return nil
+		}
+		if s.id == id && s.from == from {
+			return s.v
+		}
+	}
+}
+
+// put stores v under id (sender 0); the key must not be present.
+func (t *idTable[T]) put(id uint64, v *T) { t.putFrom(0, id, v) }
+
+// putFrom stores v under (from, id); the key must not be present.
+func (t *idTable[T]) putFrom(from sim.NodeID, id uint64, v *T) {
+	if 2*(t.n+1) > len(t.slots) {
+		t.grow()
+	}
+	t.n++
+	mask := uint64(len(t.slots) - 1)
+	i := home(from, id, mask)
+	for t.slots[i].v != nil {
+		i = (i + 1) & mask
+	}
+	t.slots[i] = idSlot[T]{id: id, from: from, v: v}
+}
+
+func (t *idTable[T]) grow() {
+	old := t.slots
+	t.slots = make([]idSlot[T], max(idTableMin, 2*len(old)))
+	mask := uint64(len(t.slots) - 1)
+	for _, s := range old {
+		if s.v == nil {
+			continue
+		}
+		i := home(s.from, s.id, mask)
+		for t.slots[i].v != nil {
+			i = (i + 1) & mask
+		}
+		t.slots[i] = s
+	}
+}
+
+// del removes id (sender 0) if present.
+func (t *idTable[T]) del(id uint64) { t.delFrom(0, id) }
+
+// delFrom removes (from, id) if present.
+func (t *idTable[T]) delFrom(from sim.NodeID, id uint64) {
+	if t.n == 0 {
+		return
+	}
+	mask := uint64(len(t.slots) - 1)
+	i := home(from, id, mask)
+	for {
+		s := &t.slots[i]
+		if s.v == nil {
+			return
+		}
+		if s.id == id && s.from == from {
+			break
+		}
+		i = (i + 1) & mask
+	}
+	t.n--
+	// Backward-shift deletion: move later members of the probe run into
+	// the hole when the hole lies on their way from their home slot.
+	for j := (i + 1) & mask; ; j = (j + 1) & mask {
+		s := t.slots[j]
+		if s.v == nil {
+			break
+		}
+		if (j-home(s.from, s.id, mask))&mask >= (j-i)&mask {
+			t.slots[i] = s
+			i = j
+		}
+	}
+	t.slots[i] = idSlot[T]{}
+}
