@@ -52,7 +52,7 @@ type server struct {
 	busy    int
 	queue   []*job
 	qhead   int
-	qlive   int // queued and not cancelled
+	qlive   int          // queued and not cancelled
 	jobs    idTable[job] // by job ID
 	byReq   idTable[job] // by sender and request ID
 	seq     uint64
