@@ -85,6 +85,7 @@ type caller struct {
 	g        gauges
 	ts       *TierStats
 	tx       *transport.Hop // nil: plain datagrams
+	msgs     *msgSlab       // the deployment's
 
 	// Optional mechanisms (nil when off).
 	tracker retry.Tracker
@@ -114,6 +115,7 @@ func newCaller(env sim.Env, idx uint64, inc uint64, cfg *CallConfig, reps []sim.
 		seq:    idx<<idxShift | (inc&(1<<incBits-1))<<seqBits,
 		m:      d.hop(env.Metrics(), cfg.Service),
 		ts:     d.stats.tier(cfg.Service),
+		msgs:   &d.msgs,
 	}
 	if cfg.Breaker.Trip != retry.NoBreaker {
 		c.g.breaker = env.Metrics().Gauge(Label("breaker_state", "node", env.Name(), "tier", cfg.Service))
@@ -222,7 +224,7 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	if budget > 0 && (timeout == 0 || budget < timeout) {
 		timeout = budget
 	}
-	c.sendRequest(env, c.reps[r], &Request{ID: a.id, Budget: budget, Attempt: int32(cl.n), Hedge: hedge})
+	c.sendRequest(env, c.reps[r], c.msgs.request(Request{ID: a.id, Budget: budget, Attempt: int32(cl.n), Hedge: hedge}))
 	if timeout > 0 {
 		a.timer = env.After(timeout, tag(tagAttempt, a.id))
 	}
@@ -422,7 +424,7 @@ func (c *caller) finish(env sim.Env, cl *call, st Status) {
 	for len(cl.live) > 0 {
 		a := cl.live[0]
 		env.Cancel(a.timer)
-		c.sendCancel(env, c.reps[a.rep], &Cancel{ID: a.id})
+		c.sendCancel(env, c.reps[a.rep], c.msgs.cancel(Cancel{ID: a.id}))
 		c.brk.Release(a.ticket)
 		if a.cost > 0 && c.tracker != nil {
 			c.tracker.RetryEnded(env.Now(), a.cost)

@@ -318,7 +318,7 @@ func (s *server) callDone(env sim.Env, token uint64, st Status) {
 func (s *server) reply(env sim.Env, to sim.NodeID, id uint64, st Status) {
 	s.svc.m.status[st].Add(1)
 	s.svc.ts.Answered[st]++
-	s.sendResponse(env, to, &Response{ID: id, Status: st})
+	s.sendResponse(env, to, s.d.msgs.response(Response{ID: id, Status: st}))
 }
 
 func (s *server) respond(env sim.Env, j *job, st Status) {
