@@ -1,19 +1,23 @@
 package rpc
 
-import "github.com/dsim-dev/dsim/sim"
+import (
+	"math/bits"
+
+	"github.com/dsim-dev/dsim/sim"
+)
 
 // idTable finds the live calls, attempts and jobs of one node by ID (and,
-// for requests from other nodes, by sender and ID) without a Go map: the
-// IDs are generated sequentially, so an open-addressed table whose home
-// slot is the ID itself modulo the capacity keeps the live ones in
-// neighbouring slots with hardly any collisions, and each slot stores its
-// full key for verification. Collisions (a long-lived entry, IDs of
-// several senders or callers) probe linearly; deletion shifts later
-// entries back, so there are no tombstones. The table doubles when half
-// full and never iterates, so its layout cannot reach behaviour.
+// for requests from other nodes, by sender and ID) without a Go map: an
+// open-addressed table with linear probing, Fibonacci hashing (one
+// multiply; sequential IDs land far apart, so probe runs stay short even
+// though the live IDs are a dense window) and the full key stored in each
+// slot for verification. Deletion shifts later entries back, so there are
+// no tombstones. The table doubles when half full and is never iterated,
+// so its layout cannot reach behaviour.
 type idTable[T any] struct {
 	slots []idSlot[T]
 	n     int
+	shift uint8 // 64 − log2(len(slots))
 }
 
 type idSlot[T any] struct {
@@ -24,12 +28,10 @@ type idSlot[T any] struct {
 
 const idTableMin = 64
 
-// home returns the preferred slot of key (from, id) under mask. The low
-// 40 bits of an ID are a sequence number: they index directly. The
-// caller index and incarnation above them, and the sender, spread
-// different sequences apart by an odd (Fibonacci) multiplier.
-func home(from sim.NodeID, id uint64, mask uint64) uint64 {
-	return (id&(1<<seqBits-1) + (id>>seqBits+uint64(uint32(from))<<24)*0x9e3779b97f4a7c15) & mask
+// home returns the preferred slot of key (from, id): the top bits of the
+// key times 2⁶⁴/φ.
+func home(from sim.NodeID, id uint64, shift uint8) uint64 {
+	return ((id ^ uint64(uint32(from))*0xff51afd7ed558ccd) * 0x9e3779b97f4a7c15) >> shift
 }
 
 // get returns the value stored under id (sender 0), or nil.
@@ -41,7 +43,7 @@ func (t *idTable[T]) getFrom(from sim.NodeID, id uint64) *T {
 		return nil
 	}
 	mask := uint64(len(t.slots) - 1)
-	for i := home(from, id, mask); ; i = (i + 1) & mask {
+	for i := home(from, id, t.shift); ; i = (i + 1) & mask {
 		s := &t.slots[i]
 		if s.v == nil {
 			return nil
@@ -62,7 +64,7 @@ func (t *idTable[T]) putFrom(from sim.NodeID, id uint64, v *T) {
 	}
 	t.n++
 	mask := uint64(len(t.slots) - 1)
-	i := home(from, id, mask)
+	i := home(from, id, t.shift)
 	for t.slots[i].v != nil {
 		i = (i + 1) & mask
 	}
@@ -72,12 +74,13 @@ func (t *idTable[T]) putFrom(from sim.NodeID, id uint64, v *T) {
 func (t *idTable[T]) grow() {
 	old := t.slots
 	t.slots = make([]idSlot[T], max(idTableMin, 2*len(old)))
+	t.shift = uint8(64 - bits.TrailingZeros(uint(len(t.slots))))
 	mask := uint64(len(t.slots) - 1)
 	for _, s := range old {
 		if s.v == nil {
 			continue
 		}
-		i := home(s.from, s.id, mask)
+		i := home(s.from, s.id, t.shift)
 		for t.slots[i].v != nil {
 			i = (i + 1) & mask
 		}
@@ -94,7 +97,7 @@ func (t *idTable[T]) delFrom(from sim.NodeID, id uint64) {
 		return
 	}
 	mask := uint64(len(t.slots) - 1)
-	i := home(from, id, mask)
+	i := home(from, id, t.shift)
 	for {
 		s := &t.slots[i]
 		if s.v == nil {
@@ -113,7 +116,7 @@ func (t *idTable[T]) delFrom(from sim.NodeID, id uint64) {
 		if s.v == nil {
 			break
 		}
-		if (j-home(s.from, s.id, mask))&mask >= (j-i)&mask {
+		if (j-home(s.from, s.id, t.shift))&mask >= (j-i)&mask {
 			t.slots[i] = s
 			i = j
 		}

@@ -63,3 +63,23 @@ func TestIDTable(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkIDTable is one put, get and delete of a sequential ID with
+// about 1,000 IDs live (first in, first out).
+func BenchmarkIDTable(b *testing.B) {
+	var tab idTable[int]
+	v := new(int)
+	const window = 1000
+	for id := uint64(1); id <= window; id++ {
+		tab.put(id, v)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id := uint64(i) + window + 1
+		tab.put(id, v)
+		if tab.get(id-window/2) == nil {
+			b.Fatal("missing")
+		}
+		tab.del(id - window)
+	}
+}
