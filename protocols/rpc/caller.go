@@ -77,8 +77,8 @@ type caller struct {
 	state    retry.State
 	host     host
 	seq      uint64
-	calls    idTable[call]
-	atts     idTable[attempt]
+	calls    seqRing[call]
+	atts     seqRing[attempt]
 	inflight int
 	lat      quantiles
 	m        *hopMetrics

@@ -6,8 +6,8 @@ import (
 	"github.com/dsim-dev/dsim/sim"
 )
 
-// idTable finds the live calls, attempts and jobs of one node by ID (and,
-// for requests from other nodes, by sender and ID) without a Go map: an
+// idTable finds the requests a server is working on by sender and ID
+// without a Go map (a node's own IDs are in a seqRing): an
 // open-addressed table with linear probing, Fibonacci hashing (one
 // multiply; sequential IDs land far apart, so probe runs stay short even
 // though the live IDs are a dense window) and the full key stored in each
@@ -34,9 +34,6 @@ func home(from sim.NodeID, id uint64, shift uint8) uint64 {
 	return ((id ^ uint64(uint32(from))*0xff51afd7ed558ccd) * 0x9e3779b97f4a7c15) >> shift
 }
 
-// get returns the value stored under id (sender 0), or nil.
-func (t *idTable[T]) get(id uint64) *T { return t.getFrom(0, id) }
-
 // getFrom returns the value stored under (from, id), or nil.
 func (t *idTable[T]) getFrom(from sim.NodeID, id uint64) *T {
 	if t.n == 0 {
@@ -53,9 +50,6 @@ func (t *idTable[T]) getFrom(from sim.NodeID, id uint64) *T {
 		}
 	}
 }
-
-// put stores v under id (sender 0); the key must not be present.
-func (t *idTable[T]) put(id uint64, v *T) { t.putFrom(0, id, v) }
 
 // putFrom stores v under (from, id); the key must not be present.
 func (t *idTable[T]) putFrom(from sim.NodeID, id uint64, v *T) {
@@ -87,9 +81,6 @@ func (t *idTable[T]) grow() {
 		t.slots[i] = s
 	}
 }
-
-// del removes id (sender 0) if present.
-func (t *idTable[T]) del(id uint64) { t.delFrom(0, id) }
 
 // delFrom removes (from, id) if present.
 func (t *idTable[T]) delFrom(from sim.NodeID, id uint64) {

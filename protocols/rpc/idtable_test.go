@@ -71,15 +71,91 @@ func BenchmarkIDTable(b *testing.B) {
 	v := new(int)
 	const window = 1000
 	for id := uint64(1); id <= window; id++ {
-		tab.put(id, v)
+		tab.putFrom(3, id, v)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		id := uint64(i) + window + 1
-		tab.put(id, v)
-		if tab.get(id-window/2) == nil {
+		tab.putFrom(3, id, v)
+		if tab.getFrom(3, id-window/2) == nil {
 			b.Fatal("missing")
 		}
-		tab.del(id - window)
+		tab.delFrom(3, id-window)
+	}
+}
+
+// TestSeqRing checks seqRing against a map: sequential IDs, mostly first
+// in first out, with stragglers that outlive the full-size ring.
+func TestSeqRing(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	var ring seqRing[int]
+	ref := map[uint64]*int{}
+	var live []uint64
+	var seq uint64 = 7 << idxShift
+	for range 3 { // calls stuck for good: later IDs collide with them
+		seq++
+		v := new(int)
+		ring.put(seq, v)
+		ref[seq] = v
+	}
+	maxOver := 0
+	for step := 0; step < 600000; step++ {
+		maxOver = max(maxOver, len(ring.over))
+		if len(live) < 2000 && r.IntN(2) == 0 {
+			seq += 1 + uint64(r.IntN(2))
+			v := new(int)
+			ring.put(seq, v)
+			ref[seq] = v
+			live = append(live, seq)
+		} else if len(live) > 0 {
+			i := 0
+			if r.IntN(4) == 0 {
+				i = r.IntN(len(live))
+			}
+			if r.IntN(300) == 0 {
+				continue // everything stays a while longer
+			}
+			if i == 0 && len(live) > 1 && r.IntN(20) == 0 {
+				i = 1 // the oldest is a straggler for now
+			}
+			id := live[i]
+			live = append(live[:i], live[i+1:]...)
+			ring.del(id)
+			ring.del(id)
+			delete(ref, id)
+		}
+		if step%1009 == 0 {
+			for id, v := range ref {
+				if got := ring.get(id); got != v {
+					t.Fatalf("step %d: get(%x) = %p, want %p", step, id, got, v)
+				}
+			}
+			if got := ring.get(seq + 1); got != nil {
+				t.Fatalf("step %d: get of an absent ID found %p", step, got)
+			}
+		}
+	}
+	if len(ring.slots) > ringMax || maxOver == 0 {
+		t.Fatalf("ring grew to %d slots, at most %d in the overflow map", len(ring.slots), maxOver)
+	}
+	t.Logf("%d slots, at most %d in the overflow map, %d live", len(ring.slots), maxOver, len(ref))
+}
+
+// BenchmarkSeqRing is BenchmarkIDTable for seqRing.
+func BenchmarkSeqRing(b *testing.B) {
+	var r seqRing[int]
+	v := new(int)
+	const window = 1000
+	for id := uint64(1); id <= window; id++ {
+		r.put(id, v)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		id := uint64(i) + window + 1
+		r.put(id, v)
+		if r.get(id-window/2) == nil {
+			b.Fatal("missing")
+		}
+		r.del(id - window)
 	}
 }

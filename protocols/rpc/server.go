@@ -53,7 +53,7 @@ type server struct {
 	queue   []*job
 	qhead   int
 	qlive   int          // queued and not cancelled
-	jobs    idTable[job] // by job ID
+	jobs    seqRing[job] // by job ID
 	byReq   idTable[job] // by sender and request ID
 	seq     uint64
 	free    []*job
