@@ -411,9 +411,17 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 func (c *caller) drop(a *attempt) {
 	c.atts.del(a.id)
 	c.out[a.rep]--
-	cl := a.call
-	if i := slices.Index(cl.live, a); i >= 0 {
-		cl.live = slices.Delete(cl.live, i, i+1)
+	live := a.call.live
+	for i, x := range live {
+		if x == a {
+			// Usually the only one: no copy, and one pointer store
+			// instead of slices.Delete's bulk clear.
+			n := len(live) - 1
+			copy(live[i:], live[i+1:])
+			live[n] = nil
+			a.call.live = live[:n]
+			return
+		}
 	}
 }
 
