@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"runtime"
 	"testing"
 	"time"
 
@@ -73,8 +74,10 @@ func BenchmarkChain3(b *testing.B) {
 // BenchmarkRetryStorm runs one whole run of experiments/examples/retry-storm.yaml
 // (its base point: naive retries; 60s at 2,000 requests/s, 50% errors at
 // db from 20s to 40s) on a fixed 500µs network, and reports simulated
-// client requests per wall-clock second and allocations per request. One
-// b.N is one run.
+// client requests per wall-clock second (req/s), per CPU second of the
+// process (req/cpu-s, steadier than req/s on a loaded machine; run with
+// -cpu 1 for one core), and heap allocations per request (allocs/req,
+// Build included). One b.N is one run.
 func BenchmarkRetryStorm(b *testing.B) {
 	cfg, wl := exampleConfig(b, "../../experiments/examples/retry-storm.yaml")
 	cfg.Workload = wl
@@ -85,7 +88,11 @@ func BenchmarkRetryStorm(b *testing.B) {
 	}
 	cfg.Client.Replicas = 4
 	var reqs int64
+	var ms0, ms1 runtime.MemStats
+	runtime.ReadMemStats(&ms0)
+	cpu0 := cpuTime()
 	b.ReportAllocs()
+	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		e := sim.New(sim.Config{Seed: uint64(i + 1)})
 		e.SetNetwork(&sim.Direct{Delay: 500 * time.Microsecond})
@@ -98,8 +105,13 @@ func BenchmarkRetryStorm(b *testing.B) {
 		}
 		reqs += d.Stats().Requests
 	}
-	b.ReportMetric(float64(reqs)/b.Elapsed().Seconds(), "req/s")
-	b.ReportMetric(float64(reqs)/float64(b.N), "req/run")
 	b.StopTimer()
-	// allocs/op is per run; divide by req/run for allocations per request.
+	cpu := cpuTime() - cpu0
+	runtime.ReadMemStats(&ms1)
+	b.ReportMetric(float64(reqs)/b.Elapsed().Seconds(), "req/s")
+	if cpu > 0 {
+		b.ReportMetric(float64(reqs)/cpu.Seconds(), "req/cpu-s")
+	}
+	b.ReportMetric(float64(ms1.Mallocs-ms0.Mallocs)/float64(reqs), "allocs/req")
+	b.ReportMetric(float64(reqs)/float64(b.N), "req/run")
 }

@@ -32,6 +32,7 @@ type Deployment struct {
 	clientBudget sharedBudget
 	rec          *recovery        // client outcomes after the error window
 	tx           *transport.Layer // nil when every hop is a datagram without DNS
+	msgs         msgSlab          // the messages the nodes send
 }
 
 // sharedBudget hands out a retry budget: the same one to every node of a

@@ -77,14 +77,15 @@ type caller struct {
 	state    retry.State
 	host     host
 	seq      uint64
-	calls    map[uint64]*call
-	atts     map[uint64]*attempt
+	calls    seqRing[call]
+	atts     seqRing[attempt]
 	inflight int
 	lat      quantiles
 	m        *hopMetrics
 	g        gauges
 	ts       *TierStats
 	tx       *transport.Hop // nil: plain datagrams
+	msgs     *msgSlab       // the deployment's
 
 	// Optional mechanisms (nil when off).
 	tracker retry.Tracker
@@ -112,10 +113,9 @@ func newCaller(env sim.Env, idx uint64, inc uint64, cfg *CallConfig, reps []sim.
 		brk:    retry.NewBreaker(cfg.Breaker),
 		host:   h,
 		seq:    idx<<idxShift | (inc&(1<<incBits-1))<<seqBits,
-		calls:  make(map[uint64]*call),
-		atts:   make(map[uint64]*attempt),
 		m:      d.hop(env.Metrics(), cfg.Service),
 		ts:     d.stats.tier(cfg.Service),
+		msgs:   &d.msgs,
 	}
 	if cfg.Breaker.Trip != retry.NoBreaker {
 		c.g.breaker = env.Metrics().Gauge(Label("breaker_state", "node", env.Name(), "tier", cfg.Service))
@@ -153,7 +153,7 @@ func (c *caller) start(env sim.Env, token uint64, deadline sim.Time) {
 	}
 	cl := c.newCall()
 	cl.id, cl.token, cl.deadline, cl.start = c.nextID(), token, deadline, now
-	c.calls[cl.id] = cl
+	c.calls.put(cl.id, cl)
 	c.inflight++
 	c.budget.OnRequest(now)
 	c.send(env, cl, false)
@@ -211,7 +211,7 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	a := c.newAttempt()
 	a.id, a.call, a.rep, a.sent, a.ticket = c.nextID(), cl, r, now, tk
 	a.cost, cl.cost = cl.cost, 0
-	c.atts[a.id] = a
+	c.atts.put(a.id, a)
 	cl.live = append(cl.live, a)
 	c.out[r]++
 	c.m.attempts.Add(1)
@@ -224,7 +224,7 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	if budget > 0 && (timeout == 0 || budget < timeout) {
 		timeout = budget
 	}
-	c.sendRequest(env, c.reps[r], &Request{ID: a.id, Budget: budget, Attempt: int32(cl.n), Hedge: hedge})
+	c.sendRequest(env, c.reps[r], c.msgs.request(Request{ID: a.id, Budget: budget, Attempt: int32(cl.n), Hedge: hedge}))
 	if timeout > 0 {
 		a.timer = env.After(timeout, tag(tagAttempt, a.id))
 	}
@@ -287,7 +287,7 @@ func (c *caller) pick(env sim.Env, avoid int) int {
 // receive handles a response; it reports whether the response belonged
 // to this caller's live attempts.
 func (c *caller) receive(env sim.Env, resp *Response) {
-	a := c.atts[resp.ID]
+	a := c.atts.get(resp.ID)
 	if a == nil {
 		c.m.late.Add(1) // timed out, cancelled, or duplicated by the network
 		return
@@ -300,24 +300,24 @@ func (c *caller) receive(env sim.Env, resp *Response) {
 func (c *caller) timer(env sim.Env, kind, id uint64) {
 	switch kind {
 	case tagAttempt:
-		if a := c.atts[id]; a != nil {
+		if a := c.atts.get(id); a != nil {
 			a.timer = 0
 			c.abandon(env, a)
 			c.settle(env, a, Timeout, 0)
 		}
 	case tagBackoff:
-		if cl := c.calls[id]; cl != nil {
+		if cl := c.calls.get(id); cl != nil {
 			cl.timer = 0
 			c.send(env, cl, false)
 		}
 	case tagPace:
-		if cl := c.calls[id]; cl != nil {
+		if cl := c.calls.get(id); cl != nil {
 			cl.timer = 0
 			c.rl.Woke()
 			c.send(env, cl, false)
 		}
 	case tagHedge:
-		cl := c.calls[id]
+		cl := c.calls.get(id)
 		if cl == nil || len(cl.live) == 0 {
 			return
 		}
@@ -409,11 +409,19 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 
 // drop forgets a live attempt (its answer came, or it is abandoned).
 func (c *caller) drop(a *attempt) {
-	delete(c.atts, a.id)
+	c.atts.del(a.id)
 	c.out[a.rep]--
-	cl := a.call
-	if i := slices.Index(cl.live, a); i >= 0 {
-		cl.live = slices.Delete(cl.live, i, i+1)
+	live := a.call.live
+	for i, x := range live {
+		if x == a {
+			// Usually the only one: no copy, and one pointer store
+			// instead of slices.Delete's bulk clear.
+			n := len(live) - 1
+			copy(live[i:], live[i+1:])
+			live[n] = nil
+			a.call.live = live[:n]
+			return
+		}
 	}
 }
 
@@ -424,7 +432,7 @@ func (c *caller) finish(env sim.Env, cl *call, st Status) {
 	for len(cl.live) > 0 {
 		a := cl.live[0]
 		env.Cancel(a.timer)
-		c.sendCancel(env, c.reps[a.rep], &Cancel{ID: a.id})
+		c.sendCancel(env, c.reps[a.rep], c.msgs.cancel(Cancel{ID: a.id}))
 		c.brk.Release(a.ticket)
 		if a.cost > 0 && c.tracker != nil {
 			c.tracker.RetryEnded(env.Now(), a.cost)
@@ -441,7 +449,7 @@ func (c *caller) finish(env sim.Env, cl *call, st Status) {
 		c.tracker.CallEnded(now, st.Class(), cl.lastCost)
 		c.budgetGauge(now)
 	}
-	delete(c.calls, cl.id)
+	c.calls.del(cl.id)
 	c.inflight--
 	c.m.callStatus[st].Add(1)
 	c.m.latency.Record(env.Now().Sub(cl.start))

@@ -61,3 +61,51 @@ type Cancel struct{ ID uint64 }
 
 // String describes the cancellation for traces.
 func (c *Cancel) String() string { return fmt.Sprintf("cancel %x", c.ID) }
+
+// msgBlock is how many messages of one type msgSlab carves from one
+// allocation.
+const msgBlock = 256
+
+// msgSlab hands out the messages of one deployment from blocks, one heap
+// allocation per msgBlock messages instead of one per message. A message
+// is never reused: the network may deliver the same value twice (a
+// netmodel duplicate is the same pointer, delivered again), observers and
+// the transport may keep it, and nothing tells the sender when the last
+// reference is gone. So every message is a distinct value for good, and a
+// block is freed by the garbage collector once none of its messages is
+// referenced (the types hold no pointers, so blocks are never scanned).
+type msgSlab struct {
+	reqs    []Request
+	resps   []Response
+	cancels []Cancel
+}
+
+func (s *msgSlab) request(r Request) *Request {
+	if len(s.reqs) == 0 {
+		s.reqs = make([]Request, msgBlock)
+	}
+	m := &s.reqs[0]
+	s.reqs = s.reqs[1:]
+	*m = r
+	return m
+}
+
+func (s *msgSlab) response(r Response) *Response {
+	if len(s.resps) == 0 {
+		s.resps = make([]Response, msgBlock)
+	}
+	m := &s.resps[0]
+	s.resps = s.resps[1:]
+	*m = r
+	return m
+}
+
+func (s *msgSlab) cancel(c Cancel) *Cancel {
+	if len(s.cancels) == 0 {
+		s.cancels = make([]Cancel, msgBlock)
+	}
+	m := &s.cancels[0]
+	s.cancels = s.cancels[1:]
+	*m = c
+	return m
+}

@@ -24,12 +24,6 @@ type service struct {
 	ts        *TierStats
 }
 
-// reqKey names a request at a server: its sender and ID.
-type reqKey struct {
-	from sim.NodeID
-	id   uint64
-}
-
 // job is one request at a server.
 type job struct {
 	id        uint64
@@ -58,9 +52,9 @@ type server struct {
 	busy    int
 	queue   []*job
 	qhead   int
-	qlive   int // queued and not cancelled
-	jobs    map[uint64]*job
-	byReq   map[reqKey]*job
+	qlive   int          // queued and not cancelled
+	jobs    seqRing[job] // by job ID
+	byReq   idTable[job] // by sender and request ID
 	seq     uint64
 	free    []*job
 	pumping bool
@@ -88,8 +82,6 @@ func incarnation(env sim.Env) uint64 {
 // Start builds the callers for the service's downstream hops.
 func (s *server) Start(env sim.Env) {
 	inc := incarnation(env)
-	s.jobs = make(map[uint64]*job)
-	s.byReq = make(map[reqKey]*job)
 	s.seq = jobIdx<<idxShift | (inc&(1<<incBits-1))<<seqBits
 	for i := range s.svc.cfg.Calls {
 		b, scope := s.svc.budgets[i].get(env)
@@ -139,8 +131,7 @@ func (s *server) arrive(env sim.Env, from sim.NodeID, r *Request) {
 	svc, cfg := s.svc, &s.svc.cfg
 	svc.m.arrivals.Add(1)
 	svc.ts.Arrivals++
-	key := reqKey{from, r.ID}
-	if s.byReq[key] != nil {
+	if s.byReq.getFrom(from, r.ID) != nil {
 		return // a network duplicate of a request in progress
 	}
 	if s.lim != nil && !s.lim.Admit(s.busy+s.qlive) {
@@ -170,8 +161,8 @@ func (s *server) arrive(env sim.Env, from sim.NodeID, r *Request) {
 	if r.Budget > 0 {
 		j.deadline = env.Local().Add(r.Budget)
 	}
-	s.jobs[j.id] = j
-	s.byReq[key] = j
+	s.jobs.put(j.id, j)
+	s.byReq.putFrom(from, r.ID, j)
 	j.queued = true
 	s.queue = append(s.queue, j)
 	s.qlive++
@@ -250,7 +241,7 @@ func (s *server) begin(env sim.Env, j *job) {
 }
 
 func (s *server) serviceDone(env sim.Env, id uint64) {
-	j := s.jobs[id]
+	j := s.jobs.get(id)
 	if j == nil {
 		return
 	}
@@ -304,7 +295,7 @@ func (s *server) callNext(env sim.Env, j *job) {
 
 // callDone continues j after one of its downstream calls finished.
 func (s *server) callDone(env sim.Env, token uint64, st Status) {
-	j := s.jobs[token]
+	j := s.jobs.get(token)
 	if j == nil {
 		return
 	}
@@ -327,7 +318,7 @@ func (s *server) callDone(env sim.Env, token uint64, st Status) {
 func (s *server) reply(env sim.Env, to sim.NodeID, id uint64, st Status) {
 	s.svc.m.status[st].Add(1)
 	s.svc.ts.Answered[st]++
-	s.sendResponse(env, to, &Response{ID: id, Status: st})
+	s.sendResponse(env, to, s.d.msgs.response(Response{ID: id, Status: st}))
 }
 
 func (s *server) respond(env sim.Env, j *job, st Status) {
@@ -362,7 +353,7 @@ func (s *server) drop(env sim.Env, j *job) {
 // finish frees j's worker and lets the next queued job in.
 func (s *server) finish(env sim.Env, j *job) {
 	j.done = true
-	delete(s.byReq, reqKey{j.from, j.req})
+	s.byReq.delFrom(j.from, j.req)
 	s.busy--
 	s.release(j)
 	s.pump(env)
@@ -373,22 +364,21 @@ func (s *server) release(j *job) {
 	if !j.done || j.pending > 0 {
 		return
 	}
-	delete(s.jobs, j.id)
+	s.jobs.del(j.id)
 	*j = job{}
 	s.free = append(s.free, j)
 }
 
 func (s *server) cancel(from sim.NodeID, id uint64) {
-	key := reqKey{from, id}
-	j := s.byReq[key]
+	j := s.byReq.getFrom(from, id)
 	if j == nil {
 		return
 	}
 	j.cancelled = true
 	if j.queued {
 		// Still waiting: forget it now; pump skips it.
-		delete(s.byReq, key)
-		delete(s.jobs, j.id)
+		s.byReq.delFrom(from, id)
+		s.jobs.del(j.id)
 		s.qlive--
 		s.svc.m.cancelled.Add(1)
 		s.svc.ts.Cancelled++

@@ -184,7 +184,7 @@ func (c *caller) abandon(env sim.Env, a *attempt) {
 // retryable); a connection that timed out or was found half-open is a
 // timeout.
 func (c *caller) failed(env sim.Env, id uint64, cause transport.Cause) {
-	a := c.atts[id]
+	a := c.atts.get(id)
 	if a == nil {
 		return
 	}
