@@ -122,7 +122,7 @@ func TestDefaultOutAndPlainProgress(t *testing.T) {
 	if code != exitOK || stderr != "" {
 		t.Fatalf("exit %d, quiet stderr %q", code, stderr)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "out", "echo-regions-shard-1-of-2", "runs", "run-000001.gob")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "out", "echo-regions-shard-1-of-2", "runs", "run-000001.gob.gz")); err != nil {
 		t.Error(err)
 	}
 }
