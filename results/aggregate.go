@@ -4,10 +4,10 @@ import (
 	"encoding/gob"
 	"io"
 	"math"
-	"strings"
 	"math/big"
 	"math/bits"
 	"sort"
+	"strings"
 	"time"
 
 	"gonum.org/v1/gonum/stat/distuv"
@@ -96,7 +96,9 @@ func nameLess(a, b string) bool {
 }
 
 // sortNames sorts metric names with nameLess.
-func sortNames(names []string) { sort.Slice(names, func(i, j int) bool { return nameLess(names[i], names[j]) }) }
+func sortNames(names []string) {
+	sort.Slice(names, func(i, j int) bool { return nameLess(names[i], names[j]) })
+}
 
 // Param returns the value of the named parameter at this point.
 func (p *Point) Param(name string) (string, bool) {
