@@ -346,7 +346,7 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 				opts.Progress(Progress{Done: len(done), Resumed: res.Resumed, Total: len(specs), Writing: true, Written: w, ToWrite: n})
 			}
 		}
-		if err := writeResults(opts.Out, plan, st, mine, x, prog); err != nil {
+		if err := writeResults(opts.Out, plan, st, mine, plan.checkExperiment(), prog); err != nil {
 			if !results.IsPlotError(err) {
 				return res, err
 			}
@@ -665,6 +665,21 @@ type plan struct {
 	Output   results.OutputConfig `json:"output"`
 	Headline []string             `json:"headline"`
 	Metrics  []results.MetricInfo `json:"metrics"`
+	// Checks, SeedsPerPoint, Points and Pinned let merge evaluate the
+	// checks for the report without the experiment file.
+	Checks        []Check           `json:"checks"`
+	SeedsPerPoint int               `json:"seeds_per_point"`
+	Points        [][]results.Param `json:"points"`
+	Pinned        map[string]string `json:"pinned,omitempty"`
+}
+
+// checkExperiment rebuilds from a plan what Evaluate needs.
+func (p plan) checkExperiment() *Experiment {
+	x := &Experiment{Config: Config{Checks: p.Checks, Seeds: Seeds{Count: p.SeedsPerPoint}}, pinned: p.Pinned}
+	for i, ps := range p.Points {
+		x.Points = append(x.Points, Point{Index: i, Params: ps})
+	}
+	return x
 }
 
 const planFormat = 2
@@ -672,17 +687,23 @@ const planFormat = 2
 func (x *Experiment) plan(version string) plan {
 	sum := sha256.Sum256(x.Resolved)
 	p := plan{
-		Format:      planFormat,
-		Name:        x.Config.Name,
-		Description: strings.TrimSpace(x.Config.Description),
-		Version:     version,
-		ConfigHash:  hex.EncodeToString(sum[:]),
-		RunCount:    len(x.Points) * x.Config.Seeds.N(),
-		Params:      []string{},
-		Plots:       x.Config.Plots,
-		Config:      string(x.Resolved),
-		Output:      x.Config.Results,
-		Headline:    x.Config.Report.Headline,
+		Format:        planFormat,
+		Name:          x.Config.Name,
+		Description:   strings.TrimSpace(x.Config.Description),
+		Version:       version,
+		ConfigHash:    hex.EncodeToString(sum[:]),
+		RunCount:      len(x.Points) * x.Config.Seeds.N(),
+		Params:        []string{},
+		Plots:         x.Config.Plots,
+		Config:        string(x.Resolved),
+		Output:        x.Config.Results,
+		Headline:      x.Config.Report.Headline,
+		Checks:        x.Config.Checks,
+		SeedsPerPoint: x.Config.Seeds.N(),
+		Pinned:        x.pinned,
+	}
+	for _, pt := range x.Points {
+		p.Points = append(p.Points, pt.Params)
 	}
 	fam, _ := LookupProtocol(x.Config.Protocol.Name)
 	if d, ok := fam.(protocols.Describer); ok {
@@ -1193,10 +1214,7 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 	if err := ost.checkpoint(); err != nil {
 		return nil, err
 	}
-	// The checks' verdicts need the experiment: parse it back from the
-	// resolved config the plan records.
-	x, _ := Parse(results.ConfigFile, []byte(p.Config), Options{})
-	if err := writeResults(out, p, ost, idx, x, nil); err != nil {
+	if err := writeResults(out, p, ost, idx, p.checkExperiment(), nil); err != nil {
 		if !results.IsPlotError(err) {
 			return res, err
 		}

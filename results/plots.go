@@ -156,8 +156,11 @@ func stripPDFDate(b []byte) []byte {
 }
 
 func init() {
-	// A sans-serif face, like the report's text.
+	// A sans-serif face, like the report's text. One face only: the PDF
+	// library lists several fonts in map order, which would make the
+	// bytes differ from run to run.
 	plot.DefaultFont.Variant = "Sans"
+	plotter.DefaultFont.Variant = "Sans"
 }
 
 func buildPlot(spec PlotSpec, f *Folder, yShare *[2]float64) (*chart, error) {
@@ -849,11 +852,9 @@ func windowsOf(f *Folder, where map[string]string) []FaultWindow {
 func SeriesRange(spec PlotSpec, f *Folder) (lo, hi float64, ok bool) {
 	lo, hi = math.Inf(1), math.Inf(-1)
 	for _, ln := range SeriesLines(f, spec.Metric, spec.By, spec.Where) {
-		for k := range ln.Mean {
-			for _, v := range []float64{ln.Mean[k], ln.Low[k], ln.High[k]} {
-				if !math.IsNaN(v) && !(spec.LogY && v <= 0) {
-					lo, hi = math.Min(lo, v), math.Max(hi, v)
-				}
+		for _, v := range ln.Mean {
+			if !math.IsNaN(v) && !(spec.LogY && v <= 0) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
 			}
 		}
 	}
@@ -867,7 +868,11 @@ func plotSeries(p *chart, spec PlotSpec, f *Folder, yShare *[2]float64) error {
 	}
 	ymin, ymax, tmax := math.Inf(1), math.Inf(-1), 0.0
 	var built []plot.Plotter
-	var bands []plot.Plotter
+	type rawBand struct {
+		lows, highs plotter.XYs
+		col         color.NRGBA
+	}
+	var rawBands []rawBand
 	seeds := 0
 	for i, ln := range lines {
 		var xys, lows, highs plotter.XYs
@@ -879,9 +884,8 @@ func plotSeries(p *chart, spec PlotSpec, f *Folder, yShare *[2]float64) error {
 			xys = append(xys, plotter.XY{X: t, Y: v})
 			ymin, ymax = math.Min(ymin, v), math.Max(ymax, v)
 			tmax = math.Max(tmax, float64(k+1)*ln.Step.Seconds())
-			if lo, hi := ln.Low[k], ln.High[k]; !math.IsNaN(lo) && !(spec.LogY && lo <= 0) {
+			if lo, hi := ln.Low[k], ln.High[k]; !math.IsNaN(lo) {
 				lows, highs = append(lows, plotter.XY{X: t, Y: lo}), append(highs, plotter.XY{X: t, Y: hi})
-				ymin, ymax = math.Min(ymin, lo), math.Max(ymax, hi)
 			}
 		}
 		seeds = max(seeds, ln.N)
@@ -896,18 +900,8 @@ func plotSeries(p *chart, spec PlotSpec, f *Folder, yShare *[2]float64) error {
 		l.LineStyle.Width = vg.Points(1.2)
 		built = append(built, l)
 		if len(lows) > 1 {
-			poly := append(plotter.XYs{}, lows...)
-			for k := len(highs) - 1; k >= 0; k-- {
-				poly = append(poly, highs[k])
-			}
-			band, err := plotter.NewPolygon(poly)
-			if err != nil {
-				return err
-			}
 			c := OkabeIto[i%len(OkabeIto)]
-			band.Color = color.NRGBA{c.R, c.G, c.B, 0x30}
-			band.LineStyle.Width = 0
-			bands = append(bands, band)
+			rawBands = append(rawBands, rawBand{lows, highs, color.NRGBA{c.R, c.G, c.B, 0x30}})
 		}
 		if ln.Label != "" {
 			p.legend(ln.Label, l)
@@ -924,6 +918,27 @@ func plotSeries(p *chart, spec PlotSpec, f *Folder, yShare *[2]float64) error {
 	}
 	if ymax <= ymin {
 		ymax = ymin + 1
+	}
+	// The axis follows the means; confidence bands are clipped to it (with
+	// few seeds they can be far wider than the data).
+	dataMin, dataMax := ymin, ymax
+	var bands []plot.Plotter
+	for _, rb := range rawBands {
+		clip := func(v float64) float64 { return math.Max(dataMin, math.Min(dataMax, v)) }
+		poly := make(plotter.XYs, 0, 2*len(rb.lows))
+		for _, q := range rb.lows {
+			poly = append(poly, plotter.XY{X: q.X, Y: clip(q.Y)})
+		}
+		for k := len(rb.highs) - 1; k >= 0; k-- {
+			poly = append(poly, plotter.XY{X: rb.highs[k].X, Y: clip(rb.highs[k].Y)})
+		}
+		band, err := plotter.NewPolygon(poly)
+		if err != nil {
+			return err
+		}
+		band.Color = rb.col
+		band.LineStyle.Width = 0
+		bands = append(bands, band)
 	}
 	// Fault windows first, so lines draw over them. The bands reach the
 	// top of the axis, leaving room for the legend above the data.

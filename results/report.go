@@ -42,19 +42,17 @@ type reportData struct {
 	Files             []string
 }
 
-// headlineTable is the report's first table: one row per sweep point,
-// one column per headline metric.
+// headlineTable is the report's first table: one row per headline
+// metric, one column per sweep point.
 type headlineTable struct {
-	Params  []string
-	Columns []headCol
-	Rows    []headRow
+	Rows []headRow
 }
 
 type headCol struct{ Title, Name string }
 
 type headRow struct {
-	Params []string
-	Cells  []string
+	Title, Name string
+	Cells       []string
 }
 
 // paramRow is one header row of the summary table: a swept parameter and
@@ -144,21 +142,9 @@ func writeReport(b *bytes.Buffer, f *Folder, plots []drawnPlot, timeline []byte)
 		d.Points = append(d.Points, pts[i].Label())
 	}
 	// Headline figures.
-	d.Headline.Params = m.Params
-	if len(m.Params) == 0 {
-		d.Headline.Params = []string{"runs"}
-	}
-	d.Headline.Columns = headlineColumns(f)
-	for i := range pts {
-		row := headRow{}
-		for _, p := range m.Params {
-			v, _ := pts[i].Param(p)
-			row.Params = append(row.Params, v)
-		}
-		if len(m.Params) == 0 {
-			row.Params = []string{"all runs"}
-		}
-		for _, c := range d.Headline.Columns {
+	for _, c := range headlineColumns(f) {
+		row := headRow{Title: c.Title, Name: c.Name}
+		for i := range pts {
 			st, ok := pts[i].Metric(c.Name)
 			if !ok {
 				row.Cells = append(row.Cells, "–")
@@ -355,13 +341,13 @@ details > summary { cursor: pointer; font-weight: 600; margin: 8px 0; }
 {{range .Notes}}<p class="note">{{.}}</p>{{end}}
 </header>
 
-{{if .Headline.Columns}}<section id="headline">
+{{if .Headline.Rows}}<section id="headline">
 <h2>Headline figures</h2>
 <div class="scroll">
 <table id="headline-table">
-<thead><tr>{{range .Headline.Params}}<th class="name">{{.}}</th>{{end}}{{range .Headline.Columns}}<th title="{{.Name}}">{{.Title}}</th>{{end}}</tr></thead>
+<thead>{{range .Header}}<tr><th class="name">{{.Name}}</th>{{range .Values}}<th>{{.}}</th>{{end}}</tr>{{end}}</thead>
 <tbody>
-{{range .Headline.Rows}}<tr>{{range .Params}}<td class="name">{{.}}</td>{{end}}{{range .Cells}}<td>{{.}}</td>{{end}}</tr>
+{{range .Headline.Rows}}<tr><td class="name" title="{{.Name}}">{{.Title}}</td>{{range .Cells}}<td>{{.}}</td>{{end}}</tr>
 {{end}}</tbody>
 </table>
 </div>
