@@ -14,11 +14,16 @@ build:
 	$(GO) build -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/dsim
 
 # deps installs the system packages the tests need: headless Chromium, used
-# to check that report.html renders in a real browser.
+# to check that report.html renders in a real browser, and Debian's pandas
+# and matplotlib, used to run the pandas example of docs/results.md.
 deps:
 	@if ! command -v chromium >/dev/null 2>&1; then \
 		echo "installing chromium (report rendering test)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
+	@if ! /usr/bin/python3 -c 'import pandas, matplotlib' >/dev/null 2>&1; then \
+		echo "installing python3-pandas and python3-matplotlib (docs/results.md example test)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pandas python3-matplotlib >/dev/null; \
 	fi
 
 test: deps
