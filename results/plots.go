@@ -487,6 +487,15 @@ func withoutParams(ps []Param, drop ...string) string {
 // pointLabel labels a sweep point by its parameters, leaving out those
 // that where fixes (they are the same on every line).
 func pointLabel(ps []Param, where map[string]string) string {
+	var keep []Param
+	for _, p := range ps {
+		if _, fixed := where[p.Name]; !fixed {
+			keep = append(keep, p)
+		}
+	}
+	if len(keep) == 1 {
+		return keep[0].Value // the plot's title or caption names the parameter
+	}
 	l := withoutParams(ps, sortedKeys(where)...)
 	if l == "" {
 		return "all runs"
