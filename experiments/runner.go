@@ -151,6 +151,10 @@ type RunOptions struct {
 	// coverage and violations (not its series nor distributions, which
 	// are on disk).
 	Discard bool
+	// Slim keeps only the scalars, faults, coverage and violations of each
+	// run in Result.Runs even without Out (what checks need), so memory
+	// grows by a few KB per run instead of the run's series.
+	Slim bool
 }
 
 // Result is what Run returns.
@@ -298,6 +302,8 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 			if !opts.Discard {
 				keep[o.spec.Index] = slim(o.rr)
 			}
+		} else if opts.Slim {
+			keep[o.spec.Index] = slim(o.rr)
 		} else {
 			keep[o.spec.Index] = o.rr
 		}

@@ -33,7 +33,7 @@ func runCheck(c *cli, args []string) error {
 	if err != nil {
 		return err
 	}
-	res, _, err := c.execute(x, &f, f.out)
+	res, _, err := c.execute(x, &f, f.out, false)
 	if err != nil {
 		return err
 	}

@@ -167,7 +167,7 @@ func runRun(c *cli, args []string) error {
 			out += fmt.Sprintf("-shard-%d-of-%d", f.shardI, f.shardN)
 		}
 	}
-	res, elapsed, err := c.execute(x, &f, out)
+	res, elapsed, err := c.execute(x, &f, out, true)
 	if err != nil {
 		return err
 	}
@@ -176,8 +176,9 @@ func runRun(c *cli, args []string) error {
 }
 
 // execute runs x with the flags, with a progress display and Ctrl-C
-// handling.
-func (c *cli) execute(x *experiments.Experiment, f *runFlags, out string) (*experiments.Result, time.Duration, error) {
+// handling. discard drops the finished runs from memory (dsim run);
+// otherwise their scalars and violations are kept for the checks.
+func (c *cli) execute(x *experiments.Experiment, f *runFlags, out string, discard bool) (*experiments.Result, time.Duration, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	prog := newProgress(c, f.quiet)
@@ -192,7 +193,8 @@ func (c *cli) execute(x *experiments.Experiment, f *runFlags, out string) (*expe
 		VerifyDeterminism: f.verify,
 		Version:           version,
 		Progress:          prog.update,
-		Discard:           true,
+		Discard:           discard,
+		Slim:              true,
 	})
 	prog.finish()
 	// The rate counts the runs only, not writing the results folder.
