@@ -125,8 +125,8 @@ type Describer interface {
 }
 
 // Scalar is a run-level figure a protocol computes once the run is over
-// (a ratio of counters, a convergence time). It becomes one column of
-// runs.csv, like the metrics derived from counters and histograms.
+// (a ratio of counters, a convergence time). It becomes one metric of
+// metrics.csv, like the metrics derived from counters and histograms.
 type Scalar struct {
 	Name  string
 	Value float64

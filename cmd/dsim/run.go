@@ -148,7 +148,7 @@ func runRun(c *cli, args []string) error {
 	fs := c.newFlags("run", "FILE|NAME [flags]",
 		"Run an experiment: every sweep point × seed, in parallel across runs, each run\n"+
 			"single-threaded and deterministic. Results go to --out (default out/<name>/):\n"+
-			"runs.csv, summary.csv, timeseries.csv, plots/, report.html, manifest.json.\n"+
+			"runs.csv, metrics.csv, summary.csv, timeseries.csv, plots/, report.html, manifest.json.\n"+
 			"NAME is a bundled experiment (see 'dsim examples'). Ctrl-C stops cleanly and\n"+
 			"keeps finished runs; --resume continues.")
 	f.register(fs, "output `DIR` (default out/<name>/, or out/<name>-shard-I-of-N/)")
