@@ -105,6 +105,11 @@ type RunResult struct {
 	// diagram and Chrome/Perfetto trace when the experiment's timeline
 	// picks this run.
 	TimelineSVG, TimelineTrace []byte
+
+	// hists are the run's latency histograms, merged into its sweep
+	// point's pooled distributions when the run is stored (not part of
+	// the stored run itself).
+	hists []results.Hist
 }
 
 // Progress reports the runner's state to a progress display.
@@ -305,6 +310,7 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 		} else if opts.Slim {
 			keep[o.spec.Index] = slim(o.rr)
 		} else {
+			o.rr.hists = nil // pooled distributions come with an output folder only
 			keep[o.spec.Index] = o.rr
 		}
 		done[o.spec.Index] = true
@@ -368,6 +374,7 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 func slim(rr RunResult) RunResult {
 	rr.Run.Series, rr.Run.Dists = nil, nil
 	rr.TimelineSVG, rr.TimelineTrace = nil, nil
+	rr.hists = nil
 	return rr
 }
 
@@ -577,6 +584,7 @@ func RunOne(x *Experiment, s RunSpec, stop *atomic.Bool) (RunResult, error) {
 	}
 	setup.Finish()
 	run := rec.Finish(e.Now())
+	hists := rec.Hists()
 	run.Metrics = addScalars(run.Metrics, setup.Scalars())
 	run.Metrics = addScalars(run.Metrics, []protocols.Scalar{{Name: "events", Value: float64(e.Events())}})
 	run.Index, run.Params, run.Seed = s.Index, s.Point.Params, s.Seed
@@ -611,6 +619,7 @@ func RunOne(x *Experiment, s RunSpec, stop *atomic.Bool) (RunResult, error) {
 	}
 	out := fromStored(toStored(back))
 	out.Run.Series = back.Run.Series
+	out.hists = hists
 	return out, nil
 }
 
@@ -877,7 +886,7 @@ func init() {
 		Dists: []results.Dist{{Points: []results.Quantile{{}}}}, Faults: []results.FaultWindow{{}}, Coverage: []results.Coverage{{}}},
 		Violations: []Violation{{}}, TimelineSVG: []byte{0}}
 	_, _ = encodeRun(full)
-	_, _ = gzipGob(full.Run.Series)
+	_, _ = gzipGob(runSeries{Series: full.Run.Series, Hists: []results.SparseHist{{Params: []results.Param{{}}}}})
 	_, _ = gzipGob(toStored(full))
 }
 
@@ -942,6 +951,13 @@ func readRunFile(dir string, idx int) (RunResult, error) {
 	return rr, nil
 }
 
+// runSeries is a run's series file: its time series and its latency
+// histograms (sparse), kept until they are folded into the folder's sums.
+type runSeries struct {
+	Series []results.Series
+	Hists  []results.SparseHist
+}
+
 // store keeps a folder's finished runs on disk and the sums of their
 // series in memory: memory does not grow with the number of runs. Series
 // sums are exact and order-free (results.SeriesAcc), so runs may finish
@@ -985,12 +1001,13 @@ func openStore(dir string, p plan) (*store, error) {
 		if err != nil {
 			continue
 		}
-		var ser []results.Series
+		var ser runSeries
 		b, err := os.ReadFile(runSeriesFile(dir, idx))
 		if err != nil || gunzipGob(b, &ser) != nil {
 			continue // damaged: the run is done again
 		}
-		st.series.Add(rr.Run.Params, ser)
+		st.series.Add(rr.Run.Params, ser.Series)
+		st.series.AddHists(rr.Run.Params, results.DecodeHists(ser.Hists))
 		st.series.Included[idx] = true
 		st.pending = append(st.pending, idx)
 	}
@@ -1006,7 +1023,7 @@ func (st *store) has(idx int) bool { return st.series.Included[idx] }
 func (st *store) add(rr RunResult) error {
 	idx := rr.Run.Index
 	ser := rr.Run.Series
-	b, err := gzipGob(ser)
+	b, err := gzipGob(runSeries{Series: ser, Hists: results.EncodeHists(rr.hists)})
 	if err != nil {
 		return err
 	}
@@ -1020,6 +1037,7 @@ func (st *store) add(rr RunResult) error {
 		return err
 	}
 	st.series.Add(rr.Run.Params, ser)
+	st.series.AddHists(rr.Run.Params, rr.hists)
 	st.series.Included[idx] = true
 	st.pending = append(st.pending, idx)
 	if len(st.pending) >= seriesCheckpoint {
@@ -1065,9 +1083,11 @@ func (st *store) read(idx int) (RunResult, error) {
 		if err != nil {
 			return rr, err
 		}
-		if err := gunzipGob(b, &rr.Run.Series); err != nil {
+		var ser runSeries
+		if err := gunzipGob(b, &ser); err != nil {
 			return rr, fmt.Errorf("%s: %w", runSeriesFile(st.dir, idx), err)
 		}
+		rr.Run.Series = ser.Series
 	}
 	return rr, nil
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -41,6 +42,10 @@ type Point struct {
 	// CDFs are the latency distributions averaged over the seeds quantile
 	// by quantile (each seed weighs the same), sorted by name.
 	CDFs []Dist
+	// Pooled are the distributions of all the point's samples (the runs'
+	// HDR histograms merged), when the runs' histograms were added;
+	// sorted by name.
+	Pooled []Dist
 	// Windows are the distinct fault windows of the point's runs, sorted.
 	Windows []FaultWindow
 	// Coverage sums the fault coverage of the point's runs, window by
@@ -337,6 +342,7 @@ func (a *Aggregator) Summary() *Summary {
 			pt.Coverage = append(pt.Coverage, *none)
 		}
 		pt.Series = a.series.Stats(p.params)
+		pt.Pooled = a.series.Pooled(p.params)
 		s.Points = append(s.Points, pt)
 	}
 	return s
@@ -376,9 +382,12 @@ const seriesLimit = 9e12
 // order, or merging accumulators of disjoint runs, gives identical state.
 type SeriesAcc struct {
 	entries map[seriesKey]*seriesCells
+	hists   map[histKey]*hdrhistogram.Histogram
 	// Included lists the run indexes folded in, when the caller tracks
 	// them (the runner does, to resume and merge).
 	Included map[int]bool
+
+	pointParams map[string][]Param
 }
 
 type seriesKey struct {
@@ -396,9 +405,70 @@ type seriesCells struct {
 	sqLo   []uint64
 }
 
+type histKey struct{ point, name string }
+
 // NewSeriesAcc returns an empty accumulator.
 func NewSeriesAcc() *SeriesAcc {
-	return &SeriesAcc{entries: map[seriesKey]*seriesCells{}, Included: map[int]bool{}}
+	return &SeriesAcc{entries: map[seriesKey]*seriesCells{}, hists: map[histKey]*hdrhistogram.Histogram{}, Included: map[int]bool{}}
+}
+
+// AddHists merges one run's latency histograms at the given sweep point.
+// Merging HDR histograms adds counts, so it too is exact and order-free.
+func (s *SeriesAcc) AddHists(params []Param, hs []Hist) {
+	pk := pointKey(params)
+	for _, h := range hs {
+		k := histKey{pk, CanonicalName(h.Name)}
+		m, ok := s.hists[k]
+		if !ok {
+			m = hdrhistogram.Import(&hdrhistogram.Snapshot{LowestTrackableValue: h.H.LowestTrackableValue(),
+				HighestTrackableValue: h.H.HighestTrackableValue(), SignificantFigures: h.H.SignificantFigures(),
+				Counts: make([]int64, len(h.H.Export().Counts))})
+			s.hists[k] = m
+			s.histParams(k, params)
+		}
+		m.Merge(h.H)
+	}
+}
+
+// histParams remembers the parameters of a point key.
+func (s *SeriesAcc) histParams(k histKey, params []Param) {
+	if s.pointParams == nil {
+		s.pointParams = map[string][]Param{}
+	}
+	if _, ok := s.pointParams[k.point]; !ok {
+		s.pointParams[k.point] = append([]Param(nil), params...)
+	}
+}
+
+// Pooled returns the pooled latency distributions of one sweep point: the
+// merged histograms of its runs, sampled at Quantiles, sorted by name.
+func (s *SeriesAcc) Pooled(params []Param) []Dist {
+	pk := pointKey(params)
+	var names []string
+	for k := range s.hists {
+		if k.point == pk {
+			names = append(names, k.name)
+		}
+	}
+	sortNames(names)
+	var out []Dist
+	for _, n := range names {
+		h := s.hists[histKey{pk, n}]
+		if h.TotalCount() == 0 {
+			continue
+		}
+		d := Dist{Name: n, Points: make([]Quantile, len(Quantiles))}
+		mx := h.Max()
+		for i, q := range Quantiles {
+			v := h.ValueAtPercentile(q * 100)
+			if q == 1 || v > mx {
+				v = mx
+			}
+			d.Points[i] = Quantile{Q: q, ValueMs: ms(v)}
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 func (c *seriesCells) grow(n int) {
@@ -464,6 +534,16 @@ func (s *SeriesAcc) Merge(o *SeriesAcc) {
 			c.sqLo[i], carry = bits.Add64(c.sqLo[i], oc.sqLo[i], 0)
 			c.sqHi[i] += oc.sqHi[i] + carry
 		}
+	}
+	for k, oh := range o.hists {
+		h, ok := s.hists[k]
+		if !ok {
+			h = hdrhistogram.Import(oh.Export())
+			h.Reset()
+			s.hists[k] = h
+			s.histParams(k, o.pointParams[k.point])
+		}
+		h.Merge(oh)
 	}
 	for i := range o.Included {
 		s.Included[i] = true
@@ -541,6 +621,69 @@ type seriesFile struct {
 	Format   int
 	Included []int
 	Entries  []seriesEntry
+	Hists    []histEntry
+}
+
+// histEntry is a merged histogram, its counts stored sparsely: the
+// index of each non-zero count (delta from the previous one) and the
+// count.
+type histEntry struct {
+	Params                  []Param
+	Name                    string
+	Lowest, Highest, Digits int64
+	Len                     int
+	Gaps                    []int64
+	Counts                  []int64
+}
+
+// SparseHist is the stored form of a run's histograms (see
+// EncodeHists).
+type SparseHist = histEntry
+
+// EncodeHists returns histograms in a compact, storable form.
+func EncodeHists(hs []Hist) []SparseHist {
+	var out []SparseHist
+	for _, h := range hs {
+		out = append(out, sparse(nil, h.Name, h.H))
+	}
+	return out
+}
+
+// DecodeHists rebuilds what EncodeHists stored.
+func DecodeHists(ss []SparseHist) []Hist {
+	var out []Hist
+	for _, e := range ss {
+		out = append(out, Hist{Name: e.Name, H: dense(e)})
+	}
+	return out
+}
+
+func sparse(params []Param, name string, h *hdrhistogram.Histogram) histEntry {
+	snap := h.Export()
+	e := histEntry{Params: params, Name: name, Lowest: snap.LowestTrackableValue, Highest: snap.HighestTrackableValue,
+		Digits: snap.SignificantFigures, Len: len(snap.Counts)}
+	prev := int64(-1)
+	for i, c := range snap.Counts {
+		if c != 0 {
+			e.Gaps = append(e.Gaps, int64(i)-prev)
+			e.Counts = append(e.Counts, c)
+			prev = int64(i)
+		}
+	}
+	return e
+}
+
+func dense(e histEntry) *hdrhistogram.Histogram {
+	counts := make([]int64, e.Len)
+	i := int64(-1)
+	for k, g := range e.Gaps {
+		i += g
+		if i >= 0 && i < int64(len(counts)) {
+			counts[i] = e.Counts[k]
+		}
+	}
+	return hdrhistogram.Import(&hdrhistogram.Snapshot{LowestTrackableValue: e.Lowest, HighestTrackableValue: e.Highest,
+		SignificantFigures: e.Digits, Counts: counts})
 }
 
 type seriesEntry struct {
@@ -580,6 +723,19 @@ func (s *SeriesAcc) export() seriesFile {
 		f.Entries = append(f.Entries, seriesEntry{Params: c.params, Name: k.name, Step: k.step,
 			N: c.n, SumHi: c.sumHi, SumLo: c.sumLo, SqHi: c.sqHi, SqLo: c.sqLo})
 	}
+	hk := make([]histKey, 0, len(s.hists))
+	for k := range s.hists {
+		hk = append(hk, k)
+	}
+	sort.Slice(hk, func(i, j int) bool {
+		if hk[i].point != hk[j].point {
+			return hk[i].point < hk[j].point
+		}
+		return hk[i].name < hk[j].name
+	})
+	for _, k := range hk {
+		f.Hists = append(f.Hists, sparse(s.pointParams[k.point], k.name, s.hists[k]))
+	}
 	return f
 }
 
@@ -592,6 +748,11 @@ func importSeries(f seriesFile) *SeriesAcc {
 		s.entries[seriesKey{pointKey(e.Params), e.Name, e.Step}] = &seriesCells{params: e.Params,
 			n: e.N, sumHi: e.SumHi, sumLo: e.SumLo, sqHi: e.SqHi, sqLo: e.SqLo}
 	}
+	for _, e := range f.Hists {
+		k := histKey{pointKey(e.Params), e.Name}
+		s.hists[k] = dense(e)
+		s.histParams(k, e.Params)
+	}
 	return s
 }
 
@@ -600,5 +761,5 @@ func init() {
 	// numbers are part of the bytes. Meeting the stored types here, in a
 	// fixed order, makes the stored series sums the same bytes in every
 	// process (a run, a resumed run, a merge).
-	_ = gob.NewEncoder(io.Discard).Encode(seriesFile{Entries: []seriesEntry{{Params: []Param{{}}}}})
+	_ = gob.NewEncoder(io.Discard).Encode(seriesFile{Entries: []seriesEntry{{Params: []Param{{}}}}, Hists: []histEntry{{Params: []Param{{}}}}})
 }

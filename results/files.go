@@ -811,15 +811,15 @@ func WriteSummary(dir string, f *Folder) error {
 				}
 				return nil
 			}},
-		{LatencyFile, t.head("n", "quantile", "value_ms"),
+		{LatencyFile, t.head("n", "quantile", "pooled_ms", "seed_mean_ms"),
 			func(a *atomicFile) error {
 				for i := range f.Summary.Points {
 					p := &f.Summary.Points[i]
-					for _, d := range p.CDFs {
-						cells := append(lead(p), t.metricCells(d.Name)...)
+					for _, d := range latencyDists(p) {
+						cells := append(lead(p), t.metricCells(d.name)...)
 						cells = append(cells, strconv.Itoa(p.N))
-						for _, q := range d.Points {
-							if err := a.row(append(cells[:len(cells):len(cells)], FormatFloat(q.Q), FormatFloat(q.ValueMs))...); err != nil {
+						for k, q := range d.q {
+							if err := a.row(append(cells[:len(cells):len(cells)], FormatFloat(q), FormatFloat(d.pooled[k]), FormatFloat(d.mean[k]))...); err != nil {
 								return err
 							}
 						}
@@ -1070,8 +1070,8 @@ func Read(dir string) (*Folder, error) {
 	err = readCSV(path, nil, func(line int, rec []string, head []string) error {
 		labelsOf(head)
 		nl := len(t.labels)
-		if len(rec) != np+1+nl+3 {
-			return fmt.Errorf("%s:%d: %d fields, want %d", path, line, len(rec), np+1+nl+3)
+		if len(rec) != np+1+nl+4 {
+			return fmt.Errorf("%s:%d: %d fields, want %d", path, line, len(rec), np+1+nl+4)
 		}
 		p, err := pointOf(path, line, rec)
 		if err != nil {
@@ -1082,11 +1082,18 @@ func Read(dir string) (*Folder, error) {
 		if err != nil {
 			return err
 		}
-		if j := len(p.CDFs) - 1; j < 0 || p.CDFs[j].Name != name {
-			p.CDFs = append(p.CDFs, Dist{Name: name})
+		add := func(ds *[]Dist, val float64) {
+			if math.IsNaN(val) {
+				return
+			}
+			if j := len(*ds) - 1; j < 0 || (*ds)[j].Name != name {
+				*ds = append(*ds, Dist{Name: name})
+			}
+			d := &(*ds)[len(*ds)-1]
+			d.Points = append(d.Points, Quantile{Q: v[0], ValueMs: val})
 		}
-		d := &p.CDFs[len(p.CDFs)-1]
-		d.Points = append(d.Points, Quantile{Q: v[0], ValueMs: v[1]})
+		add(&p.Pooled, v[1])
+		add(&p.CDFs, v[2])
 		return nil
 	})
 	if err != nil {
@@ -1138,6 +1145,52 @@ func Read(dir string) (*Folder, error) {
 		return nil, err
 	}
 	return f, nil
+}
+
+// latencyDist is one histogram's rows of latency.csv.
+type latencyDist struct {
+	name            string
+	q, pooled, mean []float64
+}
+
+// latencyDists pairs a point's pooled and seed-averaged distributions by
+// name and quantile (NaN where one is missing).
+func latencyDists(p *Point) []latencyDist {
+	var out []latencyDist
+	byName := map[string]int{}
+	get := func(name string, qs []Quantile) *latencyDist {
+		j, ok := byName[name]
+		if !ok {
+			j = len(out)
+			byName[name] = j
+			d := latencyDist{name: name}
+			for _, q := range qs {
+				d.q = append(d.q, q.Q)
+				d.pooled = append(d.pooled, math.NaN())
+				d.mean = append(d.mean, math.NaN())
+			}
+			out = append(out, d)
+		}
+		return &out[j]
+	}
+	for _, d := range p.Pooled {
+		ld := get(d.Name, d.Points)
+		if len(ld.q) == len(d.Points) {
+			for k, q := range d.Points {
+				ld.pooled[k] = q.ValueMs
+			}
+		}
+	}
+	for _, d := range p.CDFs {
+		ld := get(d.Name, d.Points)
+		if len(ld.q) == len(d.Points) {
+			for k, q := range d.Points {
+				ld.mean[k] = q.ValueMs
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return nameLess(out[i].name, out[j].name) })
+	return out
 }
 
 func isZeroStat(st Stat) bool {

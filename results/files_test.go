@@ -175,7 +175,7 @@ func TestReadRejectsBrokenFiles(t *testing.T) {
 		{SummaryFile, "network_loss,client_retry_policy,metric,tier,n,mean,sd,ci_low,ci_high\n0.5,naive,x,,2,1,1,1,1\n", "not a sweep point"},
 		{SummaryFile, "network_loss,client_retry_policy,metric,tier,n,mean\n0,naive,x,,2,1\n", "fields, want 9"},
 		{SeriesFile, "network_loss,client_retry_policy,metric,tier,bucket_s,time_s,n,mean,ci_low,ci_high\n0,naive,x,,0,0,1,1,1,1\n", "bad bucket_s"},
-		{LatencyFile, "network_loss,client_retry_policy,metric,tier,n,quantile,value_ms\n0,naive,latency,,2,half,1\n", "latency.csv:2"},
+		{LatencyFile, "network_loss,client_retry_policy,metric,tier,n,quantile,pooled_ms,seed_mean_ms\n0,naive,latency,,2,half,1,1\n", "latency.csv:2"},
 		{CoverageFile, "network_loss,client_retry_policy,a\n0,naive,1\n", "fields, want 11"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {

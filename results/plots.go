@@ -507,10 +507,27 @@ func pointLabel(ps []Param, where map[string]string) string {
 // histogram name averaged over the point's seeds quantile by quantile
 // (the Vincent average: each seed weighs the same, whatever its sample
 // count). Points without the histogram are left out.
-func CDFPoints(f *Folder, name string, where map[string]string) (labels []string, dists [][]Quantile, n []int) {
+//
+// Where the runs' HDR histograms were merged (Point.Pooled), the pooled
+// distribution of all the point's samples is used instead, and pooled is
+// true.
+func CDFPoints(f *Folder, name string, where map[string]string) (labels []string, dists [][]Quantile, n []int, pooled bool) {
 	name = CanonicalName(name)
-	for _, pt := range selectPoints(f, where) {
-		for _, d := range pt.CDFs {
+	pts := selectPoints(f, where)
+	pooled = len(pts) > 0
+	for _, pt := range pts {
+		found := false
+		for _, d := range pt.Pooled {
+			found = found || d.Name == name
+		}
+		pooled = pooled && found
+	}
+	for _, pt := range pts {
+		ds := pt.CDFs
+		if pooled {
+			ds = pt.Pooled
+		}
+		for _, d := range ds {
 			if d.Name == name {
 				labels = append(labels, pointLabel(pt.Params, where))
 				dists = append(dists, d.Points)
@@ -518,11 +535,11 @@ func CDFPoints(f *Folder, name string, where map[string]string) (labels []string
 			}
 		}
 	}
-	return labels, dists, n
+	return labels, dists, n, pooled
 }
 
 func plotCDF(p *chart, spec PlotSpec, f *Folder) error {
-	labels, dists, ns := CDFPoints(f, spec.Metric, spec.Where)
+	labels, dists, ns, pooled := CDFPoints(f, spec.Metric, spec.Where)
 	if len(dists) == 0 {
 		return fmt.Errorf("%w: no run has a latency histogram %q", ErrNoData, spec.Metric)
 	}
@@ -566,6 +583,9 @@ func plotCDF(p *chart, spec PlotSpec, f *Folder) error {
 	}
 	p.Y.Label.Text = "Fraction of samples ≤ x"
 	p.caption = fmt.Sprintf("Quantiles averaged over %s", seedsText(ns))
+	if pooled {
+		p.caption = fmt.Sprintf("All samples of %s pooled (merged HDR histograms)", seedsText(ns))
+	}
 	p.Y.Max = 1
 	if !spec.LogY {
 		p.Y.Min = 0
