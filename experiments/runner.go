@@ -467,11 +467,14 @@ func writeResults(dir string, p plan, st *store, idx []int, x *Experiment, progr
 	}
 	tick(1)
 	base := step
-	return results.Render(dir, f, func(d, n int) {
+	err = results.Render(dir, f, func(d, n int) {
 		step = base + d
 		total = base + n + 1
 		tick(0)
 	})
+	step = total
+	tick(0) // done
+	return err
 }
 
 // checkRows turns the experiment's check verdicts into report rows.

@@ -119,6 +119,11 @@ func TestDefaultOutAndPlainProgress(t *testing.T) {
 	if !strings.Contains(stderr, "runs 2/2 (100%)") || !strings.Contains(stdout, "out/echo-regions") {
 		t.Errorf("stdout %q stderr %q", stdout, stderr)
 	}
+	// The write phase reports itself too: when it starts and when it is
+	// done.
+	if !strings.Contains(stderr, "writing results (") || !strings.Contains(stderr, "wrote results in ") {
+		t.Errorf("no write-phase progress in stderr %q", stderr)
+	}
 	code, _, stderr = runCLI("run", "echo-regions", "--seeds", "1", "--set", "duration=2s", "--shard", "1/2", "--quiet")
 	if code != exitOK || stderr != "" {
 		t.Fatalf("exit %d, quiet stderr %q", code, stderr)
