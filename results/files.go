@@ -57,8 +57,10 @@ const (
 type OutputConfig struct {
 	// Timeseries is "aggregate" (the default: per sweep point, mean and
 	// 95% CI per bucket, in timeseries.csv) or "per_run" (also every
-	// run's raw series, gzip-compressed CSV in timeseries_runs.csv.gz;
-	// about 20 KB per run compressed, so it grows with the seeds).
+	// run's raw series, gzip-compressed CSV in timeseries_runs.csv.gz,
+	// leaving out series that are 0 throughout a run; it grows with the
+	// seeds: about 170 KB per run of the bundled retry-storm, plus the
+	// run's series kept in runs/, about 130 KB).
 	Timeseries string `yaml:"timeseries" json:"timeseries"`
 	// Formats are the plot image formats written under plots/: png, svg
 	// and pdf. PNG is always written (the report inlines it).
@@ -670,7 +672,8 @@ func CanonicalName(name string) string {
 // (each yields them in index order): runs.csv (run, parameters, seed),
 // metrics.csv (run, metric, labels, value; metrics that are zero or
 // missing in every run are left out, summary.csv still lists them) and,
-// with Output.Timeseries "per_run", timeseries_runs.csv.gz. f must be
+// with Output.Timeseries "per_run", timeseries_runs.csv.gz (series that
+// are 0 throughout a run left out). f must be
 // filled (Folder.Fill) from the summary of the same runs.
 func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) error {
 	t := newTidy(f)
@@ -733,6 +736,9 @@ func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) e
 		}
 		if sers != nil {
 			for _, s := range r.Series {
+				if zeroSeries(s.Values) {
+					continue // 0 throughout the run
+				}
 				cells := append([]string{run}, t.metricCells(CanonicalName(s.Name))...)
 				for k, v := range s.Values {
 					if math.IsNaN(v) {
@@ -1191,6 +1197,16 @@ func latencyDists(p *Point) []latencyDist {
 	}
 	sort.SliceStable(out, func(i, j int) bool { return nameLess(out[i].name, out[j].name) })
 	return out
+}
+
+// zeroSeries reports whether every value is 0 or missing.
+func zeroSeries(vs []float64) bool {
+	for _, v := range vs {
+		if v != 0 && !math.IsNaN(v) {
+			return false
+		}
+	}
+	return true
 }
 
 func isZeroStat(st Stat) bool {
