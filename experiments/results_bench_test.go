@@ -52,6 +52,7 @@ func BenchmarkResultsAtScale(b *testing.B) {
 			peak = max(peak, ms.HeapInuse)
 		}
 		start := time.Now()
+		var encode, serial time.Duration
 		var idx []int
 		for k, s := range specs {
 			rr := proto
@@ -70,9 +71,17 @@ func BenchmarkResultsAtScale(b *testing.B) {
 				}
 				rr.Run.Series[j].Values = vals
 			}
-			if err := st.add(rr); err != nil {
+			t0 := time.Now()
+			enc, err := encodeForStore(rr) // in a worker, in parallel
+			if err != nil {
 				b.Fatal(err)
 			}
+			t1 := time.Now()
+			if err := st.add(rr, enc); err != nil { // serial
+				b.Fatal(err)
+			}
+			encode += t1.Sub(t0)
+			serial += time.Since(t1)
 			idx = append(idx, s.Index)
 			if k%200 == 0 {
 				sample()
@@ -103,6 +112,8 @@ func BenchmarkResultsAtScale(b *testing.B) {
 		b.ReportMetric(float64(runsDirBytes)/(1<<20), "runs-dir-MB")
 		b.ReportMetric(write.Seconds(), "write-s")
 		b.ReportMetric(store.Seconds()/float64(len(specs))*1e3, "store-ms/run")
+		b.ReportMetric(serial.Seconds()/float64(len(specs))*1e3, "serial-ms/run")
+		b.ReportMetric(encode.Seconds()/float64(len(specs))*1e3, "encode-ms/run")
 		fmt.Fprintf(os.Stderr, "%d runs: peak heap %.0f MB, folder %.1f MB (runs/ %.1f MB), store %v, write phase %v\n",
 			len(specs), float64(peak)/(1<<20), float64(total)/(1<<20), float64(runsDirBytes)/(1<<20), store.Round(time.Millisecond), write.Round(time.Millisecond))
 	}

@@ -254,6 +254,7 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 	type outcome struct {
 		spec RunSpec
 		rr   RunResult
+		enc  encodedRun
 		err  error
 	}
 	jobs := make(chan RunSpec)
@@ -265,7 +266,13 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 			defer wg.Done()
 			for s := range jobs {
 				rr, err := runVerified(x, s, opts.VerifyDeterminism, &stop)
-				outs <- outcome{s, rr, err}
+				var enc encodedRun
+				if err == nil && opts.Out != "" {
+					// Compress in the worker, so the one goroutine that
+					// stores runs only writes and folds.
+					enc, err = encodeForStore(rr)
+				}
+				outs <- outcome{s, rr, enc, err}
 			}
 		}()
 	}
@@ -299,7 +306,7 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 			continue
 		}
 		if st != nil {
-			if err := st.add(o.rr); err != nil && firstErr == nil {
+			if err := st.add(o.rr, o.enc); err != nil && firstErr == nil {
 				firstErr = err
 				cancel()
 				continue
@@ -1020,23 +1027,38 @@ func openStore(dir string, p plan) (*store, error) {
 // has reports whether run idx is complete on disk, series included.
 func (st *store) has(idx int) bool { return st.series.Included[idx] }
 
-// add stores a finished run: its series file, then its run file, then
-// its series into the sums; every seriesCheckpoint runs the sums are
+// encodedRun is a finished run in its stored form: the run file and
+// the series file.
+type encodedRun struct{ run, series []byte }
+
+// encodeForStore compresses a finished run for the store.
+func encodeForStore(rr RunResult) (encodedRun, error) {
+	var e encodedRun
+	var err error
+	if e.series, err = gzipGob(runSeries{Series: rr.Run.Series, Hists: results.EncodeHists(rr.hists)}); err != nil {
+		return e, err
+	}
+	e.run, err = gzipGob(toStored(rr))
+	return e, err
+}
+
+// add stores a finished run (enc is encodeForStore's, or nil to encode
+// here): its series file, then its run file, then its series and
+// histograms into the sums; every seriesCheckpoint runs the sums are
 // saved and the folded series files removed.
-func (st *store) add(rr RunResult) error {
+func (st *store) add(rr RunResult, enc encodedRun) error {
 	idx := rr.Run.Index
 	ser := rr.Run.Series
-	b, err := gzipGob(runSeries{Series: ser, Hists: results.EncodeHists(rr.hists)})
-	if err != nil {
+	if enc.run == nil {
+		var err error
+		if enc, err = encodeForStore(rr); err != nil {
+			return err
+		}
+	}
+	if err := results.WriteFileAtomic(runSeriesFile(st.dir, idx), enc.series); err != nil {
 		return err
 	}
-	if err := results.WriteFileAtomic(runSeriesFile(st.dir, idx), b); err != nil {
-		return err
-	}
-	if b, err = gzipGob(toStored(rr)); err != nil {
-		return err
-	}
-	if err := results.WriteFileAtomic(runFile(st.dir, idx), b); err != nil {
+	if err := results.WriteFileAtomic(runFile(st.dir, idx), enc.run); err != nil {
 		return err
 	}
 	st.series.Add(rr.Run.Params, ser)
