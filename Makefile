@@ -29,9 +29,11 @@ image: static
 	else $$tool build -f deploy/Containerfile -t $(IMAGE) bin; fi
 
 # deps installs the system packages the tests need: headless Chromium, used
-# to check that report.html renders in a real browser, and podman, which
-# builds the container image of deploy/Containerfile. (The Slurm test
-# installs Slurm and MUNGE itself, through deploy/slurm-cluster.sh.)
+# to check that report.html renders in a real browser; podman, which
+# builds the container image of deploy/Containerfile; and Debian's pandas
+# and matplotlib, used to run the pandas example of docs/results.md. (The
+# Slurm test installs Slurm and MUNGE itself, through
+# deploy/slurm-cluster.sh.)
 deps:
 	@if [ -n "$$CHROME_PATH" ] || command -v google-chrome >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
 	elif ! command -v chromium >/dev/null 2>&1; then \
@@ -42,6 +44,10 @@ deps:
 	@if ! command -v podman >/dev/null 2>&1; then \
 		echo "installing podman (container image test)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq podman >/dev/null; \
+	fi
+	@if ! /usr/bin/python3 -c 'import pandas, matplotlib' >/dev/null 2>&1; then \
+		echo "installing python3-pandas and python3-matplotlib (docs/results.md example test)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-pandas python3-matplotlib >/dev/null; \
 	fi
 
 test: deps

@@ -66,6 +66,13 @@ type Config struct {
 	Plots []results.PlotSpec `yaml:"plots"`
 	// Checks bound metrics; `dsim check` fails when one is violated.
 	Checks []Check `yaml:"checks"`
+	// Results says what the results folder holds beyond its defaults:
+	// per-run raw time series (timeseries: per_run) and the plot image
+	// formats (formats: [png, svg, pdf]).
+	Results results.OutputConfig `yaml:"results"`
+	// Report tunes report.html: headline lists the metrics of its
+	// headline table (default: the protocol family's headline metrics).
+	Report results.ReportConfig `yaml:"report"`
 	// Timeline, when set, records one run's events as a message sequence
 	// diagram (timeline.svg, shown in report.html) and a Chrome/Perfetto
 	// trace (trace.json). Meant for short runs with few nodes.
@@ -113,6 +120,7 @@ func DefaultConfig() Config {
 		Network:  DefaultNetworkConfig(),
 		Workload: workload.DefaultConfig(),
 		Metrics:  results.DefaultConfig(),
+		Results:  results.DefaultOutputConfig(),
 		Limits: Limits{
 			MaxEvents:  100_000_000,
 			MaxPending: 10_000_000,
@@ -203,6 +211,12 @@ func (c *Config) Validate() error {
 	}
 	for i, ch := range c.Checks {
 		fe.Merge(fmt.Sprintf("checks[%d]", i), ch.Validate())
+	}
+	fe.Merge("results", c.Results.Validate())
+	for i, h := range c.Report.Headline {
+		if h == "" {
+			fe.Add(fmt.Sprintf("report.headline[%d]", i), "must name a metric")
+		}
 	}
 	if t := c.Timeline; t != nil {
 		if t.Run < 0 {

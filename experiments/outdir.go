@@ -63,7 +63,7 @@ type shardID struct {
 // behind, and writes the plan. It returns the finished runs already in
 // the folder with Resume. Nothing is removed or replaced unless the checks
 // pass.
-func openOut(dir string, p plan, opts RunOptions) (*outDir, map[int]RunResult, error) {
+func openOut(dir string, p plan, opts RunOptions) (*outDir, map[int]uint64, error) {
 	o := &outDir{dir: dir, work: dir}
 	st, err := os.Stat(dir)
 	switch {
@@ -105,7 +105,7 @@ func openOut(dir string, p plan, opts RunOptions) (*outDir, map[int]RunResult, e
 	if want.Shards == 1 {
 		want.Shard = 0
 	}
-	var prev map[int]RunResult
+	var prev map[int]uint64
 	switch {
 	case exists && opts.Resume:
 		old, err := readPlan(dir)
@@ -122,7 +122,7 @@ func openOut(dir string, p plan, opts RunOptions) (*outDir, map[int]RunResult, e
 		if have != want {
 			return nil, nil, badInput("cannot resume in %s: it holds %s, not %s; resume it with %s, or give another --out", dir, have, want, have.flag())
 		}
-		runs, err := readRuns(dir)
+		runs, err := readSeeds(dir)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -2,6 +2,7 @@ package experiments
 
 import (
 	"bytes"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/gob"
@@ -9,10 +10,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -102,6 +105,11 @@ type RunResult struct {
 	// diagram and Chrome/Perfetto trace when the experiment's timeline
 	// picks this run.
 	TimelineSVG, TimelineTrace []byte
+
+	// hists are the run's latency histograms, merged into its sweep
+	// point's pooled distributions when the run is stored (not part of
+	// the stored run itself).
+	hists []results.Hist
 }
 
 // Progress reports the runner's state to a progress display.
@@ -112,6 +120,10 @@ type Progress struct {
 	Resumed int
 	// Total is the number of runs this process is responsible for.
 	Total int
+	// Writing is set once every run is done and the results folder is
+	// being written; Written of ToWrite steps are done.
+	Writing          bool
+	Written, ToWrite int
 }
 
 // RunOptions control a Run.
@@ -135,9 +147,19 @@ type RunOptions struct {
 	VerifyDeterminism bool
 	// Version is the dsim version recorded in manifest.json.
 	Version string
-	// Progress, when set, is called after every finished run (from one
-	// goroutine at a time).
+	// Progress, when set, is called after every finished run and every
+	// step of writing the results (from one goroutine at a time).
 	Progress func(Progress)
+	// Discard leaves Result.Runs empty when Out is set, so memory does
+	// not grow with the number of runs; Result.Count still counts them.
+	// Without it, Result.Runs holds every run's scalars, faults,
+	// coverage and violations (not its series nor distributions, which
+	// are on disk).
+	Discard bool
+	// Slim keeps only the scalars, faults, coverage and violations of each
+	// run in Result.Runs even without Out (what checks need), so memory
+	// grows by a few KB per run instead of the run's series.
+	Slim bool
 }
 
 // Result is what Run returns.
@@ -147,6 +169,9 @@ type Result struct {
 	// Runs are this process's runs in index order (for a shard, only
 	// its runs; after an interruption, only the finished ones).
 	Runs []RunResult
+	// Count is the number of this process's finished runs (the length
+	// of Runs unless RunOptions.Discard).
+	Count int
 	// Resumed counts runs taken from the output folder.
 	Resumed int
 	// Out is the output folder ("" when in memory only).
@@ -163,6 +188,10 @@ type Result struct {
 
 // Set returns the runs as a results.Set, ready for results.Write.
 func (r *Result) Set() *results.Set { return newSet(r.plan, r.Runs) }
+
+// seriesCheckpoint is how many finished runs' series are folded into the
+// stored series sums before those runs' series files are removed.
+const seriesCheckpoint = 64
 
 // Run executes an experiment: every run of the selected shard, in
 // parallel across runs, each run single-threaded. With opts.Out it
@@ -184,7 +213,9 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 	}
 	plan := x.plan(opts.Version)
 	res := &Result{Experiment: x, Out: opts.Out, plan: plan}
-	done := map[int]RunResult{}
+	done := map[int]bool{}
+	keep := map[int]RunResult{} // in memory only, or for Result.Runs
+	var st *store
 	var od *outDir // the output folder, locked until Run returns
 	if opts.Out != "" {
 		o, prev, err := openOut(opts.Out, plan, opts)
@@ -193,16 +224,20 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 		}
 		od = o
 		defer od.release()
+		st, err = openStore(od.path(), plan)
+		if err != nil {
+			return nil, err
+		}
 		for _, s := range specs {
-			if r, ok := prev[s.Index]; ok && r.Run.Seed == s.Seed {
-				done[s.Index] = r
+			if seed, ok := prev[s.Index]; ok && seed == s.Seed && st.has(s.Index) {
+				done[s.Index] = true
 			}
 		}
 		res.Resumed = len(done)
 	}
 	var todo []RunSpec
 	for _, s := range specs {
-		if _, ok := done[s.Index]; !ok {
+		if !done[s.Index] {
 			todo = append(todo, s)
 		}
 	}
@@ -222,6 +257,7 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 	type outcome struct {
 		spec RunSpec
 		rr   RunResult
+		enc  encodedRun
 		err  error
 	}
 	jobs := make(chan RunSpec)
@@ -233,7 +269,13 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 			defer wg.Done()
 			for s := range jobs {
 				rr, err := runVerified(x, s, opts.VerifyDeterminism, &stop)
-				outs <- outcome{s, rr, err}
+				var enc encodedRun
+				if err == nil && opts.Out != "" {
+					// Compress in the worker, so the one goroutine that
+					// stores runs only writes and folds.
+					enc, err = encodeForStore(rr)
+				}
+				outs <- outcome{s, rr, enc, err}
 			}
 		}()
 	}
@@ -266,18 +308,50 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 			}
 			continue
 		}
-		if od != nil {
-			if err := writeRun(od.path(), o.rr); err != nil && firstErr == nil {
+		if st != nil {
+			if err := st.add(o.rr, o.enc); err != nil && firstErr == nil {
 				firstErr = err
 				cancel()
 				continue
 			}
+			if !opts.Discard {
+				keep[o.spec.Index] = slim(o.rr)
+			}
+		} else if opts.Slim {
+			keep[o.spec.Index] = slim(o.rr)
+		} else {
+			o.rr.hists = nil // pooled distributions come with an output folder only
+			keep[o.spec.Index] = o.rr
 		}
-		done[o.spec.Index] = o.rr
+		done[o.spec.Index] = true
 		report()
 	}
+	if st != nil {
+		if err := st.checkpoint(); err != nil && firstErr == nil {
+			firstErr = err
+		}
+	}
+	res.Count = len(done)
+	var mine []int
 	for _, s := range specs {
-		if r, ok := done[s.Index]; ok {
+		if done[s.Index] {
+			mine = append(mine, s.Index)
+		}
+	}
+	if st != nil && !opts.Discard {
+		// Runs found on disk: their slim records.
+		for _, i := range mine {
+			if _, ok := keep[i]; !ok {
+				rr, err := st.read(i)
+				if err != nil {
+					return res, err
+				}
+				keep[i] = slim(rr)
+			}
+		}
+	}
+	for _, i := range mine {
+		if r, ok := keep[i]; ok {
 			res.Runs = append(res.Runs, r)
 		}
 	}
@@ -287,10 +361,15 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 	if len(done) < len(specs) {
 		return res, fmt.Errorf("%w: %d of %d runs finished", ErrInterrupted, len(done), len(specs))
 	}
-	res.Complete = len(res.Runs) == len(x.Runs())
+	res.Complete = len(done) == len(x.Runs())
 	if od != nil {
-		if err := writeResults(od.path(), plan, res.Runs); err != nil {
-			if !isPlotErr(err) {
+		prog := func(w, n int) {
+			if opts.Progress != nil {
+				opts.Progress(Progress{Done: len(done), Resumed: res.Resumed, Total: len(specs), Writing: true, Written: w, ToWrite: n})
+			}
+		}
+		if err := writeResults(od.path(), plan, st, mine, plan.checkExperiment(), prog); err != nil {
+			if !results.IsPlotError(err) {
 				return res, err
 			}
 			res.PlotErr = err
@@ -302,24 +381,141 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 	return res, nil
 }
 
-// writeResults writes the timeline files of the recorded run (if this
-// process has it) and then the results folder, whose report shows them.
-func writeResults(dir string, p plan, runs []RunResult) error {
-	for _, r := range runs {
-		if r.TimelineSVG == nil {
-			continue
-		}
-		if err := results.WriteFileAtomic(filepath.Join(dir, results.TimelineSVG), r.TimelineSVG); err != nil {
-			return err
-		}
-		if err := results.WriteFileAtomic(filepath.Join(dir, results.TimelineTrace), r.TimelineTrace); err != nil {
-			return err
-		}
-	}
-	return results.Write(dir, newSet(p, runs))
+// slim keeps what Result.Runs offers when the runs are on disk: the
+// scalars, faults, coverage and violations, not the series nor the
+// distributions.
+func slim(rr RunResult) RunResult {
+	rr.Run.Series, rr.Run.Dists = nil, nil
+	rr.TimelineSVG, rr.TimelineTrace = nil, nil
+	rr.hists = nil
+	return rr
 }
 
-func isPlotErr(err error) bool { return strings.Contains(err.Error(), "plot ") }
+// writeResults writes the results folder from the stored runs, in index
+// order and one run at a time: a first pass aggregates them, a second
+// writes the per-run files; then the aggregated files, the timeline, the
+// plots and the report.
+func writeResults(dir string, p plan, st *store, idx []int, x *Experiment, progress func(done, total int)) error {
+	agg := results.NewAggregator(p.Params)
+	agg.SkipSeries()
+	agg.SetSeries(st.series)
+	nplots := len(p.Plots)
+	if nplots == 0 {
+		nplots = 4
+	}
+	total := 2*len(idx) + nplots + 2
+	step := 0
+	tick := func(n int) {
+		step += n
+		if progress != nil {
+			progress(min(step, total), total)
+		}
+	}
+	every := max(1, len(idx)/20)
+	seeds := make([]string, 0, len(idx))
+	var checked []RunResult
+	checkNames := map[string]bool{}
+	if x != nil {
+		for _, ch := range x.Config.Checks {
+			checkNames[ch.Metric] = true
+		}
+	}
+	for k, i := range idx {
+		rr, err := st.read(i)
+		if err != nil {
+			return err
+		}
+		agg.Add(&rr.Run)
+		seeds = append(seeds, strconv.FormatUint(rr.Run.Seed, 10))
+		if rr.TimelineSVG != nil {
+			if err := results.WriteFileAtomic(filepath.Join(dir, results.TimelineSVG), rr.TimelineSVG); err != nil {
+				return err
+			}
+			if err := results.WriteFileAtomic(filepath.Join(dir, results.TimelineTrace), rr.TimelineTrace); err != nil {
+				return err
+			}
+		}
+		if x != nil {
+			c := RunResult{Run: results.Run{Index: rr.Run.Index, Params: rr.Run.Params, Seed: rr.Run.Seed}, Violations: rr.Violations}
+			for _, m := range rr.Run.Metrics {
+				if checkNames[m.Name] {
+					c.Run.Metrics = append(c.Run.Metrics, m)
+				}
+			}
+			checked = append(checked, c)
+		}
+		if (k+1)%every == 0 {
+			tick(every)
+		}
+	}
+	step = len(idx)
+	f := &results.Folder{Manifest: newManifest(p), Config: []byte(p.Config), Summary: agg.Summary()}
+	f.Manifest.Seeds = seeds
+	f.Manifest.RunCount = len(idx)
+	if x != nil {
+		f.Manifest.Checks = checkRows(x, checked)
+	}
+	f.Fill()
+	err := results.WriteRuns(dir, f, func(yield func(*results.Run) error) error {
+		for k, i := range idx {
+			rr, err := st.read(i)
+			if err != nil {
+				return err
+			}
+			if err := yield(&rr.Run); err != nil {
+				return err
+			}
+			if (k+1)%every == 0 {
+				tick(every)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	step = 2 * len(idx)
+	if err := results.WriteSummary(dir, f); err != nil {
+		return err
+	}
+	tick(1)
+	base := step
+	err = results.Render(dir, f, func(d, n int) {
+		step = base + d
+		total = base + n + 1
+		tick(0)
+	})
+	step = total
+	tick(0) // done
+	return err
+}
+
+// checkRows turns the experiment's check verdicts into report rows.
+func checkRows(x *Experiment, runs []RunResult) []results.CheckRow {
+	var rows []results.CheckRow
+	for _, c := range Evaluate(x, runs) {
+		r := results.CheckRow{Name: c.Name, Point: paramsText(c.Params), Runs: c.Runs, Failed: len(c.Failed)}
+		if !math.IsNaN(c.Value) {
+			r.Worst = results.FormatNumber(c.Value)
+		}
+		if len(c.Failed) > 0 {
+			r.Replay = fmt.Sprintf("run %d, seed %d", c.Failed[0].Run, c.Failed[0].Seed)
+		}
+		rows = append(rows, r)
+	}
+	return rows
+}
+
+func paramsText(ps []results.Param) string {
+	if len(ps) == 0 {
+		return "all runs"
+	}
+	parts := make([]string, len(ps))
+	for i, p := range ps {
+		parts[i] = p.Name + "=" + p.Value
+	}
+	return strings.Join(parts, ", ")
+}
 
 // runVerified runs s, twice when verify is set.
 func runVerified(x *Experiment, s RunSpec, verify bool, stop *atomic.Bool) (RunResult, error) {
@@ -390,6 +586,14 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 	if err != nil {
 		return fail(err)
 	}
+	for _, w := range setup.Windows() {
+		end := sim.Never
+		if w.End > 0 {
+			end = sim.Time(w.End)
+		}
+		windows = append(windows, results.FaultWindow{Kind: w.Kind, Label: w.Label, Start: sim.Time(w.Start), End: end})
+	}
+	results.SortWindows(windows)
 	ops.Watch(windows...)
 	for _, w := range windows {
 		setup.Faults = append(setup.Faults, protocols.FaultWindow{Kind: w.Kind, Label: w.Label, Start: w.Start, End: w.End})
@@ -407,6 +611,7 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 	}
 	setup.Finish()
 	run := rec.Finish(e.Now())
+	hists := rec.Hists()
 	run.Metrics = addScalars(run.Metrics, setup.Scalars())
 	run.Metrics = addScalars(run.Metrics, []protocols.Scalar{{Name: "events", Value: float64(e.Events())}})
 	run.Index, run.Params, run.Seed = s.Index, s.Point.Params, s.Seed
@@ -444,7 +649,14 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 	if err != nil {
 		return fail(err)
 	}
-	return decodeRun(b)
+	back, err := decodeRun(b)
+	if err != nil {
+		return fail(err)
+	}
+	out := fromStored(toStored(back))
+	out.Run.Series = back.Run.Series
+	out.hists = hists
+	return out, nil
 }
 
 // addScalars merges reported scalars into a run's sorted metrics; a
@@ -500,22 +712,55 @@ type plan struct {
 	Params      []string           `json:"params"`
 	Plots       []results.PlotSpec `json:"plots"`
 	Config      string             `json:"config"`
+	// Output, Headline and Metrics feed the results manifest.
+	Output   results.OutputConfig `json:"output"`
+	Headline []string             `json:"headline"`
+	Metrics  []results.MetricInfo `json:"metrics"`
+	// Checks, SeedsPerPoint, Points and Pinned let merge evaluate the
+	// checks for the report without the experiment file.
+	Checks        []Check           `json:"checks"`
+	SeedsPerPoint int               `json:"seeds_per_point"`
+	Points        [][]results.Param `json:"points"`
+	Pinned        map[string]string `json:"pinned,omitempty"`
 }
 
-const planFormat = 1
+// checkExperiment rebuilds from a plan what Evaluate needs.
+func (p plan) checkExperiment() *Experiment {
+	x := &Experiment{Config: Config{Checks: p.Checks, Seeds: Seeds{Count: p.SeedsPerPoint}}, pinned: p.Pinned}
+	for i, ps := range p.Points {
+		x.Points = append(x.Points, Point{Index: i, Params: ps})
+	}
+	return x
+}
+
+const planFormat = 2
 
 func (x *Experiment) plan(version string) plan {
 	sum := sha256.Sum256(x.Resolved)
 	p := plan{
-		Format:      planFormat,
-		Name:        x.Config.Name,
-		Description: strings.TrimSpace(x.Config.Description),
-		Version:     version,
-		ConfigHash:  hex.EncodeToString(sum[:]),
-		RunCount:    len(x.Points) * x.Config.Seeds.N(),
-		Params:      []string{},
-		Plots:       x.Config.Plots,
-		Config:      string(x.Resolved),
+		Format:        planFormat,
+		Name:          x.Config.Name,
+		Description:   strings.TrimSpace(x.Config.Description),
+		Version:       version,
+		ConfigHash:    hex.EncodeToString(sum[:]),
+		RunCount:      len(x.Points) * x.Config.Seeds.N(),
+		Params:        []string{},
+		Plots:         x.Config.Plots,
+		Config:        string(x.Resolved),
+		Output:        x.Config.Results,
+		Headline:      x.Config.Report.Headline,
+		Checks:        x.Config.Checks,
+		SeedsPerPoint: x.Config.Seeds.N(),
+		Pinned:        x.pinned,
+	}
+	for _, pt := range x.Points {
+		p.Points = append(p.Points, pt.Params)
+	}
+	fam, _ := LookupProtocol(x.Config.Protocol.Name)
+	if d, ok := fam.(protocols.Describer); ok {
+		for _, m := range d.Metrics() {
+			p.Metrics = append(p.Metrics, results.MetricInfo{Name: m.Name, Title: m.Title, Unit: m.Unit, Headline: m.Headline})
+		}
 	}
 	for _, s := range x.Config.Sweep {
 		p.Params = append(p.Params, s.Path)
@@ -523,31 +768,64 @@ func (x *Experiment) plan(version string) plan {
 	return p
 }
 
-func newSet(p plan, runs []RunResult) *results.Set {
-	s := &results.Set{
-		Manifest: results.Manifest{
-			Name:        p.Name,
-			Description: p.Description,
-			Version:     p.Version,
-			Params:      append([]string(nil), p.Params...),
-			Plots:       append([]results.PlotSpec(nil), p.Plots...),
-		},
-		Config: []byte(p.Config),
+func newManifest(p plan) results.Manifest {
+	return results.Manifest{
+		Name:        p.Name,
+		Description: p.Description,
+		Version:     p.Version,
+		Params:      append([]string(nil), p.Params...),
+		Plots:       append([]results.PlotSpec(nil), p.Plots...),
+		Output:      p.Output,
+		Headline:    append([]string(nil), p.Headline...),
+		Metrics:     append([]results.MetricInfo(nil), p.Metrics...),
 	}
+}
+
+func newSet(p plan, runs []RunResult) *results.Set {
+	s := &results.Set{Manifest: newManifest(p), Config: []byte(p.Config)}
 	for _, r := range runs {
 		s.Runs = append(s.Runs, r.Run)
 	}
 	return s
 }
 
-// Files of the runs/ folder.
+// Files of the runs/ folder: one gzip-compressed gob per run (its
+// scalars, distributions, faults, coverage, violations), the run's series
+// in a file of their own until they are folded into the series sums
+// (kept with results.timeseries: per_run), and the series sums of every
+// folded run.
 const (
-	runsDir  = "runs"
-	planFile = "plan.json"
+	runsDir    = "runs"
+	planFile   = "plan.json"
+	seriesFile = "series.gob.gz"
 )
 
 func runFile(dir string, index int) string {
-	return filepath.Join(dir, runsDir, fmt.Sprintf("run-%06d.gob", index))
+	return filepath.Join(dir, runsDir, fmt.Sprintf("run-%06d.gob.gz", index))
+}
+
+func runSeriesFile(dir string, index int) string {
+	return filepath.Join(dir, runsDir, fmt.Sprintf("run-%06d.series.gob.gz", index))
+}
+
+func gzipGob(v any) ([]byte, error) {
+	var b bytes.Buffer
+	gz, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	if err := gob.NewEncoder(gz).Encode(v); err != nil {
+		return nil, err
+	}
+	if err := gz.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+func gunzipGob(b []byte, v any) error {
+	gz, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return err
+	}
+	return gob.NewDecoder(gz).Decode(v)
 }
 
 func encodeRun(rr RunResult) ([]byte, error) {
@@ -564,14 +842,6 @@ func decodeRun(b []byte) (RunResult, error) {
 	return rr, err
 }
 
-func writeRun(dir string, rr RunResult) error {
-	b, err := encodeRun(rr)
-	if err != nil {
-		return err
-	}
-	return results.WriteFileAtomic(runFile(dir, rr.Run.Index), b)
-}
-
 func encodePlan(p plan) []byte {
 	b, _ := json.MarshalIndent(p, "", "  ")
 	return append(b, '\n')
@@ -586,37 +856,296 @@ func readPlan(dir string) (plan, error) {
 	if err := json.Unmarshal(b, &p); err != nil {
 		return p, fmt.Errorf("%s: %w", filepath.Join(dir, runsDir, planFile), err)
 	}
+	if p.Format != planFormat {
+		return p, fmt.Errorf("%s: format %d, this dsim writes %d", filepath.Join(dir, runsDir, planFile), p.Format, planFormat)
+	}
 	return p, nil
 }
 
-// readRuns loads every run file of a folder, by index.
-func readRuns(dir string) (map[int]RunResult, error) {
-	out := map[int]RunResult{}
+// readSeeds lists the run files of a folder: index → seed.
+func readSeeds(dir string) (map[int]uint64, error) {
+	out := map[int]uint64{}
 	entries, err := os.ReadDir(filepath.Join(dir, runsDir))
 	if err != nil {
 		return nil, err
 	}
 	for _, e := range entries {
-		var idx int
-		if _, err := fmt.Sscanf(e.Name(), "run-%06d.gob", &idx); err != nil || !strings.HasSuffix(e.Name(), ".gob") {
+		idx, ok := runIndex(e.Name(), ".gob.gz")
+		if !ok {
 			continue
 		}
-		b, err := os.ReadFile(filepath.Join(dir, runsDir, e.Name()))
+		rr, err := readRunFile(dir, idx)
 		if err != nil {
-			return nil, err
-		}
-		rr, err := decodeRun(b)
-		if err != nil || rr.Run.Index != idx {
 			continue // a damaged file: the run is done again
 		}
-		out[idx] = rr
+		out[idx] = rr.Run.Seed
 	}
 	return out, nil
 }
 
+// runIndex parses "run-000012<suffix>".
+func runIndex(name, suffix string) (int, bool) {
+	if !strings.HasPrefix(name, "run-") || !strings.HasSuffix(name, suffix) {
+		return 0, false
+	}
+	digits := strings.TrimSuffix(strings.TrimPrefix(name, "run-"), suffix)
+	if len(digits) < 6 || strings.Trim(digits, "0123456789") != "" {
+		return 0, false
+	}
+	i, err := strconv.Atoi(digits)
+	return i, err == nil
+}
+
+// storedRun is a run file's content: the run without its series, and
+// its distributions as whole nanoseconds, delta-encoded (the quantile
+// values are HDR histogram values in ns, so this is lossless and about a
+// third of the size).
+type storedRun struct {
+	RunResult
+	Dists []storedDist
+}
+
+type storedDist struct {
+	Name string
+	// Q is the quantile grid, nil when it is results.Quantiles.
+	Q []float64
+	// DeltaNs are the values in ns, each minus the previous one.
+	DeltaNs []int64
+}
+
+func init() {
+	// gob numbers types in the order a process first meets them, and the
+	// numbers are part of the bytes. Meeting the stored types here, in a
+	// fixed order, makes a run file the same bytes whether the process
+	// ran, resumed or merged before writing it.
+	full := RunResult{Run: results.Run{Params: []results.Param{{}}, Metrics: []results.Metric{{}}, Series: []results.Series{{Values: []float64{0}}},
+		Dists: []results.Dist{{Points: []results.Quantile{{}}}}, Faults: []results.FaultWindow{{}}, Coverage: []results.Coverage{{}}},
+		Violations: []Violation{{}}, TimelineSVG: []byte{0}}
+	_, _ = encodeRun(full)
+	_, _ = gzipGob(runSeries{Series: full.Run.Series, Hists: []results.SparseHist{{Params: []results.Param{{}}}}})
+	_, _ = gzipGob(toStored(full))
+}
+
+func toStored(rr RunResult) storedRun {
+	st := storedRun{RunResult: rr}
+	st.Run.Series, st.Run.Dists = nil, nil
+	for _, d := range rr.Run.Dists {
+		sd := storedDist{Name: d.Name}
+		std := len(d.Points) == len(results.Quantiles)
+		var prev int64
+		for i, q := range d.Points {
+			if std && q.Q != results.Quantiles[i] {
+				std = false
+			}
+			ns := int64(math.Round(q.ValueMs * 1e6))
+			sd.DeltaNs = append(sd.DeltaNs, ns-prev)
+			prev = ns
+		}
+		if !std {
+			for _, q := range d.Points {
+				sd.Q = append(sd.Q, q.Q)
+			}
+		}
+		st.Dists = append(st.Dists, sd)
+	}
+	return st
+}
+
+func fromStored(st storedRun) RunResult {
+	rr := st.RunResult
+	for _, sd := range st.Dists {
+		d := results.Dist{Name: sd.Name, Points: make([]results.Quantile, len(sd.DeltaNs))}
+		var ns int64
+		for i, dn := range sd.DeltaNs {
+			ns += dn
+			q := 0.0
+			if sd.Q != nil {
+				q = sd.Q[i]
+			} else if i < len(results.Quantiles) {
+				q = results.Quantiles[i]
+			}
+			d.Points[i] = results.Quantile{Q: q, ValueMs: float64(ns) / 1e6}
+		}
+		rr.Run.Dists = append(rr.Run.Dists, d)
+	}
+	return rr
+}
+
+func readRunFile(dir string, idx int) (RunResult, error) {
+	var st storedRun
+	b, err := os.ReadFile(runFile(dir, idx))
+	if err != nil {
+		return RunResult{}, err
+	}
+	if err := gunzipGob(b, &st); err != nil {
+		return RunResult{}, fmt.Errorf("%s: %w", runFile(dir, idx), err)
+	}
+	rr := fromStored(st)
+	if rr.Run.Index != idx {
+		return rr, fmt.Errorf("%s: holds run %d", runFile(dir, idx), rr.Run.Index)
+	}
+	return rr, nil
+}
+
+// runSeries is a run's series file: its time series and its latency
+// histograms (sparse), kept until they are folded into the folder's sums.
+type runSeries struct {
+	Series []results.Series
+	Hists  []results.SparseHist
+}
+
+// store keeps a folder's finished runs on disk and the sums of their
+// series in memory: memory does not grow with the number of runs. Series
+// sums are exact and order-free (results.SeriesAcc), so runs may finish
+// in any order, and shards' sums merge into the same bytes.
+type store struct {
+	dir     string
+	perRun  bool
+	series  *results.SeriesAcc
+	pending []int // folded runs whose series files await the next checkpoint
+}
+
+// openStore loads a folder's series sums and folds in the series files
+// of runs that finished after the last checkpoint.
+func openStore(dir string, p plan) (*store, error) {
+	st := &store{dir: dir, perRun: p.Output.Timeseries == results.SeriesPerRun, series: results.NewSeriesAcc()}
+	if b, err := os.ReadFile(filepath.Join(dir, runsDir, seriesFile)); err == nil {
+		acc, err := results.UnmarshalSeries(b)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, runsDir, seriesFile), err)
+		}
+		st.series = acc
+	} else if !errors.Is(err, os.ErrNotExist) {
+		return nil, err
+	}
+	entries, err := os.ReadDir(filepath.Join(dir, runsDir))
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range entries {
+		idx, ok := runIndex(e.Name(), ".series.gob.gz")
+		if !ok {
+			continue
+		}
+		if st.series.Included[idx] {
+			if !st.perRun {
+				os.Remove(runSeriesFile(dir, idx))
+			}
+			continue
+		}
+		rr, err := readRunFile(dir, idx)
+		if err != nil {
+			continue
+		}
+		var ser runSeries
+		b, err := os.ReadFile(runSeriesFile(dir, idx))
+		if err != nil || gunzipGob(b, &ser) != nil {
+			continue // damaged: the run is done again
+		}
+		st.series.Add(rr.Run.Params, ser.Series)
+		st.series.AddHists(rr.Run.Params, results.DecodeHists(ser.Hists))
+		st.series.Included[idx] = true
+		st.pending = append(st.pending, idx)
+	}
+	return st, nil
+}
+
+// has reports whether run idx is complete on disk, series included.
+func (st *store) has(idx int) bool { return st.series.Included[idx] }
+
+// encodedRun is a finished run in its stored form: the run file and
+// the series file.
+type encodedRun struct{ run, series []byte }
+
+// encodeForStore compresses a finished run for the store.
+func encodeForStore(rr RunResult) (encodedRun, error) {
+	var e encodedRun
+	var err error
+	if e.series, err = gzipGob(runSeries{Series: rr.Run.Series, Hists: results.EncodeHists(rr.hists)}); err != nil {
+		return e, err
+	}
+	e.run, err = gzipGob(toStored(rr))
+	return e, err
+}
+
+// add stores a finished run (enc is encodeForStore's, or nil to encode
+// here): its series file, then its run file, then its series and
+// histograms into the sums; every seriesCheckpoint runs the sums are
+// saved and the folded series files removed.
+func (st *store) add(rr RunResult, enc encodedRun) error {
+	idx := rr.Run.Index
+	ser := rr.Run.Series
+	if enc.run == nil {
+		var err error
+		if enc, err = encodeForStore(rr); err != nil {
+			return err
+		}
+	}
+	if err := results.WriteFileAtomic(runSeriesFile(st.dir, idx), enc.series); err != nil {
+		return err
+	}
+	if err := results.WriteFileAtomic(runFile(st.dir, idx), enc.run); err != nil {
+		return err
+	}
+	st.series.Add(rr.Run.Params, ser)
+	st.series.AddHists(rr.Run.Params, rr.hists)
+	st.series.Included[idx] = true
+	st.pending = append(st.pending, idx)
+	if len(st.pending) >= seriesCheckpoint {
+		return st.checkpoint()
+	}
+	return nil
+}
+
+// checkpoint saves the series sums and removes the series files they
+// now hold (unless per-run series are kept).
+func (st *store) checkpoint() error {
+	if len(st.pending) == 0 {
+		if _, err := os.Stat(filepath.Join(st.dir, runsDir, seriesFile)); err == nil {
+			return nil
+		}
+	}
+	b, err := results.MarshalSeries(st.series)
+	if err != nil {
+		return err
+	}
+	if err := results.WriteFileAtomic(filepath.Join(st.dir, runsDir, seriesFile), b); err != nil {
+		return err
+	}
+	if !st.perRun {
+		for _, i := range st.pending {
+			if err := os.Remove(runSeriesFile(st.dir, i)); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return err
+			}
+		}
+	}
+	st.pending = st.pending[:0]
+	return nil
+}
+
+// read loads run idx from disk, with its series when they are kept.
+func (st *store) read(idx int) (RunResult, error) {
+	rr, err := readRunFile(st.dir, idx)
+	if err != nil {
+		return rr, err
+	}
+	if st.perRun {
+		b, err := os.ReadFile(runSeriesFile(st.dir, idx))
+		if err != nil {
+			return rr, err
+		}
+		var ser runSeries
+		if err := gunzipGob(b, &ser); err != nil {
+			return rr, fmt.Errorf("%s: %w", runSeriesFile(st.dir, idx), err)
+		}
+		rr.Run.Series = ser.Series
+	}
+	return rr, nil
+}
+
 // resultFiles are the files a results folder may hold; --force removes
 // only these (and runs/, plots/), never anything else in the folder.
-var resultFiles = []string{results.RunsFile, results.SummaryFile, results.SeriesFile, results.LatencyFile,
+var resultFiles = []string{results.RunsFile, results.MetricsFile, results.RunSeriesFile, results.SummaryFile, results.SeriesFile, results.LatencyFile,
 	results.FaultsFile, results.CoverageFile, results.ManifestFile, results.ConfigFile, results.ReportFile,
 	results.TimelineSVG, results.TimelineTrace}
 
@@ -635,8 +1164,8 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 		}
 	}
 	var p plan
-	all := map[int]RunResult{}
-	from := map[int]string{}
+	from := map[int]string{} // run index → folder holding it
+	series := results.NewSeriesAcc()
 	for i, d := range dirs {
 		q, err := readPlan(d)
 		if err != nil {
@@ -647,49 +1176,77 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 		} else if q.ConfigHash != p.ConfigHash {
 			return nil, badInput("%s holds a different experiment than %s (config hash %.12s vs %.12s)", d, dirs[0], q.ConfigHash, p.ConfigHash)
 		}
-		runs, err := readRuns(d)
+		seeds, err := readSeeds(d)
 		if err != nil {
 			return nil, err
 		}
-		for idx, r := range runs {
-			if prev, dup := from[idx]; dup {
-				return nil, badInput("%s and %s both hold run %d: the folders overlap (shards of different splits, or a folder given twice); merge the shards of one split only", prev, d, idx)
+		st, err := openStore(d, q)
+		if err != nil {
+			return nil, err
+		}
+		for idx := range st.series.Included {
+			if series.Included[idx] {
+				return nil, badInput("%s and %s both hold run %d: the folders overlap (shards of different splits, or a folder given twice); merge the shards of one split only", from[idx], d, idx)
 			}
-			all[idx] = r
-			from[idx] = d
+		}
+		series.Merge(st.series)
+		for idx := range seeds {
+			if st.series.Included[idx] {
+				from[idx] = d
+			}
 		}
 	}
 	var missing []int
 	for i := 0; i < p.RunCount; i++ {
-		if _, ok := all[i]; !ok {
+		if _, ok := from[i]; !ok {
 			missing = append(missing, i)
 		}
 	}
 	if len(missing) > 0 {
-		return nil, badInput("the folders hold %d of %d runs; missing runs %s (run the missing shards, or --resume them)", len(all), p.RunCount, intList(missing, 10))
+		return nil, badInput("the folders hold %d of %d runs; missing runs %s (run the missing shards, or --resume them)", len(from), p.RunCount, intList(missing, 10))
 	}
 	od, _, err := openOut(out, p, RunOptions{Force: force})
 	if err != nil {
 		return nil, err
 	}
 	defer od.release()
-	idx := make([]int, 0, len(all))
-	for i := range all {
+	dst := od.path()
+	idx := make([]int, 0, p.RunCount)
+	for i := 0; i < p.RunCount; i++ {
 		idx = append(idx, i)
 	}
-	sort.Ints(idx)
-	res := &Result{Out: out, Complete: true, plan: p}
-	for _, i := range idx {
+	for i := range series.Included {
 		if i >= p.RunCount {
-			continue
+			delete(series.Included, i)
 		}
-		if err := writeRun(od.path(), all[i]); err != nil {
+	}
+	ost := &store{dir: dst, perRun: p.Output.Timeseries == results.SeriesPerRun, series: series}
+	res := &Result{Out: out, Complete: true, plan: p, Count: len(idx)}
+	for _, i := range idx {
+		names := []string{runFile(from[i], i)}
+		if ost.perRun {
+			names = append(names, runSeriesFile(from[i], i))
+		}
+		for _, name := range names {
+			b, err := os.ReadFile(name)
+			if err != nil {
+				return nil, err
+			}
+			if err := results.WriteFileAtomic(filepath.Join(dst, runsDir, filepath.Base(name)), b); err != nil {
+				return nil, err
+			}
+		}
+		rr, err := readRunFile(dst, i)
+		if err != nil {
 			return nil, err
 		}
-		res.Runs = append(res.Runs, all[i])
+		res.Runs = append(res.Runs, slim(rr))
 	}
-	if err := writeResults(od.path(), p, res.Runs); err != nil {
-		if !isPlotErr(err) {
+	if err := ost.checkpoint(); err != nil {
+		return nil, err
+	}
+	if err := writeResults(dst, p, ost, idx, p.checkExperiment(), nil); err != nil {
+		if !results.IsPlotError(err) {
 			return res, err
 		}
 		res.PlotErr = err

@@ -83,7 +83,7 @@ func TestOutputIndependentOfParallel(t *testing.T) {
 	mustRun(t, x, RunOptions{Out: d1, Parallel: 1, Version: "test"})
 	mustRun(t, x, RunOptions{Out: d3, Parallel: 3, Version: "test"})
 	sameTree(t, d1, d3)
-	for _, f := range []string{"runs.csv", "summary.csv", "manifest.json", "report.html", "config.resolved.yaml", "runs/plan.json", "runs/run-000003.gob", "timeline.svg", "trace.json"} {
+	for _, f := range []string{"runs.csv", "summary.csv", "manifest.json", "report.html", "config.resolved.yaml", "runs/plan.json", "runs/run-000003.gob.gz", "runs/series.gob.gz", "metrics.csv", "timeseries.csv", "timeline.svg", "trace.json"} {
 		if _, err := os.Stat(filepath.Join(d1, f)); err != nil {
 			t.Errorf("missing %s", f)
 		}

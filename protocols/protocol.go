@@ -80,11 +80,59 @@ type Setup struct {
 	invariants []Invariant
 	atEnd      []func()
 	scalars    []Scalar
+	windows    []Window
+}
+
+// Window is a span of simulated time during which a protocol changes the
+// conditions on purpose (an rpc error or slow window, a crash point):
+// plots shade it like a network fault and fault coverage counts the
+// operations it touched. End 0 means "until the end of the run".
+type Window struct {
+	// Kind is the window's kind in snake_case ("errors", "slow").
+	Kind string
+	// Label says what it hits ("db", "db-1").
+	Label string
+	// Start and End bound the window, [Start, End).
+	Start, End time.Duration
+}
+
+// Window declares a protocol window. Call it from Build (before the run
+// starts), so fault coverage counts every operation it touches.
+func (s *Setup) Window(kind, label string, start, end time.Duration) {
+	s.windows = append(s.windows, Window{Kind: kind, Label: label, Start: start, End: end})
+}
+
+// Windows returns the declared windows in declaration order.
+func (s *Setup) Windows() []Window { return s.windows }
+
+// MetricInfo describes one metric of a protocol family for people: the
+// title and unit plots and the report show instead of its name.
+type MetricInfo struct {
+	// Name is the metric's base name without labels: a counter
+	// ("attempts"), a histogram ("latency"), a derived name
+	// ("attempts_rps", "latency_p99_ms") or a reported scalar
+	// ("success_ratio").
+	Name string
+	// Title is a short human title ("Attempts", "Client success ratio").
+	Title string
+	// Unit is the unit shown on axes ("ms", "per second", "fraction"),
+	// empty for plain counts.
+	Unit string
+	// Headline marks a key figure: the report's headline table shows it
+	// for every sweep point (an experiment's report.headline overrides).
+	Headline bool
+}
+
+// Describer is implemented by protocol families that register their
+// metrics' titles and units and declare their headline metrics. It is
+// optional: without it, titles are made from the metric names.
+type Describer interface {
+	Metrics() []MetricInfo
 }
 
 // Scalar is a run-level figure a protocol computes once the run is over
-// (a ratio of counters, a convergence time). It becomes one column of
-// runs.csv, like the metrics derived from counters and histograms.
+// (a ratio of counters, a convergence time). It becomes one metric of
+// metrics.csv, like the metrics derived from counters and histograms.
 type Scalar struct {
 	Name  string
 	Value float64

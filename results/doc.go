@@ -49,48 +49,63 @@
 //
 // # Many runs
 //
-// Aggregate groups runs by sweep point and gives each metric's mean,
-// standard deviation and 95% Student-t confidence interval. Write puts a
-// whole experiment in a folder:
+// Results are aggregated once, streaming, and memory does not grow with
+// the number of runs. An Aggregator folds finished runs one at a time:
+// scalars into Welford accumulators (mean, sd, 95% Student-t CI), latency
+// distributions into per-quantile sums, windows and fault coverage into
+// per-point sets, and time series into a SeriesAcc: exact fixed-point
+// sums (count, sum, sum of squares per bucket) that do not depend on the
+// order runs arrive in, so shards merge into the same bytes.
 //
-//	runs.csv            run, <params>, seed, <metrics...>
-//	summary.csv         <params>, n, <metric>_mean, _sd, _ci_low, _ci_high ...
-//	timeseries.csv      run, time_s, series, value
-//	latency.csv         run, histogram, quantile, value_ms (CDF points)
-//	faults.csv          run, kind, label, start_s, end_s
-//	fault_coverage.csv  run, <params>, seed, kind, label, start_s, end_s,
+//	agg := results.NewAggregator(params)
+//	for each finished run, in index order: agg.Add(&run)
+//	f := &results.Folder{Manifest: m, Config: yaml, Summary: agg.Summary()}
+//	f.Fill()                                  // columns, default plots, headline
+//	results.WriteRuns(dir, f, eachRun)        // runs.csv, metrics.csv: a second pass
+//	results.WriteSummary(dir, f)              // the aggregated files, manifest.json
+//	results.Render(dir, f, progress)          // plots/, report.html
+//
+// Write does all of that for runs held in memory (a Set). The files are
+// tidy: one observation per row, plain column names, parameters as
+// numbers (durations in seconds as <param>_s, rates as <param>_per_s),
+// metric labels as columns of their own:
+//
+//	runs.csv            run, <params>, seed
+//	metrics.csv         run, metric, <labels>, value
+//	summary.csv         <params>, metric, <labels>, n, mean, sd, ci_low, ci_high
+//	timeseries.csv      <params>, metric, <labels>, bucket_s, time_s, n, mean, ci_low, ci_high
+//	latency.csv         <params>, metric, <labels>, n, quantile, value_ms
+//	faults.csv          <params>, kind, label, start_s, end_s
+//	fault_coverage.csv  <params>, kind, label, start_s, end_s, runs,
 //	                    attempted, succeeded, failed, timed_out
-//	manifest.json       name, description, dsim_version, config_hash,
-//	                    seeds, run_count, params, plots
+//	timeseries_runs.csv.gz  run, metric, <labels>, time_s, value (per_run only)
+//	manifest.json       name, description, dsim_version, config_hash, seeds
+//	                    (strings), params, columns, points, plots, output,
+//	                    headline, metrics, checks
 //	config.resolved.yaml
-//	plots/*.png, *.svg
-//	report.html         self-contained: description, config, tables, plots
+//	plots/*.png, *.svg, *.pdf
+//	report.html         headline table, plots, checks, fault coverage,
+//	                    timeline, then every metric (collapsed, filterable)
 //	timeline.svg, trace.json  a Timeline's outputs, when the runner kept one
 //
-//	set := &results.Set{Manifest: results.Manifest{Name: ..., Version: ...,
-//		Params: []string{"client.retry.policy"}, Plots: specs}, Config: yaml, Runs: runs}
-//	err := results.Write("out/retry-storm", set)
-//	err = results.Replot("out/retry-storm") // dsim plot: redraw from the files
-//
-// Every file is written atomically and the same Set gives the same bytes.
-// Floats are written as the shortest decimal that reads back exactly;
-// missing values are NaN (a time-series bucket without a value has no
-// row). Columns are sorted by metric name. Read loads a folder back, and
-// Replot redraws plots/ and report.html from it byte for byte.
-//
-// Across seeds, CDF plots average each quantile over the seeds of a sweep
-// point (CDFPoints), timeseries plots average each bucket (SeriesLines),
-// and line, bars and heatmap plots show the mean with its 95% CI.
+// Plots and the report read the Folder (the aggregated table), never the
+// runs; Read loads a Folder back from the files and Replot redraws plots/
+// and report.html from it byte for byte. docs/results.md documents every
+// column, with pandas and R examples.
 //
 // # Plots
 //
 // A PlotSpec (YAML under an experiment's plots:) is one of cdf, line,
 // bars, timeseries or heatmap; Validate checks it alone and Check against
-// the swept parameters. RenderPlot draws it with gonum/plot in the
-// Okabe–Ito colour-blind-safe palette (heatmaps: Kindlmann's
-// luminance-monotone map), as PNG and SVG; Write saves both under plots/
-// and inlines the PNG in report.html, a static page without scripts.
-// Time-series plots shade the runs' FaultWindows, one colour per kind.
+// the swept parameters. RenderPlot draws it with gonum/plot in a
+// sans-serif face and the Okabe–Ito colour-blind-safe palette, each line
+// with its own dash pattern (heatmaps: Kindlmann's luminance-monotone
+// map), as PNG, SVG and PDF. Titles and axis labels come from the
+// registered MetricInfo (a protocol family's titles and units), ticks
+// carry no trailing zeros, time series show the mean of the seeds with a
+// 95% CI band and shade every window (network faults and protocol
+// windows), timeseries plots of one comparison share their y axis, and
+// latency CDFs use a log x axis when the values span more than a decade.
 //
 // # Fault coverage
 //
@@ -104,5 +119,8 @@
 // A Timeline observes a small run (at most TimelineConfig.MaxEvents
 // events; the rest are counted and the outputs say how many were left
 // out) and writes a message sequence diagram (timeline.svg) and a
-// Chrome/Perfetto trace (trace.json).
+// Chrome/Perfetto trace (trace.json). The diagram opens with its note
+// (truncated or not) and a legend of its line styles; when events were
+// dropped its time axis covers the kept events only, and messages still
+// in flight there are cut at the axis edge with a marker.
 package results

@@ -1,9 +1,12 @@
 package results
 
 import (
+	"bufio"
 	"bytes"
+	"compress/gzip"
 	"crypto/sha256"
 	"encoding/csv"
+	"encoding/gob"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -14,6 +17,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
@@ -22,8 +26,10 @@ import (
 // File names inside a results folder.
 const (
 	RunsFile       = "runs.csv"
+	MetricsFile    = "metrics.csv"
 	SummaryFile    = "summary.csv"
 	SeriesFile     = "timeseries.csv"
+	RunSeriesFile  = "timeseries_runs.csv.gz"
 	LatencyFile    = "latency.csv"
 	FaultsFile     = "faults.csv"
 	CoverageFile   = "fault_coverage.csv"
@@ -33,8 +39,73 @@ const (
 	PlotsDir       = "plots"
 	TimelineSVG    = "timeline.svg"
 	TimelineTrace  = "trace.json"
-	manifestFormat = 1
+	manifestFormat = 2
 )
+
+// Time-series output modes (OutputConfig.Timeseries).
+const (
+	// SeriesAggregate writes timeseries.csv: every series averaged over
+	// the seeds of each sweep point, with a confidence band.
+	SeriesAggregate = "aggregate"
+	// SeriesPerRun also writes every run's raw series to
+	// timeseries_runs.csv.gz.
+	SeriesPerRun = "per_run"
+)
+
+// OutputConfig is the `results:` section of an experiment: what the
+// results folder holds beyond its defaults.
+type OutputConfig struct {
+	// Timeseries is "aggregate" (the default: per sweep point, mean and
+	// 95% CI per bucket, in timeseries.csv) or "per_run" (also every
+	// run's raw series, gzip-compressed CSV in timeseries_runs.csv.gz,
+	// leaving out series that are 0 throughout a run; it grows with the
+	// seeds: about 170 KB per run of the bundled retry-storm, plus the
+	// run's series kept in runs/, about 130 KB).
+	Timeseries string `yaml:"timeseries" json:"timeseries"`
+	// Formats are the plot image formats written under plots/: png, svg
+	// and pdf. PNG is always written (the report inlines it).
+	Formats []string `yaml:"formats" json:"formats"`
+}
+
+// DefaultOutputConfig returns aggregated series and PNG, SVG and PDF
+// plots.
+func DefaultOutputConfig() OutputConfig {
+	return OutputConfig{Timeseries: SeriesAggregate, Formats: []string{"png", "svg", "pdf"}}
+}
+
+// Validate checks the section; paths use the YAML field names.
+func (c OutputConfig) Validate() error {
+	var fe sim.FieldErrors
+	if c.Timeseries != SeriesAggregate && c.Timeseries != SeriesPerRun {
+		fe.Add("timeseries", "must be %s or %s, got %q", SeriesAggregate, SeriesPerRun, c.Timeseries)
+	}
+	for i, f := range c.Formats {
+		if f != "png" && f != "svg" && f != "pdf" {
+			fe.Add(fmt.Sprintf("formats[%d]", i), "must be png, svg or pdf, got %q", f)
+		}
+	}
+	return fe.Err()
+}
+
+// ReportConfig is the `report:` section of an experiment.
+type ReportConfig struct {
+	// Headline lists the metrics of the report's headline table, in
+	// order (base names like "success_ratio" or full names with labels
+	// like "window_amplification{tier=db}"). Empty: the protocol
+	// family's headline metrics.
+	Headline []string `yaml:"headline" json:"headline"`
+}
+
+// MetricInfo describes a metric for people: the title and unit that
+// plots and the report show instead of its name. Name is a base name
+// without labels ("attempts_rps"); Headline marks the family's key
+// figures.
+type MetricInfo struct {
+	Name     string `json:"name"`
+	Title    string `json:"title"`
+	Unit     string `json:"unit,omitempty"`
+	Headline bool   `json:"headline,omitempty"`
+}
 
 // Manifest describes a results folder; it is written as manifest.json.
 type Manifest struct {
@@ -48,21 +119,48 @@ type Manifest struct {
 	// ConfigHash is the SHA-256 of the resolved config; Write fills it
 	// from Set.Config when empty.
 	ConfigHash string `json:"config_hash"`
-	// Seeds are the distinct run seeds in run order; Write fills them
-	// when empty.
-	Seeds []uint64 `json:"seeds"`
-	// RunCount is the number of runs; Write fills it.
+	// Seeds are the run seeds in run order, as decimal strings (JSON
+	// readers round integers above 2^53).
+	Seeds []string `json:"seeds"`
+	// RunCount is the number of runs.
 	RunCount int `json:"run_count"`
 	// Params are the swept parameters, in column order.
 	Params []string `json:"params"`
-	// Plots are the plots drawn; Write uses DefaultPlots when empty.
+	// Columns are the CSV column names of Params: plain identifiers,
+	// with "_s" for durations (in seconds) and "_per_s" for rates.
+	Columns []string `json:"columns"`
+	// Points are the sweep points' parameter values as written in the
+	// experiment file, in point order.
+	Points [][]string `json:"points"`
+	// Plots are the plots drawn; DefaultPlots when the experiment has
+	// none.
 	Plots []PlotSpec `json:"plots"`
+	// Output is the results section (series mode, plot formats).
+	Output OutputConfig `json:"output"`
+	// Headline are the metrics of the report's headline table.
+	Headline []string `json:"headline"`
+	// Metrics are the titles and units of the metrics the protocol
+	// family registered.
+	Metrics []MetricInfo `json:"metrics,omitempty"`
+	// Checks are the outcomes of the experiment's checks and invariants,
+	// shown in the report.
+	Checks []CheckRow `json:"checks,omitempty"`
 	// Notes are shown at the top of the report (for example "timeline
 	// truncated to 10000 events").
 	Notes []string `json:"notes,omitempty"`
 }
 
-// Set is everything a results folder holds.
+// CheckRow is one check's verdict at one sweep point, for the report.
+type CheckRow struct {
+	Name   string `json:"name"`
+	Point  string `json:"point"`
+	Runs   int    `json:"runs"`
+	Failed int    `json:"failed"`
+	Worst  string `json:"worst,omitempty"`
+	Replay string `json:"replay,omitempty"`
+}
+
+// Set is a whole experiment in memory: the input of Write.
 type Set struct {
 	Manifest Manifest
 	// Config is the resolved experiment config as YAML.
@@ -71,118 +169,135 @@ type Set struct {
 	Runs []Run
 }
 
-// Summary returns the sweep points with their statistics.
-func (s *Set) Summary() []Point { return Aggregate(s.Runs) }
+// Folder is a results folder's aggregated content: what plots and the
+// report are drawn from, and what Read returns.
+type Folder struct {
+	Manifest Manifest
+	Config   []byte
+	Summary  *Summary
+}
 
-// Write writes a complete results folder: the CSV files, manifest.json,
-// config.resolved.yaml, plots/ (PNG and SVG) and report.html. Every file
-// is written atomically (a temporary file in dir, then a rename), and the
-// same Set always gives the same bytes. It fills the Manifest's derived
-// fields (ConfigHash, Seeds, RunCount, default Plots) in s.
-//
-// A plot that cannot be drawn (say, it names a metric no run has) does not
-// stop the rest: Write writes everything else, marks the plot in the
-// report and returns the plot errors joined.
+// Summary aggregates the set's runs.
+func (s *Set) Summary() *Summary { return Aggregate(s.Manifest.Params, s.Runs) }
+
+// Write writes a complete results folder from runs held in memory; it
+// is Aggregate, WriteRuns, WriteSummary and Render in a row. The same Set
+// always gives the same bytes. It fills the Manifest's derived fields in
+// s. A plot that cannot be drawn does not stop the rest: Write writes
+// everything else, marks the plot in the report and returns the plot
+// errors joined (see IsPlotError).
 func Write(dir string, s *Set) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	m := &s.Manifest
-	m.Format = manifestFormat
-	if m.ConfigHash == "" && s.Config != nil {
-		sum := sha256.Sum256(s.Config)
-		m.ConfigHash = hex.EncodeToString(sum[:])
-	}
-	if len(m.Seeds) == 0 {
-		seen := map[uint64]bool{}
+	sum := Aggregate(s.Manifest.Params, s.Runs)
+	f := &Folder{Manifest: s.Manifest, Config: s.Config, Summary: sum}
+	if len(f.Manifest.Seeds) == 0 {
 		for _, r := range s.Runs {
-			if !seen[r.Seed] {
-				seen[r.Seed] = true
-				m.Seeds = append(m.Seeds, r.Seed)
+			f.Manifest.Seeds = append(f.Manifest.Seeds, strconv.FormatUint(r.Seed, 10))
+		}
+	}
+	f.Manifest.RunCount = len(s.Runs)
+	f.Fill()
+	s.Manifest = f.Manifest
+	err := WriteRuns(dir, f, func(yield func(*Run) error) error {
+		for i := range s.Runs {
+			if err := yield(&s.Runs[i]); err != nil {
+				return err
 			}
 		}
-	}
-	m.RunCount = len(s.Runs)
-	if len(m.Plots) == 0 {
-		m.Plots = DefaultPlots(s)
-	}
-	writers := []struct {
-		name string
-		fn   func(*bytes.Buffer, *Set) error
-	}{
-		{RunsFile, encodeRuns},
-		{SummaryFile, encodeSummary},
-		{SeriesFile, encodeSeries},
-		{LatencyFile, encodeLatency},
-		{FaultsFile, encodeFaults},
-		{CoverageFile, encodeCoverage},
-		{ManifestFile, encodeManifest},
-	}
-	for _, w := range writers {
-		var b bytes.Buffer
-		if err := w.fn(&b, s); err != nil {
-			return fmt.Errorf("write %s: %w", w.name, err)
-		}
-		if err := WriteFileAtomic(filepath.Join(dir, w.name), b.Bytes()); err != nil {
-			return err
-		}
-	}
-	if s.Config != nil {
-		if err := WriteFileAtomic(filepath.Join(dir, ConfigFile), s.Config); err != nil {
-			return err
-		}
-	}
-	return render(dir, s)
-}
-
-// Replot re-renders plots/ and report.html of a results folder from its
-// files, without re-running anything.
-func Replot(dir string) error {
-	s, err := Read(dir)
+		return nil
+	})
 	if err != nil {
 		return err
 	}
-	return render(dir, s)
+	if err := WriteSummary(dir, f); err != nil {
+		return err
+	}
+	return Render(dir, f, nil)
 }
 
-// render draws the plots and the report.
-func render(dir string, s *Set) error {
-	pdir := filepath.Join(dir, PlotsDir)
-	if err := os.MkdirAll(pdir, 0o755); err != nil {
-		return err
+// Fill completes the manifest's derived fields from the config and the
+// summary: format, config hash, parameter columns, points, default plots,
+// output settings and headline metrics.
+func (f *Folder) Fill() {
+	m := &f.Manifest
+	m.Format = manifestFormat
+	if m.ConfigHash == "" && f.Config != nil {
+		sum := sha256.Sum256(f.Config)
+		m.ConfigHash = hex.EncodeToString(sum[:])
 	}
-	var errs []error
-	drawn := make([]drawnPlot, len(s.Manifest.Plots))
-	for i, spec := range s.Manifest.Plots {
-		d := drawnPlot{Spec: spec}
-		png, svg, err := RenderPlot(spec, s)
-		if err == nil {
-			stem := filepath.Join(pdir, spec.FileName())
-			if err = WriteFileAtomic(stem+".png", png); err == nil {
-				err = WriteFileAtomic(stem+".svg", svg)
+	if m.Params == nil {
+		m.Params = []string{}
+	}
+	if m.Seeds == nil {
+		m.Seeds = []string{}
+	}
+	if m.Output.Timeseries == "" {
+		m.Output.Timeseries = SeriesAggregate
+	}
+	if len(m.Output.Formats) == 0 {
+		m.Output.Formats = DefaultOutputConfig().Formats
+	}
+	m.Points = nil
+	for i := range f.Summary.Points {
+		var vals []string
+		for _, p := range m.Params {
+			v, _ := f.Summary.Points[i].Param(p)
+			vals = append(vals, v)
+		}
+		m.Points = append(m.Points, vals)
+	}
+	if m.Points == nil {
+		m.Points = [][]string{}
+	}
+	m.Columns = paramColumns(m.Params, m.Points)
+	if len(m.Plots) == 0 {
+		m.Plots = DefaultPlots(f.Summary, m.Params)
+	}
+	if len(m.Headline) == 0 {
+		for _, mi := range m.Metrics {
+			if mi.Headline {
+				m.Headline = append(m.Headline, mi.Name)
 			}
 		}
-		if err != nil {
-			err = fmt.Errorf("plot %d (%s %s): %w", i+1, spec.Kind, spec.Metric, err)
-			errs = append(errs, err)
-			d.Err = err.Error()
-		}
-		d.PNG = png
-		drawn[i] = d
 	}
-	var timeline []byte
-	if b, err := os.ReadFile(filepath.Join(dir, TimelineSVG)); err == nil {
-		timeline = b
+	if m.Headline == nil {
+		m.Headline = []string{}
 	}
-	var b bytes.Buffer
-	if err := writeReport(&b, s, drawn, timeline); err != nil {
-		return fmt.Errorf("write %s: %w", ReportFile, err)
-	}
-	if err := WriteFileAtomic(filepath.Join(dir, ReportFile), b.Bytes()); err != nil {
+}
+
+// Replot re-renders plots/ and report.html of a results folder from its
+// aggregated files, without re-running anything.
+func Replot(dir string) error {
+	f, err := Read(dir)
+	if err != nil {
 		return err
 	}
-	return errors.Join(errs...)
+	return Render(dir, f, nil)
 }
+
+// IsPlotError reports whether err (from Write or Render) is only about
+// plots that could not be drawn; the other files were written.
+func IsPlotError(err error) bool {
+	var pe *PlotError
+	return errors.As(err, &pe)
+}
+
+// PlotError is a plot that could not be drawn.
+type PlotError struct {
+	Index int
+	Spec  PlotSpec
+	Err   error
+}
+
+// Error says which plot failed and why.
+func (e *PlotError) Error() string {
+	return fmt.Sprintf("plot %d (%s %s): %v", e.Index+1, e.Spec.Kind, e.Spec.Metric, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *PlotError) Unwrap() error { return e.Err }
 
 // WriteFileAtomic writes data to path through a temporary file in the same
 // folder and a rename, so readers never see a partial file.
@@ -263,156 +378,557 @@ func writeCSV(b *bytes.Buffer, rows [][]string) error {
 	return w.Error()
 }
 
-func paramValues(r *Run, params []string) []string {
-	out := make([]string, len(params))
+// atomicFile is a file written through a temporary file and a rename.
+type atomicFile struct {
+	f    *os.File
+	buf  *bufio.Writer
+	gz   *gzip.Writer
+	csv  *csv.Writer
+	path string
+}
+
+func createAtomic(path string, compress bool) (*atomicFile, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp*")
+	if err != nil {
+		return nil, err
+	}
+	a := &atomicFile{f: f, buf: bufio.NewWriterSize(f, 1<<16), path: path}
+	var w io.Writer = a.buf
+	if compress {
+		a.gz, _ = gzip.NewWriterLevel(a.buf, gzip.DefaultCompression)
+		w = a.gz
+	}
+	a.csv = csv.NewWriter(w)
+	return a, nil
+}
+
+func (a *atomicFile) row(fields ...string) error { return a.csv.Write(fields) }
+
+func (a *atomicFile) abort() {
+	a.f.Close()
+	os.Remove(a.f.Name())
+}
+
+func (a *atomicFile) commit() error {
+	a.csv.Flush()
+	err := a.csv.Error()
+	if a.gz != nil && err == nil {
+		err = a.gz.Close()
+	}
+	if err == nil {
+		err = a.buf.Flush()
+	}
+	if cerr := a.f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Chmod(a.f.Name(), 0o644)
+	}
+	if err == nil {
+		err = os.Rename(a.f.Name(), a.path)
+	}
+	if err != nil {
+		os.Remove(a.f.Name())
+		return fmt.Errorf("write %s: %w", a.path, err)
+	}
+	return nil
+}
+
+// Parameter value kinds, for their CSV columns.
+const (
+	kindText = iota
+	kindNumber
+	kindDuration
+	kindRate
+)
+
+// columnName makes a plain identifier of a parameter path:
+// "client.retry.policy" → "client_retry_policy".
+func columnName(p string) string {
+	var b strings.Builder
+	for _, r := range strings.ToLower(p) {
+		switch {
+		case r >= 'a' && r <= 'z', r >= '0' && r <= '9':
+			b.WriteRune(r)
+		default:
+			b.WriteByte('_')
+		}
+	}
+	s := b.String()
+	if s == "" || s[0] >= '0' && s[0] <= '9' {
+		s = "p_" + s
+	}
+	return s
+}
+
+// parseRate parses "1000/s", "2.5/ms", "60/min" or "10/h" as events per
+// second.
+func parseRate(s string) (float64, bool) {
+	num, unit, ok := strings.Cut(strings.TrimSpace(s), "/")
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseFloat(strings.TrimSpace(num), 64)
+	if err != nil {
+		return 0, false
+	}
+	per := map[string]float64{"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "min": 60, "m": 60, "h": 3600}
+	d, ok := per[strings.TrimSpace(unit)]
+	if !ok {
+		return 0, false
+	}
+	return v / d, true
+}
+
+// valueKind classifies a parameter by all its values: numbers, durations,
+// rates, or text.
+func valueKind(vals []string) int {
+	if len(vals) == 0 {
+		return kindText
+	}
+	all := func(ok func(string) bool) bool {
+		for _, v := range vals {
+			if !ok(v) {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case all(func(v string) bool { _, err := strconv.ParseFloat(v, 64); return err == nil }):
+		return kindNumber
+	case all(func(v string) bool { _, err := time.ParseDuration(v); return err == nil }):
+		return kindDuration
+	case all(func(v string) bool { _, ok := parseRate(v); return ok }):
+		return kindRate
+	}
+	return kindText
+}
+
+func paramKinds(params []string, points [][]string) []int {
+	kinds := make([]int, len(params))
+	for i := range params {
+		var vals []string
+		for _, pt := range points {
+			if i < len(pt) {
+				vals = append(vals, pt[i])
+			}
+		}
+		kinds[i] = valueKind(vals)
+	}
+	return kinds
+}
+
+// paramColumns names the CSV columns of the swept parameters: durations
+// get "_s" (values in seconds), rates "_per_s".
+func paramColumns(params []string, points [][]string) []string {
+	kinds := paramKinds(params, points)
+	cols := make([]string, len(params))
 	for i, p := range params {
-		out[i], _ = r.Param(p)
+		cols[i] = columnName(p)
+		switch kinds[i] {
+		case kindDuration:
+			cols[i] += "_s"
+		case kindRate:
+			cols[i] += "_per_s"
+		}
+	}
+	return cols
+}
+
+// paramCell is a parameter value as its column holds it.
+func paramCell(kind int, v string) string {
+	switch kind {
+	case kindNumber:
+		f, _ := strconv.ParseFloat(v, 64)
+		return FormatFloat(f)
+	case kindDuration:
+		d, _ := time.ParseDuration(v)
+		return FormatFloat(d.Seconds())
+	case kindRate:
+		r, _ := parseRate(v)
+		return FormatFloat(r)
+	}
+	return v
+}
+
+// tidy holds what every tidy file of a folder shares: the parameter
+// columns and the label columns.
+type tidy struct {
+	params  []string
+	cols    []string
+	kinds   []int
+	labels  []string // label keys, sorted
+	lcols   []string // their column names
+	pointOf map[string][]string
+}
+
+func newTidy(f *Folder) *tidy {
+	m := &f.Manifest
+	t := &tidy{params: m.Params, cols: paramColumns(m.Params, m.Points), kinds: paramKinds(m.Params, m.Points), pointOf: map[string][]string{}}
+	seen := map[string]bool{}
+	addLabels := func(name string) {
+		_, ls := SplitName(name)
+		for _, l := range ls {
+			if !seen[l.Name] {
+				seen[l.Name] = true
+				t.labels = append(t.labels, l.Name)
+			}
+		}
+	}
+	for i := range f.Summary.Points {
+		p := &f.Summary.Points[i]
+		for _, ms := range p.Metrics {
+			addLabels(ms.Name)
+		}
+		for _, s := range p.Series {
+			addLabels(s.Name)
+		}
+		for _, d := range p.CDFs {
+			addLabels(d.Name)
+		}
+	}
+	sort.Strings(t.labels)
+	fixed := map[string]bool{"run": true, "seed": true, "metric": true, "value": true, "n": true, "mean": true, "sd": true,
+		"ci_low": true, "ci_high": true, "time_s": true, "bucket_s": true, "quantile": true, "value_ms": true}
+	for _, c := range t.cols {
+		fixed[c] = true
+	}
+	for _, l := range t.labels {
+		c := columnName(l)
+		if fixed[c] {
+			c = "label_" + c
+		}
+		t.lcols = append(t.lcols, c)
+	}
+	return t
+}
+
+// head is a header: the parameter columns, metric, the label columns,
+// then rest.
+func (t *tidy) head(rest ...string) []string {
+	h := append(append([]string{}, t.cols...), "metric")
+	return append(append(h, t.lcols...), rest...)
+}
+
+func (t *tidy) paramCells(ps []Param) []string {
+	out := make([]string, len(t.params))
+	for i, name := range t.params {
+		for _, p := range ps {
+			if p.Name == name {
+				out[i] = paramCell(t.kinds[i], p.Value)
+			}
+		}
 	}
 	return out
 }
 
-func encodeRuns(b *bytes.Buffer, s *Set) error {
-	ptrs := make([]*Run, len(s.Runs))
-	for i := range s.Runs {
-		ptrs[i] = &s.Runs[i]
-	}
-	names := metricNames(ptrs)
-	head := append([]string{"run"}, s.Manifest.Params...)
-	head = append(head, "seed")
-	head = append(head, names...)
-	rows := [][]string{head}
-	for i := range s.Runs {
-		r := &s.Runs[i]
-		row := append([]string{strconv.Itoa(r.Index)}, paramValues(r, s.Manifest.Params)...)
-		row = append(row, strconv.FormatUint(r.Seed, 10))
-		for _, n := range names {
-			v, ok := r.Metric(n)
-			if !ok {
-				v = math.NaN()
-			}
-			row = append(row, FormatFloat(v))
+// metricCells splits a metric name into its base and one cell per label
+// column.
+func (t *tidy) metricCells(name string) []string {
+	base, ls := SplitName(name)
+	out := make([]string, 1+len(t.labels))
+	out[0] = base
+	for _, l := range ls {
+		i := sort.SearchStrings(t.labels, l.Name)
+		if i < len(t.labels) && t.labels[i] == l.Name {
+			out[1+i] = l.Value
 		}
-		rows = append(rows, row)
 	}
-	return writeCSV(b, rows)
+	return out
 }
 
-func encodeSummary(b *bytes.Buffer, s *Set) error {
-	pts := Aggregate(s.Runs)
-	ptrs := make([]*Run, len(s.Runs))
-	for i := range s.Runs {
-		ptrs[i] = &s.Runs[i]
-	}
-	names := metricNames(ptrs)
-	head := append([]string{}, s.Manifest.Params...)
-	head = append(head, "n")
-	for _, n := range names {
-		head = append(head, WithSuffix(n, "_mean"), WithSuffix(n, "_sd"), WithSuffix(n, "_ci_low"), WithSuffix(n, "_ci_high"))
-	}
-	rows := [][]string{head}
-	for i := range pts {
-		p := &pts[i]
-		row := make([]string, 0, len(head))
-		for _, name := range s.Manifest.Params {
-			v, _ := p.Param(name)
-			row = append(row, v)
+// joinName rebuilds a canonical metric name from its cells.
+func (t *tidy) joinName(cells []string) string {
+	var ls []string
+	for i, v := range cells[1:] {
+		if v != "" {
+			ls = append(ls, t.labels[i]+"="+v)
 		}
-		row = append(row, strconv.Itoa(len(p.Runs)))
-		for _, n := range names {
-			st, ok := p.Metric(n)
-			if !ok {
-				st = Describe(nil, Confidence)
-			}
-			row = append(row, FormatFloat(st.Mean), FormatFloat(st.SD), FormatFloat(st.CILow), FormatFloat(st.CIHigh))
-		}
-		rows = append(rows, row)
 	}
-	return writeCSV(b, rows)
+	if len(ls) == 0 {
+		return cells[0]
+	}
+	return cells[0] + "{" + strings.Join(ls, ",") + "}"
 }
 
-func encodeSeries(b *bytes.Buffer, s *Set) error {
-	rows := [][]string{{"run", "time_s", "series", "value"}}
-	for i := range s.Runs {
-		r := &s.Runs[i]
+// CanonicalName sorts the labels of a metric name by key:
+// "x{tier=a,status=ok}" → "x{status=ok,tier=a}". Aggregation stores names
+// this way, so that they round-trip through the label columns.
+func CanonicalName(name string) string {
+	base, ls := SplitName(name)
+	if len(ls) == 0 {
+		return name
+	}
+	sort.SliceStable(ls, func(i, j int) bool { return ls[i].Name < ls[j].Name })
+	parts := make([]string, len(ls))
+	for i, l := range ls {
+		parts[i] = l.Name + "=" + l.Value
+	}
+	return base + "{" + strings.Join(parts, ",") + "}"
+}
+
+// WriteRuns writes the per-run files in one streaming pass over the runs
+// (each yields them in index order): runs.csv (run, parameters, seed),
+// metrics.csv (run, metric, labels, value; metrics that are zero or
+// missing in every run are left out, summary.csv still lists them) and,
+// with Output.Timeseries "per_run", timeseries_runs.csv.gz (series that
+// are 0 throughout a run left out). f must be
+// filled (Folder.Fill) from the summary of the same runs.
+func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) error {
+	t := newTidy(f)
+	zero := map[string]bool{}
+	nonZero := map[string]bool{}
+	for i := range f.Summary.Points {
+		for _, ms := range f.Summary.Points[i].Metrics {
+			if ms.Zero {
+				zero[ms.Name] = true
+			} else {
+				nonZero[ms.Name] = true
+			}
+		}
+	}
+	runs, err := createAtomic(filepath.Join(dir, RunsFile), false)
+	if err != nil {
+		return err
+	}
+	defer runs.abort()
+	mets, err := createAtomic(filepath.Join(dir, MetricsFile), false)
+	if err != nil {
+		return err
+	}
+	defer mets.abort()
+	var sers *atomicFile
+	if f.Manifest.Output.Timeseries == SeriesPerRun {
+		if sers, err = createAtomic(filepath.Join(dir, RunSeriesFile), true); err != nil {
+			return err
+		}
+		defer sers.abort()
+		head := append([]string{"run", "metric"}, t.lcols...)
+		if err := sers.row(append(head, "time_s", "value")...); err != nil {
+			return err
+		}
+	} else {
+		os.Remove(filepath.Join(dir, RunSeriesFile))
+	}
+	head := append([]string{"run"}, t.cols...)
+	if err := runs.row(append(head, "seed")...); err != nil {
+		return err
+	}
+	if err := mets.row(append(append([]string{"run", "metric"}, t.lcols...), "value")...); err != nil {
+		return err
+	}
+	err = each(func(r *Run) error {
 		run := strconv.Itoa(r.Index)
-		for _, ser := range r.Series {
-			for k, v := range ser.Values {
-				if math.IsNaN(v) {
-					continue
+		row := append([]string{run}, t.paramCells(r.Params)...)
+		if err := runs.row(append(row, strconv.FormatUint(r.Seed, 10))...); err != nil {
+			return err
+		}
+		for _, m := range r.Metrics {
+			name := CanonicalName(m.Name)
+			if zero[name] && !nonZero[name] {
+				continue
+			}
+			row := append([]string{run}, t.metricCells(name)...)
+			if err := mets.row(append(row, FormatFloat(m.Value))...); err != nil {
+				return err
+			}
+		}
+		if sers != nil {
+			for _, s := range r.Series {
+				if zeroSeries(s.Values) {
+					continue // 0 throughout the run
 				}
-				t := sim.Time(int64(k) * int64(ser.Step))
-				rows = append(rows, []string{run, timeS(t), ser.Name, FormatFloat(v)})
+				cells := append([]string{run}, t.metricCells(CanonicalName(s.Name))...)
+				for k, v := range s.Values {
+					if math.IsNaN(v) {
+						continue
+					}
+					row := append(cells[:len(cells):len(cells)], timeS(sim.Time(int64(k)*int64(s.Step))), FormatFloat(v))
+					if err := sers.row(row...); err != nil {
+						return err
+					}
+				}
 			}
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
-	return writeCSV(b, rows)
-}
-
-func encodeLatency(b *bytes.Buffer, s *Set) error {
-	rows := [][]string{{"run", "histogram", "quantile", "value_ms"}}
-	for i := range s.Runs {
-		r := &s.Runs[i]
-		run := strconv.Itoa(r.Index)
-		for _, d := range r.Dists {
-			for _, q := range d.Points {
-				rows = append(rows, []string{run, d.Name, FormatFloat(q.Q), FormatFloat(q.ValueMs)})
-			}
+	if err := runs.commit(); err != nil {
+		return err
+	}
+	if sers != nil {
+		if err := sers.commit(); err != nil {
+			return err
 		}
 	}
-	return writeCSV(b, rows)
+	return mets.commit()
 }
 
-func encodeFaults(b *bytes.Buffer, s *Set) error {
-	rows := [][]string{{"run", "kind", "label", "start_s", "end_s"}}
-	for i := range s.Runs {
-		r := &s.Runs[i]
-		for _, w := range r.Faults {
-			rows = append(rows, []string{strconv.Itoa(r.Index), w.Kind, w.Label, timeS(w.Start), timeS(w.End)})
+// WriteSummary writes the aggregated files (summary.csv, timeseries.csv,
+// latency.csv, faults.csv, fault_coverage.csv), manifest.json and the
+// resolved config.
+func WriteSummary(dir string, f *Folder) error {
+	t := newTidy(f)
+	lead := func(p *Point) []string { return t.paramCells(p.Params) }
+	type file struct {
+		name string
+		head []string
+		rows func(a *atomicFile) error
+	}
+	files := []file{
+		{SummaryFile, t.head("n", "mean", "sd", "ci_low", "ci_high"),
+			func(a *atomicFile) error {
+				for i := range f.Summary.Points {
+					p := &f.Summary.Points[i]
+					for _, ms := range p.Metrics {
+						row := append(lead(p), t.metricCells(ms.Name)...)
+						row = append(row, strconv.Itoa(ms.N), FormatFloat(ms.Mean), FormatFloat(ms.SD), FormatFloat(ms.CILow), FormatFloat(ms.CIHigh))
+						if err := a.row(row...); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			}},
+		{SeriesFile, t.head("bucket_s", "time_s", "n", "mean", "ci_low", "ci_high"),
+			func(a *atomicFile) error {
+				for i := range f.Summary.Points {
+					p := &f.Summary.Points[i]
+					for _, s := range p.Series {
+						if s.Zero {
+							continue
+						}
+						cells := append(lead(p), t.metricCells(s.Name)...)
+						cells = append(cells, FormatFloat(s.Step.Seconds()))
+						for k := range s.Mean {
+							if s.N[k] == 0 {
+								continue
+							}
+							row := append(cells[:len(cells):len(cells)], timeS(sim.Time(int64(k)*int64(s.Step))), strconv.Itoa(s.N[k]),
+								FormatFloat(s.Mean[k]), FormatFloat(s.Low[k]), FormatFloat(s.High[k]))
+							if err := a.row(row...); err != nil {
+								return err
+							}
+						}
+					}
+				}
+				return nil
+			}},
+		{LatencyFile, t.head("n", "quantile", "pooled_ms", "seed_mean_ms"),
+			func(a *atomicFile) error {
+				for i := range f.Summary.Points {
+					p := &f.Summary.Points[i]
+					for _, d := range latencyDists(p) {
+						cells := append(lead(p), t.metricCells(d.name)...)
+						cells = append(cells, strconv.Itoa(p.N))
+						for k, q := range d.q {
+							if err := a.row(append(cells[:len(cells):len(cells)], FormatFloat(q), FormatFloat(d.pooled[k]), FormatFloat(d.mean[k]))...); err != nil {
+								return err
+							}
+						}
+					}
+				}
+				return nil
+			}},
+		{FaultsFile, append(append([]string{}, t.cols...), "kind", "label", "start_s", "end_s"),
+			func(a *atomicFile) error {
+				for i := range f.Summary.Points {
+					p := &f.Summary.Points[i]
+					for _, w := range p.Windows {
+						if err := a.row(append(lead(p), w.Kind, w.Label, timeS(w.Start), timeS(w.End))...); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			}},
+		{CoverageFile, append(append([]string{}, t.cols...), "kind", "label", "start_s", "end_s", "runs", "attempted", "succeeded", "failed", "timed_out"),
+			func(a *atomicFile) error {
+				for i := range f.Summary.Points {
+					p := &f.Summary.Points[i]
+					for _, c := range p.Coverage {
+						row := append(lead(p), c.Window.Kind, c.Window.Label, timeS(c.Window.Start), timeS(c.Window.End), strconv.Itoa(c.Runs),
+							strconv.FormatInt(c.Attempted, 10), strconv.FormatInt(c.Succeeded, 10),
+							strconv.FormatInt(c.Failed, 10), strconv.FormatInt(c.TimedOut, 10))
+						if err := a.row(row...); err != nil {
+							return err
+						}
+					}
+				}
+				return nil
+			}},
+	}
+	for _, fl := range files {
+		a, err := createAtomic(filepath.Join(dir, fl.name), false)
+		if err != nil {
+			return err
+		}
+		if err := a.row(fl.head...); err != nil {
+			a.abort()
+			return err
+		}
+		if err := fl.rows(a); err != nil {
+			a.abort()
+			return fmt.Errorf("write %s: %w", fl.name, err)
+		}
+		if err := a.commit(); err != nil {
+			return err
 		}
 	}
-	return writeCSV(b, rows)
-}
-
-func encodeCoverage(b *bytes.Buffer, s *Set) error {
-	head := append([]string{"run"}, s.Manifest.Params...)
-	head = append(head, "seed", "kind", "label", "start_s", "end_s", "attempted", "succeeded", "failed", "timed_out")
-	rows := [][]string{head}
-	for i := range s.Runs {
-		r := &s.Runs[i]
-		for _, c := range r.Coverage {
-			row := append([]string{strconv.Itoa(r.Index)}, paramValues(r, s.Manifest.Params)...)
-			row = append(row, strconv.FormatUint(r.Seed, 10), c.Window.Kind, c.Window.Label,
-				timeS(c.Window.Start), timeS(c.Window.End),
-				strconv.FormatInt(c.Attempted, 10), strconv.FormatInt(c.Succeeded, 10),
-				strconv.FormatInt(c.Failed, 10), strconv.FormatInt(c.TimedOut, 10))
-			rows = append(rows, row)
-		}
-	}
-	return writeCSV(b, rows)
-}
-
-func encodeManifest(b *bytes.Buffer, s *Set) error {
-	m := s.Manifest
-	if m.Seeds == nil {
-		m.Seeds = []uint64{}
-	}
-	if m.Params == nil {
-		m.Params = []string{}
-	}
-	enc := json.NewEncoder(b)
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
 	enc.SetIndent("", "  ")
 	enc.SetEscapeHTML(false)
-	return enc.Encode(m)
+	if err := enc.Encode(f.Manifest); err != nil {
+		return err
+	}
+	if err := WriteFileAtomic(filepath.Join(dir, ManifestFile), b.Bytes()); err != nil {
+		return err
+	}
+	if f.Config != nil {
+		return WriteFileAtomic(filepath.Join(dir, ConfigFile), f.Config)
+	}
+	return nil
+}
+
+// MarshalSeries encodes a series accumulator (gob, gzip-compressed); the
+// same state always gives the same bytes.
+func MarshalSeries(s *SeriesAcc) ([]byte, error) {
+	var b bytes.Buffer
+	gz, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	if err := gob.NewEncoder(gz).Encode(s.export()); err != nil {
+		return nil, err
+	}
+	if err := gz.Close(); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
+// UnmarshalSeries decodes what MarshalSeries wrote.
+func UnmarshalSeries(data []byte) (*SeriesAcc, error) {
+	gz, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	var f seriesFile
+	if err := gob.NewDecoder(gz).Decode(&f); err != nil {
+		return nil, err
+	}
+	return importSeries(f), nil
 }
 
 // ErrNotResults is returned by Read for a folder without a manifest.json.
 var ErrNotResults = errors.New("not a dsim results folder (no manifest.json)")
 
-// Read loads a results folder written by Write: the manifest, the config
-// and every run with its metrics, series, distributions, faults and fault
-// coverage.
-func Read(dir string) (*Set, error) {
-	s := &Set{}
+// Read loads a results folder's aggregated content: manifest.json, the
+// config and the summary from summary.csv, timeseries.csv, latency.csv,
+// faults.csv and fault_coverage.csv.
+func Read(dir string) (*Folder, error) {
+	f := &Folder{Summary: &Summary{}}
 	mb, err := os.ReadFile(filepath.Join(dir, ManifestFile))
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read %s: %w", dir, ErrNotResults)
@@ -420,118 +936,296 @@ func Read(dir string) (*Set, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := json.Unmarshal(mb, &s.Manifest); err != nil {
+	if err := json.Unmarshal(mb, &f.Manifest); err != nil {
 		return nil, fmt.Errorf("read %s: %w", filepath.Join(dir, ManifestFile), err)
 	}
+	m := &f.Manifest
+	if m.Format != manifestFormat {
+		return nil, fmt.Errorf("read %s: folder layout %d, this dsim reads %d (re-run the experiment)", dir, m.Format, manifestFormat)
+	}
 	if b, err := os.ReadFile(filepath.Join(dir, ConfigFile)); err == nil {
-		s.Config = b
+		f.Config = b
 	}
-	runs, err := ReadRuns(filepath.Join(dir, RunsFile), s.Manifest.Params)
-	if err != nil {
-		return nil, err
-	}
-	byIndex := map[int]*Run{}
-	for i := range runs {
-		byIndex[runs[i].Index] = &runs[i]
-	}
-	get := func(path string, line int, run string) (*Run, error) {
-		i, err := strconv.Atoi(run)
-		if err != nil {
-			return nil, fmt.Errorf("%s:%d: bad run %q", path, line, run)
+	s := f.Summary
+	s.Params = m.Params
+	s.Runs = m.RunCount
+	kinds := paramKinds(m.Params, m.Points)
+	byKey := map[string]int{}
+	for _, vals := range m.Points {
+		p := Point{}
+		var cells []string
+		for i, name := range m.Params {
+			p.Params = append(p.Params, Param{Name: name, Value: vals[i]})
+			cells = append(cells, paramCell(kinds[i], vals[i]))
 		}
-		r, ok := byIndex[i]
+		byKey[strings.Join(cells, "\x00")] = len(s.Points)
+		s.Points = append(s.Points, p)
+	}
+	np := len(m.Params)
+	var t *tidy
+	pointOf := func(path string, line int, rec []string) (*Point, error) {
+		j, ok := byKey[strings.Join(rec[:np], "\x00")]
 		if !ok {
-			return nil, fmt.Errorf("%s:%d: run %d is not in %s", path, line, i, RunsFile)
+			return nil, fmt.Errorf("%s:%d: parameters %v are not a sweep point of %s", path, line, rec[:np], ManifestFile)
 		}
-		return r, nil
+		return &s.Points[j], nil
 	}
-	// time series
-	series, err := ReadSeries(filepath.Join(dir, SeriesFile))
-	if err != nil {
-		return nil, err
-	}
-	for _, ts := range series {
-		r, ok := byIndex[ts.Run]
-		if !ok {
-			return nil, fmt.Errorf("%s: run %d is not in %s", SeriesFile, ts.Run, RunsFile)
+	labelsOf := func(head []string) error {
+		// The label columns sit between "metric" and the value columns.
+		if t != nil {
+			return nil
 		}
-		r.Series = append(r.Series, ts.Series)
+		t = &tidy{params: m.Params, kinds: kinds}
+		for _, c := range head[np+1:] {
+			if c == "n" {
+				break
+			}
+			t.labels = append(t.labels, strings.TrimPrefix(c, "label_"))
+		}
+		return nil
 	}
-	// latency distributions
-	path := filepath.Join(dir, LatencyFile)
-	if err := readCSV(path, []string{"run", "histogram", "quantile", "value_ms"}, func(line int, f []string) error {
-		r, err := get(path, line, f[0])
+	num := func(path string, line int, fs ...string) ([]float64, error) {
+		out := make([]float64, len(fs))
+		for i, x := range fs {
+			v, err := ParseFloat(x)
+			if err != nil {
+				return nil, fmt.Errorf("%s:%d: %w", path, line, err)
+			}
+			out[i] = v
+		}
+		return out, nil
+	}
+	path := filepath.Join(dir, SummaryFile)
+	err = readCSV(path, nil, func(line int, rec []string, head []string) error {
+		labelsOf(head)
+		nl := len(t.labels)
+		if len(rec) != np+1+nl+5 {
+			return fmt.Errorf("%s:%d: %d fields, want %d", path, line, len(rec), np+1+nl+5)
+		}
+		p, err := pointOf(path, line, rec)
 		if err != nil {
 			return err
 		}
-		q, err1 := ParseFloat(f[2])
-		v, err2 := ParseFloat(f[3])
-		if err := errors.Join(err1, err2); err != nil {
-			return fmt.Errorf("%s:%d: %w", path, line, err)
+		n, err := strconv.Atoi(rec[np+1+nl])
+		if err != nil {
+			return fmt.Errorf("%s:%d: bad n %q", path, line, rec[np+1+nl])
 		}
-		if n := len(r.Dists); n == 0 || r.Dists[n-1].Name != f[1] {
-			r.Dists = append(r.Dists, Dist{Name: f[1]})
+		v, err := num(path, line, rec[np+2+nl:]...)
+		if err != nil {
+			return err
 		}
-		d := &r.Dists[len(r.Dists)-1]
-		d.Points = append(d.Points, Quantile{Q: q, ValueMs: v})
+		st := Stat{N: n, Mean: v[0], SD: v[1], CILow: v[2], CIHigh: v[3]}
+		p.Metrics = append(p.Metrics, MetricStat{Name: t.joinName(rec[np : np+1+nl]), Stat: st, Zero: isZeroStat(st)})
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	// faults
+	for i := range s.Points {
+		p := &s.Points[i]
+		sort.Slice(p.Metrics, func(a, b int) bool { return nameLess(p.Metrics[a].Name, p.Metrics[b].Name) })
+		if len(p.Metrics) > 0 {
+			p.N = 0
+			for _, ms := range p.Metrics {
+				p.N = max(p.N, ms.N)
+			}
+		}
+	}
+	path = filepath.Join(dir, SeriesFile)
+	err = readCSV(path, nil, func(line int, rec []string, head []string) error {
+		labelsOf(head)
+		nl := len(t.labels)
+		if len(rec) != np+1+nl+6 {
+			return fmt.Errorf("%s:%d: %d fields, want %d", path, line, len(rec), np+1+nl+6)
+		}
+		p, err := pointOf(path, line, rec)
+		if err != nil {
+			return err
+		}
+		name := t.joinName(rec[np : np+1+nl])
+		v, err := num(path, line, rec[np+1+nl:]...)
+		if err != nil {
+			return err
+		}
+		step := time.Duration(math.Round(v[0] * 1e9))
+		if step <= 0 {
+			return fmt.Errorf("%s:%d: bad bucket_s %q", path, line, rec[np+1+nl])
+		}
+		k := int(math.Round(v[1] * 1e9 / float64(step)))
+		if k < 0 || k > 10_000_000 {
+			return fmt.Errorf("%s:%d: bad time_s %q", path, line, rec[np+2+nl])
+		}
+		j := len(p.Series) - 1
+		if j < 0 || p.Series[j].Name != name || p.Series[j].Step != step {
+			p.Series = append(p.Series, SeriesStat{Name: name, Step: step})
+			j++
+		}
+		ss := &p.Series[j]
+		for len(ss.Mean) <= k {
+			ss.N = append(ss.N, 0)
+			ss.Mean, ss.Low, ss.High = append(ss.Mean, math.NaN()), append(ss.Low, math.NaN()), append(ss.High, math.NaN())
+		}
+		ss.N[k] = int(v[2])
+		ss.Mean[k], ss.Low[k], ss.High[k] = v[3], v[4], v[5]
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	path = filepath.Join(dir, LatencyFile)
+	err = readCSV(path, nil, func(line int, rec []string, head []string) error {
+		labelsOf(head)
+		nl := len(t.labels)
+		if len(rec) != np+1+nl+4 {
+			return fmt.Errorf("%s:%d: %d fields, want %d", path, line, len(rec), np+1+nl+4)
+		}
+		p, err := pointOf(path, line, rec)
+		if err != nil {
+			return err
+		}
+		name := t.joinName(rec[np : np+1+nl])
+		v, err := num(path, line, rec[np+2+nl:]...)
+		if err != nil {
+			return err
+		}
+		add := func(ds *[]Dist, val float64) {
+			if math.IsNaN(val) {
+				return
+			}
+			if j := len(*ds) - 1; j < 0 || (*ds)[j].Name != name {
+				*ds = append(*ds, Dist{Name: name})
+			}
+			d := &(*ds)[len(*ds)-1]
+			d.Points = append(d.Points, Quantile{Q: v[0], ValueMs: val})
+		}
+		add(&p.Pooled, v[1])
+		add(&p.CDFs, v[2])
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
 	path = filepath.Join(dir, FaultsFile)
-	if err := readCSV(path, []string{"run", "kind", "label", "start_s", "end_s"}, func(line int, f []string) error {
-		r, err := get(path, line, f[0])
+	err = readCSV(path, nil, func(line int, rec []string, head []string) error {
+		if len(rec) != np+4 {
+			return fmt.Errorf("%s:%d: %d fields, want %d", path, line, len(rec), np+4)
+		}
+		p, err := pointOf(path, line, rec)
 		if err != nil {
 			return err
 		}
-		st, err1 := parseTimeS(f[3])
-		en, err2 := parseTimeS(f[4])
-		if err := errors.Join(err1, err2); err != nil {
-			return fmt.Errorf("%s:%d: %w", path, line, err)
+		w, err := readWindow(path, line, rec[np:])
+		if err != nil {
+			return err
 		}
-		r.Faults = append(r.Faults, FaultWindow{Kind: f[1], Label: f[2], Start: st, End: en})
+		p.Windows = append(p.Windows, w)
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	// fault coverage
 	path = filepath.Join(dir, CoverageFile)
-	np := len(s.Manifest.Params)
-	if err := readCSV(path, nil, func(line int, f []string) error {
-		if len(f) != np+10 {
-			return fmt.Errorf("%s:%d: %d fields, want %d", path, line, len(f), np+10)
+	err = readCSV(path, nil, func(line int, rec []string, head []string) error {
+		if len(rec) != np+9 {
+			return fmt.Errorf("%s:%d: %d fields, want %d", path, line, len(rec), np+9)
 		}
-		r, err := get(path, line, f[0])
+		p, err := pointOf(path, line, rec)
 		if err != nil {
 			return err
 		}
-		f = f[np+2:]
-		st, err1 := parseTimeS(f[2])
-		en, err2 := parseTimeS(f[3])
-		var n [4]int64
-		var errs []error
+		w, err := readWindow(path, line, rec[np:])
+		if err != nil {
+			return err
+		}
+		var n [5]int64
 		for i := range n {
-			n[i], err = strconv.ParseInt(f[4+i], 10, 64)
-			errs = append(errs, err)
+			if n[i], err = strconv.ParseInt(rec[np+4+i], 10, 64); err != nil {
+				return fmt.Errorf("%s:%d: bad count %q", path, line, rec[np+4+i])
+			}
 		}
-		if err := errors.Join(append(errs, err1, err2)...); err != nil {
-			return fmt.Errorf("%s:%d: %w", path, line, err)
-		}
-		r.Coverage = append(r.Coverage, Coverage{Window: FaultWindow{Kind: f[0], Label: f[1], Start: st, End: en},
-			Attempted: n[0], Succeeded: n[1], Failed: n[2], TimedOut: n[3]})
+		p.Coverage = append(p.Coverage, PointCoverage{Runs: int(n[0]), Coverage: Coverage{Window: w,
+			Attempted: n[1], Succeeded: n[2], Failed: n[3], TimedOut: n[4]}})
 		return nil
-	}); err != nil {
+	})
+	if err != nil {
 		return nil, err
 	}
-	s.Runs = runs
-	return s, nil
+	return f, nil
+}
+
+// latencyDist is one histogram's rows of latency.csv.
+type latencyDist struct {
+	name            string
+	q, pooled, mean []float64
+}
+
+// latencyDists pairs a point's pooled and seed-averaged distributions by
+// name and quantile (NaN where one is missing).
+func latencyDists(p *Point) []latencyDist {
+	var out []latencyDist
+	byName := map[string]int{}
+	get := func(name string, qs []Quantile) *latencyDist {
+		j, ok := byName[name]
+		if !ok {
+			j = len(out)
+			byName[name] = j
+			d := latencyDist{name: name}
+			for _, q := range qs {
+				d.q = append(d.q, q.Q)
+				d.pooled = append(d.pooled, math.NaN())
+				d.mean = append(d.mean, math.NaN())
+			}
+			out = append(out, d)
+		}
+		return &out[j]
+	}
+	for _, d := range p.Pooled {
+		ld := get(d.Name, d.Points)
+		if len(ld.q) == len(d.Points) {
+			for k, q := range d.Points {
+				ld.pooled[k] = q.ValueMs
+			}
+		}
+	}
+	for _, d := range p.CDFs {
+		ld := get(d.Name, d.Points)
+		if len(ld.q) == len(d.Points) {
+			for k, q := range d.Points {
+				ld.mean[k] = q.ValueMs
+			}
+		}
+	}
+	sort.SliceStable(out, func(i, j int) bool { return nameLess(out[i].name, out[j].name) })
+	return out
+}
+
+// zeroSeries reports whether every value is 0 or missing.
+func zeroSeries(vs []float64) bool {
+	for _, v := range vs {
+		if v != 0 && !math.IsNaN(v) {
+			return false
+		}
+	}
+	return true
+}
+
+func isZeroStat(st Stat) bool {
+	return st.N == 0 || st.Mean == 0 && (st.N < 2 || st.SD == 0)
+}
+
+func readWindow(path string, line int, f []string) (FaultWindow, error) {
+	st, err1 := parseTimeS(f[2])
+	en, err2 := parseTimeS(f[3])
+	if err := errors.Join(err1, err2); err != nil {
+		return FaultWindow{}, fmt.Errorf("%s:%d: %w", path, line, err)
+	}
+	return FaultWindow{Kind: f[0], Label: f[1], Start: st, End: en}, nil
 }
 
 // readCSV reads a CSV file with a header, checks the header against want
-// (if non-nil) and calls fn for every record with its 1-based line number.
+// (if non-nil) and calls fn for every record with its 1-based line number and the header.
 // A missing file reads as empty.
-func readCSV(path string, want []string, fn func(line int, f []string) error) error {
+func readCSV(path string, want []string, fn func(line int, f, head []string) error) error {
 	b, err := os.ReadFile(path)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
@@ -541,10 +1235,11 @@ func readCSV(path string, want []string, fn func(line int, f []string) error) er
 	}
 	r := csv.NewReader(bytes.NewReader(b))
 	r.ReuseRecord = true
-	head, err := r.Read()
+	h, err := r.Read()
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	head := append([]string(nil), h...)
 	if want != nil {
 		if len(head) != len(want) {
 			return fmt.Errorf("%s: header has %d columns, want %v", path, len(head), want)
@@ -565,135 +1260,8 @@ func readCSV(path string, want []string, fn func(line int, f []string) error) er
 			return fmt.Errorf("%s: %w", path, err)
 		}
 		line++
-		if err := fn(line, f); err != nil {
+		if err := fn(line, f, head); err != nil {
 			return err
 		}
 	}
-}
-
-// ReadRuns reads runs.csv: the run index, the given sweep parameter
-// columns, the seed and every metric. It fills Index, Params, Seed and
-// Metrics.
-func ReadRuns(path string, params []string) ([]Run, error) {
-	var runs []Run
-	var names []string
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil, err
-	}
-	r := csv.NewReader(bytes.NewReader(b))
-	recs, err := r.ReadAll()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	if len(recs) == 0 {
-		return nil, fmt.Errorf("%s: empty file", path)
-	}
-	head := recs[0]
-	np := len(params)
-	if len(head) < np+2 || head[0] != "run" || head[np+1] != "seed" {
-		return nil, fmt.Errorf("%s: header must be run, %v, seed, metrics...; got %v", path, params, head)
-	}
-	for i, p := range params {
-		if head[1+i] != p {
-			return nil, fmt.Errorf("%s: column %d is %q, want parameter %q", path, i+2, head[1+i], p)
-		}
-	}
-	names = head[np+2:]
-	for li, f := range recs[1:] {
-		line := li + 2
-		var run Run
-		if run.Index, err = strconv.Atoi(f[0]); err != nil {
-			return nil, fmt.Errorf("%s:%d: bad run %q", path, line, f[0])
-		}
-		for i, p := range params {
-			run.Params = append(run.Params, Param{Name: p, Value: f[1+i]})
-		}
-		if run.Seed, err = strconv.ParseUint(f[np+1], 10, 64); err != nil {
-			return nil, fmt.Errorf("%s:%d: bad seed %q", path, line, f[np+1])
-		}
-		for i, n := range names {
-			v, err := ParseFloat(f[np+2+i])
-			if err != nil {
-				return nil, fmt.Errorf("%s:%d: %s: %w", path, line, n, err)
-			}
-			run.Metrics = append(run.Metrics, Metric{Name: n, Value: v})
-		}
-		sort.Slice(run.Metrics, func(i, j int) bool { return run.Metrics[i].Name < run.Metrics[j].Name })
-		runs = append(runs, run)
-	}
-	return runs, nil
-}
-
-// RunSeries is one time series of one run, as read from timeseries.csv.
-type RunSeries struct {
-	Run int
-	Series
-}
-
-// ReadSeries reads timeseries.csv. The bucket width of each series is
-// the smallest gap between its times; buckets missing from the file (no
-// value in them) read as NaN.
-func ReadSeries(path string) ([]RunSeries, error) {
-	type key struct {
-		run  int
-		name string
-	}
-	type pt struct {
-		t sim.Time
-		v float64
-	}
-	pts := map[key][]pt{}
-	var order []key
-	err := readCSV(path, []string{"run", "time_s", "series", "value"}, func(line int, f []string) error {
-		run, err := strconv.Atoi(f[0])
-		if err != nil {
-			return fmt.Errorf("%s:%d: bad run %q", path, line, f[0])
-		}
-		t, err1 := parseTimeS(f[1])
-		v, err2 := ParseFloat(f[3])
-		if err := errors.Join(err1, err2); err != nil {
-			return fmt.Errorf("%s:%d: %w", path, line, err)
-		}
-		k := key{run, f[2]}
-		if _, ok := pts[k]; !ok {
-			order = append(order, k)
-		}
-		pts[k] = append(pts[k], pt{t, v})
-		return nil
-	})
-	if err != nil {
-		return nil, err
-	}
-	out := make([]RunSeries, 0, len(order))
-	for _, k := range order {
-		ps := pts[k]
-		var step sim.Time
-		for i := 1; i < len(ps); i++ {
-			if d := ps[i].t - ps[i-1].t; d > 0 && (step == 0 || d < step) {
-				step = d
-			}
-		}
-		if step == 0 {
-			step = ps[0].t
-			if step == 0 {
-				step = sim.Time(100 * time.Millisecond)
-			}
-		}
-		// Times are written rounded to the nanosecond; snap the step to
-		// a whole microsecond when it is that close.
-		if us := sim.Time(math.Round(float64(step)/1e3)) * 1e3; us > 0 && math.Abs(float64(us-step)) <= 2 {
-			step = us
-		}
-		last := int(math.Round(float64(ps[len(ps)-1].t) / float64(step)))
-		vals := make([]float64, last+1)
-		for i := range vals {
-			vals[i] = math.NaN()
-		}
-		for _, p := range ps {
-			vals[int(math.Round(float64(p.t)/float64(step)))] = p.v
-		}
-		out = append(out, RunSeries{Run: k.run, Series: Series{Name: k.name, Step: time.Duration(step), Values: vals}})
-	}
-	return out, nil
 }

@@ -11,7 +11,10 @@ import (
 )
 
 // dataFiles are the files whose bytes are golden-tested.
-var dataFiles = []string{RunsFile, SummaryFile, SeriesFile, LatencyFile, FaultsFile, CoverageFile, ManifestFile}
+var dataFiles = []string{RunsFile, MetricsFile, SummaryFile, SeriesFile, LatencyFile, FaultsFile, CoverageFile, ManifestFile}
+
+// summaryFiles are the files Read reads and WriteSummary writes.
+var summaryFiles = []string{SummaryFile, SeriesFile, LatencyFile, FaultsFile, CoverageFile, ManifestFile}
 
 // TestGoldenFiles writes the fixture experiment and compares the data
 // behind every plot with testdata/golden/. Regenerate with -rewrite.
@@ -81,7 +84,9 @@ func TestWriteIsDeterministicAndReplotRoundTrips(t *testing.T) {
 	}
 	all := append([]string{ConfigFile, ReportFile}, dataFiles...)
 	for _, spec := range fixturePlots() {
-		all = append(all, filepath.Join(PlotsDir, spec.FileName()+".png"), filepath.Join(PlotsDir, spec.FileName()+".svg"))
+		for _, ext := range []string{".png", ".svg", ".pdf"} {
+			all = append(all, filepath.Join(PlotsDir, spec.FileName()+ext))
+		}
 	}
 	same := func(x, y, name string) {
 		t.Helper()
@@ -101,13 +106,24 @@ func TestWriteIsDeterministicAndReplotRoundTrips(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(read.Runs) != len(s1.Runs) {
-		t.Fatalf("read %d runs, want %d", len(read.Runs), len(s1.Runs))
+	if read.Manifest.RunCount != len(s1.Runs) || len(read.Summary.Points) != 6 {
+		t.Fatalf("read %d runs at %d points, want %d at 6", read.Manifest.RunCount, len(read.Summary.Points), len(s1.Runs))
 	}
-	if err := Write(c, read); err != nil {
+	// What was read writes back to the same aggregated files, plots and
+	// report.
+	if err := WriteSummary(c, read); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range dataFiles {
+	if err := Render(c, read, nil); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range summaryFiles {
+		same(a, c, name)
+	}
+	for _, name := range all[1:] {
+		if name == RunsFile || name == MetricsFile {
+			continue
+		}
 		same(a, c, name)
 	}
 	// Replot in place: the plots and the report come out the same.
@@ -155,17 +171,16 @@ func TestReadRejectsBrokenFiles(t *testing.T) {
 	for _, tc := range []struct {
 		file, content, want string
 	}{
-		{RunsFile, "run,seed\n0,1\n", "header must be run, [network.loss client.retry.policy], seed"},
-		{RunsFile, "run,network.loss,client.retry.policy,seed,x\n0,0,naive,notaseed,1\n", `runs.csv:2: bad seed "notaseed"`},
-		{RunsFile, "run,network.loss,client.retry.policy,seed,x\n0,0,naive,1,abc\n", "runs.csv:2: x"},
-		{SeriesFile, "run,time,series,value\n", `column 2 is "time", want "time_s"`},
-		{SeriesFile, "run,time_s,series,value\n99,0,x,1\n", "run 99 is not in runs.csv"},
-		{LatencyFile, "run,histogram,quantile,value_ms\n0,latency,half,1\n", "latency.csv:2"},
-		{CoverageFile, "run,a\n0,1\n", "fields, want 12"},
+		{SummaryFile, "network_loss,client_retry_policy,metric,tier,n,mean,sd,ci_low,ci_high\n0,naive,x,,2,abc,1,1,1\n", "summary.csv:2"},
+		{SummaryFile, "network_loss,client_retry_policy,metric,tier,n,mean,sd,ci_low,ci_high\n0.5,naive,x,,2,1,1,1,1\n", "not a sweep point"},
+		{SummaryFile, "network_loss,client_retry_policy,metric,tier,n,mean\n0,naive,x,,2,1\n", "fields, want 9"},
+		{SeriesFile, "network_loss,client_retry_policy,metric,tier,bucket_s,time_s,n,mean,ci_low,ci_high\n0,naive,x,,0,0,1,1,1,1\n", "bad bucket_s"},
+		{LatencyFile, "network_loss,client_retry_policy,metric,tier,n,quantile,pooled_ms,seed_mean_ms\n0,naive,latency,,2,half,1,1\n", "latency.csv:2"},
+		{CoverageFile, "network_loss,client_retry_policy,a\n0,naive,1\n", "fields, want 11"},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			dir := t.TempDir()
-			for _, name := range dataFiles {
+			for _, name := range summaryFiles {
 				b, err := os.ReadFile(filepath.Join(base, name))
 				if err == nil {
 					err = os.WriteFile(filepath.Join(dir, name), b, 0o644)

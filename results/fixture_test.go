@@ -95,6 +95,15 @@ func fixtureRun(idx int, seed uint64, loss, policy string, faults []FaultWindow)
 	return run
 }
 
+// fixtureFolder is fixtureSet aggregated, as plots and the report see it.
+func fixtureFolder() *Folder {
+	set := fixtureSet()
+	f := &Folder{Manifest: set.Manifest, Config: set.Config, Summary: set.Summary()}
+	f.Manifest.Plots = fixturePlots()
+	f.Fill()
+	return f
+}
+
 // fixturePlots declares one plot of every kind.
 func fixturePlots() []PlotSpec {
 	return []PlotSpec{

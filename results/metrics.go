@@ -548,3 +548,24 @@ func SplitName(name string) (base string, labels []Param) {
 	}
 	return name[:i], labels
 }
+
+// Hist is one latency histogram of a run (samples after the warm-up), kept
+// so that the histograms of a sweep point's seeds can be merged into the
+// pooled distribution of all their samples.
+type Hist struct {
+	Name string
+	H    *hdrhistogram.Histogram
+}
+
+// Hists returns the run's latency histograms, sorted by name. Call it
+// after Finish; the recorder must not record afterwards.
+func (r *Recorder) Hists() []Hist {
+	out := make([]Hist, 0, len(r.hists))
+	for name, h := range r.hists {
+		if h.h.TotalCount() > 0 {
+			out = append(out, Hist{Name: name, H: h.h})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}

@@ -18,6 +18,7 @@ import (
 	"gonum.org/v1/plot/vg"
 	"gonum.org/v1/plot/vg/draw"
 	"gonum.org/v1/plot/vg/vgimg"
+	"gonum.org/v1/plot/vg/vgpdf"
 	"gonum.org/v1/plot/vg/vgsvg"
 
 	"github.com/dsim-dev/dsim/sim"
@@ -48,15 +49,18 @@ var OkabeIto = []color.RGBA{
 }
 
 // dashes cycle once the colours run out, so lines stay distinguishable.
-var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(2), vg.Points(2)}, {vg.Points(8), vg.Points(2), vg.Points(2), vg.Points(2)}}
+var dashes = [][]vg.Length{nil, {vg.Points(6), vg.Points(3)}, {vg.Points(1.5), vg.Points(2)}, {vg.Points(8), vg.Points(2), vg.Points(2), vg.Points(2)}, {vg.Points(12), vg.Points(4)}}
 
 var glyphs = []draw.GlyphDrawer{draw.CircleGlyph{}, draw.SquareGlyph{}, draw.TriangleGlyph{}, draw.CrossGlyph{}, draw.PlusGlyph{}, draw.RingGlyph{}, draw.BoxGlyph{}, draw.PyramidGlyph{}}
 
+// lineStyle gives line i its own colour and dash pattern, so that lines
+// drawn over each other (equal values) stay visible and the plot reads in
+// grey scale.
 func lineStyle(i int) draw.LineStyle {
 	return draw.LineStyle{
 		Color:  OkabeIto[i%len(OkabeIto)],
 		Width:  vg.Points(1.5),
-		Dashes: dashes[(i/len(OkabeIto))%len(dashes)],
+		Dashes: dashes[i%len(dashes)],
 	}
 }
 
@@ -69,58 +73,115 @@ var faultColors = []color.NRGBA{
 	{0xCC, 0x79, 0xA7, 0x50},
 }
 
-// RenderPlot draws one plot of the set and returns it as PNG and SVG.
-func RenderPlot(spec PlotSpec, s *Set) (pngData, svgData []byte, err error) {
+// RenderPlot draws one plot of a folder and returns it in each of the
+// formats ("png", "svg", "pdf"), in order. yShare, when not nil, is the
+// y range the plot shares with the other plots of its comparison.
+func RenderPlot(spec PlotSpec, f *Folder, formats []string, yShare *[2]float64) (out [][]byte, err error) {
 	defer func() {
 		// gonum/plot panics on impossible axes (say, a log axis over
 		// zero); report that as this plot's error, not a crash.
 		if r := recover(); r != nil {
-			pngData, svgData, err = nil, nil, fmt.Errorf("cannot draw: %v", r)
+			out, err = nil, fmt.Errorf("cannot draw: %v", r)
 		}
 	}()
-	if err := spec.Check(s.Manifest.Params); err != nil {
-		return nil, nil, err
+	if err := spec.Check(f.Manifest.Params); err != nil {
+		return nil, err
 	}
-	p, err := buildPlot(spec, s)
+	c, err := buildPlot(spec, f, yShare)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	return encodePlot(p)
+	for _, fm := range formats {
+		b, err := encodePlot(c.Plot, fm)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
 }
 
-func encodePlot(p *plot.Plot) (pngData, svgData []byte, err error) {
-	ic := vgimg.NewWith(vgimg.UseWH(plotWidth, plotHeight), vgimg.UseDPI(pngDPI), vgimg.UseBackgroundColor(color.White))
-	p.Draw(draw.New(ic))
-	var pb bytes.Buffer
-	if _, err := (vgimg.PngCanvas{Canvas: ic}).WriteTo(&pb); err != nil {
-		return nil, nil, err
+func encodePlot(p *plot.Plot, format string) ([]byte, error) {
+	var b bytes.Buffer
+	switch format {
+	case "png":
+		ic := vgimg.NewWith(vgimg.UseWH(plotWidth, plotHeight), vgimg.UseDPI(pngDPI), vgimg.UseBackgroundColor(color.White))
+		p.Draw(draw.New(ic))
+		if _, err := (vgimg.PngCanvas{Canvas: ic}).WriteTo(&b); err != nil {
+			return nil, err
+		}
+	case "svg":
+		sc := vgsvg.New(plotWidth, plotHeight)
+		p.Draw(draw.New(sc))
+		if _, err := sc.WriteTo(&b); err != nil {
+			return nil, err
+		}
+	case "pdf":
+		pc := vgpdf.New(plotWidth, plotHeight)
+		pc.EmbedFonts(true)
+		p.Draw(draw.New(pc))
+		if _, err := pc.WriteTo(&b); err != nil {
+			return nil, err
+		}
+		// The PDF library stamps the creation time; drop it so the same
+		// data gives the same bytes.
+		return stripPDFDate(b.Bytes()), nil
+	default:
+		return nil, fmt.Errorf("unknown plot format %q", format)
 	}
-	sc := vgsvg.New(plotWidth, plotHeight)
-	p.Draw(draw.New(sc))
-	var sb bytes.Buffer
-	if _, err := sc.WriteTo(&sb); err != nil {
-		return nil, nil, err
-	}
-	return pb.Bytes(), sb.Bytes(), nil
+	return b.Bytes(), nil
 }
 
-func buildPlot(spec PlotSpec, s *Set) (*plot.Plot, error) {
-	p := &chart{Plot: plot.New()}
+// stripPDFDate blanks the /CreationDate and /ModDate values of a PDF's
+// info dictionary, keeping the byte length (the xref offsets stay valid).
+func stripPDFDate(b []byte) []byte {
+	for _, key := range []string{"/CreationDate (", "/ModDate ("} {
+		for off := 0; ; {
+			i := bytes.Index(b[off:], []byte(key))
+			if i < 0 {
+				break
+			}
+			i += off + len(key)
+			j := bytes.IndexByte(b[i:], ')')
+			if j < 0 {
+				break
+			}
+			for k := i; k < i+j; k++ {
+				b[k] = '0'
+			}
+			off = i + j
+		}
+	}
+	return b
+}
+
+func init() {
+	// A sans-serif face, like the report's text. One face only: the PDF
+	// library lists several fonts in map order, which would make the
+	// bytes differ from run to run.
+	plot.DefaultFont.Variant = "Sans"
+	plotter.DefaultFont.Variant = "Sans"
+}
+
+func buildPlot(spec PlotSpec, f *Folder, yShare *[2]float64) (*chart, error) {
+	p := &chart{Plot: plot.New(), f: f}
 	p.Legend.Top = true
-	p.Legend.ThumbnailWidth = vg.Points(20)
+	p.Legend.ThumbnailWidth = vg.Points(24)
 	p.Title.Padding = vg.Points(6)
+	p.X.Tick.Marker = numTicks{}
+	p.Y.Tick.Marker = numTicks{}
 	var err error
 	switch spec.Kind {
 	case CDF:
-		err = plotCDF(p, spec, s)
+		err = plotCDF(p, spec, f)
 	case Line:
-		err = plotLine(p, spec, s)
+		err = plotLine(p, spec, f)
 	case Bars:
-		err = plotBars(p, spec, s)
+		err = plotBars(p, spec, f)
 	case TimeSeries:
-		err = plotSeries(p, spec, s)
+		err = plotSeries(p, spec, f, yShare)
 	case Heatmap:
-		err = plotHeatmap(p, spec, s)
+		err = plotHeatmap(p, spec, f)
 	default:
 		err = fmt.Errorf("unknown plot kind %v", spec.Kind)
 	}
@@ -133,7 +194,7 @@ func buildPlot(spec PlotSpec, s *Set) (*plot.Plot, error) {
 	if spec.Title != "" {
 		p.Title.Text = spec.Title
 	}
-	if spec.LogX && !p.linearX {
+	if (spec.LogX || p.autoLogX) && !p.linearX {
 		p.X.Scale = plot.LogScale{}
 		p.X.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
@@ -141,12 +202,49 @@ func buildPlot(spec PlotSpec, s *Set) (*plot.Plot, error) {
 		p.Y.Scale = plot.LogScale{}
 		p.Y.Tick.Marker = plot.LogTicks{Prec: -1}
 	}
-	return p.Plot, nil
+	return p, nil
+}
+
+// numTicks are gonum's default ticks labelled without trailing zeros
+// ("2500", "0.5", not "2500.00"), thousands and up without an exponent.
+type numTicks struct{}
+
+// Ticks returns the default ticks with shorter labels.
+func (numTicks) Ticks(min, max float64) []plot.Tick {
+	ts := plot.DefaultTicks{}.Ticks(min, max)
+	for i := range ts {
+		if ts[i].Label != "" {
+			ts[i].Label = FormatNumber(ts[i].Value)
+		}
+	}
+	return ts
+}
+
+// FormatNumber formats a number for people: at most 4 significant
+// digits, no trailing zeros, no exponent between 0.001 and a trillion.
+func FormatNumber(v float64) string {
+	a := math.Abs(v)
+	switch {
+	case math.IsNaN(v):
+		return "–"
+	case v == 0:
+		return "0"
+	case a >= 1e4 && a < 1e12:
+		return strconv.FormatFloat(math.Round(v), 'f', -1, 64)
+	case a >= 1e-3 && a < 1e4:
+		// 4 significant digits, then the shortest form of that.
+		r, _ := strconv.ParseFloat(strconv.FormatFloat(v, 'g', 4, 64), 64)
+		return strconv.FormatFloat(r, 'f', -1, 64)
+	}
+	return strconv.FormatFloat(v, 'g', 4, 64)
 }
 
 // chart is a plot being built; it counts its legend entries.
 type chart struct {
 	*plot.Plot
+	f        *Folder
+	autoLogX bool   // the data span more than a decade: log x (CDFs)
+	caption  string // what the plot shows, under it in the report
 	entries  int
 	roomMade bool // the plot made room for the legend itself
 	linearX  bool // the x axis is categorical: log_x does not apply
@@ -172,32 +270,40 @@ func legendRoom(p *chart, logY bool) {
 	p.Y.Max += (p.Y.Max - p.Y.Min) * frac
 }
 
-// selectRuns returns the runs at sweep points matching where.
-func selectRuns(s *Set, where map[string]string) []Run {
-	var out []Run
-	for _, r := range s.Runs {
+// selectPoints returns the sweep points matching where, in point order.
+func selectPoints(f *Folder, where map[string]string) []*Point {
+	var out []*Point
+	for i := range f.Summary.Points {
+		p := &f.Summary.Points[i]
 		ok := true
 		for k, v := range where {
-			if pv, _ := r.Param(k); pv != v {
+			if pv, _ := p.Param(k); !sameValue(pv, v) {
 				ok = false
 			}
 		}
 		if ok {
-			out = append(out, r)
+			out = append(out, p)
 		}
 	}
 	return out
+}
+
+// sameValue compares parameter values as written ("0.5s" matches
+// "500ms").
+func sameValue(a, b string) bool {
+	if a == b {
+		return true
+	}
+	x, _, ok1 := xValues([]string{a})
+	y, _, ok2 := xValues([]string{b})
+	return ok1 && ok2 && x[0] == y[0]
 }
 
 // unitOf returns the unit a metric name ends with, for axis labels.
 func unitOf(name string) string {
 	base, _ := SplitName(name)
 	base = strings.TrimSuffix(base, "_mean")
-	for _, u := range []struct{ suffix, unit string }{
-		{"_ms", "ms"}, {"_us", "µs"}, {"_ns", "ns"}, {"_s", "s"},
-		{"_rps", "per second"}, {"_bps", "bytes per second"}, {"_bytes", "bytes"},
-		{"_ratio", "fraction"}, {"_pct", "%"},
-	} {
+	for _, u := range unitSuffixes {
 		if strings.HasSuffix(base, u.suffix) {
 			return u.unit
 		}
@@ -205,11 +311,95 @@ func unitOf(name string) string {
 	return ""
 }
 
-func axisLabel(name string) string {
-	if u := unitOf(name); u != "" {
-		return name + " (" + u + ")"
+var unitSuffixes = []struct{ suffix, unit string }{
+	{"_ms", "ms"}, {"_us", "µs"}, {"_ns", "ns"}, {"_s", "s"},
+	{"_rps", "per second"}, {"_bps", "bytes per second"}, {"_bytes", "bytes"},
+	{"_ratio", "fraction"}, {"_pct", "%"},
+}
+
+// Info returns the title and unit of a metric: the registered ones
+// (Manifest.Metrics) for its base name or the name it derives from
+// ("attempts" for "attempts_rps", "latency" for "latency_p99_ms"), else
+// ones made from the name ("latency_p99_ms" → "Latency p99", "ms").
+func (f *Folder) Info(name string) MetricInfo {
+	base, _ := SplitName(name)
+	for _, mi := range f.Manifest.Metrics {
+		if mi.Name == base {
+			if mi.Title == "" {
+				mi.Title = humanize(base)
+			}
+			return mi
+		}
 	}
-	return name
+	unit := unitOf(base)
+	stem := base
+	for _, u := range unitSuffixes {
+		if strings.HasSuffix(stem, u.suffix) {
+			stem = strings.TrimSuffix(stem, u.suffix)
+			break
+		}
+	}
+	for _, mi := range f.Manifest.Metrics {
+		if stem == mi.Name {
+			return MetricInfo{Name: base, Title: mi.Title + rateWord(base), Unit: unit}
+		}
+		for _, q := range []string{"_count", "_mean", "_p50", "_p90", "_p95", "_p99", "_p999", "_max", "_last"} {
+			if stem == mi.Name+q && mi.Title != "" {
+				return MetricInfo{Name: base, Title: mi.Title + ", " + strings.TrimPrefix(q, "_"), Unit: unit}
+			}
+		}
+	}
+	return MetricInfo{Name: base, Title: humanize(stem), Unit: unit}
+}
+
+func rateWord(base string) string {
+	if strings.HasSuffix(base, "_rps") {
+		return " per second"
+	}
+	return ""
+}
+
+// humanize turns a name into words: "window_success" → "Window success",
+// "protocol.variant" → "Variant".
+func humanize(name string) string {
+	name = strings.TrimPrefix(name, "protocol.")
+	name = strings.NewReplacer("_", " ", ".", " ").Replace(name)
+	if name == "" {
+		return name
+	}
+	return strings.ToUpper(name[:1]) + name[1:]
+}
+
+// title is a metric's title with its labels: "Attempts per second (tier
+// db)".
+func (f *Folder) title(name string) string {
+	t := f.Info(name).Title
+	if _, ls := SplitName(name); len(ls) > 0 {
+		var parts []string
+		for _, l := range ls {
+			parts = append(parts, l.Name+" "+l.Value)
+		}
+		t += " (" + strings.Join(parts, ", ") + ")"
+	}
+	return t
+}
+
+// axisLabel is a metric's title with its unit: "Latency p99 (ms)".
+func (f *Folder) axisLabel(name string) string {
+	mi := f.Info(name)
+	if mi.Unit != "" && mi.Unit != "per second" {
+		return mi.Title + " (" + mi.Unit + ")"
+	}
+	return mi.Title
+}
+
+// paramLabel is a swept parameter's axis label.
+func paramLabel(name, unit string) string {
+	l := humanize(name)
+	if unit != "" {
+		l += " (" + unit + ")"
+	}
+	return l
 }
 
 // xValues interprets a parameter's values as numbers: plain numbers, or
@@ -297,6 +487,15 @@ func withoutParams(ps []Param, drop ...string) string {
 // pointLabel labels a sweep point by its parameters, leaving out those
 // that where fixes (they are the same on every line).
 func pointLabel(ps []Param, where map[string]string) string {
+	var keep []Param
+	for _, p := range ps {
+		if _, fixed := where[p.Name]; !fixed {
+			keep = append(keep, p)
+		}
+	}
+	if len(keep) == 1 {
+		return keep[0].Value // the plot's title or caption names the parameter
+	}
 	l := withoutParams(ps, sortedKeys(where)...)
 	if l == "" {
 		return "all runs"
@@ -304,63 +503,61 @@ func pointLabel(ps []Param, where map[string]string) string {
 	return l
 }
 
-// CDFPoints returns, for each sweep point of the set matching where, the
-// CDF of histogram name averaged over the point's seeds quantile by
-// quantile (the Vincent average: each seed weighs the same, whatever its
-// sample count). Points without the histogram are left out.
-func CDFPoints(s *Set, name string, where map[string]string) (labels []string, dists [][]Quantile) {
-	runs := selectRuns(s, where)
-	for _, pt := range Aggregate(runs) {
-		var sum []Quantile
-		n := 0
-		for _, idx := range pt.Runs {
-			for _, r := range runs {
-				if r.Index != idx {
-					continue
-				}
-				for _, d := range r.Dists {
-					if d.Name != name {
-						continue
-					}
-					if sum == nil {
-						sum = make([]Quantile, len(d.Points))
-						copy(sum, d.Points)
-						for i := range sum {
-							sum[i].ValueMs = 0
-						}
-					}
-					if len(d.Points) != len(sum) {
-						continue
-					}
-					for i, q := range d.Points {
-						sum[i].ValueMs += q.ValueMs
-					}
-					n++
-				}
+// CDFPoints returns, for each sweep point matching where, the CDF of
+// histogram name averaged over the point's seeds quantile by quantile
+// (the Vincent average: each seed weighs the same, whatever its sample
+// count). Points without the histogram are left out.
+//
+// Where the runs' HDR histograms were merged (Point.Pooled), the pooled
+// distribution of all the point's samples is used instead, and pooled is
+// true.
+func CDFPoints(f *Folder, name string, where map[string]string) (labels []string, dists [][]Quantile, n []int, pooled bool) {
+	name = CanonicalName(name)
+	pts := selectPoints(f, where)
+	pooled = len(pts) > 0
+	for _, pt := range pts {
+		found := false
+		for _, d := range pt.Pooled {
+			found = found || d.Name == name
+		}
+		pooled = pooled && found
+	}
+	for _, pt := range pts {
+		ds := pt.CDFs
+		if pooled {
+			ds = pt.Pooled
+		}
+		for _, d := range ds {
+			if d.Name == name {
+				labels = append(labels, pointLabel(pt.Params, where))
+				dists = append(dists, d.Points)
+				n = append(n, pt.N)
 			}
 		}
-		if n == 0 {
-			continue
-		}
-		for i := range sum {
-			sum[i].ValueMs /= float64(n)
-		}
-		labels = append(labels, pointLabel(pt.Params, where))
-		dists = append(dists, sum)
 	}
-	return labels, dists
+	return labels, dists, n, pooled
 }
 
-func plotCDF(p *chart, spec PlotSpec, s *Set) error {
-	labels, dists := CDFPoints(s, spec.Metric, spec.Where)
+func plotCDF(p *chart, spec PlotSpec, f *Folder) error {
+	labels, dists, ns, pooled := CDFPoints(f, spec.Metric, spec.Where)
 	if len(dists) == 0 {
 		return fmt.Errorf("%w: no run has a latency histogram %q", ErrNoData, spec.Metric)
 	}
+	lo, hi := math.Inf(1), 0.0
+	for _, d := range dists {
+		for _, q := range d {
+			if q.ValueMs > 0 {
+				lo, hi = math.Min(lo, q.ValueMs), math.Max(hi, q.ValueMs)
+			}
+		}
+	}
+	p.autoLogX = hi > 10*lo
+	logX := spec.LogX || p.autoLogX
 	for i, d := range dists {
 		xys := make(plotter.XYs, 0, len(d))
 		for _, q := range d {
 			x := q.ValueMs
-			if spec.LogX && x <= 0 || spec.LogY && q.Q <= 0 {
+			if logX && x <= 0 || spec.LogY && q.Q <= 0 {
 				continue // log axes cannot show 0
 			}
 			xys = append(xys, plotter.XY{X: x, Y: q.Q})
@@ -379,9 +576,16 @@ func plotCDF(p *chart, spec PlotSpec, s *Set) error {
 			p.legend(labels[i], l)
 		}
 	}
-	p.Title.Text = "Latency distribution: " + spec.Metric
-	p.X.Label.Text = spec.Metric + " (ms)"
-	p.Y.Label.Text = "fraction of samples ≤ x"
+	p.Title.Text = f.Info(spec.Metric).Title + ": distribution"
+	p.X.Label.Text = f.Info(spec.Metric).Title + " (ms)"
+	if logX {
+		p.X.Label.Text += ", log scale"
+	}
+	p.Y.Label.Text = "Fraction of samples ≤ x"
+	p.caption = fmt.Sprintf("Quantiles averaged over %s", seedsText(ns))
+	if pooled {
+		p.caption = fmt.Sprintf("All samples of %s pooled (merged HDR histograms)", seedsText(ns))
+	}
 	p.Y.Max = 1
 	if !spec.LogY {
 		p.Y.Min = 0
@@ -392,6 +596,25 @@ func plotCDF(p *chart, spec PlotSpec, s *Set) error {
 	return nil
 }
 
+// seedsText says how many seeds a plot averages: "3 seeds", "3–5 seeds".
+func seedsText(ns []int) string {
+	if len(ns) == 0 {
+		return "0 seeds"
+	}
+	lo, hi := ns[0], ns[0]
+	for _, n := range ns {
+		lo, hi = min(lo, n), max(hi, n)
+	}
+	w := "seeds"
+	if hi == 1 {
+		w = "seed"
+	}
+	if lo == hi {
+		return fmt.Sprintf("%d %s", lo, w)
+	}
+	return fmt.Sprintf("%d–%d %s", lo, hi, w)
+}
+
 // lineData is one line of a line or bar plot: a value per x category.
 type lineData struct {
 	label string
@@ -399,18 +622,18 @@ type lineData struct {
 }
 
 // groupStats collects metric statistics per (by value, x value).
-func groupStats(spec PlotSpec, s *Set) (xs []string, lines []lineData, err error) {
-	pts := Aggregate(selectRuns(s, spec.Where))
+func groupStats(spec PlotSpec, f *Folder) (xs []string, lines []lineData, ns []int, err error) {
 	var xv []string
 	found := false
 	byIdx := map[string]int{}
-	for i := range pts {
-		pt := &pts[i]
-		st, ok := pt.Metric(spec.Metric)
+	metric := CanonicalName(spec.Metric)
+	for _, pt := range selectPoints(f, spec.Where) {
+		st, ok := pt.Metric(metric)
 		if !ok {
 			continue
 		}
 		found = true
+		ns = append(ns, pt.N)
 		x := pt.Label()
 		if spec.X != "" {
 			x, _ = pt.Param(spec.X)
@@ -418,7 +641,7 @@ func groupStats(spec PlotSpec, s *Set) (xs []string, lines []lineData, err error
 		label := ""
 		if spec.By != "" {
 			v, _ := pt.Param(spec.By)
-			label = spec.By + "=" + v
+			label = humanize(spec.By) + " " + v
 		} else if spec.X != "" {
 			label = withoutParams(pt.Params, spec.X)
 		}
@@ -429,22 +652,22 @@ func groupStats(spec PlotSpec, s *Set) (xs []string, lines []lineData, err error
 			lines = append(lines, lineData{label: label, stats: map[string]Stat{}})
 		}
 		if _, dup := lines[j].stats[x]; dup {
-			return nil, nil, fmt.Errorf("several sweep points give %s=%s for %q; add by: or where: to pick one", spec.X, x, label)
+			return nil, nil, nil, fmt.Errorf("several sweep points give %s=%s for %q; add by: or where: to pick one", spec.X, x, label)
 		}
 		lines[j].stats[x] = st
 		xv = append(xv, x)
 	}
 	if !found {
-		return nil, nil, fmt.Errorf("%w: no run has a metric %q", ErrNoData, spec.Metric)
+		return nil, nil, nil, fmt.Errorf("%w: no run has a metric %q", ErrNoData, spec.Metric)
 	}
 	if spec.X != "" {
-		return orderValues(xv), lines, nil
+		return orderValues(xv), lines, ns, nil
 	}
-	return distinct(xv), lines, nil
+	return distinct(xv), lines, ns, nil
 }
 
-func plotLine(p *chart, spec PlotSpec, s *Set) error {
-	xcats, lines, err := groupStats(spec, s)
+func plotLine(p *chart, spec PlotSpec, f *Folder) error {
+	xcats, lines, ns, err := groupStats(spec, f)
 	if err != nil {
 		return err
 	}
@@ -499,12 +722,10 @@ func plotLine(p *chart, spec PlotSpec, s *Set) error {
 		p.NominalX(xcats...)
 		p.linearX = true
 	}
-	p.Title.Text = spec.Metric + " vs " + spec.X
-	p.X.Label.Text = spec.X
-	if xunit != "" {
-		p.X.Label.Text += " (" + xunit + ")"
-	}
-	p.Y.Label.Text = axisLabel(spec.Metric) + ", mean and 95% CI"
+	p.Title.Text = f.title(spec.Metric) + " by " + strings.ToLower(humanize(spec.X))
+	p.X.Label.Text = paramLabel(spec.X, xunit)
+	p.Y.Label.Text = f.axisLabel(spec.Metric)
+	p.caption = "Mean of " + seedsText(ns) + " per point; error bars: 95% confidence interval"
 	p.Add(plotter.NewGrid())
 	return nil
 }
@@ -515,8 +736,8 @@ type yErrs struct {
 	plotter.YErrors
 }
 
-func plotBars(p *chart, spec PlotSpec, s *Set) error {
-	xcats, lines, err := groupStats(spec, s)
+func plotBars(p *chart, spec PlotSpec, f *Folder) error {
+	xcats, lines, ns, err := groupStats(spec, f)
 	if err != nil {
 		return err
 	}
@@ -566,14 +787,15 @@ func plotBars(p *chart, spec PlotSpec, s *Set) error {
 	p.NominalX(xcats...)
 	p.X.Min, p.X.Max = -0.6, float64(len(xcats))-0.4
 	p.Y.Min = ymin
-	p.Title.Text = spec.Metric
+	p.Title.Text = f.title(spec.Metric)
 	if spec.X != "" {
-		p.Title.Text += " by " + spec.X
-		p.X.Label.Text = spec.X
+		p.Title.Text += " by " + strings.ToLower(humanize(spec.X))
+		p.X.Label.Text = paramLabel(spec.X, "")
 	} else {
-		p.X.Label.Text = "sweep point"
+		p.X.Label.Text = "Sweep point"
 	}
-	p.Y.Label.Text = axisLabel(spec.Metric) + ", mean and 95% CI"
+	p.Y.Label.Text = f.axisLabel(spec.Metric)
+	p.caption = "Mean of " + seedsText(ns) + " per bar; whiskers: 95% confidence interval"
 	grid := plotter.NewGrid()
 	grid.Vertical.Color = nil
 	p.Add(grid)
@@ -581,107 +803,69 @@ func plotBars(p *chart, spec PlotSpec, s *Set) error {
 }
 
 // SeriesLine is one line of a timeseries plot: a series averaged over the
-// seeds of one sweep point.
+// seeds of one sweep point, with its confidence band.
 type SeriesLine struct {
-	Label  string
-	Step   time.Duration
-	Values []float64
+	Label           string
+	Step            time.Duration
+	Mean, Low, High []float64
+	// N is the largest number of seeds behind a bucket.
+	N int
 }
 
 // SeriesLines returns the lines of a timeseries plot: every series whose
-// base name is metric, for each sweep point matching where, averaged over
-// the point's seeds bucket by bucket (NaN buckets skipped). With by, lines
-// are labelled with the value of that label key.
-func SeriesLines(s *Set, metric, by string, where map[string]string) []SeriesLine {
-	runs := selectRuns(s, where)
-	pts := Aggregate(runs)
-	type acc struct {
-		sum  []float64
-		n    []int
-		step time.Duration
-	}
+// base name is metric and that is not zero everywhere, for each sweep
+// point matching where. With by, lines are labelled with the value of
+// that label key.
+func SeriesLines(f *Folder, metric, by string, where map[string]string) []SeriesLine {
 	var out []SeriesLine
+	pts := selectPoints(f, where)
 	for _, pt := range pts {
-		in := map[int]bool{}
-		for _, idx := range pt.Runs {
-			in[idx] = true
-		}
-		accs := map[string]*acc{}
-		var names []string
-		for _, r := range runs {
-			if !in[r.Index] {
+		var lines []SeriesLine
+		for _, ser := range pt.Series {
+			base, labels := SplitName(ser.Name)
+			if base != metric || ser.Zero {
 				continue
 			}
-			for _, ser := range r.Series {
-				base, labels := SplitName(ser.Name)
-				if base != metric {
+			label := ""
+			if by != "" {
+				for _, l := range labels {
+					if l.Name == by {
+						label = l.Value
+					}
+				}
+				if label == "" {
 					continue
 				}
-				label := ser.Name
-				if by != "" {
-					label = ""
-					for _, l := range labels {
-						if l.Name == by {
-							label = by + "=" + l.Value
-						}
-					}
-					if label == "" {
-						continue
-					}
-				} else if len(labels) == 0 {
-					label = ""
-				}
-				a, ok := accs[label]
-				if !ok {
-					a = &acc{step: ser.Step}
-					accs[label] = a
-					names = append(names, label)
-				}
-				if ser.Step != a.step {
-					continue // a run whose buckets were widened; skip rather than mix
-				}
-				for len(a.sum) < len(ser.Values) {
-					a.sum = append(a.sum, 0)
-					a.n = append(a.n, 0)
-				}
-				for i, v := range ser.Values {
-					if !math.IsNaN(v) {
-						a.sum[i] += v
-						a.n[i]++
-					}
-				}
+			} else if len(labels) > 0 {
+				label = ser.Name
 			}
+			n := 0
+			for _, k := range ser.N {
+				n = max(n, k)
+			}
+			lines = append(lines, SeriesLine{Label: label, Step: ser.Step, Mean: ser.Mean, Low: ser.Low, High: ser.High, N: n})
 		}
-		sort.Strings(names)
-		for _, name := range names {
-			a := accs[name]
-			vals := make([]float64, len(a.sum))
-			for i := range vals {
-				vals[i] = math.NaN()
-				if a.n[i] > 0 {
-					vals[i] = a.sum[i] / float64(a.n[i])
-				}
-			}
-			label := name
+		sort.SliceStable(lines, func(i, j int) bool { return lines[i].Label < lines[j].Label })
+		for _, l := range lines {
 			if len(pts) > 1 {
-				if label != "" {
-					label += " · "
+				if l.Label != "" {
+					l.Label += " · "
 				}
-				label += pointLabel(pt.Params, where)
+				l.Label += pointLabel(pt.Params, where)
 			}
-			out = append(out, SeriesLine{Label: label, Step: a.step, Values: vals})
+			out = append(out, l)
 		}
 	}
 	return out
 }
 
-// windowsOf returns the distinct fault windows of the runs at the points
-// matching where, sorted.
-func windowsOf(s *Set, where map[string]string) []FaultWindow {
+// windowsOf returns the distinct fault windows of the points matching
+// where, sorted.
+func windowsOf(f *Folder, where map[string]string) []FaultWindow {
 	seen := map[FaultWindow]bool{}
 	var ws []FaultWindow
-	for _, r := range selectRuns(s, where) {
-		for _, w := range r.Faults {
+	for _, p := range selectPoints(f, where) {
+		for _, w := range p.Windows {
 			if !seen[w] {
 				seen[w] = true
 				ws = append(ws, w)
@@ -692,24 +876,48 @@ func windowsOf(s *Set, where map[string]string) []FaultWindow {
 	return ws
 }
 
-func plotSeries(p *chart, spec PlotSpec, s *Set) error {
-	lines := SeriesLines(s, spec.Metric, spec.By, spec.Where)
+// SeriesRange returns the y range a timeseries plot's lines and bands
+// cover, so plots of one comparison can share it.
+func SeriesRange(spec PlotSpec, f *Folder) (lo, hi float64, ok bool) {
+	lo, hi = math.Inf(1), math.Inf(-1)
+	for _, ln := range SeriesLines(f, spec.Metric, spec.By, spec.Where) {
+		for _, v := range ln.Mean {
+			if !math.IsNaN(v) && !(spec.LogY && v <= 0) {
+				lo, hi = math.Min(lo, v), math.Max(hi, v)
+			}
+		}
+	}
+	return lo, hi, hi >= lo
+}
+
+func plotSeries(p *chart, spec PlotSpec, f *Folder, yShare *[2]float64) error {
+	lines := SeriesLines(f, spec.Metric, spec.By, spec.Where)
 	if len(lines) == 0 {
-		return fmt.Errorf("%w: no run has a time series %q", ErrNoData, spec.Metric)
+		return fmt.Errorf("%w: no run has a time series %q with a value other than 0", ErrNoData, spec.Metric)
 	}
 	ymin, ymax, tmax := math.Inf(1), math.Inf(-1), 0.0
-	var built []*plotter.Line
+	var built []plot.Plotter
+	type rawBand struct {
+		lows, highs plotter.XYs
+		col         color.NRGBA
+	}
+	var rawBands []rawBand
+	seeds := 0
 	for i, ln := range lines {
-		var xys plotter.XYs
-		for k, v := range ln.Values {
+		var xys, lows, highs plotter.XYs
+		for k, v := range ln.Mean {
 			if math.IsNaN(v) || spec.LogY && v <= 0 {
 				continue
 			}
 			t := (float64(k) + 0.5) * ln.Step.Seconds() // bucket midpoint
 			xys = append(xys, plotter.XY{X: t, Y: v})
 			ymin, ymax = math.Min(ymin, v), math.Max(ymax, v)
+			tmax = math.Max(tmax, float64(k+1)*ln.Step.Seconds())
+			if lo, hi := ln.Low[k], ln.High[k]; !math.IsNaN(lo) {
+				lows, highs = append(lows, plotter.XY{X: t, Y: lo}), append(highs, plotter.XY{X: t, Y: hi})
+			}
 		}
-		tmax = math.Max(tmax, float64(len(ln.Values))*ln.Step.Seconds())
+		seeds = max(seeds, ln.N)
 		if len(xys) == 0 {
 			continue
 		}
@@ -720,6 +928,10 @@ func plotSeries(p *chart, spec PlotSpec, s *Set) error {
 		l.LineStyle = lineStyle(i)
 		l.LineStyle.Width = vg.Points(1.2)
 		built = append(built, l)
+		if len(lows) > 1 {
+			c := OkabeIto[i%len(OkabeIto)]
+			rawBands = append(rawBands, rawBand{lows, highs, color.NRGBA{c.R, c.G, c.B, 0x30}})
+		}
 		if ln.Label != "" {
 			p.legend(ln.Label, l)
 		}
@@ -727,20 +939,44 @@ func plotSeries(p *chart, spec PlotSpec, s *Set) error {
 	if len(built) == 0 {
 		return fmt.Errorf("%w: time series %q has no values", ErrNoData, spec.Metric)
 	}
+	if yShare != nil {
+		ymin, ymax = math.Min(ymin, yShare[0]), math.Max(ymax, yShare[1])
+	}
 	if ymin > 0 && !spec.LogY {
 		ymin = 0
 	}
 	if ymax <= ymin {
 		ymax = ymin + 1
 	}
+	// The axis follows the means; confidence bands are clipped to it (with
+	// few seeds they can be far wider than the data).
+	dataMin, dataMax := ymin, ymax
+	var bands []plot.Plotter
+	for _, rb := range rawBands {
+		clip := func(v float64) float64 { return math.Max(dataMin, math.Min(dataMax, v)) }
+		poly := make(plotter.XYs, 0, 2*len(rb.lows))
+		for _, q := range rb.lows {
+			poly = append(poly, plotter.XY{X: q.X, Y: clip(q.Y)})
+		}
+		for k := len(rb.highs) - 1; k >= 0; k-- {
+			poly = append(poly, plotter.XY{X: rb.highs[k].X, Y: clip(rb.highs[k].Y)})
+		}
+		band, err := plotter.NewPolygon(poly)
+		if err != nil {
+			return err
+		}
+		band.Color = rb.col
+		band.LineStyle.Width = 0
+		bands = append(bands, band)
+	}
 	// Fault windows first, so lines draw over them. The bands reach the
 	// top of the axis, leaving room for the legend above the data.
-	windows := windowsOf(s, spec.Where)
+	windows := windowsOf(f, spec.Where)
 	nk := map[string]bool{}
 	for _, w := range windows {
 		nk[w.Kind] = true
 	}
-	if n := p.entries + len(nk); n > 0 && len(windows) > 0 {
+	if n := p.entries + len(nk); n > 0 {
 		if spec.LogY && ymin > 0 {
 			ymax *= math.Pow(ymax/ymin, math.Min(0.09*float64(n), 0.6))
 		} else {
@@ -774,15 +1010,19 @@ func plotSeries(p *chart, spec PlotSpec, s *Set) error {
 		band.LineStyle.Width = 0
 		p.Add(band)
 		if !ok {
-			p.legend("fault: "+w.Kind, band)
+			p.legend("window: "+strings.ReplaceAll(w.Kind, "_", " "), band)
 		}
 	}
-	for _, l := range built {
-		p.Add(l)
+	p.Add(bands...)
+	p.Add(built...)
+	p.Y.Min, p.Y.Max = ymin, ymax
+	p.Title.Text = f.title(spec.Metric) + " over time"
+	p.X.Label.Text = "Simulated time (s)"
+	p.Y.Label.Text = f.axisLabel(spec.Metric)
+	p.caption = "Mean of " + seedsText([]int{seeds}) + " per 100 ms bucket; shaded band: 95% confidence interval"
+	if len(lines) > 0 && lines[0].Step != 100*time.Millisecond {
+		p.caption = fmt.Sprintf("Mean of %s per %v bucket; shaded band: 95%% confidence interval", seedsText([]int{seeds}), lines[0].Step)
 	}
-	p.Title.Text = spec.Metric + " over time"
-	p.X.Label.Text = "simulated time (s)"
-	p.Y.Label.Text = axisLabel(spec.Metric)
 	if !spec.LogX {
 		p.X.Min = 0
 	}
@@ -800,16 +1040,19 @@ func (g grid) Z(c, r int) float64 { return g.z[r][c] }
 func (g grid) X(c int) float64    { return float64(c) }
 func (g grid) Y(r int) float64    { return float64(r) }
 
-func plotHeatmap(p *chart, spec PlotSpec, s *Set) error {
-	pts := Aggregate(selectRuns(s, spec.Where))
+func plotHeatmap(p *chart, spec PlotSpec, f *Folder) error {
+	pts := selectPoints(f, spec.Where)
 	var xv, yv []string
 	type key struct{ x, y string }
 	cells := map[key]float64{}
+	metric := CanonicalName(spec.Metric)
+	var ns []int
 	for i := range pts {
-		st, ok := pts[i].Metric(spec.Metric)
+		st, ok := pts[i].Metric(metric)
 		if !ok {
 			continue
 		}
+		ns = append(ns, pts[i].N)
 		x, _ := pts[i].Param(spec.X)
 		y, _ := pts[i].Param(spec.Y)
 		if _, dup := cells[key{x, y}]; dup {
@@ -862,7 +1105,7 @@ func plotHeatmap(p *chart, spec PlotSpec, s *Set) error {
 				continue
 			}
 			xys = append(xys, plotter.XY{X: float64(c), Y: float64(r)})
-			labels = append(labels, strconv.FormatFloat(v, 'g', 4, 64))
+			labels = append(labels, FormatNumber(v))
 			sty := text.Style{Color: color.Black, Font: plot.DefaultFont, Handler: plot.DefaultTextHandler,
 				XAlign: draw.XCenter, YAlign: draw.YCenter}
 			sty.Font.Size = vg.Points(9)
@@ -888,10 +1131,13 @@ func plotHeatmap(p *chart, spec PlotSpec, s *Set) error {
 	p.NominalY(ys...)
 	p.X.Min, p.X.Max = -0.5, float64(len(xs))-0.5
 	p.Y.Min, p.Y.Max = -0.5, float64(len(ys))-0.5
-	p.Title.Text = fmt.Sprintf("%s (mean over seeds; range %s–%s)", spec.Metric,
-		strconv.FormatFloat(lo, 'g', 4, 64), strconv.FormatFloat(hi, 'g', 4, 64))
-	p.X.Label.Text = spec.X
-	p.Y.Label.Text = spec.Y
+	p.Title.Text = f.title(spec.Metric)
+	if u := f.Info(spec.Metric).Unit; u != "" {
+		p.Title.Text += " (" + u + ")"
+	}
+	p.caption = fmt.Sprintf("Mean of %s per cell; range %s–%s", seedsText(ns), FormatNumber(lo), FormatNumber(hi))
+	p.X.Label.Text = paramLabel(spec.X, "")
+	p.Y.Label.Text = paramLabel(spec.Y, "")
 	return nil
 }
 
@@ -899,26 +1145,25 @@ func plotHeatmap(p *chart, spec PlotSpec, s *Set) error {
 // a latency CDF per histogram; with a sweep, each histogram's p99 against
 // the first swept parameter (a line when its values are numbers or
 // durations, else bars), split by the second; and a time series per
-// counter-rate series.
-func DefaultPlots(s *Set) []PlotSpec {
-	if len(s.Runs) == 0 {
+// counter-rate series, for the first sweep point.
+func DefaultPlots(sum *Summary, params []string) []PlotSpec {
+	if len(sum.Points) == 0 {
 		return nil
 	}
-	r := &s.Runs[0]
+	first := &sum.Points[0]
 	var specs []PlotSpec
-	for _, d := range r.Dists {
-		specs = append(specs, PlotSpec{Kind: CDF, Metric: d.Name, LogX: true})
+	for _, d := range first.CDFs {
+		specs = append(specs, PlotSpec{Kind: CDF, Metric: d.Name})
 	}
-	params := s.Manifest.Params
-	for _, d := range r.Dists {
+	for _, d := range first.CDFs {
 		m := WithSuffix(d.Name, "_p99_ms")
 		switch {
 		case len(params) == 0:
 			specs = append(specs, PlotSpec{Kind: Bars, Metric: m})
 		default:
 			var vals []string
-			for i := range s.Runs {
-				v, _ := s.Runs[i].Param(params[0])
+			for i := range sum.Points {
+				v, _ := sum.Points[i].Param(params[0])
 				vals = append(vals, v)
 			}
 			kind := Bars
@@ -933,9 +1178,9 @@ func DefaultPlots(s *Set) []PlotSpec {
 		}
 	}
 	seen := map[string]bool{}
-	for _, ser := range r.Series {
+	for _, ser := range first.Series {
 		base, labels := SplitName(ser.Name)
-		if seen[base] || !strings.HasSuffix(base, "_rps") {
+		if seen[base] || !strings.HasSuffix(base, "_rps") || ser.Zero {
 			continue
 		}
 		seen[base] = true
@@ -947,7 +1192,7 @@ func DefaultPlots(s *Set) []PlotSpec {
 			// One line per sweep point would crowd the chart; show the
 			// first point.
 			spec.Where = map[string]string{}
-			for _, p := range r.Params {
+			for _, p := range first.Params {
 				spec.Where[p.Name] = p.Value
 			}
 		}

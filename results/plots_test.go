@@ -16,7 +16,7 @@ import (
 // not compared: they differ across architectures; the data behind the
 // plots is golden-tested instead.
 func TestEveryPlotKindRendersPNGAndSVG(t *testing.T) {
-	set := fixtureSet()
+	set := fixtureFolder()
 	specs := fixturePlots()
 	specs = append(specs,
 		PlotSpec{Kind: Line, Metric: "latency_p99_ms", X: "network.loss", LogY: true, Where: map[string]string{"client.retry.policy": "budget"}},
@@ -33,9 +33,13 @@ func TestEveryPlotKindRendersPNGAndSVG(t *testing.T) {
 	kinds := map[PlotKind]bool{}
 	for _, spec := range specs {
 		t.Run(spec.FileName(), func(t *testing.T) {
-			png, svg, err := RenderPlot(spec, set)
+			out, err := RenderPlot(spec, set, []string{"png", "svg", "pdf"}, nil)
 			if err != nil {
 				t.Fatal(err)
+			}
+			png, svg, pdf := out[0], out[1], out[2]
+			if !bytes.HasPrefix(pdf, []byte("%PDF-")) || !bytes.Contains(pdf[max(0, len(pdf)-64):], []byte("%%EOF")) {
+				t.Errorf("PDF: %d bytes, not a complete PDF document", len(pdf))
 			}
 			if !bytes.HasPrefix(png, []byte("\x89PNG\r\n\x1a\n")) || len(png) < 5000 {
 				t.Errorf("PNG: %d bytes, bad header %q", len(png), png[:min(8, len(png))])
@@ -54,7 +58,7 @@ func TestEveryPlotKindRendersPNGAndSVG(t *testing.T) {
 }
 
 func TestPlotErrors(t *testing.T) {
-	set := fixtureSet()
+	set := fixtureFolder()
 	for _, tc := range []struct {
 		spec PlotSpec
 		want string
@@ -65,7 +69,7 @@ func TestPlotErrors(t *testing.T) {
 		{PlotSpec{Kind: Heatmap, Metric: "nope", X: "network.loss", Y: "client.retry.policy"}, "no data"},
 		{PlotSpec{Kind: Line, Metric: "latency_p99_ms", X: "client.timeout"}, "swept parameters"},
 	} {
-		_, _, err := RenderPlot(tc.spec, set)
+		_, err := RenderPlot(tc.spec, set, []string{"png"}, nil)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("RenderPlot(%+v) = %v, want an error containing %q", tc.spec, err, tc.want)
 		}
@@ -124,13 +128,13 @@ func TestPlotSpecValidate(t *testing.T) {
 }
 
 func TestDefaultPlotsRender(t *testing.T) {
-	set := fixtureSet()
-	specs := DefaultPlots(set)
+	set := fixtureFolder()
+	specs := DefaultPlots(set.Summary, set.Manifest.Params)
 	want := []string{"cdf latency", "line latency_p99_ms", "timeseries attempts_rps"}
 	var got []string
 	for _, s := range specs {
 		got = append(got, s.Kind.String()+" "+s.Metric)
-		if _, _, err := RenderPlot(s, set); err != nil {
+		if _, err := RenderPlot(s, set, []string{"png"}, nil); err != nil {
 			t.Errorf("default plot %+v: %v", s, err)
 		}
 	}

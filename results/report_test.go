@@ -99,6 +99,8 @@ func writeReportFixture(t *testing.T) string {
 	set := fixtureSet()
 	set.Manifest.Plots = fixturePlots()
 	set.Manifest.Notes = []string{"fixture data for the report test"}
+	set.Manifest.Headline = []string{"latency_p99_ms", "attempts_rps"}
+	set.Manifest.Metrics = []MetricInfo{{Name: "latency", Title: "Request latency", Unit: "ms"}}
 	if err := Write(dir, set); err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +118,9 @@ func TestReportRendersInChromium(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(raw, []byte("<script")) {
-		t.Error("report.html has scripts; it is meant to be static")
+	// One small inline script filters the full table; nothing is loaded.
+	if n := bytes.Count(raw, []byte("<script")); n != 1 || bytes.Contains(raw, []byte("<script src")) {
+		t.Errorf("report.html has %d scripts, want the one inline table filter", n)
 	}
 	if bytes.Contains(raw, []byte("http://")) || bytes.Contains(raw, []byte("https://")) {
 		for _, m := range regexp.MustCompile(`https?://[^"' >]+`).FindAll(raw, -1) {
@@ -129,7 +132,9 @@ func TestReportRendersInChromium(t *testing.T) {
 
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	args := append(chromiumFlags(t.TempDir()), "--enable-logging=stderr", "--v=0", "--dump-dom", "file://"+page)
+	// The #filter= fragment pre-fills the table filter, so the dumped DOM
+	// shows the filter at work.
+	args := append(chromiumFlags(t.TempDir()), "--enable-logging=stderr", "--v=0", "--dump-dom", "file://"+page+"#filter=p99")
 	cmd := exec.CommandContext(ctx, bin, args...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -155,6 +160,34 @@ func TestReportRendersInChromium(t *testing.T) {
 	}
 	if strings.Contains(dom, `class="err"`) {
 		t.Error("a plot failed to render")
+	}
+	// Headline figures, then plots, then coverage and the timeline; the
+	// full table last.
+	order := []string{`id="headline-table"`, `id="plots"`, `id="fault-coverage"`, `id="timeline"`, `id="summary-table"`}
+	for i := 1; i < len(order); i++ {
+		a, b := strings.Index(dom, order[i-1]), strings.Index(dom, order[i])
+		if a < 0 || b < 0 || a > b {
+			t.Errorf("%s should come before %s (at %d and %d)", order[i-1], order[i], a, b)
+		}
+	}
+	if !strings.Contains(dom, "Request latency, p99") {
+		t.Error("the headline table does not use the registered title")
+	}
+	// The filter hid the rows without "p99" and kept those with it.
+	rows := regexp.MustCompile(`<tr( style="[^"]*")?><td class="name mono">([^<]+)</td>`).FindAllStringSubmatch(dom[strings.Index(dom, `id="summary-table"`):], -1)
+	shown, hidden := 0, 0
+	for _, r := range rows {
+		if strings.Contains(r[1], "none") != !strings.Contains(r[2], "p99") {
+			t.Errorf("row %s: style %q after filtering for p99", r[2], r[1])
+		}
+		if strings.Contains(r[1], "none") {
+			hidden++
+		} else {
+			shown++
+		}
+	}
+	if shown == 0 || hidden == 0 {
+		t.Errorf("filter for p99: %d rows shown, %d hidden; want some of each", shown, hidden)
 	}
 	imgs := regexp.MustCompile(`<img src="data:image/png;base64,([^"]+)"`).FindAllStringSubmatch(dom, -1)
 	if len(imgs) != len(fixturePlots()) {

@@ -53,12 +53,12 @@ func TestAggregateGroupsBySweepPoint(t *testing.T) {
 	}
 	runs := []Run{mk(0, "naive", 1, 10), mk(1, "budget", 1, 20), mk(2, "naive", 2, 12), mk(3, "budget", 2, 22)}
 	runs[3].Metrics = append(runs[3].Metrics, Metric{"extra", 1})
-	pts := Aggregate(runs)
+	pts := Aggregate([]string{"policy"}, runs).Points
 	if len(pts) != 2 || pts[0].Label() != "policy=naive" || pts[1].Label() != "policy=budget" {
 		t.Fatalf("points = %+v", pts)
 	}
-	if got := pts[0].Runs; len(got) != 2 || got[0] != 0 || got[1] != 2 {
-		t.Errorf("naive runs = %v, want [0 2]", got)
+	if pts[0].N != 2 {
+		t.Errorf("naive runs = %d, want 2", pts[0].N)
 	}
 	st, _ := pts[1].Metric("goodput_rps")
 	if st.Mean != 21 || st.N != 2 {

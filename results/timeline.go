@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -53,6 +54,7 @@ type Timeline struct {
 	dropped int64
 	faults  []FaultWindow
 	end     sim.Time
+	kept    sim.Time // time of the last kept event
 	// Label names a message in the outputs. The default is the message's
 	// String method if it has one, else its type name.
 	Label func(sim.Message) string
@@ -116,6 +118,7 @@ func (t *Timeline) OnEvent(ev *sim.Event) {
 		t.dropped++
 		return
 	}
+	t.kept = ev.At
 	e := tlEvent{At: ev.At, Kind: ev.Kind, Node: ev.Node, From: ev.From, Tag: ev.Tag, Msg: ev.Msg, Cause: ev.Cause}
 	if ev.Msg != nil {
 		label := t.Label
@@ -260,7 +263,7 @@ func (t *Timeline) numNodes() int {
 // Diagram geometry, in SVG user units (px).
 const (
 	tlLeft   = 90  // room for the time axis
-	tlTop    = 60  // room for the node names
+	tlTop    = 96  // room for the note, the legend and the node names
 	tlColW   = 140 // distance between lifelines
 	tlBottom = 50
 )
@@ -268,17 +271,23 @@ const (
 // WriteSVG renders the message sequence diagram: one vertical lifeline per
 // node (dashed while crashed, thick grey while paused), time flowing down,
 // an arrow per message from its send to its delivery, a red cross where a
-// message was dropped, and fault windows shaded across the diagram.
+// message was dropped, and fault windows shaded across the diagram. A
+// note and a legend of the line styles head the diagram. When events
+// were dropped, the time axis ends at the last kept event, and messages
+// still in flight there are cut at the axis edge with a marker.
 func (t *Timeline) WriteSVG(w io.Writer) error {
 	nn := t.numNodes()
 	if nn == 0 {
 		nn = 1
 	}
 	end := t.end
+	if t.dropped > 0 {
+		end = t.kept
+	}
 	if end <= 0 {
 		end = 1
 	}
-	width := tlLeft + nn*tlColW
+	width := max(tlLeft+nn*tlColW, 940) // the legend needs about 940
 	ph := 14 * len(t.events)
 	ph = max(400, min(ph, 4000))
 	height := tlTop + ph + tlBottom
@@ -288,6 +297,29 @@ func (t *Timeline) WriteSVG(w io.Writer) error {
 	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`+"\n", width, height, width, height)
 	b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>` + "\n")
 	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", width, height)
+	// The note first, where it is seen: what the diagram shows.
+	note := fmt.Sprintf("%d events over %v of simulated time", len(t.events), end)
+	if t.dropped > 0 {
+		note = fmt.Sprintf("Truncated: the first %d events, up to %v, are shown; %d later events (to %v) were not kept (max_events %d).",
+			len(t.events), end, t.dropped, t.end, t.cfg.MaxEvents)
+	}
+	fmt.Fprintf(&b, `<text class="note" x="8" y="18" font-size="12" font-weight="bold" fill="%s">%s</text>`+"\n",
+		map[bool]string{true: "#D55E00", false: "#333"}[t.dropped > 0], html.EscapeString(note))
+	// Legend of the line styles.
+	lx := 8.0
+	item := func(draw, label string) {
+		fmt.Fprintf(&b, `<g class="legend" transform="translate(%.0f,36)">%s<text x="34" y="4" fill="#333">%s</text></g>`+"\n", lx, draw, html.EscapeString(label))
+		lx += 40 + 6.2*float64(len(label))
+	}
+	item(`<line x1="0" y1="0" x2="28" y2="0" stroke="#333" stroke-width="1.2" marker-end="url(#arrow)"/>`, "message delivered")
+	item(`<line x1="0" y1="0" x2="22" y2="0" stroke="#333" stroke-width="1.2" stroke-dasharray="3 3"/><path d="M22,-5 l4,5 l-4,5 M26,-5 l4,5 l-4,5" fill="none" stroke="#333" stroke-width="1.2"/>`, "in flight at the end (cut)")
+	item(`<line x1="0" y1="0" x2="18" y2="0" stroke="#333" stroke-width="1.2"/><path d="M14,-4 l8,8 M22,-4 l-8,8" stroke="#D55E00" stroke-width="2.5"/>`, "dropped")
+	item(`<line x1="0" y1="0" x2="28" y2="0" stroke="#D55E00" stroke-width="1.5" stroke-dasharray="4 3"/>`, "node crashed")
+	item(`<line x1="0" y1="0" x2="28" y2="0" stroke="#999999" stroke-width="7"/>`, "node paused")
+	if len(t.faults) > 0 {
+		c := faultColors[0]
+		item(fmt.Sprintf(`<rect x="0" y="-6" width="28" height="12" fill="rgb(%d,%d,%d)" fill-opacity="%.2f"/>`, c.R, c.G, c.B, float64(c.A)/255), "fault or protocol window")
+	}
 	// Fault windows.
 	for k, f := range t.faults {
 		fe := f.End
@@ -374,8 +406,16 @@ func (t *Timeline) WriteSVG(w io.Writer) error {
 		switch {
 		case a.send >= 0 && a.to >= 0:
 			y1, y2 = yOf(t.events[a.send].At), yOf(t.events[a.to].At)
-		case a.send >= 0: // still in flight at the end
+		case a.send >= 0: // still in flight where the diagram ends: cut
 			y1, y2 = yOf(t.events[a.send].At), yOf(end)
+			// Head towards the destination, but stop at the axis edge
+			// after at most a quarter of the way: the delivery time is
+			// unknown.
+			if y2-y1 > 0 {
+				x2 = x1 + (x2-x1)*math.Min(0.25, (y2-y1)/float64(ph)*4)
+			} else {
+				x2 = x1 + (x2-x1)*0.1
+			}
 		default: // the send was not kept
 			y2 = yOf(t.events[a.to].At)
 			y1 = y2
@@ -392,12 +432,19 @@ func (t *Timeline) WriteSVG(w io.Writer) error {
 			fmt.Fprintf(&b, `<path d="M%.1f,%.1f l8,8 M%.1f,%.1f l-8,8" stroke="#D55E00" stroke-width="2.5"/></g>`+"\n", mx-4, my-4, mx+4, my-4)
 			continue
 		}
-		dash := ""
 		if a.to < 0 {
-			dash = ` stroke-dasharray="3 3"`
+			dir := 1.0
+			if a.dst < a.from {
+				dir = -1
+			}
+			fmt.Fprintf(&b, `<g class="msg cut"><title>%s: in flight when the diagram ends</title><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2" stroke-dasharray="3 3"/>`,
+				html.EscapeString(a.label), x1, y1, x2, y2, col)
+			fmt.Fprintf(&b, `<path d="M%.1f,%.1f l%.1f,5 l%.1f,5 M%.1f,%.1f l%.1f,5 l%.1f,5" fill="none" stroke="%s" stroke-width="1.2"/></g>`+"\n",
+				x2, y2-10, 4*dir, -4*dir, x2+4*dir, y2-10, 4*dir, -4*dir, col)
+			continue
 		}
-		fmt.Fprintf(&b, `<g class="msg"><title>%s</title><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2"%s marker-end="url(#arrow)"/>`,
-			html.EscapeString(a.label), x1, y1, x2, y2, col, dash)
+		fmt.Fprintf(&b, `<g class="msg"><title>%s</title><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2" marker-end="url(#arrow)"/>`,
+			html.EscapeString(a.label), x1, y1, x2, y2, col)
 		if a.label != "" && len(t.events) <= 400 {
 			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="%s" font-size="10">%s</text>`, (x1+x2)/2, (y1+y2)/2-3, col, html.EscapeString(truncate(a.label, 24)))
 		}
@@ -412,11 +459,6 @@ func (t *Timeline) WriteSVG(w io.Writer) error {
 			fmt.Fprintf(&b, `<text x="%d" y="%.1f" fill="#555" font-style="italic">%s</text>`+"\n", tlLeft, yOf(e.At)-2, html.EscapeString(truncate(e.Cause, 60)))
 		}
 	}
-	foot := fmt.Sprintf("%d events shown", len(t.events))
-	if t.dropped > 0 {
-		foot = fmt.Sprintf("Truncated: showing the first %d events; %d later events were not kept (max_events %d).", len(t.events), t.dropped, t.cfg.MaxEvents)
-	}
-	fmt.Fprintf(&b, `<text class="footer" x="%d" y="%d" fill="%s">%s</text>`+"\n", tlLeft, height-18, map[bool]string{true: "#D55E00", false: "#555"}[t.dropped > 0], html.EscapeString(foot))
 	b.WriteString("</svg>\n")
 	_, err := w.Write(b.Bytes())
 	return err

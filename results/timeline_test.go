@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -106,11 +108,14 @@ func TestTimelineGolden(t *testing.T) {
 	if n := strings.Count(s, `class="msg drop"`); n != 2 {
 		t.Errorf("%d dropped messages drawn, want 2", n)
 	}
-	if n := strings.Count(s, `class="msg"`); n != 15 {
-		t.Errorf("%d messages drawn, want 15 (7 pings, 7 pongs and the ping still in flight at 100 ms)", n)
+	if n := strings.Count(s, `class="msg"`); n != 14 {
+		t.Errorf("%d messages drawn, want 14 (7 pings, 7 pongs)", n)
 	}
-	if n := strings.Count(s, `stroke-dasharray="3 3"`); n != 1 {
-		t.Errorf("%d in-flight messages drawn, want 1", n)
+	if n := strings.Count(s, `class="msg cut"`); n != 1 {
+		t.Errorf("%d in-flight messages drawn, want 1 (the ping sent at 100 ms)", n)
+	}
+	if !strings.Contains(s, `class="legend"`) || !strings.Contains(s, "in flight at the end (cut)") {
+		t.Error("no legend of the line styles")
 	}
 	if !strings.Contains(s, `class="fault"`) || !strings.Contains(s, "crashed") {
 		t.Error("crash window or crashed lifeline not drawn")
@@ -173,8 +178,30 @@ func TestTimelineIsBounded(t *testing.T) {
 	if err := tl.WriteTrace(&js); err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(svg.String(), "Truncated") {
-		t.Error("SVG does not say it was truncated")
+	out := svg.String()
+	// The note comes first, above the diagram.
+	if i, j := strings.Index(out, "Truncated"), strings.Index(out, `class="lifeline"`); i < 0 || j < 0 || i > j {
+		t.Error("SVG does not say it was truncated before drawing the diagram")
+	}
+	// The axis covers the kept events only: its last tick is the time of
+	// the last kept event, not the end of the run.
+	last := tl.events[len(tl.events)-1].At
+	ticks := regexp.MustCompile(`text-anchor="end" fill="#555">([^<]+)</text>`).FindAllStringSubmatch(out, -1)
+	if len(ticks) == 0 || ticks[len(ticks)-1][1] != last.String() {
+		t.Errorf("last axis tick %v, want the last kept event's time %v", ticks[len(ticks)-1:], last)
+	}
+	if last >= tl.end {
+		t.Fatalf("fixture: the last kept event (%v) should come before the run's end (%v)", last, tl.end)
+	}
+	// A message in flight at the cut is drawn short, with the cut marker,
+	// and never past the axis.
+	if !strings.Contains(out, `class="msg cut"`) {
+		t.Error("no message is drawn as cut at the axis edge")
+	}
+	for _, m := range regexp.MustCompile(`y2="([0-9.]+)"`).FindAllStringSubmatch(out, -1) {
+		if y, _ := strconv.ParseFloat(m[1], 64); y > float64(tlTop+400)+0.5 {
+			t.Errorf("a line ends at y=%v, past the axis end %d", y, tlTop+400)
+		}
 	}
 	if !strings.Contains(js.String(), `"note":"truncated`) {
 		t.Error("trace does not say it was truncated")

@@ -35,7 +35,7 @@ func runCheck(c *cli, args []string) error {
 		return err
 	}
 	c.warn(x)
-	res, _, err := c.execute(x, &f, f.out)
+	res, _, err := c.execute(x, &f, f.out, false)
 	if err != nil {
 		return err
 	}

@@ -158,7 +158,7 @@ func runRun(c *cli, args []string) error {
 	fs := c.newFlags("run", "FILE|NAME [flags]",
 		"Run an experiment: every sweep point × seed, in parallel across runs, each run\n"+
 			"single-threaded and deterministic. Results go to --out (default out/<name>/):\n"+
-			"runs.csv, summary.csv, timeseries.csv, plots/, report.html, manifest.json.\n"+
+			"runs.csv, metrics.csv, summary.csv, timeseries.csv, plots/, report.html, manifest.json.\n"+
 			"NAME is a bundled experiment (see 'dsim examples'). Ctrl-C stops cleanly and\n"+
 			"keeps finished runs; --resume continues.")
 	f.register(fs, "output `DIR` (default out/<name>/, or out/<name>-shard-I-of-N/)")
@@ -178,7 +178,7 @@ func runRun(c *cli, args []string) error {
 			out += fmt.Sprintf("-shard-%d-of-%d", f.shardI, f.shardN)
 		}
 	}
-	res, elapsed, err := c.execute(x, &f, out)
+	res, elapsed, err := c.execute(x, &f, out, true)
 	if err != nil {
 		return err
 	}
@@ -223,8 +223,9 @@ func (c *cli) warn(x *experiments.Experiment) {
 }
 
 // execute runs x with the flags, with a progress display and Ctrl-C
-// handling.
-func (c *cli) execute(x *experiments.Experiment, f *runFlags, out string) (*experiments.Result, time.Duration, error) {
+// handling. discard drops the finished runs from memory (dsim run);
+// otherwise their scalars and violations are kept for the checks.
+func (c *cli) execute(x *experiments.Experiment, f *runFlags, out string, discard bool) (*experiments.Result, time.Duration, error) {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	prog := newProgress(c, f.quiet)
@@ -239,6 +240,8 @@ func (c *cli) execute(x *experiments.Experiment, f *runFlags, out string) (*expe
 		VerifyDeterminism: f.verify,
 		Version:           version,
 		Progress:          prog.update,
+		Discard:           discard,
+		Slim:              true,
 	})
 	prog.finish()
 	// The rate counts the runs only, not writing the results folder.
@@ -292,7 +295,7 @@ func commandLine(x *experiments.Experiment, f *runFlags, out string) string {
 // the results folder on stdout.
 func (c *cli) printDone(res *experiments.Result, elapsed time.Duration, quiet bool) {
 	if !quiet {
-		n := len(res.Runs) - res.Resumed
+		n := res.Count - res.Resumed
 		rate := float64(n) / elapsed.Seconds()
 		fmt.Fprintf(c.stderr, "%d runs in %v (%.1f runs/s)", n, elapsed.Round(time.Millisecond), rate)
 		if res.Resumed > 0 {
@@ -312,6 +315,8 @@ type progress struct {
 	lastRun time.Time
 	w       io.Writer
 	bar     *progressbar.ProgressBar
+	wbar    *progressbar.ProgressBar
+	wstart  time.Time
 	quiet   bool
 	plain   bool
 	start   time.Time
@@ -326,6 +331,10 @@ func newProgress(c *cli, quiet bool) *progress {
 }
 
 func (p *progress) update(s experiments.Progress) {
+	if s.Writing {
+		p.writing(s)
+		return
+	}
 	if s.Done > s.Resumed {
 		p.lastRun = time.Now()
 	}
@@ -384,8 +393,52 @@ func (p *progress) line(now time.Time) {
 	fmt.Fprintf(p.w, "runs %d/%d (%.0f%%)  %.1f runs/s  eta %s\n", p.done, p.total, pct, rate, eta)
 }
 
+// writing shows the write phase: a bar on a terminal, a line every few
+// seconds and at the end otherwise.
+func (p *progress) writing(s experiments.Progress) {
+	if p.quiet {
+		return
+	}
+	now := time.Now()
+	if p.wbar == nil && !p.plain {
+		if p.bar != nil {
+			_ = p.bar.Finish()
+		}
+		p.wbar = progressbar.NewOptions(s.ToWrite,
+			progressbar.OptionSetWriter(p.w),
+			progressbar.OptionSetDescription("writing results"),
+			progressbar.OptionThrottle(100*time.Millisecond),
+			progressbar.OptionClearOnFinish(),
+			progressbar.OptionSetWidth(30),
+		)
+	}
+	if p.wbar != nil {
+		p.wbar.ChangeMax(s.ToWrite)
+		_ = p.wbar.Set(s.Written)
+		return
+	}
+	if p.wstart.IsZero() {
+		p.wstart = now
+		fmt.Fprintf(p.w, "writing results (%d steps)\n", s.ToWrite)
+		p.last = now
+		return
+	}
+	if s.Written >= s.ToWrite {
+		fmt.Fprintf(p.w, "wrote results in %v\n", now.Sub(p.wstart).Round(time.Millisecond))
+		return
+	}
+	if now.Sub(p.last) >= 2*time.Second {
+		p.last = now
+		fmt.Fprintf(p.w, "writing results %d/%d\n", s.Written, s.ToWrite)
+	}
+}
+
 func (p *progress) finish() {
 	if p.quiet {
+		return
+	}
+	if p.wbar != nil {
+		_ = p.wbar.Finish()
 		return
 	}
 	if p.bar != nil {

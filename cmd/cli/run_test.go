@@ -65,6 +65,7 @@ func TestRunCommands(t *testing.T) {
 		{"resume done", []string{"run", good, "--out", out, "--resume"}, exitOK, "", "4 resumed"},
 		{"check fails", []string{"check", good, "--quiet"}, exitFail, "replay: dsim check " + good + " --seed ", "1 of 2 checks failed"},
 		{"check passes", []string{"check", good, "--quiet", "--set", "network.loss=0"}, exitOK, "all 1 checks passed", ""},
+		{"check with --out", []string{"check", good, "--quiet", "--out", out + "-check"}, exitFail, "replay: dsim run " + good + " --seed ", "1 of 2 checks failed"},
 		{"check verify", []string{"check", good, "--quiet", "--seeds", "1", "--verify-determinism", "--set", "network.loss=0"}, exitOK, "ok", ""},
 		{"validate", []string{"validate", good, "echo-regions"}, exitOK, "2 sweep points × 2 seeds = 4 runs", ""},
 		{"validate bad", []string{"validate", bad}, exitUsage, "", `bad.yaml:2:1: duraton: unknown field "duraton" (did you mean "duration"?)`},
@@ -118,11 +119,16 @@ func TestDefaultOutAndPlainProgress(t *testing.T) {
 	if !strings.Contains(stderr, "runs 2/2 (100%)") || !strings.Contains(stdout, "out/echo-regions") {
 		t.Errorf("stdout %q stderr %q", stdout, stderr)
 	}
+	// The write phase reports itself too: when it starts and when it is
+	// done.
+	if !strings.Contains(stderr, "writing results (") || !strings.Contains(stderr, "wrote results in ") {
+		t.Errorf("no write-phase progress in stderr %q", stderr)
+	}
 	code, _, stderr = runCLI("run", "echo-regions", "--seeds", "1", "--set", "duration=2s", "--set", "faults.schedule[0].at=1s", "--shard", "1/2", "--quiet")
 	if code != exitOK || stderr != "" {
 		t.Fatalf("exit %d, quiet stderr %q", code, stderr)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "out", "echo-regions-shard-1-of-2", "runs", "run-000001.gob")); err != nil {
+	if _, err := os.Stat(filepath.Join(dir, "out", "echo-regions-shard-1-of-2", "runs", "run-000001.gob.gz")); err != nil {
 		t.Error(err)
 	}
 }

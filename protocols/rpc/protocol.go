@@ -105,6 +105,15 @@ func (c *Config) Build(s *protocols.Setup) error {
 		}
 	})
 	s.Invariant("rpc_accounting", d.checkAccounting)
+	for _, n := range cfg.Names() {
+		sc := cfg.Services[n]
+		if sc.Errors.Rate > 0 {
+			s.Window("errors", n, sc.Errors.From, sc.Errors.To)
+		}
+		if sc.Slow.Factor > 0 && sc.Slow.Factor != 1 {
+			s.Window("slow", n, sc.Slow.From, sc.Slow.To)
+		}
+	}
 	return nil
 }
 
