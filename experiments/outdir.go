@@ -248,9 +248,9 @@ func (o *outDir) release() {
 		if o.work != o.dir {
 			os.RemoveAll(o.work)
 		} else if o.fresh && !hasRuns(o.dir) {
-			os.Remove(filepath.Join(o.dir, runsDir, planFile))
-			os.Remove(filepath.Join(o.dir, runsDir, shardFile))
-			os.Remove(filepath.Join(o.dir, runsDir))
+			// Nothing finished: the plan, shard and series bookkeeping
+			// of this run is all runs/ holds.
+			os.RemoveAll(filepath.Join(o.dir, runsDir))
 		}
 	}
 	o.unlock()

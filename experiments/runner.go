@@ -150,8 +150,9 @@ type RunOptions struct {
 	// Progress, when set, is called after every finished run and every
 	// step of writing the results (from one goroutine at a time).
 	Progress func(Progress)
-	// Discard leaves Result.Runs empty when Out is set, so memory does
-	// not grow with the number of runs; Result.Count still counts them.
+	// Discard leaves Result.Runs holding only the runs whose invariants
+	// failed when Out is set, so memory does not grow with the number of
+	// runs; Result.Count still counts them all.
 	// Without it, Result.Runs holds every run's scalars, faults,
 	// coverage and violations (not its series nor distributions, which
 	// are on disk).
@@ -314,7 +315,7 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 				cancel()
 				continue
 			}
-			if !opts.Discard {
+			if !opts.Discard || len(o.rr.Violations) > 0 {
 				keep[o.spec.Index] = slim(o.rr)
 			}
 		} else if opts.Slim {

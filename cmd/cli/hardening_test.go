@@ -90,12 +90,12 @@ func TestHostileInputCLI(t *testing.T) {
 	if err := mkfifo(fifo); err != nil {
 		t.Skipf("mkfifo: %v", err)
 	}
-	// A results folder whose runs.csv was cut short.
+	// A results folder whose summary.csv (what plot reads) was cut short.
 	cut := filepath.Join(dir, "cut")
 	if code, _, stderr := runCLI("run", good, "--out", cut, "--quiet"); code != exitOK {
 		t.Fatal(stderr)
 	}
-	if err := os.Truncate(filepath.Join(cut, "runs.csv"), 40); err != nil {
+	if err := os.Truncate(filepath.Join(cut, "summary.csv"), 40); err != nil {
 		t.Fatal(err)
 	}
 	shard := filepath.Join(dir, "shard0")
@@ -126,7 +126,7 @@ func TestHostileInputCLI(t *testing.T) {
 		{"check metric misspelt", []string{"check", file("metric.yaml", sub("metric: success_ratio", "metric: succes_ratio"))}, exitUsage, `metric.yaml:11:14: checks[0].metric: "succes_ratio" is not a metric of protocol echo (did you mean "success_ratio"?)`, ""},
 		{"plot metric misspelt", []string{"validate", file("plot.yaml", tiny+"plots: [{kind: cdf, metric: rt}]\n")}, exitUsage, `"rt" is not a metric of protocol echo (did you mean "rtt"?)`, ""},
 		{"check metric misspelt, undeclared", []string{"check", file("rpc.yaml", rpcTiny), "--quiet"}, exitUsage, `rpc.yaml:11:14: checks[0].metric: "goodput_rsp" is not a metric of the runs (did you mean "goodput_rps"?)`, ""},
-		{"plot truncated runs.csv", []string{"plot", cut}, exitUsage, "is damaged", ""},
+		{"plot truncated summary.csv", []string{"plot", cut}, exitUsage, "is damaged", ""},
 		// Results silently wrong.
 		{"resume as another shard", []string{"run", good, "--shard", "1/2", "--out", shard, "--resume"}, exitUsage, "it holds shard 0/2, not shard 1/2; resume it with --shard 0/2", ""},
 		// Silently accepted.
@@ -150,7 +150,7 @@ func TestHostileInputCLI(t *testing.T) {
 		})
 	}
 	// The refused shard resume left the folder as it was.
-	if entries, _ := os.ReadDir(filepath.Join(shard, "runs")); len(entries) != 4 { // plan, shard, 2 runs
+	if entries, _ := os.ReadDir(filepath.Join(shard, "runs")); len(entries) != 5 { // plan, shard, series sums, 2 runs
 		t.Errorf("shard folder holds %d entries in runs/", len(entries))
 	}
 }

@@ -212,7 +212,7 @@ func invariantFailures(res *experiments.Result) error {
 		parts[i] = fmt.Sprintf("%s (%d runs)", n, count[n])
 	}
 	return failError{msg: fmt.Sprintf("invariants failed in %d of %d runs: %s; 'dsim check' prints each failing seed and a replay command",
-		runs, len(res.Runs), strings.Join(parts, ", "))}
+		runs, max(res.Count, len(res.Runs)), strings.Join(parts, ", "))}
 }
 
 // warn prints the experiment's warnings (legal settings that do nothing).

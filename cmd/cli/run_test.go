@@ -65,7 +65,7 @@ func TestRunCommands(t *testing.T) {
 		{"resume done", []string{"run", good, "--out", out, "--resume"}, exitOK, "", "4 resumed"},
 		{"check fails", []string{"check", good, "--quiet"}, exitFail, "replay: dsim check " + good + " --seed ", "1 of 2 checks failed"},
 		{"check passes", []string{"check", good, "--quiet", "--set", "network.loss=0"}, exitOK, "all 1 checks passed", ""},
-		{"check with --out", []string{"check", good, "--quiet", "--out", out + "-check"}, exitFail, "replay: dsim run " + good + " --seed ", "1 of 2 checks failed"},
+		{"check with --out", []string{"check", good, "--quiet", "--out", out + "-check"}, exitFail, "replay: dsim check " + good + " --seed ", "1 of 2 checks failed"},
 		{"check verify", []string{"check", good, "--quiet", "--seeds", "1", "--verify-determinism", "--set", "network.loss=0"}, exitOK, "ok", ""},
 		{"validate", []string{"validate", good, "echo-regions"}, exitOK, "2 sweep points × 2 seeds = 4 runs", ""},
 		{"validate bad", []string{"validate", bad}, exitUsage, "", `bad.yaml:2:1: duraton: unknown field "duraton" (did you mean "duration"?)`},
