@@ -73,6 +73,23 @@ type Endpoint struct {
 	failArm bool
 	tickets map[sim.NodeID]bool // TLS session tickets by server
 	scratch []*wireMsg
+	// recent caches conns by a hash of their ID, in front of the map.
+	recent [64]*conn
+}
+
+func connSlot(id uint64) uint64 { return (id ^ id>>40) & 63 }
+
+// conn returns connection id, or nil.
+func (ep *Endpoint) conn(id uint64) *conn {
+	k := connSlot(id)
+	if c := ep.recent[k]; c != nil && c.id == id {
+		return c
+	}
+	c := ep.conns[id]
+	if c != nil {
+		ep.recent[k] = c
+	}
+	return c
 }
 
 // NewEndpoint makes node env's endpoint. kind is the value of the top 4
@@ -110,7 +127,7 @@ func (ep *Endpoint) Timer(env sim.Env, t uint64) {
 			ep.hops[id].lookupDone(env)
 		}
 	default:
-		c := ep.conns[id]
+		c := ep.conn(id)
 		if c == nil {
 			return
 		}
@@ -752,7 +769,7 @@ func (ep *Endpoint) receive(env sim.Env, from sim.NodeID, s *Segment) {
 	if !ep.l.Listening(ep.self) {
 		return // moved away: this address answers nothing
 	}
-	c := ep.conns[s.Conn]
+	c := ep.conn(s.Conn)
 	if s.flags&fRST != 0 {
 		if c != nil && c.peer == from {
 			cause := Reset
@@ -872,6 +889,9 @@ func (ep *Endpoint) failReq(env sim.Env, h *Hop, to sim.NodeID, id uint64, cause
 func (ep *Endpoint) drop(env sim.Env, c *conn) {
 	c.state = stClosed
 	delete(ep.conns, c.id)
+	if k := connSlot(c.id); ep.recent[k] == c {
+		ep.recent[k] = nil
+	}
 	for _, t := range []sim.TimerID{c.rtoTimer, c.dackTimer} {
 		if t != 0 {
 			env.Cancel(t)
