@@ -759,7 +759,8 @@ func (ep *Endpoint) handshakeStep(env sim.Env, c *conn, m *wireMsg) {
 	}
 }
 
-// Receive handles a segment from the network.
+// Receive handles a segment from the network. The segment may be
+// recycled once it returns: the caller must not keep it.
 func (ep *Endpoint) Receive(env sim.Env, from sim.NodeID, s *Segment) {
 	ep.receive(env, from, s)
 	ep.l.release(s)
