@@ -97,6 +97,7 @@ type Layer struct {
 	sampleGap time.Duration
 	sampling  bool
 	segs      []*Segment // free segments (pool.go)
+	dropped   []*Segment // segments to release at the next newSeg
 	msgs      []*wireMsg // free messages
 }
 
@@ -220,8 +221,10 @@ func (k *kernel) Dropped(from, to sim.NodeID, msg sim.Message, cause sim.DropCau
 		return
 	}
 	if s.tracked {
-		s.net--
-		defer k.l.release(s)
+		// The engine traces the drop after this returns: release later.
+		if s.net--; s.net == 0 && !s.held {
+			k.l.dropped = append(k.l.dropped, s)
+		}
 	}
 	if cause != sim.DropCrashed || s.flags&fRST != 0 || s.cfg == nil || s.cfg.Crash != ProcessCrash {
 		return

@@ -26,11 +26,15 @@ import "github.com/dsim-dev/dsim/sim"
 // schedules each copy of a message with Engine.Deliver during its Send
 // (or during Arrive, when it re-queues one), and drops the rest.
 
-// poolOff turns recycling off (tests compare runs with and without it).
+// poolOff turns recycling off: nothing is cleared or reused, as before
+// recycling existed (tests compare runs with and without it).
 var poolOff = false
 
 // newSeg returns a clear segment.
 func (l *Layer) newSeg() *Segment {
+	if len(l.dropped) > 0 {
+		l.releaseDropped()
+	}
 	if n := len(l.segs); n > 0 && !poolOff {
 		s := l.segs[n-1]
 		l.segs[n-1] = nil
@@ -57,11 +61,9 @@ func (l *Layer) newMsg() *wireMsg {
 // unref drops one reference to m, recycling it with the last.
 func (l *Layer) unref(m *wireMsg) {
 	m.refs--
-	if m.refs == 0 {
+	if m.refs == 0 && !poolOff {
 		*m = wireMsg{}
-		if !poolOff {
-			l.msgs = append(l.msgs, m)
-		}
+		l.msgs = append(l.msgs, m)
 	}
 }
 
@@ -82,16 +84,26 @@ func (s *Segment) setParts(ps []part) {
 // release recycles s if nothing holds it: no copy in the network, not
 // kept by the receiver.
 func (l *Layer) release(s *Segment) {
-	if !s.tracked || s.net != 0 || s.held {
+	if !s.tracked || s.net != 0 || s.held || poolOff {
 		return
 	}
 	for _, p := range s.parts {
 		l.unref(p.m)
 	}
 	*s = Segment{}
-	if !poolOff {
-		l.segs = append(l.segs, s)
+	l.segs = append(l.segs, s)
+}
+
+// releaseDropped releases the segments whose last copy the engine
+// dropped (the receiver was down). They wait for the next newSeg because
+// the engine traces such a drop after telling the network, and observers
+// must still see the segment as it was.
+func (l *Layer) releaseDropped() {
+	for i, s := range l.dropped {
+		l.dropped[i] = nil
+		l.release(s)
 	}
+	l.dropped = l.dropped[:0]
 }
 
 // Send counts the copies of a segment the network schedules; a segment

@@ -14,9 +14,10 @@ import (
 // reorders, loss, duplicates, corruption, a processing queue, a pause, a
 // partition that drops in-flight segments and a process crash) with
 // segment and message recycling on and off: every segment sent and
-// delivered (as traces print it), every answer and the event hash must be
-// the same. A record reused while the network or an endpoint still held
-// it would show up as a different trace line or outcome.
+// delivered, dropped or duplicated (as traces print it, when the observers
+// see it), every answer and the event hash must be the same. A record
+// reused, or cleared, while the network, an endpoint or an observer could
+// still see it would show up as a different trace line or outcome.
 func TestRecyclingChangesNothing(t *testing.T) {
 	cases := []struct {
 		name string
@@ -70,7 +71,7 @@ func TestRecyclingChangesNothing(t *testing.T) {
 				h := fnv.New64a()
 				n := 0
 				w.e.Observe(sim.ObserverFunc(func(ev *sim.Event) {
-					if s, ok := ev.Msg.(*Segment); ok && (ev.Kind == sim.KindSend || ev.Kind == sim.KindDeliver || ev.Kind == sim.KindDrop) {
+					if s, ok := ev.Msg.(*Segment); ok { // sends, deliveries, drops, duplicates
 						fmt.Fprintf(h, "%d %v %d %d %s\n", ev.At, ev.Kind, ev.Node, ev.From, s)
 						n++
 					}
