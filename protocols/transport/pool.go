@@ -14,7 +14,11 @@ import "github.com/dsim-dev/dsim/sim"
 // copy, and takes one off for each copy delivered or dropped), the
 // receiver holds none (held: it waits out of order) and the receiver has
 // returned from handling it. The sender keeps nothing of a segment it
-// sent: its flights copy the parts.
+// sent: its flights copy the parts. Observers therefore see every send,
+// duplicate, delivery and drop of a segment before it is reused; a drop
+// the engine makes itself (the receiver is down) is traced after the
+// network hears of it, so such a segment waits in dropped until the next
+// newSeg.
 //
 // A wireMsg counts its references in refs: one for its creator until its
 // last byte is packed into a segment, one per segment and per flight
