@@ -13,8 +13,10 @@ import (
 // second) with every hop on a transport, for the transport layer's cost
 // per request: compare its ns/op and events/req with the
 // datagram case (the same run with no transport layer). One b.N is one client request.
+// cpu-ns/op is the process's CPU time (all threads, the collector's
+// included) per request, steadier than ns/op on a shared machine.
 //
-//	go test ./protocols/rpc -run '^$' -bench 'Chain3Transport' -benchtime 20000x -count 5
+//	go test ./protocols/rpc -run '^$' -bench 'Chain3Transport' -benchtime 40000x -count 10
 func BenchmarkChain3Transport(b *testing.B) {
 	for _, tc := range []struct {
 		name string
@@ -42,11 +44,15 @@ func BenchmarkChain3Transport(b *testing.B) {
 			start, ev := d.Stats().Requests, e.Events()
 			b.ReportAllocs()
 			b.ResetTimer()
+			cpu0, cpuOK := processCPU()
 			until := e.Now().Add(time.Duration(float64(b.N) / rate * float64(time.Second)))
 			if err := e.Run(until); err != nil {
 				b.Fatal(err)
 			}
 			b.StopTimer()
+			if cpu1, ok := processCPU(); ok && cpuOK {
+				b.ReportMetric(float64(cpu1-cpu0)/float64(b.N), "cpu-ns/op")
+			}
 			n := d.Stats().Requests - start
 			b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "req/s")
 			b.ReportMetric(d.Stats().SuccessRate(), "success")

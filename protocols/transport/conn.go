@@ -16,9 +16,12 @@ const (
 	stClosed
 )
 
-// flight is a data segment sent and not yet acknowledged.
+// flight is a data segment sent and not yet acknowledged. It keeps its
+// own copy of the segment's parts (the segment itself is recycled once
+// delivered): the first inline, any more in a slice.
 type flight struct {
-	parts []part
+	p     part
+	more  []part
 	bytes int32
 	sent  sim.Time
 	retx  bool
@@ -174,10 +177,16 @@ func (c *conn) pushFlight(f flight) {
 	c.fly[(c.flyHead+n)&(len(c.fly)-1)] = f
 }
 
-// popFlights forgets the k oldest flights.
-func (c *conn) popFlights(k int) {
+// popFlights forgets the k oldest flights, dropping their references to
+// their messages.
+func (c *conn) popFlights(k int, l *Layer) {
 	for i := 0; i < k; i++ {
-		c.fly[(c.flyHead+i)&(len(c.fly)-1)] = flight{}
+		f := &c.fly[(c.flyHead+i)&(len(c.fly)-1)]
+		l.unref(f.p.m)
+		for _, p := range f.more {
+			l.unref(p.m)
+		}
+		*f = flight{}
 	}
 	c.flyHead = (c.flyHead + k) & (len(c.fly) - 1)
 }

@@ -40,6 +40,13 @@
 //	n.hop.Abandon(env, server, id)              // the caller timed out
 //	n.ep.Forget(client, id)                     // the server drops a request unanswered
 //
+// Segments are recycled: once Receive returns, and every copy the network
+// made of it has been delivered or dropped, a Segment carries another
+// packet, so a node must not keep one (an observer must read what it
+// needs during OnEvent). The layer's shim in front of the network counts
+// the copies a network schedules with Engine.Deliver in its Send (and
+// re-queues in Arrive), as sim.Direct and netmodel do.
+//
 // Package rpc does exactly this per hop (CallConfig.Transport), so every
 // rpc feature — retries, budgets, breakers, hedging, balancing — runs over
 // any transport; docs/transports.md describes the model and its limits.

@@ -73,6 +73,23 @@ type Endpoint struct {
 	failArm bool
 	tickets map[sim.NodeID]bool // TLS session tickets by server
 	scratch []*wireMsg
+	// recent caches conns by a hash of their ID, in front of the map.
+	recent [64]*conn
+}
+
+func connSlot(id uint64) uint64 { return (id ^ id>>40) & 63 }
+
+// conn returns connection id, or nil.
+func (ep *Endpoint) conn(id uint64) *conn {
+	k := connSlot(id)
+	if c := ep.recent[k]; c != nil && c.id == id {
+		return c
+	}
+	c := ep.conns[id]
+	if c != nil {
+		ep.recent[k] = c
+	}
+	return c
 }
 
 // NewEndpoint makes node env's endpoint. kind is the value of the top 4
@@ -110,7 +127,7 @@ func (ep *Endpoint) Timer(env sim.Env, t uint64) {
 			ep.hops[id].lookupDone(env)
 		}
 	default:
-		c := ep.conns[id]
+		c := ep.conn(id)
 		if c == nil {
 			return
 		}
@@ -300,10 +317,17 @@ func (ep *Endpoint) startTLS(env sim.Env, c *conn) {
 	if cfg.Kind == QUIC && size < 1200 {
 		size = 1200 // Initial packets are padded (RFC 9000 §14.1)
 	}
-	ep.enqueue(env, c, &wireMsg{kind: kCtl, ctl: code, bytes: int32(size)})
+	ep.enqueue(env, c, ep.ctlMsg(code, size))
 	if resume && cfg.ZeroRTT {
 		ep.ready(env, c)
 	}
+}
+
+// ctlMsg makes a handshake flight.
+func (ep *Endpoint) ctlMsg(code uint8, size int) *wireMsg {
+	m := ep.l.newMsg()
+	m.kind, m.ctl, m.bytes = kCtl, code, int32(size)
+	return m
 }
 
 // ready makes a client connection carry requests.
@@ -342,12 +366,7 @@ func (ep *Endpoint) pump(env sim.Env, c *conn) {
 	for c.qhead < len(c.q) && c.nxt-c.una < c.window() {
 		// Pack queued bytes into one segment of up to one MSS.
 		room := mss
-		var seg *Segment
-		if h := c.q[c.qhead]; c.qoff == 0 && h.spare != nil {
-			seg, h.spare = h.spare, nil
-		} else {
-			seg = &Segment{}
-		}
+		seg := ep.l.newSeg()
 		parts := seg.one[:0]
 		for room > 0 && c.qhead < len(c.q) {
 			m := c.q[c.qhead]
@@ -363,7 +382,17 @@ func (ep *Endpoint) pump(env sim.Env, c *conn) {
 				c.qoff = 0
 			}
 		}
-		c.pushFlight(flight{parts: parts, bytes: mss - room, sent: now})
+		f := flight{p: parts[0], bytes: mss - room, sent: now}
+		if len(parts) > 1 {
+			f.more = slices.Clone(parts[1:])
+		}
+		for _, p := range parts {
+			p.m.refs += 2 // the segment's and the flight's
+			if p.last {
+				ep.l.unref(p.m) // the creator's: all of it is packed
+			}
+		}
+		c.pushFlight(f)
 		seg.parts = parts
 		ep.sendSeg(env, c, seg, c.nxt, mss-room)
 		c.nxt++
@@ -374,10 +403,6 @@ func (ep *Endpoint) pump(env sim.Env, c *conn) {
 	if c.closeWhenDrained && c.una == c.nxt && c.qhead == len(c.q) {
 		ep.serverClose(env, c)
 	}
-}
-
-func (ep *Endpoint) sendData(env sim.Env, c *conn, seq int64, parts []part, n int32) {
-	ep.sendSeg(env, c, &Segment{parts: parts}, seq, n)
 }
 
 func (ep *Endpoint) sendSeg(env sim.Env, c *conn, s *Segment, seq int64, n int32) {
@@ -413,7 +438,17 @@ func (ep *Endpoint) retransmit(env sim.Env, c *conn, seq int64) {
 	f.sent = env.Now()
 	ep.l.m.retx.Add(1)
 	ep.l.stats.Retransmits++
-	ep.sendData(env, c, seq, f.parts, f.bytes)
+	s := ep.l.newSeg()
+	if f.more == nil {
+		s.one[0] = f.p
+		s.parts = s.one[:]
+	} else {
+		s.parts = append(append(make([]part, 0, 1+len(f.more)), f.p), f.more...)
+	}
+	for _, p := range s.parts {
+		p.m.refs++
+	}
+	ep.sendSeg(env, c, s, seq, f.bytes)
 }
 
 // onRTO handles a retransmission timeout: SYN retry or data retry, with
@@ -469,7 +504,7 @@ func (ep *Endpoint) onAck(env sim.Env, c *conn, ack int64, echo sim.Time, pure b
 		if echo > 0 {
 			c.onRTT(now.Sub(echo))
 		}
-		c.popFlights(int(acked))
+		c.popFlights(int(acked), ep.l)
 		c.una = ack
 		c.retries = 0
 		c.dup = 0
@@ -555,12 +590,15 @@ func (ep *Endpoint) onData(env sim.Env, c *conn, s *Segment) {
 			}
 			delete(c.ooo, c.rnxt)
 			out = ep.consume(env, c, n, out)
+			n.held = false
+			ep.l.release(n)
 		}
 	} else {
 		if c.ooo == nil {
 			c.ooo = map[int64]*Segment{}
 		}
 		c.ooo[s.Seq] = s // out of order: a duplicate ACK at once
+		s.held = true
 	}
 	c.ackOwed += max(1, int(s.wire-c.overhead()))
 	ep.scratch = out[:0]
@@ -595,8 +633,11 @@ func (ep *Endpoint) accept(env sim.Env, c *conn, s *Segment, out []*wireMsg) []*
 		if p.last {
 			m.lastIn = true
 		}
-		if m.rcvd == 1 && m.kind == kResponse && c.client && m.req != nil {
-			ep.l.m.ttfb.Record(env.Now().Sub(m.req.start))
+		if m.rcvd == 1 {
+			m.refs++ // the receiver's, until the application has it
+			if m.kind == kResponse && c.client && m.hasStart {
+				ep.l.m.ttfb.Record(env.Now().Sub(m.start))
+			}
 		}
 		if m.lastIn && m.rcvd == m.segs {
 			m.done = env.Now()
@@ -638,12 +679,16 @@ func (ep *Endpoint) arrived(env sim.Env, c *conn, m *wireMsg) {
 	switch m.kind {
 	case kCtl:
 		ep.handshakeStep(env, c, m)
+		ep.l.unref(m)
 	case kCancel:
 		if c.active > 0 {
 			c.active--
 		}
-		c.unserve(m.id)
+		if r := c.unserve(m.id); r != nil {
+			ep.l.unref(r)
+		}
 		ep.h.Deliver(env, c.peer, m.app)
+		ep.l.unref(m)
 	default:
 		ep.cpu(env, cpuJob{kind: 2, c: c, m: m}, m.bytes, c.cfg, !c.client)
 	}
@@ -652,12 +697,16 @@ func (ep *Endpoint) arrived(env sim.Env, c *conn, m *wireMsg) {
 // deliver hands a decoded request or response to the application.
 func (ep *Endpoint) deliver(env sim.Env, c *conn, m *wireMsg) {
 	if m.kind == kRequest {
-		if c.state != stClosed {
-			c.served = append(c.served, m)
+		kept := c.state != stClosed
+		if kept {
+			c.served = append(c.served, m) // keeps the receiver's reference
 			c.active++
 			c.requests++
 		}
 		ep.h.Deliver(env, c.peer, m.app)
+		if !kept {
+			ep.l.unref(m)
+		}
 		return
 	}
 	if c.client && c.state != stClosed {
@@ -669,13 +718,14 @@ func (ep *Endpoint) deliver(env sim.Env, c *conn, m *wireMsg) {
 		}
 	}
 	ep.h.Deliver(env, c.peer, m.app)
+	ep.l.unref(m)
 }
 
 // handshakeStep advances the TLS or QUIC handshake on a flight's arrival.
 func (ep *Endpoint) handshakeStep(env sim.Env, c *conn, m *wireMsg) {
 	cfg := c.cfg
 	send := func(code uint8) {
-		ep.enqueue(env, c, &wireMsg{kind: kCtl, ctl: code, bytes: int32(ctlSize[code])})
+		ep.enqueue(env, c, ep.ctlMsg(code, ctlSize[code]))
 	}
 	switch m.ctl {
 	case ctlClientHello:
@@ -709,12 +759,18 @@ func (ep *Endpoint) handshakeStep(env sim.Env, c *conn, m *wireMsg) {
 	}
 }
 
-// Receive handles a segment from the network.
+// Receive handles a segment from the network. The segment may be
+// recycled once it returns: the caller must not keep it.
 func (ep *Endpoint) Receive(env sim.Env, from sim.NodeID, s *Segment) {
+	ep.receive(env, from, s)
+	ep.l.release(s)
+}
+
+func (ep *Endpoint) receive(env sim.Env, from sim.NodeID, s *Segment) {
 	if !ep.l.Listening(ep.self) {
 		return // moved away: this address answers nothing
 	}
-	c := ep.conns[s.Conn]
+	c := ep.conn(s.Conn)
 	if s.flags&fRST != 0 {
 		if c != nil && c.peer == from {
 			cause := Reset
@@ -834,6 +890,9 @@ func (ep *Endpoint) failReq(env sim.Env, h *Hop, to sim.NodeID, id uint64, cause
 func (ep *Endpoint) drop(env sim.Env, c *conn) {
 	c.state = stClosed
 	delete(ep.conns, c.id)
+	if k := connSlot(c.id); ep.recent[k] == c {
+		ep.recent[k] = nil
+	}
 	for _, t := range []sim.TimerID{c.rtoTimer, c.dackTimer} {
 		if t != 0 {
 			env.Cancel(t)
@@ -844,12 +903,16 @@ func (ep *Endpoint) drop(env sim.Env, c *conn) {
 		c.port = false
 		ep.ports--
 	}
+	if c.fly != nil {
+		c.popFlights(int(c.nxt-c.una), ep.l)
+	}
 	if !c.client {
 		for _, m := range c.served {
 			if ep.lost == nil {
 				ep.lost = map[srvKey]struct{}{}
 			}
 			ep.lost[srvKey{c.peer, m.id}] = struct{}{}
+			ep.l.unref(m)
 		}
 		l := ep.byPeer[c.peer]
 		if i := slices.Index(l, c); i >= 0 {

@@ -149,7 +149,7 @@ func (h *Hop) send(env sim.Env, to sim.NodeID, id uint64, msg sim.Message) {
 		env.Send(to, msg)
 		return
 	}
-	m := newMsg()
+	m := h.ep.l.newMsg()
 	m.app, m.id, m.kind, m.bytes, m.start = msg, id, kRequest, h.cfg.payload(msg, true), env.Now()
 	h.ep.cpu(env, cpuJob{kind: 1, m: m, hop: h, to: to}, m.bytes, h.cfg, false)
 }
@@ -310,7 +310,9 @@ func (h *Hop) forget(env sim.Env, to sim.NodeID, id uint64, cancel sim.Message) 
 		return
 	}
 	if cancel != nil && c.state == stReady {
-		ep.enqueue(env, c, &wireMsg{app: cancel, id: id, kind: kCancel, bytes: 16})
+		m := ep.l.newMsg()
+		m.app, m.id, m.kind, m.bytes = cancel, id, kCancel, 16
+		ep.enqueue(env, c, m)
 	}
 	ep.freed(env, c)
 }
@@ -319,7 +321,8 @@ func (h *Hop) forget(env sim.Env, to sim.NodeID, id uint64, cancel sim.Message) 
 // server gave up on it), so that its connection stops keeping it.
 func (ep *Endpoint) Forget(from sim.NodeID, id uint64) {
 	for _, c := range ep.byPeer[from] {
-		if c.unserve(id) != nil {
+		if m := c.unserve(id); m != nil {
+			ep.l.unref(m)
 			c.active--
 			return
 		}
@@ -350,8 +353,10 @@ func (ep *Endpoint) Respond(env sim.Env, to sim.NodeID, id uint64, msg sim.Messa
 		return false
 	}
 	c.active--
-	m := newMsg()
-	m.app, m.id, m.kind, m.bytes, m.req = msg, id, kResponse, c.cfg.payload(msg, false), req
+	m := ep.l.newMsg()
+	m.app, m.id, m.kind, m.bytes = msg, id, kResponse, c.cfg.payload(msg, false)
+	m.start, m.hasStart = req.start, true
+	ep.l.unref(req)
 	ep.cpu(env, cpuJob{kind: 3, c: c, m: m}, m.bytes, c.cfg, true)
 	return true
 }

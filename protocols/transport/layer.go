@@ -96,6 +96,9 @@ type Layer struct {
 	DNS       *Authority
 	sampleGap time.Duration
 	sampling  bool
+	segs      []*Segment // free segments (pool.go)
+	dropped   []*Segment // segments to release at the next newSeg
+	msgs      []*wireMsg // free messages
 }
 
 // NewLayer makes the transport layer of a run on e: it registers the
@@ -214,7 +217,16 @@ type kernel struct {
 func (k *kernel) Dropped(from, to sim.NodeID, msg sim.Message, cause sim.DropCause) {
 	k.Network.Dropped(from, to, msg, cause)
 	s, ok := msg.(*Segment)
-	if !ok || cause != sim.DropCrashed || s.flags&fRST != 0 || s.cfg == nil || s.cfg.Crash != ProcessCrash {
+	if !ok {
+		return
+	}
+	if s.tracked {
+		// The engine traces the drop after this returns: release later.
+		if s.net--; s.net == 0 && !s.held {
+			k.l.dropped = append(k.l.dropped, s)
+		}
+	}
+	if cause != sim.DropCrashed || s.flags&fRST != 0 || s.cfg == nil || s.cfg.Crash != ProcessCrash {
 		return
 	}
 	rst := &Segment{Conn: s.Conn, flags: fRST, wire: tcpOverhead, cfg: s.cfg}

@@ -28,6 +28,10 @@ const (
 
 // Segment is one packet of a stream transport on the network. The network
 // sees its Size; the endpoints exchange the rest.
+//
+// Segments are recycled (see pool.go): once every copy the network made
+// of one has been delivered or dropped and the receiver no longer holds
+// it, it carries another packet.
 type Segment struct {
 	// Conn identifies the connection (assigned by the connecting side).
 	Conn uint64
@@ -44,9 +48,15 @@ type Segment struct {
 	Top   int64
 	flags uint16
 	wire  int32
-	parts []part // the messages whose bytes the segment carries, in order
-	cfg   *Config
-	one   [1]part // parts' storage for the usual single message
+	// net counts the copies the network holds (scheduled deliveries);
+	// tracked says the kernel counted them (the segment went through
+	// kernel.Send); held says the receiver keeps it (out of order).
+	net     int32
+	tracked bool
+	held    bool
+	parts   []part // the messages whose bytes the segment carries, in order
+	cfg     *Config
+	one     [1]part // parts' storage for the usual single message
 }
 
 // part is a piece of one message in a segment: a TCP segment or QUIC
@@ -127,31 +137,21 @@ var ctlNames = [...]string{
 
 // wireMsg is one application message (or handshake flight) on a
 // connection, shared by both ends: the sender splits it into segments and
-// the receiver counts them back.
+// the receiver counts them back. Messages are recycled once nothing
+// refers to them (see pool.go).
 type wireMsg struct {
-	app    sim.Message
-	id     uint64
-	kind   msgKind
-	ctl    uint8
-	bytes  int32    // payload bytes
-	segs   int32    // segments carrying its bytes (final once lastIn)
-	rcvd   int32    // unique segments the receiver holds
-	lastIn bool     // the receiver holds its last byte
-	done   sim.Time // when the receiver held all segments
-	start  sim.Time // request: when the application handed it over
-	req    *wireMsg // response: its request
-	spare  *Segment // allocated with the message, for its first segment
-}
-
-// newMsg allocates a message together with the segment that will carry
-// its first bytes: one allocation instead of two.
-func newMsg() *wireMsg {
-	b := new(struct {
-		m wireMsg
-		s Segment
-	})
-	b.m.spare = &b.s
-	return &b.m
+	app      sim.Message
+	id       uint64
+	done     sim.Time // when the receiver held all segments
+	start    sim.Time // request: when the application handed it over; response: when its request was
+	bytes    int32    // payload bytes
+	segs     int32    // segments carrying its bytes (final once lastIn)
+	rcvd     int32    // unique segments the receiver holds
+	refs     int32    // references: see pool.go
+	kind     msgKind
+	ctl      uint8
+	lastIn   bool // the receiver holds its last byte
+	hasStart bool // response: start is its request's
 }
 
 func (m *wireMsg) String() string {
