@@ -64,7 +64,7 @@ shard_count() {
 }
 
 # finished SHARD reports whether the shard's folder is complete.
-finished() { [ -f "$out/shard-$1/manifest.json" ]; }
+finished() { [ -f "$out/shard-$1/runs/shard-done.json" ]; }
 
 missing_shards() {
 	local n i list=()

@@ -42,7 +42,14 @@ func JSONSchema() ([]byte, error) {
 const SchemaURL = "https://raw.githubusercontent.com/dsim-dev/dsim/main/docs/dsim.schema.json"
 
 func jsonSchemaWith(docs map[string]string) ([]byte, error) {
-	g := schemaGen{docs: docs}
+	b, _, err := jsonSchemaUsing(docs)
+	return b, err
+}
+
+// jsonSchemaUsing is jsonSchemaWith that also returns the doc keys the
+// schema looked up, so that the embedded docs hold only those.
+func jsonSchemaUsing(docs map[string]string) ([]byte, map[string]bool, error) {
+	g := schemaGen{docs: docs, used: map[string]bool{}}
 	root := g.object(reflect.TypeOf(Config{}), reflect.ValueOf(DefaultConfig()))
 	root["$schema"] = "http://json-schema.org/draft-07/schema#"
 	root["$id"] = SchemaURL
@@ -50,13 +57,14 @@ func jsonSchemaWith(docs map[string]string) ([]byte, error) {
 	root["description"] = "An experiment file for dsim (docs/config.md). Put `# yaml-language-server: $schema=" + SchemaURL + "` on the first line."
 	b, err := json.MarshalIndent(root, "", "  ")
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return append(b, '\n'), nil
+	return append(b, '\n'), g.used, nil
 }
 
 type schemaGen struct {
 	docs  map[string]string
+	used  map[string]bool // doc keys looked up
 	stack []reflect.Type
 }
 
@@ -83,7 +91,9 @@ func (g *schemaGen) object(t reflect.Type, v reflect.Value) jsonObj {
 		}
 		s := g.schema(f.typ, fv)
 		owner, goName := fieldOwner(t, f.index)
-		if d := g.docs[owner.PkgPath()+"."+owner.Name()+"."+goName]; d != "" {
+		key := owner.PkgPath() + "." + owner.Name() + "." + goName
+		g.used[key] = true
+		if d := g.docs[key]; d != "" {
 			s["description"] = d
 		}
 		props[f.name] = s

@@ -173,6 +173,9 @@ type Result struct {
 	// Count is the number of this process's finished runs (the length
 	// of Runs unless RunOptions.Discard).
 	Count int
+	// Shard is set when Out holds one shard of the runs (lean: runs/
+	// only, for dsim merge) rather than a results folder.
+	Shard bool
 	// Resumed counts runs taken from the output folder.
 	Resumed int
 	// Out is the output folder ("" when in memory only).
@@ -363,6 +366,20 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 		return res, fmt.Errorf("%w: %d of %d runs finished", ErrInterrupted, len(done), len(specs))
 	}
 	res.Complete = len(done) == len(x.Runs())
+	if od != nil && opts.Shards > 1 {
+		// A shard is lean: its runs/ folder is all that dsim merge
+		// reads, and merge writes the CSV files, plots and report. The
+		// marker says this shard's runs are all there.
+		res.Shard = true
+		b := fmt.Appendf(nil, "{\"shard\": %d, \"shards\": %d, \"runs\": %d}\n", opts.Shard, opts.Shards, len(done))
+		if err := results.WriteFileAtomic(filepath.Join(od.path(), runsDir, shardDoneFile), b); err != nil {
+			return res, err
+		}
+		if err := od.commit(); err != nil {
+			return res, err
+		}
+		return res, nil
+	}
 	if od != nil {
 		prog := func(w, n int) {
 			if opts.Progress != nil {
@@ -796,9 +813,11 @@ func newSet(p plan, runs []RunResult) *results.Set {
 // (kept with results.timeseries: per_run), and the series sums of every
 // folded run.
 const (
-	runsDir    = "runs"
-	planFile   = "plan.json"
-	seriesFile = "series.gob.gz"
+	runsDir  = "runs"
+	planFile = "plan.json"
+	// shardDoneFile marks a shard folder whose runs have all finished.
+	shardDoneFile = "shard-done.json"
+	seriesFile    = "series.gob.gz"
 )
 
 func runFile(dir string, index int) string {

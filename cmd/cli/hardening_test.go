@@ -150,7 +150,7 @@ func TestHostileInputCLI(t *testing.T) {
 		})
 	}
 	// The refused shard resume left the folder as it was.
-	if entries, _ := os.ReadDir(filepath.Join(shard, "runs")); len(entries) != 5 { // plan, shard, series sums, 2 runs
+	if entries, _ := os.ReadDir(filepath.Join(shard, "runs")); len(entries) != 6 { // plan, shard, series sums, 2 runs, done marker
 		t.Errorf("shard folder holds %d entries in runs/", len(entries))
 	}
 }

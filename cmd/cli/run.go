@@ -303,7 +303,10 @@ func (c *cli) printDone(res *experiments.Result, elapsed time.Duration, quiet bo
 		}
 		fmt.Fprintln(c.stderr)
 	}
-	if res.Out != "" {
+	switch {
+	case res.Out != "" && res.Shard:
+		fmt.Fprintf(c.stdout, "shard runs in %s (combine the shards with dsim merge for the results and report)\n", res.Out)
+	case res.Out != "":
 		fmt.Fprintf(c.stdout, "results in %s (open %s)\n", res.Out, filepath.Join(res.Out, "report.html"))
 	}
 }
