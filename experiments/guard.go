@@ -130,10 +130,10 @@ func metricNames(cfg *Config) (names []string, ok bool) {
 	decls := d.Metrics()
 	// The network's counters are in every run.
 	for _, n := range []string{netmodel.MetricSent, netmodel.MetricDelivered, netmodel.MetricDuplicated} {
-		decls = append(decls, protocols.MetricDecl{Name: n, Kind: protocols.CounterMetric})
+		decls = append(decls, protocols.MetricInfo{Name: n, Kind: protocols.CounterMetric})
 	}
 	for _, c := range netmodel.Causes() {
-		decls = append(decls, protocols.MetricDecl{Name: netmodel.MetricDroppedPrefix + c.String(), Kind: protocols.CounterMetric})
+		decls = append(decls, protocols.MetricInfo{Name: netmodel.MetricDroppedPrefix + c.String(), Kind: protocols.CounterMetric})
 	}
 	for _, m := range decls {
 		base, _ := results.SplitName(m.Name)

@@ -19,12 +19,30 @@ const (
 	HistogramMetric
 )
 
-// MetricDecl declares one metric a family records. Name is the
-// instrument's name without labels ("attempts", not
-// "attempts{tier=db}"): labels are separate dimensions.
-type MetricDecl struct {
+// MetricInfo describes one metric of a protocol family: what it is for
+// the loader (its kind decides the names results derive from it) and for
+// people (the title and unit plots and the report show instead of its
+// name, and whether it is a headline figure). Name is the instrument's
+// name without labels ("attempts", not "attempts{tier=db}"): labels are
+// separate dimensions.
+type MetricInfo struct {
+	// Name is the metric's base name without labels: a counter
+	// ("attempts"), a histogram ("latency"), a derived name
+	// ("attempts_rps", "latency_p99_ms") or a reported scalar
+	// ("success_ratio").
 	Name string
+	// Kind is the instrument it is recorded with. It matters in a
+	// MetricDeclarer's list, which says what names exist; a Describer
+	// may leave it.
 	Kind MetricKind
+	// Title is a short human title ("Attempts", "Client success ratio").
+	Title string
+	// Unit is the unit shown on axes ("ms", "per second", "fraction"),
+	// empty for plain counts.
+	Unit string
+	// Headline marks a key figure: the report's headline table shows it
+	// for every sweep point (an experiment's report.headline overrides).
+	Headline bool
 }
 
 // MetricDeclarer is implemented by a Config that lists every metric its
@@ -32,5 +50,5 @@ type MetricDecl struct {
 // experiment loader refuses a check or plot naming any other metric at
 // load time, with the closest name, instead of failing after the runs.
 type MetricDeclarer interface {
-	Metrics() []MetricDecl
+	Metrics() []MetricInfo
 }

@@ -105,24 +105,6 @@ func (s *Setup) Window(kind, label string, start, end time.Duration) {
 // Windows returns the declared windows in declaration order.
 func (s *Setup) Windows() []Window { return s.windows }
 
-// MetricInfo describes one metric of a protocol family for people: the
-// title and unit plots and the report show instead of its name.
-type MetricInfo struct {
-	// Name is the metric's base name without labels: a counter
-	// ("attempts"), a histogram ("latency"), a derived name
-	// ("attempts_rps", "latency_p99_ms") or a reported scalar
-	// ("success_ratio").
-	Name string
-	// Title is a short human title ("Attempts", "Client success ratio").
-	Title string
-	// Unit is the unit shown on axes ("ms", "per second", "fraction"),
-	// empty for plain counts.
-	Unit string
-	// Headline marks a key figure: the report's headline table shows it
-	// for every sweep point (an experiment's report.headline overrides).
-	Headline bool
-}
-
 // Describer is implemented by protocol families that register their
 // metrics' titles and units and declare their headline metrics. It is
 // optional: without it, titles are made from the metric names.

@@ -161,8 +161,8 @@ const (
 
 // Metrics declares every metric echo records, so that the loader can
 // refuse a check or plot that names another.
-func (c *Config) Metrics() []protocols.MetricDecl {
-	return []protocols.MetricDecl{
+func (c *Config) Metrics() []protocols.MetricInfo {
+	return []protocols.MetricInfo{
 		{Name: MetricSent, Kind: protocols.CounterMetric},
 		{Name: MetricOK, Kind: protocols.CounterMetric},
 		{Name: MetricTimeouts, Kind: protocols.CounterMetric},
