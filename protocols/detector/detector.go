@@ -142,29 +142,15 @@ func (c *Config) Validate() error {
 
 // members returns the selected members, cut to GroupSize.
 func (c *Config) members(nodes []protocols.Placement) ([]protocols.Placement, error) {
-	ms, err := protocols.Select(nodes, c.Members)
-	if err != nil {
-		return nil, err
-	}
-	if c.GroupSize > 0 && c.GroupSize < len(ms) {
-		ms = ms[:c.GroupSize]
-	}
-	return ms, nil
+	return protocols.SelectGroup(nodes, c.Members, c.GroupSize)
 }
 
 // ValidateNodes checks the settings that depend on the member count.
 func (c *Config) ValidateNodes(nodes []protocols.Placement) error {
 	var fe sim.FieldErrors
-	ms, err := protocols.Select(nodes, c.Members)
-	if err != nil {
-		fe.Add("members", "%v", err)
+	ms, ok := protocols.ValidateGroup(&fe, nodes, c.Members, c.GroupSize, "members", "group_size")
+	if !ok {
 		return fe.Err()
-	}
-	if c.GroupSize > len(ms) {
-		fe.Add("group_size", "%d exceeds the %d selected members", c.GroupSize, len(ms))
-	}
-	if c.GroupSize > 0 && c.GroupSize < len(ms) {
-		ms = ms[:c.GroupSize]
 	}
 	if c.Monitors > len(ms)-1 {
 		fe.Add("monitors", "%d monitors per member, but only %d other members", c.Monitors, len(ms)-1)
