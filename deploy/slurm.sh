@@ -64,7 +64,9 @@ shard_count() {
 }
 
 # finished SHARD reports whether the shard's folder is complete.
-finished() { [ -f "$out/shard-$1/runs/shard-done.json" ]; }
+# A shard of several writes runs/shard-done.json; a single "shard" (N=1)
+# is a whole results folder with its manifest.
+finished() { [ -f "$out/shard-$1/runs/shard-done.json" ] || [ -f "$out/shard-$1/manifest.json" ]; }
 
 missing_shards() {
 	local n i list=()
