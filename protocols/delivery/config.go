@@ -2,6 +2,7 @@ package delivery
 
 import (
 	"fmt"
+	"github.com/dsim-dev/dsim/protocols/enum"
 	"slices"
 	"strings"
 	"time"
@@ -41,14 +42,14 @@ const (
 var semanticsNames = []string{"at_most_once", "at_least_once", "idempotency_keys", "sequence_numbers", "transactional_outbox"}
 
 // String returns the YAML name.
-func (s Semantics) String() string { return enumName(semanticsNames, int(s)) }
+func (s Semantics) String() string { return enum.Name(semanticsNames, int(s)) }
 
 // MarshalText returns the name.
 func (s Semantics) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText parses a name.
 func (s *Semantics) UnmarshalText(b []byte) error {
-	i, err := parseEnum("semantics", string(b), semanticsNames)
+	i, err := enum.Parse("semantics", string(b), semanticsNames)
 	*s = Semantics(i)
 	return err
 }
@@ -86,14 +87,14 @@ const (
 var storeNames = []string{"volatile", "durable"}
 
 // String returns the YAML name.
-func (s Store) String() string { return enumName(storeNames, int(s)) }
+func (s Store) String() string { return enum.Name(storeNames, int(s)) }
 
 // MarshalText returns the name.
 func (s Store) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText parses a name.
 func (s *Store) UnmarshalText(b []byte) error {
-	i, err := parseEnum("store", string(b), storeNames)
+	i, err := enum.Parse("store", string(b), storeNames)
 	*s = Store(i)
 	return err
 }
@@ -112,14 +113,14 @@ const (
 var effectNames = []string{"counter", "payment"}
 
 // String returns the YAML name.
-func (e Effect) String() string { return enumName(effectNames, int(e)) }
+func (e Effect) String() string { return enum.Name(effectNames, int(e)) }
 
 // MarshalText returns the name.
 func (e Effect) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
 
 // UnmarshalText parses a name.
 func (e *Effect) UnmarshalText(b []byte) error {
-	i, err := parseEnum("effect", string(b), effectNames)
+	i, err := enum.Parse("effect", string(b), effectNames)
 	*e = Effect(i)
 	return err
 }
@@ -145,33 +146,19 @@ const (
 var pointNames = []string{"on_deliver", "after_apply", "after_write", "after_send"}
 
 // String returns the YAML name.
-func (p Point) String() string { return enumName(pointNames, int(p)) }
+func (p Point) String() string { return enum.Name(pointNames, int(p)) }
 
 // MarshalText returns the name.
 func (p Point) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
 // UnmarshalText parses a name.
 func (p *Point) UnmarshalText(b []byte) error {
-	i, err := parseEnum("crash point", string(b), pointNames)
+	i, err := enum.Parse("crash point", string(b), pointNames)
 	*p = Point(i)
 	return err
 }
 
 func (p Point) receiverSide() bool { return p == OnDeliver || p == AfterApply }
-
-func enumName(names []string, i int) string {
-	if i >= 0 && i < len(names) {
-		return names[i]
-	}
-	return "unknown"
-}
-
-func parseEnum(what, s string, names []string) (int, error) {
-	if i := slices.Index(names, s); i >= 0 {
-		return i, nil
-	}
-	return 0, fmt.Errorf("unknown %s %q (one of: %s)", what, s, strings.Join(names, ", "))
-}
 
 // Role words a crash point's node may name instead of a node.
 const (

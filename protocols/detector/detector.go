@@ -1,7 +1,7 @@
 package detector
 
 import (
-	"fmt"
+	"github.com/dsim-dev/dsim/protocols/enum"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols"
@@ -46,21 +46,12 @@ var kindNames = []string{"heartbeat", "phi"}
 
 // String returns the kind's YAML name.
 func (k Kind) String() string {
-	if int(k) < len(kindNames) {
-		return kindNames[k]
-	}
-	return "unknown"
+	return enum.Name(kindNames, int(k))
 }
 
 // UnmarshalYAML parses "heartbeat" or "phi".
 func (k *Kind) UnmarshalYAML(n *yaml.Node) error {
-	for i, s := range kindNames {
-		if n.Value == s {
-			*k = Kind(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown detector kind %q (one of: heartbeat, phi)", n.Value)
+	return enum.Set(k, "detector kind", n.Value, kindNames)
 }
 
 // MarshalYAML writes the name.

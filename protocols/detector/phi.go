@@ -1,7 +1,7 @@
 package detector
 
 import (
-	"fmt"
+	"github.com/dsim-dev/dsim/protocols/enum"
 	"math"
 	"time"
 
@@ -28,21 +28,12 @@ var variantNames = []string{"normal", "exponential"}
 
 // String returns the variant's YAML name.
 func (v Variant) String() string {
-	if int(v) < len(variantNames) {
-		return variantNames[v]
-	}
-	return "unknown"
+	return enum.Name(variantNames, int(v))
 }
 
 // UnmarshalYAML parses "normal" or "exponential".
 func (v *Variant) UnmarshalYAML(n *yaml.Node) error {
-	for i, s := range variantNames {
-		if n.Value == s {
-			*v = Variant(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown phi variant %q (one of: normal, exponential)", n.Value)
+	return enum.Set(v, "phi variant", n.Value, variantNames)
 }
 
 // MarshalYAML writes the name.

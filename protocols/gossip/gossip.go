@@ -2,6 +2,7 @@ package gossip
 
 import (
 	"fmt"
+	"github.com/dsim-dev/dsim/protocols/enum"
 	"math"
 	"time"
 
@@ -50,21 +51,12 @@ var modeNames = []string{"push", "pull", "push_pull"}
 
 // String returns the mode's YAML name.
 func (m Mode) String() string {
-	if int(m) < len(modeNames) {
-		return modeNames[m]
-	}
-	return "unknown"
+	return enum.Name(modeNames, int(m))
 }
 
 // UnmarshalYAML parses a mode name.
 func (m *Mode) UnmarshalYAML(n *yaml.Node) error {
-	for i, s := range modeNames {
-		if n.Value == s {
-			*m = Mode(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown gossip mode %q (one of: push, pull, push_pull)", n.Value)
+	return enum.Set(m, "gossip mode", n.Value, modeNames)
 }
 
 // MarshalYAML writes the name.
@@ -92,21 +84,12 @@ var stopNames = []string{"never", "counter", "coin"}
 
 // String returns the rule's YAML name.
 func (s Stop) String() string {
-	if int(s) < len(stopNames) {
-		return stopNames[s]
-	}
-	return "unknown"
+	return enum.Name(stopNames, int(s))
 }
 
 // UnmarshalYAML parses a stopping rule.
 func (s *Stop) UnmarshalYAML(n *yaml.Node) error {
-	for i, name := range stopNames {
-		if n.Value == name {
-			*s = Stop(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown stopping rule %q (one of: never, counter, coin)", n.Value)
+	return enum.Set(s, "stopping rule", n.Value, stopNames)
 }
 
 // MarshalYAML writes the name.

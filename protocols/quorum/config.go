@@ -2,6 +2,7 @@ package quorum
 
 import (
 	"fmt"
+	"github.com/dsim-dev/dsim/protocols/enum"
 	"strings"
 	"time"
 
@@ -12,26 +13,6 @@ import (
 )
 
 // enum is the YAML plumbing shared by the family's enums.
-func enumName(names []string, i uint8) string {
-	if int(i) < len(names) {
-		return names[i]
-	}
-	return "unknown"
-}
-
-func enumDecode(n *yaml.Node, names []string, out *uint8) error {
-	var s string
-	if err := n.Decode(&s); err != nil {
-		return err
-	}
-	for i, name := range names {
-		if s == name {
-			*out = uint8(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown value %q (one of: %s)", s, strings.Join(names, ", "))
-}
 
 // Strategy is what the store does about partitions and failures.
 type Strategy uint8
@@ -66,11 +47,11 @@ const (
 var strategyNames = []string{"dynamo", "cp", "ap", "primary"}
 
 // String returns the strategy's YAML name.
-func (s Strategy) String() string { return enumName(strategyNames, uint8(s)) }
+func (s Strategy) String() string { return enum.Name(strategyNames, int(s)) }
 
 // UnmarshalYAML parses a strategy name.
 func (s *Strategy) UnmarshalYAML(n *yaml.Node) error {
-	return enumDecode(n, strategyNames, (*uint8)(s))
+	return enum.Set(s, "value", n.Value, strategyNames)
 }
 
 // MarshalYAML writes the name.
@@ -93,11 +74,11 @@ const (
 var coordinatorNames = []string{"client", "replica"}
 
 // String returns the YAML name.
-func (c Coordinator) String() string { return enumName(coordinatorNames, uint8(c)) }
+func (c Coordinator) String() string { return enum.Name(coordinatorNames, int(c)) }
 
 // UnmarshalYAML parses "client" or "replica".
 func (c *Coordinator) UnmarshalYAML(n *yaml.Node) error {
-	return enumDecode(n, coordinatorNames, (*uint8)(c))
+	return enum.Set(c, "value", n.Value, coordinatorNames)
 }
 
 // MarshalYAML writes the name.
@@ -122,11 +103,11 @@ const (
 var fanoutNames = []string{"all", "quorum"}
 
 // String returns the YAML name.
-func (f Fanout) String() string { return enumName(fanoutNames, uint8(f)) }
+func (f Fanout) String() string { return enum.Name(fanoutNames, int(f)) }
 
 // UnmarshalYAML parses "all" or "quorum".
 func (f *Fanout) UnmarshalYAML(n *yaml.Node) error {
-	return enumDecode(n, fanoutNames, (*uint8)(f))
+	return enum.Set(f, "value", n.Value, fanoutNames)
 }
 
 // MarshalYAML writes the name.
@@ -153,11 +134,11 @@ const (
 var mergeNames = []string{"lww", "siblings"}
 
 // String returns the YAML name.
-func (m Merge) String() string { return enumName(mergeNames, uint8(m)) }
+func (m Merge) String() string { return enum.Name(mergeNames, int(m)) }
 
 // UnmarshalYAML parses "lww" or "siblings".
 func (m *Merge) UnmarshalYAML(n *yaml.Node) error {
-	return enumDecode(n, mergeNames, (*uint8)(m))
+	return enum.Set(m, "value", n.Value, mergeNames)
 }
 
 // MarshalYAML writes the name.
@@ -177,11 +158,11 @@ const (
 var keyDistNames = []string{"uniform", "zipf"}
 
 // String returns the YAML name.
-func (k KeyDist) String() string { return enumName(keyDistNames, uint8(k)) }
+func (k KeyDist) String() string { return enum.Name(keyDistNames, int(k)) }
 
 // UnmarshalYAML parses "uniform" or "zipf".
 func (k *KeyDist) UnmarshalYAML(n *yaml.Node) error {
-	return enumDecode(n, keyDistNames, (*uint8)(k))
+	return enum.Set(k, "value", n.Value, keyDistNames)
 }
 
 // MarshalYAML writes the name.
@@ -351,7 +332,7 @@ const (
 var opKindNames = []string{"read", "write", "increment"}
 
 // String returns the kind's name.
-func (k OpKind) String() string { return enumName(opKindNames, uint8(k)) }
+func (k OpKind) String() string { return enum.Name(opKindNames, int(k)) }
 
 // DefaultConfig is a three-way replicated store with strict quorums
 // (N=3, R=W=2), every node both store and client, 100 uniform keys, 80%

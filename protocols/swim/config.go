@@ -2,6 +2,7 @@ package swim
 
 import (
 	"fmt"
+	"github.com/dsim-dev/dsim/protocols/enum"
 	"math"
 	"time"
 
@@ -39,21 +40,12 @@ var variantNames = []string{"lifeguard", "suspicion", "basic", "heartbeat"}
 
 // String returns the variant's YAML name.
 func (v Variant) String() string {
-	if int(v) < len(variantNames) {
-		return variantNames[v]
-	}
-	return "unknown"
+	return enum.Name(variantNames, int(v))
 }
 
 // UnmarshalYAML parses a variant name.
 func (v *Variant) UnmarshalYAML(n *yaml.Node) error {
-	for i, s := range variantNames {
-		if n.Value == s {
-			*v = Variant(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown swim variant %q (one of: lifeguard, suspicion, basic, heartbeat)", n.Value)
+	return enum.Set(v, "swim variant", n.Value, variantNames)
 }
 
 // MarshalYAML writes the name.
@@ -77,21 +69,12 @@ var targetNames = []string{"round_robin", "random"}
 
 // String returns the choice's YAML name.
 func (t Target) String() string {
-	if int(t) < len(targetNames) {
-		return targetNames[t]
-	}
-	return "unknown"
+	return enum.Name(targetNames, int(t))
 }
 
 // UnmarshalYAML parses "round_robin" or "random".
 func (t *Target) UnmarshalYAML(n *yaml.Node) error {
-	for i, s := range targetNames {
-		if n.Value == s {
-			*t = Target(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown target choice %q (one of: round_robin, random)", n.Value)
+	return enum.Set(t, "target choice", n.Value, targetNames)
 }
 
 // MarshalYAML writes the name.
@@ -113,21 +96,12 @@ var presetNames = []string{"none", "memberlist_lan"}
 
 // String returns the preset's YAML name.
 func (p Preset) String() string {
-	if int(p) < len(presetNames) {
-		return presetNames[p]
-	}
-	return "unknown"
+	return enum.Name(presetNames, int(p))
 }
 
 // UnmarshalYAML parses "none" or "memberlist_lan".
 func (p *Preset) UnmarshalYAML(n *yaml.Node) error {
-	for i, s := range presetNames {
-		if n.Value == s {
-			*p = Preset(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown swim preset %q (one of: none, memberlist_lan)", n.Value)
+	return enum.Set(p, "swim preset", n.Value, presetNames)
 }
 
 // MarshalYAML writes the name.

@@ -2,6 +2,7 @@ package workload
 
 import (
 	"fmt"
+	"github.com/dsim-dev/dsim/protocols/enum"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -28,10 +29,10 @@ const (
 var kindNames = []string{"open", "closed"}
 
 // String returns "open" or "closed".
-func (k Kind) String() string { return enumString(kindNames, int(k)) }
+func (k Kind) String() string { return enum.Name(kindNames, int(k)) }
 
 // UnmarshalYAML parses "open" or "closed".
-func (k *Kind) UnmarshalYAML(n *yaml.Node) error { return enumDecode(n, kindNames, (*uint8)(k)) }
+func (k *Kind) UnmarshalYAML(n *yaml.Node) error { return enum.Set(k, "value", n.Value, kindNames) }
 
 // MarshalYAML writes the name.
 func (k Kind) MarshalYAML() (any, error) { return k.String(), nil }
@@ -51,36 +52,15 @@ const (
 var arrivalNames = []string{"poisson", "constant"}
 
 // String returns "poisson" or "constant".
-func (a Arrival) String() string { return enumString(arrivalNames, int(a)) }
+func (a Arrival) String() string { return enum.Name(arrivalNames, int(a)) }
 
 // UnmarshalYAML parses "poisson" or "constant".
 func (a *Arrival) UnmarshalYAML(n *yaml.Node) error {
-	return enumDecode(n, arrivalNames, (*uint8)(a))
+	return enum.Set(a, "value", n.Value, arrivalNames)
 }
 
 // MarshalYAML writes the name.
 func (a Arrival) MarshalYAML() (any, error) { return a.String(), nil }
-
-func enumString(names []string, i int) string {
-	if i >= 0 && i < len(names) {
-		return names[i]
-	}
-	return "unknown"
-}
-
-func enumDecode(n *yaml.Node, names []string, out *uint8) error {
-	var s string
-	if err := n.Decode(&s); err != nil {
-		return err
-	}
-	for i, name := range names {
-		if s == name {
-			*out = uint8(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown value %q (one of: %s)", s, strings.Join(names, ", "))
-}
 
 // Rate is a number of events per second. In YAML it is written "1000/s";
 // "/ms", "/min" and "/h" are accepted too, and a bare number means per
