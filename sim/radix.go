@@ -78,8 +78,12 @@ type bucket struct {
 // sorting the index moves 16-byte values rather than items. While the
 // front is active it covers every time that differs from last only below
 // the sorted bucket's level (pushes with bits.Len64(at^last) < lvl); a
-// push in that range is inserted into the front's index in order
-// (scanning from its end, where new events usually land).
+// push in that range is inserted into the front's index in order.
+//
+// The sort is an MSD radix sort of the index on the digits below the
+// bucket's level, finished by insertion sort on small groups, so sorting
+// a few hundred entries costs a few passes over 16-byte values; that
+// takes the place of the two lowest levels of spreading 48-byte items.
 type radixQueue struct {
 	// b[0] holds items at exactly last; b[1+16l+d] holds items whose
 	// highest 4-bit digit differing from last is digit l, with value d.
@@ -89,11 +93,12 @@ type radixQueue struct {
 	last   Time
 	n      int
 
-	front []item // front items in insertion order
-	spare []item // the other buffer for compacting the front
-	index []fref // sorted by (at, pos); index[fh:] are pending
-	fh    int
-	lvl   int // pushes to buckets below lvl go to the front instead
+	front   []item // front items in insertion order
+	spare   []item // the other buffer for compacting the front
+	index   []fref // sorted by (at, pos); index[fh:] are pending
+	scratch []fref // for sorting the index
+	fh      int
+	lvl     int // pushes to buckets below lvl go to the front instead
 
 	free   *chunk // pool of unused chunks
 	nfree  int
@@ -103,11 +108,11 @@ type radixQueue struct {
 const (
 	// frontSort is the largest bucket sorted into the front rather
 	// than spread over lower buckets.
-	frontSort = 32
+	frontSort = 256
 	// frontMax bounds the front: pushes into its range beyond this
 	// spill it back into the buckets, so an insertion never shifts
 	// more than frontMax items.
-	frontMax = 256
+	frontMax = 512
 )
 
 // fref is the front's index entry for front[pos].
@@ -178,21 +183,39 @@ func (q *radixQueue) push(it *item) {
 }
 
 // insertFront adds it to the front. Its position is the largest so far,
-// so it goes after every item with the same time.
+// so it goes after every item with the same time: at the end when no
+// pending item is later (the usual case), in the slot before the head
+// when it is earlier than every pending item, else after a binary search.
 func (q *radixQueue) insertFront(it *item) {
 	if len(q.front) == cap(q.front) && q.fh > 0 {
 		q.compactFront()
 	}
-	pos := int32(len(q.front))
+	r := fref{at: it.at, pos: int32(len(q.front))}
 	q.front = append(q.front, *it)
-	q.index = append(q.index, fref{})
-	x := q.index
-	k := len(x) - 1
-	for k > q.fh && x[k-1].at > it.at {
-		x[k] = x[k-1]
-		k--
+	x, fh := q.index, q.fh
+	n := len(x)
+	switch {
+	case n == fh || x[n-1].at <= r.at:
+		q.index = append(x, r)
+	case fh > 0 && r.at < x[fh].at:
+		q.fh--
+		x[q.fh] = r
+	default:
+		// The first pending entry later than r (there is one).
+		lo, hi := fh, n-1
+		for lo < hi {
+			m := int(uint(lo+hi) >> 1)
+			if x[m].at > r.at {
+				hi = m
+			} else {
+				lo = m + 1
+			}
+		}
+		x = append(x, fref{})
+		copy(x[lo+1:], x[lo:n])
+		x[lo] = r
+		q.index = x
 	}
-	x[k] = fref{at: it.at, pos: pos}
 }
 
 // compactFront drops the front's popped items, renumbering the pending
@@ -312,7 +335,13 @@ func (q *radixQueue) refill(until Time) bool {
 	}
 	if src.n <= frontSort {
 		q.drain(src, true)
-		sortIndex(q.index)
+		if l > 0 {
+			// A bucket of level 0 holds one time, in Seq order.
+			if cap(q.scratch) < len(q.index) {
+				q.scratch = make([]fref, len(q.index), cap(q.index))
+			}
+			sortIndex(q.index, q.scratch[:len(q.index)], (l-1)*digitBits)
+		}
 		// The front now covers every time that differs from last
 		// below digit l.
 		q.lvl = l*digitBits + 1
@@ -323,9 +352,42 @@ func (q *radixQueue) refill(until Time) bool {
 	return true
 }
 
-// sortIndex sorts a short index by (at, pos): insertion sort, since it
-// holds at most frontSort entries.
-func sortIndex(x []fref) {
+// sortIndex sorts a front index by (at, pos). Its entries agree on every
+// digit of at above the one at bit shift, so it is an MSD radix sort: a
+// stable counting pass on that digit, then each group of equal digits is
+// sorted on the next digit down, or by insertion once it is small. tmp
+// is scratch space of len(x) entries.
+func sortIndex(x, tmp []fref, shift int) {
+	if len(x) <= insertionMax || shift < 0 {
+		insertionSort(x)
+		return
+	}
+	var count [digits + 1]int32
+	for _, r := range x {
+		count[1+int(uint64(r.at)>>shift)&(digits-1)]++
+	}
+	for d := 1; d <= digits; d++ {
+		count[d] += count[d-1]
+	}
+	next := count
+	for _, r := range x {
+		d := int(uint64(r.at)>>shift) & (digits - 1)
+		tmp[next[d]] = r
+		next[d]++
+	}
+	copy(x, tmp)
+	for d := 0; d < digits; d++ {
+		if lo, hi := count[d], count[d+1]; hi-lo > 1 {
+			sortIndex(x[lo:hi], tmp[lo:hi], shift-digitBits)
+		}
+	}
+}
+
+// insertionMax is the largest index sorted by insertion alone.
+const insertionMax = 24
+
+// insertionSort sorts a short index by (at, pos).
+func insertionSort(x []fref) {
 	for i := 1; i < len(x); i++ {
 		v := x[i]
 		j := i
