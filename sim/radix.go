@@ -100,6 +100,10 @@ type radixQueue struct {
 	fh      int
 	lvl     int // pushes to buckets below lvl go to the front instead
 
+	// timers, when set, is the engine's timer slab: cancelled timers
+	// are discarded when their bucket is drained.
+	timers *timerSlab
+
 	free   *chunk // pool of unused chunks
 	nfree  int
 	chunks int // chunks allocated and not given back
@@ -184,8 +188,9 @@ func (q *radixQueue) push(it *item) {
 
 // insertFront adds it to the front. Its position is the largest so far,
 // so it goes after every item with the same time: at the end when no
-// pending item is later (the usual case), in the slot before the head
-// when it is earlier than every pending item, else after a binary search.
+// pending item is later (the usual case), else after a binary search,
+// shifting the pending entries before it one slot towards the head when
+// there is room and they are fewer than those after it.
 func (q *radixQueue) insertFront(it *item) {
 	if len(q.front) == cap(q.front) && q.fh > 0 {
 		q.compactFront()
@@ -194,28 +199,30 @@ func (q *radixQueue) insertFront(it *item) {
 	q.front = append(q.front, *it)
 	x, fh := q.index, q.fh
 	n := len(x)
-	switch {
-	case n == fh || x[n-1].at <= r.at:
+	if n == fh || x[n-1].at <= r.at {
 		q.index = append(x, r)
-	case fh > 0 && r.at < x[fh].at:
-		q.fh--
-		x[q.fh] = r
-	default:
-		// The first pending entry later than r (there is one).
-		lo, hi := fh, n-1
-		for lo < hi {
-			m := int(uint(lo+hi) >> 1)
-			if x[m].at > r.at {
-				hi = m
-			} else {
-				lo = m + 1
-			}
-		}
-		x = append(x, fref{})
-		copy(x[lo+1:], x[lo:n])
-		x[lo] = r
-		q.index = x
+		return
 	}
+	// The first pending entry later than r (there is one).
+	lo, hi := fh, n-1
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if x[m].at > r.at {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	if fh > 0 && lo-fh < n-lo {
+		copy(x[fh-1:], x[fh:lo])
+		x[lo-1] = r
+		q.fh--
+		return
+	}
+	x = append(x, fref{})
+	copy(x[lo+1:], x[lo:n])
+	x[lo] = r
+	q.index = x
 }
 
 // compactFront drops the front's popped items, renumbering the pending
@@ -286,8 +293,8 @@ func (q *radixQueue) put(i int, it *item) {
 }
 
 // drain empties bucket b into the front (sorted later) or, with front
-// false, spreads it over the buckets below relative to last. Chunks are
-// recycled as soon as they are read. The two loops are written out, not
+// false, spreads it over the buckets below relative to last, leaving
+// out cancelled timers. Chunks are recycled as soon as they are read. The two loops are written out, not
 // passed a callback, to keep an indirect call off every moved item.
 func (q *radixQueue) drain(b *bucket, front bool) {
 	c, r := b.head, b.r
@@ -301,11 +308,18 @@ func (q *radixQueue) drain(b *bucket, front bool) {
 		}
 		if front {
 			for k := r; k < end; k++ {
-				q.toFront(&c.items[k])
+				it := &c.items[k]
+				if it.kind() == KindTimer && q.discard(it) {
+					continue
+				}
+				q.toFront(it)
 			}
 		} else {
 			for k := r; k < end; k++ {
 				it := &c.items[k]
+				if it.kind() == KindTimer && q.discard(it) {
+					continue
+				}
 				q.put(q.bucketOf(it.at, bits.Len64(uint64(it.at^m))), it)
 			}
 		}
@@ -313,6 +327,26 @@ func (q *radixQueue) drain(b *bucket, front bool) {
 		q.putChunk(c, end)
 		c, r = next, 0
 	}
+}
+
+// discard drops timer item it if it was cancelled, freeing its slot,
+// and reports whether it did. A cancelled timer would be thrown away
+// when popped anyway; dropping it the first time its bucket is drained
+// saves moving it down the levels and sorting it. Long timeouts that are
+// nearly always cancelled (a request's deadline) make most of the items
+// spread in rpc workloads. Which events are dispatched, and in what
+// order, does not change.
+func (q *radixQueue) discard(it *item) bool {
+	if q.timers == nil {
+		return false
+	}
+	s := int32(it.aux)
+	if !q.timers.t[s].dead {
+		return false
+	}
+	q.timers.release(s)
+	q.n--
+	return true
 }
 
 // refill makes the next items poppable, unless the minimum is after
@@ -400,7 +434,9 @@ func insertionSort(x []fref) {
 }
 
 // popUntil removes the minimum into *out if its time is not after until,
-// and reports whether it did. The queue must not be empty.
+// and reports whether it did. The queue must not be empty; it may turn
+// out empty when all that was left were cancelled timers (then popUntil
+// reports false).
 //
 // At most one of the front and bucket 0 holds items: bucket 0 fills only
 // while the front is inactive (or when it spills), and a refill happens
@@ -423,13 +459,22 @@ func (q *radixQueue) popUntil(until Time, out *item) bool {
 // popSlow is popUntil when the front is empty: bucket 0, or a refill.
 func (q *radixQueue) popSlow(until Time, out *item) bool {
 	b0 := &q.b[0]
-	if b0.n == 0 {
+	for b0.n == 0 {
+		if q.n == 0 {
+			// Only cancelled timers were left, and they are gone.
+			// An empty queue takes any time again.
+			q.clearFront()
+			q.last = 0
+			return false
+		}
 		if !q.refill(until) {
 			return false
 		}
-		if b0.n == 0 {
+		if q.fh < len(q.index) {
 			return q.popUntil(until, out) // sorted into the front
 		}
+		// Else bucket 0 holds the minimum, unless every item of the
+		// bucket was a cancelled timer: then refill again.
 	}
 	// Items at exactly last, straight from bucket 0.
 	if q.last > until {
