@@ -78,7 +78,8 @@ type bucket struct {
 // sorting the index moves 16-byte values rather than items. While the
 // front is active it covers every time that differs from last only below
 // the sorted bucket's level (pushes with bits.Len64(at^last) < lvl); a
-// push in that range is inserted into the front's index in order.
+// push in that range is inserted into the front's index in order (see
+// insertFront).
 //
 // The sort is an MSD radix sort of the index on the digits below the
 // bucket's level, finished by insertion sort on small groups, so sorting
@@ -192,7 +193,10 @@ func (q *radixQueue) push(it *item) {
 // shifting the pending entries before it one slot towards the head when
 // there is room and they are fewer than those after it.
 func (q *radixQueue) insertFront(it *item) {
-	if len(q.front) == cap(q.front) && q.fh > 0 {
+	if len(q.front) == cap(q.front) && 2*q.fh >= len(q.front) {
+		// Half the front is popped: compacting it costs at most one
+		// move per item popped since the last time. Otherwise the
+		// front grows, and compacting waits for more pops.
 		q.compactFront()
 	}
 	r := fref{at: it.at, pos: int32(len(q.front))}
@@ -294,8 +298,9 @@ func (q *radixQueue) put(i int, it *item) {
 
 // drain empties bucket b into the front (sorted later) or, with front
 // false, spreads it over the buckets below relative to last, leaving
-// out cancelled timers. Chunks are recycled as soon as they are read. The two loops are written out, not
-// passed a callback, to keep an indirect call off every moved item.
+// out cancelled timers. Chunks are recycled as soon as they are read.
+// The two loops are written out, not passed a callback, to keep an
+// indirect call off every moved item.
 func (q *radixQueue) drain(b *bucket, front bool) {
 	c, r := b.head, b.r
 	tail, w := b.tail, b.w
