@@ -72,7 +72,8 @@ type bucket struct {
 // a cache miss per heap level, and item payloads travel with the items.
 //
 // The last levels of spreading are replaced by a sort: once the first
-// non-empty bucket holds at most frontSort items, they move to the front,
+// non-empty bucket holds at most sortMax items (32 to 256, see adapt),
+// they move to the front,
 // whose index (time, position) is sorted and popped from its head.
 // Positions follow insertion order, so they order ties by Seq, and
 // sorting the index moves 16-byte values rather than items. While the
@@ -101,6 +102,12 @@ type radixQueue struct {
 	fh      int
 	lvl     int // pushes to buckets below lvl go to the front instead
 
+	// sortMax is the largest bucket sorted into the front; it adapts
+	// (see adapt) between frontSortMin and frontSort.
+	sortMax int
+	sorted  int // entries sorted into the current front
+	walked  int // entries shifted by pushes into the current front
+
 	// timers, when set, is the engine's timer slab: cancelled timers
 	// are discarded when their bucket is drained.
 	timers *timerSlab
@@ -111,9 +118,11 @@ type radixQueue struct {
 }
 
 const (
-	// frontSort is the largest bucket sorted into the front rather
-	// than spread over lower buckets.
-	frontSort = 256
+	// frontSort is the largest bucket ever sorted into the front
+	// rather than spread over lower buckets, and frontSortMin the
+	// least bound adapt sets.
+	frontSort    = 256
+	frontSortMin = 32
 	// frontMax bounds the front: pushes into its range beyond this
 	// spill it back into the buckets, so an insertion never shifts
 	// more than frontMax items.
@@ -221,12 +230,14 @@ func (q *radixQueue) insertFront(it *item) {
 		copy(x[fh-1:], x[fh:lo])
 		x[lo-1] = r
 		q.fh--
+		q.walked += lo - fh
 		return
 	}
 	x = append(x, fref{})
 	copy(x[lo+1:], x[lo:n])
 	x[lo] = r
 	q.index = x
+	q.walked += n - lo
 }
 
 // compactFront drops the front's popped items, renumbering the pending
@@ -298,9 +309,8 @@ func (q *radixQueue) put(i int, it *item) {
 
 // drain empties bucket b into the front (sorted later) or, with front
 // false, spreads it over the buckets below relative to last, leaving
-// out cancelled timers. Chunks are recycled as soon as they are read.
-// The two loops are written out, not passed a callback, to keep an
-// indirect call off every moved item.
+// out cancelled timers. Chunks are recycled as soon as they are read. The two loops are written out, not
+// passed a callback, to keep an indirect call off every moved item.
 func (q *radixQueue) drain(b *bucket, front bool) {
 	c, r := b.head, b.r
 	tail, w := b.tail, b.w
@@ -354,6 +364,30 @@ func (q *radixQueue) discard(it *item) bool {
 	return true
 }
 
+// adapt sets sortMax from how the last front fared. Sorting a large
+// bucket saves spreading it, but widens the front's time range, and then
+// more pushes land inside the front, each shifting the entries after it.
+// When the pushes into the last front shifted more entries than it
+// started with, the next fronts are kept smaller; when they shifted few,
+// fronts may grow again. In PHOLD no push lands inside the front, which
+// stays at frontSort; in an rpc chain over a network with random
+// latency most do, anywhere in it.
+func (q *radixQueue) adapt() {
+	if q.sortMax == 0 {
+		q.sortMax = frontSort
+	}
+	if q.sorted == 0 {
+		return
+	}
+	switch {
+	case q.walked > q.sorted:
+		q.sortMax = max(q.sortMax/2, frontSortMin)
+	case q.walked*4 < q.sorted:
+		q.sortMax = min(q.sortMax*2, frontSort)
+	}
+	q.sorted = 0
+}
+
 // refill makes the next items poppable, unless the minimum is after
 // until: it takes the smallest non-empty bucket and either sorts it into
 // the front (when small) or spreads it over the lower buckets, which puts
@@ -372,7 +406,8 @@ func (q *radixQueue) refill(until Time) bool {
 	if q.dmask[l] &^= 1 << d; q.dmask[l] == 0 {
 		q.levels &^= 1 << l
 	}
-	if src.n <= frontSort {
+	q.adapt()
+	if src.n <= q.sortMax {
 		q.drain(src, true)
 		if l > 0 {
 			// A bucket of level 0 holds one time, in Seq order.
@@ -384,6 +419,7 @@ func (q *radixQueue) refill(until Time) bool {
 		// The front now covers every time that differs from last
 		// below digit l.
 		q.lvl = l*digitBits + 1
+		q.sorted, q.walked = len(q.index), 0
 		return true
 	}
 	// Spread bucket i over the lower buckets (all empty).
