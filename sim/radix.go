@@ -427,11 +427,12 @@ func (q *radixQueue) refill(until Time) bool {
 	return true
 }
 
-// sortIndex sorts a front index by (at, pos). Its entries agree on every
+// sortIndex sorts a front index by (at, pos), given entries with equal
+// times in pos order (as drain appends them). Its entries agree on every
 // digit of at above the one at bit shift, so it is an MSD radix sort: a
 // stable counting pass on that digit, then each group of equal digits is
-// sorted on the next digit down, or by insertion once it is small. tmp
-// is scratch space of len(x) entries.
+// sorted on the next digit down, or by stable insertion once it is
+// small. tmp is scratch space of len(x) entries.
 func sortIndex(x, tmp []fref, shift int) {
 	if len(x) <= insertionMax || shift < 0 {
 		insertionSort(x)
@@ -461,12 +462,13 @@ func sortIndex(x, tmp []fref, shift int) {
 // insertionMax is the largest index sorted by insertion alone.
 const insertionMax = 24
 
-// insertionSort sorts a short index by (at, pos).
+// insertionSort sorts a short index by (at, pos), given entries with
+// equal times in pos order: it is stable, so comparing times will do.
 func insertionSort(x []fref) {
 	for i := 1; i < len(x); i++ {
 		v := x[i]
 		j := i
-		for j > 0 && (x[j-1].at > v.at || (x[j-1].at == v.at && x[j-1].pos > v.pos)) {
+		for j > 0 && x[j-1].at > v.at {
 			x[j] = x[j-1]
 			j--
 		}
