@@ -229,13 +229,11 @@ func (n *nodeState) store() Storage {
 	return n.storage
 }
 
-// stream returns the node's random stream "node/<name>", made on first
-// use; it depends only on the run seed and the name, so when it is made
-// does not change its draws.
-func (n *nodeState) stream(e *Engine) *rand.Rand {
-	if n.rng == nil {
-		n.rng = e.Stream("node/" + n.name)
-	}
+// newStream makes the node's random stream "node/<name>" on its first
+// use (Env.Rand); it depends only on the run seed and the name, so when
+// it is made does not change its draws.
+func (n *nodeState) newStream(e *Engine) *rand.Rand {
+	n.rng = e.Stream("node/" + n.name)
 	return n.rng
 }
 
@@ -421,6 +419,9 @@ func (e *Engine) dispatch(it *item) bool {
 		fn := it.msg.(func())
 		it.msg = nil
 		e.count(it, kind, 0)
+		if len(e.obs) > 0 {
+			e.observe(it, kind, 0)
+		}
 		fn()
 		return true
 	}
@@ -442,6 +443,9 @@ func (e *Engine) dispatch(it *item) bool {
 			return false
 		}
 		e.count(it, kind, 0)
+		if len(e.obs) > 0 {
+			e.observe(it, kind, 0)
+		}
 		n.inst.Receive(&n.env, from, msg)
 	case KindTimer:
 		s := int32(it.aux)
@@ -458,6 +462,9 @@ func (e *Engine) dispatch(it *item) bool {
 		tag := t.tag
 		e.timers.release(s)
 		e.count(it, kind, tag)
+		if len(e.obs) > 0 {
+			e.observe(it, kind, tag)
+		}
 		n.inst.Timer(&n.env, tag)
 	case KindStart:
 		if uint32(it.aux) != n.epoch {
@@ -469,6 +476,9 @@ func (e *Engine) dispatch(it *item) bool {
 			return false
 		}
 		e.count(it, kind, 0)
+		if len(e.obs) > 0 {
+			e.observe(it, kind, 0)
+		}
 		n.inst.Start(&n.env)
 	default:
 		panic(fmt.Sprintf("sim: bad event kind %v", kind))
@@ -476,23 +486,25 @@ func (e *Engine) dispatch(it *item) bool {
 	return true
 }
 
-// count adds a dispatched event to the hash and tells the observers.
+// count adds a dispatched event to the count and the hash; dispatch then
+// tells the observers, if any. It is inlined into dispatch.
 func (e *Engine) count(it *item, kind EventKind, tag uint64) {
 	e.events++
 	h := e.hash
 	h = (h ^ uint64(it.at)) * hashPrime
 	h = (h ^ (uint64(kind) | uint64(uint32(it.node))<<8 | uint64(uint32(it.from))<<40)) * hashPrime
-	h = (h ^ tag) * hashPrime
-	e.hash = h
-	if len(e.obs) > 0 {
-		var msg Message
-		if kind == KindDeliver {
-			msg = it.msg
-		}
-		e.ev = Event{At: it.at, Seq: it.seq(), Kind: kind, Node: it.node, From: it.from, Tag: tag, Msg: msg}
-		for _, o := range e.obs {
-			o.OnEvent(&e.ev)
-		}
+	e.hash = (h ^ tag) * hashPrime
+}
+
+// observe tells the observers about a dispatched event.
+func (e *Engine) observe(it *item, kind EventKind, tag uint64) {
+	var msg Message
+	if kind == KindDeliver {
+		msg = it.msg
+	}
+	e.ev = Event{At: it.at, Seq: it.seq(), Kind: kind, Node: it.node, From: it.from, Tag: tag, Msg: msg}
+	for _, o := range e.obs {
+		o.OnEvent(&e.ev)
 	}
 }
 
@@ -511,9 +523,9 @@ func (e *Engine) after(n *nodeState, d time.Duration, tag uint64) TimerID {
 	if n.clock != nil {
 		d = n.clock.Span(e.now, d)
 	}
-	s := e.timers.alloc(timer{tag: tag, epoch: n.epoch, node: n.id})
+	s, gen := e.timers.alloc(timer{tag: tag, epoch: n.epoch, node: n.id})
 	e.schedule(&item{at: e.now.Add(d), key: uint64(KindTimer), node: n.id, from: None, aux: uint64(s)})
-	return TimerID(uint64(e.timers.t[s].gen)<<32 | uint64(uint32(s)+1))
+	return TimerID(uint64(gen)<<32 | uint64(uint32(s)+1))
 }
 
 func (e *Engine) cancel(n *nodeState, id TimerID) bool {

@@ -22,8 +22,8 @@ type timerSlab struct {
 }
 
 // alloc takes a slot from the free list (or grows the slab) and stores
-// t there, armed.
-func (s *timerSlab) alloc(t timer) int32 {
+// t there, armed. It returns the slot and its generation.
+func (s *timerSlab) alloc(t timer) (int32, uint32) {
 	var i int32
 	if n := len(s.free); n > 0 {
 		i = s.free[n-1]
@@ -36,7 +36,7 @@ func (s *timerSlab) alloc(t timer) int32 {
 	}
 	t.armed = true
 	s.t[i] = t
-	return i
+	return i, t.gen
 }
 
 // release frees slot i, invalidating the TimerIDs that name it.
