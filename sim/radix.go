@@ -202,10 +202,13 @@ func (q *radixQueue) push(it *item) {
 // shifting the pending entries before it one slot towards the head when
 // there is room and they are fewer than those after it.
 func (q *radixQueue) insertFront(it *item) {
-	if len(q.front) == cap(q.front) && 2*q.fh >= len(q.front) {
-		// Half the front is popped: compacting it costs at most one
-		// move per item popped since the last time. Otherwise the
-		// front grows, and compacting waits for more pops.
+	if len(q.front) == cap(q.front) && 2*(len(q.index)-q.fh) <= len(q.front) {
+		// At most half the front's items are pending: compacting
+		// costs at most one move per item popped since the last time.
+		// Otherwise the front grows, and compacting waits for more
+		// pops. (Not fh: an insertion towards the head reuses a
+		// popped index slot, so fh can stay small while popped items
+		// pile up in the front.)
 		q.compactFront()
 	}
 	r := fref{at: it.at, pos: int32(len(q.front))}

@@ -283,3 +283,29 @@ func TestRadixFrontInsert(t *testing.T) {
 		}
 	}
 }
+
+// TestRadixFrontStaysBounded runs a small queue whose pushes land inside
+// the front, many of them before most of its pending entries (PHOLD with
+// 100 processes and a 1 µs lookahead): the front's storage must be
+// compacted, not grow with the number of events.
+func TestRadixFrontStaysBounded(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	var q radixQueue
+	var seq uint64
+	for i := 0; i < 100; i++ {
+		seq++
+		it := mkitem(Time(1000+r.ExpFloat64()*1e6), seq, 0)
+		q.push(&it)
+	}
+	var it item
+	for i := 0; i < 300_000; i++ {
+		q.popUntil(Never, &it)
+		seq++
+		it.at += Time(1000 + r.ExpFloat64()*1e6)
+		it.key = seq<<kindBits | uint64(KindDeliver)
+		q.push(&it)
+	}
+	if c := cap(q.front); c > 4*frontMax {
+		t.Fatalf("front storage grew to %d items for %d pending", c, q.len())
+	}
+}
