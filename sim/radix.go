@@ -72,7 +72,7 @@ type bucket struct {
 // a cache miss per heap level, and item payloads travel with the items.
 //
 // The last levels of spreading are replaced by a sort: once the first
-// non-empty bucket holds at most sortMax items (32 to 256, see adapt),
+// non-empty bucket holds at most sortMax items (32 to 256, see sortable),
 // they move to the front,
 // whose index (time, position) is sorted and popped from its head.
 // Positions follow insertion order, so they order ties by Seq, and
@@ -103,10 +103,13 @@ type radixQueue struct {
 	lvl     int // pushes to buckets below lvl go to the front instead
 
 	// sortMax is the largest bucket sorted into the front; it adapts
-	// (see adapt) between frontSortMin and frontSort.
-	sortMax int
-	sorted  int // entries sorted into the current front
-	walked  int // entries shifted by pushes into the current front
+	// (see sortable) between frontSortMin and frontSort.
+	sortMax  int
+	sorted   int  // entries sorted into the current front
+	walked   int  // entries shifted by pushes into the current front
+	probe    int  // buckets to spread before trying a larger front
+	probeGap int  // probe's starting value
+	probing  bool // the current front is such a try
 
 	// timers, when set, is the engine's timer slab: cancelled timers
 	// are discarded when their bucket is drained.
@@ -367,29 +370,56 @@ func (q *radixQueue) discard(it *item) bool {
 	return true
 }
 
-// adapt sets sortMax from how the last front fared. Sorting a large
-// bucket saves spreading it, but widens the front's time range, and then
-// more pushes land inside the front, each shifting the entries after it.
-// When the pushes into the last front shifted more entries than it
-// started with, the next fronts are kept smaller; when they shifted few,
-// fronts may grow again. In PHOLD no push lands inside the front, which
-// stays at frontSort; in an rpc chain over a network with random
-// latency most do, anywhere in it.
-func (q *radixQueue) adapt() {
+// sortable reports whether a bucket of n items is to be sorted into the
+// front rather than spread, after setting sortMax from how the last
+// front fared. Sorting a large bucket saves spreading it, but widens the
+// front's time range, and then more pushes land inside the front, each
+// shifting entries. When the pushes into the last front shifted more
+// entries than it started with, sortMax halves; when a front of at least
+// half sortMax took few shifts, it doubles. Smaller fronts say nothing
+// about larger ones, so once in a while a bucket of up to frontSort
+// items is sorted anyway to try: after probeMin buckets too large for
+// sortMax, twice as many after each failed try (up to probeMax).
+//
+// In PHOLD no push lands inside the front, and sortMax stays at
+// frontSort; in an rpc chain over a network with random latency most
+// pushes land inside it, anywhere.
+func (q *radixQueue) sortable(n int) bool {
 	if q.sortMax == 0 {
-		q.sortMax = frontSort
+		q.sortMax, q.probeGap = frontSort, probeMin
 	}
-	if q.sorted == 0 {
-		return
+	if q.sorted > 0 {
+		switch {
+		case q.walked > q.sorted:
+			q.sortMax = max(q.sortMax/2, frontSortMin)
+			if q.probing {
+				q.probeGap = min(2*q.probeGap, probeMax)
+			}
+		case q.walked*4 < q.sorted && 2*q.sorted > q.sortMax:
+			q.sortMax = min(q.sortMax*2, frontSort)
+			q.probeGap = probeMin
+		}
+		q.sorted, q.probing = 0, false
 	}
 	switch {
-	case q.walked > q.sorted:
-		q.sortMax = max(q.sortMax/2, frontSortMin)
-	case q.walked*4 < q.sorted:
-		q.sortMax = min(q.sortMax*2, frontSort)
+	case n <= q.sortMax:
+		return true
+	case n > frontSort:
+		return false
+	case q.probe > 0:
+		q.probe--
+		return false
 	}
-	q.sorted = 0
+	q.probe, q.probing = q.probeGap, true
+	return true
 }
+
+// probeMin and probeMax bound how many buckets too large for sortMax are
+// spread between two that are sorted to try a larger front.
+const (
+	probeMin = 16
+	probeMax = 1024
+)
 
 // refill makes the next items poppable, unless the minimum is after
 // until: it takes the smallest non-empty bucket and either sorts it into
@@ -409,15 +439,18 @@ func (q *radixQueue) refill(until Time) bool {
 	if q.dmask[l] &^= 1 << d; q.dmask[l] == 0 {
 		q.levels &^= 1 << l
 	}
-	q.adapt()
-	if src.n <= q.sortMax {
+	if q.sortable(src.n) {
 		q.drain(src, true)
-		if l > 0 {
+		switch x := q.index; {
+		case l == 0:
 			// A bucket of level 0 holds one time, in Seq order.
-			if cap(q.scratch) < len(q.index) {
-				q.scratch = make([]fref, len(q.index), cap(q.index))
+		case len(x) <= insertionMax:
+			insertionSort(x)
+		default:
+			if cap(q.scratch) < len(x) {
+				q.scratch = make([]fref, len(x), cap(x))
 			}
-			sortIndex(q.index, q.scratch[:len(q.index)], (l-1)*digitBits)
+			sortIndex(x, q.scratch[:len(x)], (l-1)*digitBits)
 		}
 		// The front now covers every time that differs from last
 		// below digit l.
