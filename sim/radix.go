@@ -201,9 +201,11 @@ func (q *radixQueue) push(it *item) {
 
 // insertFront adds it to the front. Its position is the largest so far,
 // so it goes after every item with the same time: at the end when no
-// pending item is later (the usual case), else after a binary search,
-// shifting the pending entries before it one slot towards the head when
-// there is room and they are fewer than those after it.
+// pending item is later (the usual case), else after the last one that
+// is not later: in a short front found by walking back from the end, in
+// a longer one by binary search, after which the pending entries before
+// it shift one slot towards the head when there is room and they are
+// fewer than those after it.
 func (q *radixQueue) insertFront(it *item) {
 	if len(q.front) == cap(q.front) && 2*(len(q.index)-q.fh) <= len(q.front) {
 		// At most half the front's items are pending: compacting
@@ -220,6 +222,19 @@ func (q *radixQueue) insertFront(it *item) {
 	n := len(x)
 	if n == fh || x[n-1].at <= r.at {
 		q.index = append(x, r)
+		return
+	}
+	if n-fh <= walkMax {
+		// A short front: walk back from the end, shifting.
+		x = append(x, fref{})
+		k := n
+		for k > fh && x[k-1].at > r.at {
+			x[k] = x[k-1]
+			k--
+		}
+		x[k] = r
+		q.index = x
+		q.walked += n - k
 		return
 	}
 	// The first pending entry later than r (there is one).
@@ -245,6 +260,11 @@ func (q *radixQueue) insertFront(it *item) {
 	q.index = x
 	q.walked += n - lo
 }
+
+// walkMax is the most pending entries for which insertFront walks back
+// from the end, shifting as it goes, rather than searching and moving
+// entries with copy.
+const walkMax = 16
 
 // compactFront drops the front's popped items, renumbering the pending
 // ones in index order (which keeps ties in Seq order).
