@@ -137,22 +137,14 @@ func fullWorld(t testing.TB, seed uint64) (*sim.Engine, *Model) {
 		log := &[]delivery{}
 		e.MustAddNode(n, func() sim.Node { return &allToAll{peers: 3, log: log} })
 	}
-	m, err := New(cfg, faults)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Install(e); err != nil {
-		t.Fatal(err)
-	}
+	m := mustInstall(t, e, cfg, faults)
 	return e, m
 }
 
 func TestDeterminism(t *testing.T) {
 	run := func(seed uint64) (uint64, Counters) {
 		e, m := fullWorld(t, seed)
-		if err := e.Run(sim.Time(2 * time.Second)); err != nil {
-			t.Fatal(err)
-		}
+		mustRun(t, e, sim.Time(2*time.Second))
 		return e.Hash(), m.Counters()
 	}
 	h1, c1 := run(1)
@@ -185,8 +177,6 @@ func TestGoldenTrace(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "%v %s node=%d from=%d msg=%d %s\n", ev.At, ev.Kind, ev.Node, ev.From, seq, ev.Cause)
 	}))
-	if err := e.Run(sim.Time(100 * time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
+	mustRun(t, e, sim.Time(100*time.Millisecond))
 	simtest.Golden(t, filepath.Join("testdata", "trace.golden"), b.String())
 }
