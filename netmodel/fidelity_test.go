@@ -115,7 +115,6 @@ func (a *allToAll) Timer(env sim.Env, _ uint64) {
 
 func TestNoMessageCrossesACutLink(t *testing.T) {
 	names := []string{"a", "b", "c", "d", "e"}
-	type span struct{ from, to sim.Time }
 	at := func(s float64) sim.Time { return sim.Time(s * float64(time.Second)) }
 	faults := FaultsConfig{Schedule: []Fault{
 		{Kind: FaultPartition, At: sec(1), Duration: sec(1), Groups: [][]string{{"a", "b"}, {"c", "d"}}}, // e: implicit group

@@ -370,14 +370,6 @@ func parseTimeS(s string) (sim.Time, error) {
 	return sim.Time(math.Round(v * 1e9)), nil
 }
 
-func writeCSV(b *bytes.Buffer, rows [][]string) error {
-	w := csv.NewWriter(b)
-	if err := w.WriteAll(rows); err != nil {
-		return err
-	}
-	return w.Error()
-}
-
 // atomicFile is a file written through a temporary file and a rename.
 type atomicFile struct {
 	f    *os.File
