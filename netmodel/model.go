@@ -116,18 +116,23 @@ type Model struct {
 	base   LinkConfig
 	lat    Dist   // base latency
 	rules  []rule // zone rules first, then node rules (at Install)
-	rlat   []Dist // per Config.Links entry, nil if it keeps the latency
-	chaosD map[FaultKind]Dist
+	// ruleLat holds the latency of each Config.Links entry, nil where the
+	// rule keeps the latency.
+	ruleLat    []Dist
+	chaosDists map[FaultKind]Dist // the duration (jump for clock) of each chaos kind
 
 	setZone map[sim.NodeID]string
 
 	e      *sim.Engine
 	names  []string
 	zoneOf []string
-	dense  []*link
-	dn     int
-	sparse map[uint64]*link
-	pcache map[string]*params
+	// Links, built on first use: in an n×n table (dense, denseN = n)
+	// up to denseMax nodes, else in a map by pairKey. Links matched by the
+	// same rules share one params, found by the rules' indexes.
+	dense         []*link
+	denseN        int
+	sparse        map[uint64]*link
+	paramsByRules map[string]*params
 
 	cuts    []*cut
 	down    []int32
@@ -141,8 +146,8 @@ type Model struct {
 	actions []*action
 	phases  []Phase
 
-	tot Counts
-	mc  struct {
+	totals  Counts   // the run's message counts (Counters)
+	metrics struct { // the same counts as metrics
 		sent, delivered, dup sim.Counter
 		drop                 [numCauses]sim.Counter
 	}
@@ -175,10 +180,10 @@ func New(cfg Config, faults FaultsConfig) (*Model, error) {
 				fe.Merge(fmt.Sprintf("network.links[%d].latency", i), err)
 			}
 		}
-		m.rlat = append(m.rlat, d)
+		m.ruleLat = append(m.ruleLat, d)
 	}
 	if c := faults.Chaos; c != nil {
-		m.chaosD = map[FaultKind]Dist{}
+		m.chaosDists = map[FaultKind]Dist{}
 		for _, k := range c.kinds() {
 			if k.rate.PerMin > 0 {
 				spec, field := k.rate.dist(k.kind)
@@ -186,7 +191,7 @@ func New(cfg Config, faults FaultsConfig) (*Model, error) {
 				if err != nil {
 					fe.Merge("faults.chaos."+k.kind.String()+"."+field, err)
 				}
-				m.chaosD[k.kind] = d
+				m.chaosDists[k.kind] = d
 			}
 		}
 	}
@@ -304,7 +309,7 @@ func (m *Model) resolveRules(zones map[string]bool) {
 			}
 			m.rules = append(m.rules, rule{
 				from: m.endpoint(r.From, zones), to: m.endpoint(r.To, zones),
-				oneWay: r.OneWay, patch: r.LinkPatch, lat: m.rlat[i],
+				oneWay: r.OneWay, patch: r.LinkPatch, lat: m.ruleLat[i],
 			})
 		}
 	}
@@ -323,11 +328,11 @@ func (m *Model) initState(n int) {
 		m.factor[i] = 1
 	}
 	if n <= denseMax {
-		m.dn = n
+		m.denseN = n
 		m.dense = make([]*link, n*n)
 	}
 	m.sparse = map[uint64]*link{}
-	m.pcache = map[string]*params{}
+	m.paramsByRules = map[string]*params{}
 }
 
 // expandFaults expands the fault schedule and draws the chaos faults
@@ -346,7 +351,7 @@ func (m *Model) expandFaults(e *sim.Engine) {
 		if len(c.Nodes) > 0 {
 			cands = m.matchAll(c.Nodes)
 		}
-		m.actions = append(m.actions, c.generate(e.Stream, cands, m.chaosD)...)
+		m.actions = append(m.actions, c.generate(e.Stream, cands, m.chaosDists)...)
 		m.phases = c.phases()
 		for _, ph := range m.phases {
 			note := "phase_start " + ph.Name
@@ -393,11 +398,11 @@ func (m *Model) installClocks(e *sim.Engine, n int) {
 
 // bindMetrics registers the network's counters.
 func (m *Model) bindMetrics(mt sim.Metrics) {
-	m.mc.sent = mt.Counter(MetricSent)
-	m.mc.delivered = mt.Counter(MetricDelivered)
-	m.mc.dup = mt.Counter(MetricDuplicated)
+	m.metrics.sent = mt.Counter(MetricSent)
+	m.metrics.delivered = mt.Counter(MetricDelivered)
+	m.metrics.dup = mt.Counter(MetricDuplicated)
 	for _, c := range Causes() {
-		m.mc.drop[c] = mt.Counter(MetricDroppedPrefix + c.String())
+		m.metrics.drop[c] = mt.Counter(MetricDroppedPrefix + c.String())
 	}
 }
 
