@@ -933,25 +933,9 @@ func plotSeries(p *chart, spec PlotSpec, f *Folder, yShare *[2]float64) error {
 		return fmt.Errorf("%w: no run has a time series %q with a value other than 0", ErrNoData, spec.Metric)
 	}
 	pts, ymin, ymax, tmax, seeds := seriesPoints(lines, spec.LogY)
-	var built []plot.Plotter
-	var banded []int // lines with a confidence band
-	for i, ln := range lines {
-		if len(pts[i].mean) == 0 {
-			continue
-		}
-		l, err := plotter.NewLine(pts[i].mean)
-		if err != nil {
-			return err
-		}
-		l.LineStyle = lineStyle(i)
-		l.LineStyle.Width = vg.Points(1.2)
-		built = append(built, l)
-		if len(pts[i].low) > 1 {
-			banded = append(banded, i)
-		}
-		if ln.Label != "" {
-			p.legend(ln.Label, l)
-		}
+	built, banded, err := seriesLines(p, lines, pts)
+	if err != nil {
+		return err
 	}
 	if len(built) == 0 {
 		return fmt.Errorf("%w: time series %q has no values", ErrNoData, spec.Metric)
@@ -1000,6 +984,31 @@ func plotSeries(p *chart, spec PlotSpec, f *Folder, yShare *[2]float64) error {
 	}
 	p.Add(plotter.NewGrid())
 	return nil
+}
+
+// seriesLines returns a line for each of lines that has points (pts),
+// in its own style, with a legend entry when it has a label, and the
+// indexes of the lines that have a confidence band to shade.
+func seriesLines(p *chart, lines []SeriesLine, pts []seriesXYs) (built []plot.Plotter, banded []int, err error) {
+	for i, ln := range lines {
+		if len(pts[i].mean) == 0 {
+			continue
+		}
+		l, err := plotter.NewLine(pts[i].mean)
+		if err != nil {
+			return nil, nil, err
+		}
+		l.LineStyle = lineStyle(i)
+		l.LineStyle.Width = vg.Points(1.2)
+		built = append(built, l)
+		if len(pts[i].low) > 1 {
+			banded = append(banded, i)
+		}
+		if ln.Label != "" {
+			p.legend(ln.Label, l)
+		}
+	}
+	return built, banded, nil
 }
 
 // confidenceBands returns the shaded confidence band of each line of
