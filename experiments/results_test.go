@@ -65,7 +65,7 @@ func TestPerRunSeriesAndRecovery(t *testing.T) {
 	}
 	body, err := io.ReadAll(gz)
 	f.Close()
-	if err != nil || !strings.HasPrefix(string(body), "run,metric,time_s,value\n") || strings.Count(string(body), "\n") < 100 {
+	if err != nil || !strings.HasPrefix(string(body), "run,metric,bucket_s,time_s,value\n") || strings.Count(string(body), "\n") < 100 {
 		t.Fatalf("per-run series: %v\n%.200s", err, body)
 	}
 	// Lose the sums: they are rebuilt from the series files.

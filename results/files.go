@@ -370,14 +370,6 @@ func parseTimeS(s string) (sim.Time, error) {
 	return sim.Time(math.Round(v * 1e9)), nil
 }
 
-func writeCSV(b *bytes.Buffer, rows [][]string) error {
-	w := csv.NewWriter(b)
-	if err := w.WriteAll(rows); err != nil {
-		return err
-	}
-	return w.Error()
-}
-
 // atomicFile is a file written through a temporary file and a rename.
 type atomicFile struct {
 	f    *os.File
@@ -672,8 +664,10 @@ func CanonicalName(name string) string {
 // (each yields them in index order): runs.csv (run, parameters, seed),
 // metrics.csv (run, metric, labels, value; metrics that are zero or
 // missing in every run are left out, summary.csv still lists them) and,
-// with Output.Timeseries "per_run", timeseries_runs.csv.gz (series that
-// are 0 throughout a run left out). f must be
+// with Output.Timeseries "per_run", timeseries_runs.csv.gz (run, metric,
+// labels, bucket_s, time_s, value; the bucket width is written, not left
+// to be guessed from the gaps between rows, which skip buckets without a
+// value; series that are 0 throughout a run left out). f must be
 // filled (Folder.Fill) from the summary of the same runs.
 func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) error {
 	t := newTidy(f)
@@ -705,7 +699,7 @@ func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) e
 		}
 		defer sers.abort()
 		head := append([]string{"run", "metric"}, t.lcols...)
-		if err := sers.row(append(head, "time_s", "value")...); err != nil {
+		if err := sers.row(append(head, "bucket_s", "time_s", "value")...); err != nil {
 			return err
 		}
 	} else {
@@ -740,6 +734,7 @@ func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) e
 					continue // 0 throughout the run
 				}
 				cells := append([]string{run}, t.metricCells(CanonicalName(s.Name))...)
+				cells = append(cells, FormatFloat(s.Step.Seconds()))
 				for k, v := range s.Values {
 					if math.IsNaN(v) {
 						continue

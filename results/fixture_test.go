@@ -1,7 +1,6 @@
 package results
 
 import (
-	"flag"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -10,11 +9,11 @@ import (
 	"github.com/dsim-dev/dsim/sim"
 )
 
-// rewrite regenerates the golden files under testdata/ instead of
-// comparing against them:
+// The golden files under testdata/golden/ hold what the fixture below
+// writes. After an intended change of a format, regenerate them
+// (sim/simtest's -rewrite flag) and review the diff:
 //
 //	go test ./results -run Golden -rewrite
-var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata/")
 
 // fixtureSet builds a small experiment through the real Recorder: two
 // swept parameters (3 loss rates × 2 retry policies), two seeds each,
