@@ -595,7 +595,7 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 		Workload: cfg.Workload,
 		Warmup:   cfg.Warmup,
 		Duration: cfg.Duration,
-		Ops:      opsAdapter{ops},
+		Ops:      ops,
 	}
 	if err := cfg.Protocol.Config.Build(setup); err != nil {
 		return fail(err)
@@ -699,22 +699,6 @@ func paramText(ps []results.Param) string {
 		fmt.Fprintf(&b, ", %s=%s", p.Name, p.Value)
 	}
 	return b.String()
-}
-
-// opsAdapter feeds protocol operations to fault coverage.
-type opsAdapter struct{ o *results.Ops }
-
-func (a opsAdapter) Op(start, end sim.Time, out protocols.Outcome) {
-	var ro results.Outcome
-	switch out {
-	case protocols.OK:
-		ro = results.OK
-	case protocols.Failed:
-		ro = results.Failed
-	default:
-		ro = results.Timeout
-	}
-	a.o.Record(start, end, ro)
 }
 
 // plan is what a results folder records about the experiment in

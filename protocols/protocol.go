@@ -225,43 +225,17 @@ type Invariant struct {
 	Check func() error
 }
 
-// Outcome is how an operation ended.
-type Outcome uint8
-
-// Outcomes of an operation.
-const (
-	// OK: the operation succeeded.
-	OK Outcome = iota
-	// Failed: the operation got an error answer.
-	Failed
-	// TimedOut: no answer came in time.
-	TimedOut
-)
-
-// String returns the outcome's snake_case name.
-func (o Outcome) String() string {
-	switch o {
-	case OK:
-		return "ok"
-	case Failed:
-		return "failed"
-	case TimedOut:
-		return "timed_out"
-	}
-	return "unknown"
-}
-
 // Ops records the operations a protocol's clients attempt (one ping, one
 // request), so that results can say how many were touched by each fault
 // window (fault coverage).
 type Ops interface {
 	// Op records one operation that started at start and ended at end
 	// with the given outcome.
-	Op(start, end sim.Time, outcome Outcome)
+	Op(start, end sim.Time, outcome sim.Outcome)
 }
 
 // NopOps discards operations.
 type NopOps struct{}
 
 // Op does nothing.
-func (NopOps) Op(sim.Time, sim.Time, Outcome) {}
+func (NopOps) Op(sim.Time, sim.Time, sim.Outcome) {}

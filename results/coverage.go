@@ -50,29 +50,6 @@ func windowLess(a, b FaultWindow) bool {
 	return a.Label < b.Label
 }
 
-// Outcome is how an operation ended.
-type Outcome uint8
-
-// Outcomes of an operation.
-const (
-	// OK: the operation succeeded.
-	OK Outcome = iota
-	// Failed: the operation got an error answer.
-	Failed
-	// Timeout: the operation gave up waiting.
-	Timeout
-)
-
-var outcomeNames = [...]string{"ok", "failed", "timeout"}
-
-// String returns "ok", "failed" or "timeout".
-func (o Outcome) String() string {
-	if int(o) < len(outcomeNames) {
-		return outcomeNames[o]
-	}
-	return "unknown"
-}
-
 // Coverage counts the operations in flight during one fault window: an
 // operation counts if it started before the window ended and ended at or
 // after it started. The row with Kind "none" counts operations that
@@ -93,7 +70,7 @@ type Coverage struct {
 //
 //	ops := results.NewOps(windows)
 //	...
-//	ops.Record(start, env.Now(), results.Timeout)
+//	ops.Op(start, env.Now(), sim.TimedOut)
 //	...
 //	run.Coverage = ops.Coverage()
 type Ops struct {
@@ -118,9 +95,10 @@ func (o *Ops) Watch(ws ...FaultWindow) {
 	}
 }
 
-// Record counts one operation that ran over [start, end] and ended with
-// outcome out.
-func (o *Ops) Record(start, end sim.Time, out Outcome) {
+// Op counts one operation that ran over [start, end] and ended with
+// outcome out. It makes *Ops a protocols.Ops: the runner hands it to the
+// protocol as is.
+func (o *Ops) Op(start, end sim.Time, out sim.Outcome) {
 	hit := false
 	for i := range o.windows {
 		if o.windows[i].overlaps(start, end) {
@@ -133,14 +111,14 @@ func (o *Ops) Record(start, end sim.Time, out Outcome) {
 	}
 }
 
-func (c *Coverage) add(out Outcome) {
+func (c *Coverage) add(out sim.Outcome) {
 	c.Attempted++
 	switch out {
-	case OK:
+	case sim.OK:
 		c.Succeeded++
-	case Failed:
+	case sim.Failed:
 		c.Failed++
-	case Timeout:
+	case sim.TimedOut:
 		c.TimedOut++
 	}
 }

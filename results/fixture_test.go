@@ -77,14 +77,14 @@ func fixtureRun(idx int, seed uint64, loss, policy string, faults []FaultWindow)
 		}
 		db.Add(n)
 		inflight.Set(float64(rng.IntN(10)) * amp)
-		out := OK
+		out := sim.OK
 		switch u := rng.Float64(); {
 		case inPart && u < 0.5:
-			out = Timeout
+			out = sim.TimedOut
 		case u < l*5:
-			out = Failed
+			out = sim.Failed
 		}
-		ops.Record(clk.t, clk.t.Add(d), out)
+		ops.Op(clk.t, clk.t.Add(d), out)
 	}
 	run := rec.Finish(sim.Time(2 * time.Second))
 	run.Index, run.Seed = idx, seed

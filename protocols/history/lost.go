@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/sim"
 )
 
 // CheckerLostWrites names the lost-acknowledged-writes checker in reports.
@@ -34,7 +34,7 @@ func CheckLostWrites(h *History, final map[uint64]uint64) Report {
 	byKey := map[uint64][]*Op{}
 	for i := range h.ops {
 		op := &h.ops[i]
-		if (op.Kind == Write || op.Kind == CAS) && op.Done() && op.Outcome == protocols.OK {
+		if (op.Kind == Write || op.Kind == CAS) && op.Done() && op.Outcome == sim.OK {
 			byKey[op.Key] = append(byKey[op.Key], op)
 		}
 	}
@@ -122,7 +122,7 @@ func Conflicts(h *History) int {
 	type kp struct{ key, prev uint64 }
 	n := map[kp]int{}
 	for _, op := range h.ops {
-		if op.Kind == CAS && op.Done() && op.Outcome == protocols.OK {
+		if op.Kind == CAS && op.Done() && op.Outcome == sim.OK {
 			n[kp{op.Key, op.Prev}]++
 		}
 	}

@@ -375,7 +375,7 @@ func (rs *runState) report(s *protocols.Setup) {
 			lost = float64(r.Count)
 			acked := 0
 			for _, op := range rs.hist.Ops() {
-				if (op.Kind == history.Write || op.Kind == history.CAS) && op.Done() && op.Outcome == protocols.OK {
+				if (op.Kind == history.Write || op.Kind == history.CAS) && op.Done() && op.Outcome == sim.OK {
 					acked++
 				}
 			}
@@ -428,7 +428,7 @@ func (rs *runState) siblingLoss(e *sim.Engine) (lost, ratio, conflicts float64) 
 	final := rs.siblingSets(e)
 	acked, nlost := 0, 0
 	for _, op := range rs.hist.Ops() {
-		if op.Kind != history.Write || !op.Done() || op.Outcome != protocols.OK {
+		if op.Kind != history.Write || !op.Done() || op.Outcome != sim.OK {
 			continue
 		}
 		acked++

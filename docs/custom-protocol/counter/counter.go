@@ -179,7 +179,7 @@ func (n *node) Timer(env sim.Env, tag uint64) {
 		delete(n.pending, id)
 		n.timedOut.Add(1)
 		n.st.timedOut++
-		n.ops.Op(start, env.Now(), protocols.TimedOut)
+		n.ops.Op(start, env.Now(), sim.TimedOut)
 	}
 }
 
@@ -199,6 +199,6 @@ func (n *node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 		if start >= n.warmup {
 			n.latency.Record(time.Duration(env.Now() - start))
 		}
-		n.ops.Op(start, env.Now(), protocols.OK)
+		n.ops.Op(start, env.Now(), sim.OK)
 	}
 }
