@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -604,18 +605,10 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 	if err != nil {
 		return fail(err)
 	}
-	for _, w := range setup.Windows() {
-		end := sim.Never
-		if w.End > 0 {
-			end = sim.Time(w.End)
-		}
-		windows = append(windows, results.FaultWindow{Kind: w.Kind, Label: w.Label, Start: sim.Time(w.Start), End: end})
-	}
-	results.SortWindows(windows)
+	windows = append(windows, setup.Windows()...)
+	sim.SortWindows(windows)
 	ops.Watch(windows...)
-	for _, w := range windows {
-		setup.Faults = append(setup.Faults, protocols.FaultWindow{Kind: w.Kind, Label: w.Label, Start: w.Start, End: w.End})
-	}
+	setup.Faults = slices.Clone(windows) // a copy: the protocol cannot change the run's
 	var n uint32
 	err = e.RunUntil(sim.Time(cfg.Duration), func() bool {
 		n++
@@ -923,7 +916,7 @@ func init() {
 	// fixed order, makes a run file the same bytes whether the process
 	// ran, resumed or merged before writing it.
 	full := RunResult{Run: results.Run{Params: []results.Param{{}}, Metrics: []results.Metric{{}}, Series: []results.Series{{Values: []float64{0}}},
-		Dists: []results.Dist{{Points: []results.Quantile{{}}}}, Faults: []results.FaultWindow{{}}, Coverage: []results.Coverage{{}}},
+		Dists: []results.Dist{{Points: []results.Quantile{{}}}}, Faults: []sim.Window{{}}, Coverage: []results.Coverage{{}}},
 		Violations: []Violation{{}}, TimelineSVG: []byte{0}}
 	_, _ = encodeRun(full)
 	_, _ = gzipGob(runSeries{Series: full.Run.Series, Hists: []results.SparseHist{{Params: []results.Param{{}}}}})

@@ -668,7 +668,8 @@ func (m *Model) Attach(e *sim.Engine) {
 func (m *Model) Windows() []Window {
 	out := make([]Window, 0, len(m.actions))
 	for _, a := range m.actions {
-		w := Window{Kind: a.kind, Label: a.label, Nodes: append([]sim.NodeID(nil), a.nodes...), Start: a.start, End: a.end, Chaos: a.chaos}
+		w := Window{Window: sim.Window{Kind: a.kind.String(), Label: a.label, Start: a.start, End: a.end},
+			Nodes: append([]sim.NodeID(nil), a.nodes...), Chaos: a.chaos}
 		for _, id := range a.nodes {
 			w.NodeNames = append(w.NodeNames, m.names[id])
 		}

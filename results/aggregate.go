@@ -6,11 +6,13 @@ import (
 	"math"
 	"math/big"
 	"math/bits"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/dsim-dev/dsim/sim"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -47,7 +49,7 @@ type Point struct {
 	// sorted by name.
 	Pooled []Dist
 	// Windows are the distinct fault windows of the point's runs, sorted.
-	Windows []FaultWindow
+	Windows []sim.Window
 	// Coverage sums the fault coverage of the point's runs, window by
 	// window, in window order with the "none" row last.
 	Coverage []PointCoverage
@@ -150,8 +152,8 @@ type pointAcc struct {
 	n       int
 	metrics map[string]*welford
 	cdfs    map[string]*cdfAcc
-	windows map[FaultWindow]bool
-	cover   map[FaultWindow]*PointCoverage
+	windows map[sim.Window]bool
+	cover   map[sim.Window]*PointCoverage
 }
 
 type welford struct {
@@ -239,7 +241,7 @@ func (a *Aggregator) point(ps []Param) *pointAcc {
 		j = len(a.points)
 		a.byKey[k] = j
 		a.points = append(a.points, &pointAcc{params: append([]Param(nil), ps...), metrics: map[string]*welford{},
-			cdfs: map[string]*cdfAcc{}, windows: map[FaultWindow]bool{}, cover: map[FaultWindow]*PointCoverage{}})
+			cdfs: map[string]*cdfAcc{}, windows: map[sim.Window]bool{}, cover: map[sim.Window]*PointCoverage{}})
 	}
 	return a.points[j]
 }
@@ -328,7 +330,7 @@ func (a *Aggregator) Summary() *Summary {
 		for w := range p.windows {
 			pt.Windows = append(pt.Windows, w)
 		}
-		SortWindows(pt.Windows)
+		sim.SortWindows(pt.Windows)
 		var none *PointCoverage
 		for w, c := range p.cover {
 			if w.Kind == "none" {
@@ -337,7 +339,7 @@ func (a *Aggregator) Summary() *Summary {
 			}
 			pt.Coverage = append(pt.Coverage, *c)
 		}
-		sort.Slice(pt.Coverage, func(i, j int) bool { return windowLess(pt.Coverage[i].Window, pt.Coverage[j].Window) })
+		slices.SortFunc(pt.Coverage, func(a, b PointCoverage) int { return sim.CompareWindows(a.Window, b.Window) })
 		if none != nil {
 			pt.Coverage = append(pt.Coverage, *none)
 		}

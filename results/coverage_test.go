@@ -9,9 +9,9 @@ import (
 
 func TestOpsCoverage(t *testing.T) {
 	s := func(d int) sim.Time { return sim.Time(time.Duration(d) * time.Second) }
-	part := FaultWindow{Kind: "partition", Label: "{a}|{b}", Start: s(10), End: s(20)}
-	crash := FaultWindow{Kind: "crash", Label: "db-0", Start: s(5), End: sim.Never}
-	ops := NewOps([]FaultWindow{part, crash})
+	part := sim.Window{Kind: "partition", Label: "{a}|{b}", Start: s(10), End: s(20)}
+	crash := sim.Window{Kind: "crash", Label: "db-0", Start: s(5), End: sim.Never}
+	ops := NewOps([]sim.Window{part, crash})
 	for _, op := range []struct {
 		start, end int
 		out        sim.Outcome
@@ -30,7 +30,7 @@ func TestOpsCoverage(t *testing.T) {
 	want := []Coverage{
 		{Window: crash, Attempted: 4, Succeeded: 2, Failed: 1, TimedOut: 1},
 		{Window: part, Attempted: 2, Succeeded: 1, Failed: 1},
-		{Window: FaultWindow{Kind: "none", Label: "outside faults", End: sim.Never}, Attempted: 3, Succeeded: 1, Failed: 1, TimedOut: 1},
+		{Window: sim.Window{Kind: "none", Label: "outside faults", End: sim.Never}, Attempted: 3, Succeeded: 1, Failed: 1, TimedOut: 1},
 	}
 	if len(got) != len(want) {
 		t.Fatalf("got %d rows, want %d: %+v", len(got), len(want), got)

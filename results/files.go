@@ -1208,13 +1208,13 @@ func isZeroStat(st Stat) bool {
 	return st.N == 0 || st.Mean == 0 && (st.N < 2 || st.SD == 0)
 }
 
-func readWindow(path string, line int, f []string) (FaultWindow, error) {
+func readWindow(path string, line int, f []string) (sim.Window, error) {
 	st, err1 := parseTimeS(f[2])
 	en, err2 := parseTimeS(f[3])
 	if err := errors.Join(err1, err2); err != nil {
-		return FaultWindow{}, fmt.Errorf("%s:%d: %w", path, line, err)
+		return sim.Window{}, fmt.Errorf("%s:%d: %w", path, line, err)
 	}
-	return FaultWindow{Kind: f[0], Label: f[1], Start: st, End: en}, nil
+	return sim.Window{Kind: f[0], Label: f[1], Start: st, End: en}, nil
 }
 
 // readCSV reads a CSV file with a header, checks the header against want

@@ -22,8 +22,8 @@ func fixtureSet() *Set {
 	losses := []string{"0", "0.01", "0.05"}
 	policies := []string{"naive", "budget"}
 	seeds := []uint64{1, 2}
-	part := FaultWindow{Kind: "partition", Label: "{api}|{db}", Start: sim.Time(500 * time.Millisecond), End: sim.Time(time.Second)}
-	crash := FaultWindow{Kind: "crash", Label: "db-0", Start: sim.Time(1500 * time.Millisecond), End: sim.Never}
+	part := sim.Window{Kind: "partition", Label: "{api}|{db}", Start: sim.Time(500 * time.Millisecond), End: sim.Time(time.Second)}
+	crash := sim.Window{Kind: "crash", Label: "db-0", Start: sim.Time(1500 * time.Millisecond), End: sim.Never}
 	set := &Set{
 		Manifest: Manifest{
 			Name:        "retry-storm",
@@ -37,7 +37,7 @@ func fixtureSet() *Set {
 	for _, loss := range losses {
 		for _, pol := range policies {
 			for _, seed := range seeds {
-				set.Runs = append(set.Runs, fixtureRun(idx, seed, loss, pol, []FaultWindow{part, crash}))
+				set.Runs = append(set.Runs, fixtureRun(idx, seed, loss, pol, []sim.Window{part, crash}))
 				idx++
 			}
 		}
@@ -45,7 +45,7 @@ func fixtureSet() *Set {
 	return set
 }
 
-func fixtureRun(idx int, seed uint64, loss, policy string, faults []FaultWindow) Run {
+func fixtureRun(idx int, seed uint64, loss, policy string, faults []sim.Window) Run {
 	cfg := DefaultConfig()
 	cfg.Warmup = 200 * time.Millisecond
 	rec := NewRecorder(cfg)

@@ -867,9 +867,9 @@ func SeriesLines(f *Folder, metric, by string, where map[string]string) []Series
 
 // windowsOf returns the distinct fault windows of the points matching
 // where, sorted.
-func windowsOf(f *Folder, where map[string]string) []FaultWindow {
-	seen := map[FaultWindow]bool{}
-	var ws []FaultWindow
+func windowsOf(f *Folder, where map[string]string) []sim.Window {
+	seen := map[sim.Window]bool{}
+	var ws []sim.Window
 	for _, p := range selectPoints(f, where) {
 		for _, w := range p.Windows {
 			if !seen[w] {
@@ -878,7 +878,7 @@ func windowsOf(f *Folder, where map[string]string) []FaultWindow {
 			}
 		}
 	}
-	SortWindows(ws)
+	sim.SortWindows(ws)
 	return ws
 }
 
@@ -1040,7 +1040,7 @@ func confidenceBands(pts []seriesXYs, banded []int, lo, hi float64) ([]plot.Plot
 // shadeWindows shades each fault window over the full height [ymin,
 // ymax] of a timeseries plot, one colour and one legend entry per kind of
 // window; a window still open at the end runs to tmax.
-func shadeWindows(p *chart, windows []FaultWindow, ymin, ymax, tmax float64, logY bool) error {
+func shadeWindows(p *chart, windows []sim.Window, ymin, ymax, tmax float64, logY bool) error {
 	kinds := map[string]int{}
 	for _, w := range windows {
 		st, en := w.Start.Seconds(), tmax
