@@ -16,7 +16,7 @@ type CheckResult struct {
 	// "invariant echo_accounting".
 	Name string
 	// Params is the sweep point.
-	Params []results.Param
+	Params results.Params
 	// Runs is the number of runs evaluated (1 for a check of the mean).
 	Runs int
 	// Failed lists the failing runs, in index order.

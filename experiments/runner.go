@@ -513,7 +513,7 @@ func writeResults(dir string, p plan, st *store, idx []int, x *Experiment, progr
 func checkRows(x *Experiment, runs []RunResult) []results.CheckRow {
 	var rows []results.CheckRow
 	for _, c := range Evaluate(x, runs) {
-		r := results.CheckRow{Name: c.Name, Point: paramsText(c.Params), Runs: c.Runs, Failed: len(c.Failed)}
+		r := results.CheckRow{Name: c.Name, Point: c.Params.Label(), Runs: c.Runs, Failed: len(c.Failed)}
 		if !math.IsNaN(c.Value) {
 			r.Worst = results.FormatNumber(c.Value)
 		}
@@ -523,17 +523,6 @@ func checkRows(x *Experiment, runs []RunResult) []results.CheckRow {
 		rows = append(rows, r)
 	}
 	return rows
-}
-
-func paramsText(ps []results.Param) string {
-	if len(ps) == 0 {
-		return "all runs"
-	}
-	parts := make([]string, len(ps))
-	for i, p := range ps {
-		parts[i] = p.Name + "=" + p.Value
-	}
-	return strings.Join(parts, ", ")
 }
 
 // runVerified runs s, twice when verify is set.
@@ -575,7 +564,11 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 	})
 	rec.Bind(e)
 	fail := func(err error) (RunResult, error) {
-		return RunResult{}, fmt.Errorf("%w: run %d (seed %d%s): %w", ErrRunFailed, s.Index, s.Seed, paramText(s.Point.Params), err)
+		at := ""
+		if len(s.Point.Params) > 0 {
+			at = ", " + results.Params(s.Point.Params).Label()
+		}
+		return RunResult{}, fmt.Errorf("%w: run %d (seed %d%s): %w", ErrRunFailed, s.Index, s.Seed, at, err)
 	}
 	var tl *results.Timeline
 	var tlObs sim.Observer
@@ -684,14 +677,6 @@ func addScalars(ms []results.Metric, sc []protocols.Scalar) []results.Metric {
 		ms[i] = results.Metric{Name: s.Name, Value: s.Value}
 	}
 	return ms
-}
-
-func paramText(ps []results.Param) string {
-	var b strings.Builder
-	for _, p := range ps {
-		fmt.Fprintf(&b, ", %s=%s", p.Name, p.Value)
-	}
-	return b.String()
 }
 
 // plan is what a results folder records about the experiment in

@@ -34,7 +34,7 @@ type Summary struct {
 // Point is one sweep point and its statistics over the point's seeds.
 type Point struct {
 	// Params is the sweep point, values as in the experiment file.
-	Params []Param
+	Params Params
 	// N is the number of runs (seeds) at the point.
 	N int
 	// Metrics are sorted by name: every metric any of the runs has.
@@ -108,17 +108,10 @@ func sortNames(names []string) {
 }
 
 // Param returns the value of the named parameter at this point.
-func (p *Point) Param(name string) (string, bool) {
-	for _, q := range p.Params {
-		if q.Name == name {
-			return q.Value, true
-		}
-	}
-	return "", false
-}
+func (p *Point) Param(name string) (string, bool) { return p.Params.Get(name) }
 
 // Label returns "name=value, name=value", or "all runs" without parameters.
-func (p *Point) Label() string { return paramsLabel(p.Params) }
+func (p *Point) Label() string { return p.Params.Label() }
 
 // maxWindows bounds the distinct fault windows kept per sweep point, so
 // that faults drawn at random per seed cannot grow the summary without

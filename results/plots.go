@@ -487,7 +487,7 @@ func withoutParams(ps []Param, drop ...string) string {
 	if len(keep) == 0 {
 		return ""
 	}
-	return paramsLabel(keep)
+	return Params(keep).Label()
 }
 
 // pointLabel labels a sweep point by its parameters, leaving out those

@@ -246,7 +246,7 @@ func plotTitle(s PlotSpec, f *Folder) string {
 		t += ", per " + strings.ToLower(humanize(s.By))
 	}
 	if len(s.Where) > 0 {
-		t += " (" + paramsLabel(whereParams(s.Where)) + ")"
+		t += " (" + Params(whereParams(s.Where)).Label() + ")"
 	}
 	return t
 }
