@@ -18,12 +18,12 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/results"
 	"github.com/dsim-dev/dsim/sim"
+	"golang.org/x/sync/errgroup"
 )
 
 // Errors of the runner.
@@ -203,201 +203,267 @@ const seriesCheckpoint = 64
 // writes each finished run to <out>/runs/ as it completes, and the results
 // folder (CSV, plots, report) once all of this process's runs are done.
 func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
-	specs := x.Runs()
-	if opts.Shards > 1 {
-		if opts.Shard < 0 || opts.Shard >= opts.Shards {
-			return nil, badInput("shard %d/%d: want 0 ≤ I < N", opts.Shard, opts.Shards)
-		}
-		var mine []RunSpec
-		for _, s := range specs {
-			if s.Index%opts.Shards == opts.Shard {
-				mine = append(mine, s)
-			}
-		}
-		specs = mine
+	specs, err := shardRuns(x.Runs(), opts.Shard, opts.Shards)
+	if err != nil {
+		return nil, err
 	}
-	plan := x.plan(opts.Version)
-	res := &Result{Experiment: x, Out: opts.Out, plan: plan}
-	done := map[int]bool{}
-	keep := map[int]RunResult{} // in memory only, or for Result.Runs
-	var st *store
+	p := x.plan(opts.Version)
+	res := &Result{Experiment: x, Out: opts.Out, plan: p}
+	c := &collector{opts: opts, res: res, total: len(specs), done: map[int]bool{}, keep: map[int]RunResult{}}
 	var od *outDir // the output folder, locked until Run returns
 	if opts.Out != "" {
-		o, prev, err := openOut(opts.Out, plan, opts)
-		if err != nil {
+		if od, err = c.resume(specs, p); err != nil {
 			return nil, err
 		}
-		od = o
 		defer od.release()
-		st, err = openStore(od.path(), plan)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range specs {
-			if seed, ok := prev[s.Index]; ok && seed == s.Seed && st.has(s.Index) {
-				done[s.Index] = true
-			}
-		}
-		res.Resumed = len(done)
 	}
 	var todo []RunSpec
 	for _, s := range specs {
-		if !done[s.Index] {
+		if !c.done[s.Index] {
 			todo = append(todo, s)
 		}
 	}
-	par := opts.Parallel
-	if par <= 0 {
-		par = runtime.GOMAXPROCS(0)
-	}
-	par = max(1, min(par, len(todo)))
-
-	var stop atomic.Bool
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		<-ctx.Done()
-		stop.Store(true)
-	}()
-	type outcome struct {
-		spec RunSpec
-		rr   RunResult
-		enc  encodedRun
-		err  error
-	}
-	jobs := make(chan RunSpec)
-	outs := make(chan outcome)
-	var wg sync.WaitGroup
-	for w := 0; w < par; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for s := range jobs {
-				rr, err := runVerified(x, s, opts.VerifyDeterminism, &stop)
-				var enc encodedRun
-				if err == nil && opts.Out != "" {
-					// Compress in the worker, so the one goroutine that
-					// stores runs only writes and folds.
-					enc, err = encodeForStore(rr)
-				}
-				outs <- outcome{s, rr, enc, err}
-			}
-		}()
-	}
-	go func() {
-		defer close(jobs)
-		for _, s := range todo {
-			select {
-			case jobs <- s:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(outs)
-	}()
-	report := func() {
-		if opts.Progress != nil {
-			opts.Progress(Progress{Done: len(done), Resumed: res.Resumed, Total: len(specs)})
+	c.report()
+	err = runAll(ctx, x, todo, opts, c.add)
+	if c.st != nil {
+		if cerr := c.st.checkpoint(); err == nil {
+			err = cerr
 		}
 	}
-	report()
-	var firstErr error
-	for o := range outs {
-		if o.err != nil {
-			if firstErr == nil && !errors.Is(o.err, ErrInterrupted) {
-				firstErr = o.err
-				cancel()
-			}
-			continue
-		}
-		if st != nil {
-			if err := st.add(o.rr, o.enc); err != nil && firstErr == nil {
-				firstErr = err
-				cancel()
-				continue
-			}
-			if !opts.Discard || len(o.rr.Violations) > 0 {
-				keep[o.spec.Index] = slim(o.rr)
-			}
-		} else if opts.Slim {
-			keep[o.spec.Index] = slim(o.rr)
-		} else {
-			o.rr.hists = nil // pooled distributions come with an output folder only
-			keep[o.spec.Index] = o.rr
-		}
-		done[o.spec.Index] = true
-		report()
-	}
-	if st != nil {
-		if err := st.checkpoint(); err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	res.Count = len(done)
-	var mine []int
+	res.Count = len(c.done)
+	var mine []int // this process's finished runs, in index order
 	for _, s := range specs {
-		if done[s.Index] {
+		if c.done[s.Index] {
 			mine = append(mine, s.Index)
 		}
 	}
-	if st != nil && !opts.Discard {
-		// Runs found on disk: their slim records.
-		for _, i := range mine {
-			if _, ok := keep[i]; !ok {
-				rr, err := st.read(i)
-				if err != nil {
-					return res, err
-				}
-				keep[i] = slim(rr)
+	if gerr := c.gather(mine); err == nil {
+		err = gerr
+	}
+	if err != nil {
+		return res, err
+	}
+	if len(c.done) < len(specs) {
+		return res, fmt.Errorf("%w: %d of %d runs finished", ErrInterrupted, len(c.done), len(specs))
+	}
+	res.Complete = len(c.done) == len(x.Runs())
+	if od == nil {
+		return res, nil
+	}
+	return res, c.write(od, mine)
+}
+
+// shardRuns keeps the runs of shard i of n (Index % n == i); n 0 or 1
+// keeps every run.
+func shardRuns(specs []RunSpec, i, n int) ([]RunSpec, error) {
+	if n <= 1 {
+		return specs, nil
+	}
+	if i < 0 || i >= n {
+		return nil, badInput("shard %d/%d: want 0 ≤ I < N", i, n)
+	}
+	var mine []RunSpec
+	for _, s := range specs {
+		if s.Index%n == i {
+			mine = append(mine, s)
+		}
+	}
+	return mine, nil
+}
+
+// finished is a run a worker completed, with its stored form when there
+// is an output folder (compressed by the worker, so that the one
+// goroutine that stores runs only writes and folds).
+type finished struct {
+	spec   RunSpec
+	result RunResult
+	stored encodedRun
+}
+
+// runAll executes the runs in todo, at most opts.Parallel at once, and
+// hands each finished run to collect as it completes, from the calling
+// goroutine only. The first failure, of a run or of collect, stops
+// starting runs and abandons those in progress, and is returned; runs that
+// finish meanwhile are still collected until collect fails. When ctx is
+// cancelled the same happens and runAll returns nil: the runs that did
+// not finish are missing from what was collected.
+func runAll(ctx context.Context, x *Experiment, todo []RunSpec, opts RunOptions, collect func(finished) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers(opts.Parallel, len(todo)))
+	// A run polls a flag, cheaper than a context every thousand events;
+	// it is raised once the group is cancelled.
+	var stop atomic.Bool
+	defer context.AfterFunc(gctx, func() { stop.Store(true) })()
+	out := make(chan finished)
+	var runErr error
+	go func() {
+		defer close(out)
+		for _, s := range todo {
+			if gctx.Err() != nil {
+				break
 			}
+			g.Go(func() error {
+				f := finished{spec: s}
+				var err error
+				f.result, err = runVerified(x, s, opts.VerifyDeterminism, &stop)
+				if err == nil && opts.Out != "" {
+					f.stored, err = encodeForStore(f.result)
+				}
+				switch {
+				case errors.Is(err, ErrInterrupted):
+					return nil // abandoned: not finished, done again on --resume
+				case err != nil:
+					return err
+				}
+				out <- f
+				return nil
+			})
+		}
+		runErr = g.Wait()
+	}()
+	var collectErr error
+	for f := range out {
+		if collectErr != nil {
+			continue // not kept: the run is done again on --resume
+		}
+		if err := collect(f); err != nil {
+			collectErr = err
+			cancel()
+		}
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return collectErr
+}
+
+// workers is the number of runs executed at once: parallel, or
+// GOMAXPROCS when it is 0, and never more than there are runs.
+func workers(parallel, runs int) int {
+	if parallel <= 0 {
+		parallel = runtime.GOMAXPROCS(0)
+	}
+	return max(1, min(parallel, runs))
+}
+
+// collector takes in the finished runs of one Run, one at a time: it
+// stores them in the output folder when there is one, keeps what
+// Result.Runs offers, and reports progress.
+type collector struct {
+	opts RunOptions
+	res  *Result
+	// st is the output folder's store; nil when results stay in memory.
+	st *store
+	// total is the number of runs this process is responsible for.
+	total int
+	// done marks the finished runs by index, resumed ones included.
+	done map[int]bool
+	// keep holds what Result.Runs will offer, by index.
+	keep map[int]RunResult
+}
+
+// resume opens the output folder (locking it) and its store, and marks
+// as done the runs it already holds with the same seed (--resume).
+func (c *collector) resume(specs []RunSpec, p plan) (*outDir, error) {
+	od, prev, err := openOut(c.opts.Out, p, c.opts)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(od.path(), p)
+	if err != nil {
+		od.release()
+		return nil, err
+	}
+	c.st = st
+	for _, s := range specs {
+		if seed, ok := prev[s.Index]; ok && seed == s.Seed && st.has(s.Index) {
+			c.done[s.Index] = true
+		}
+	}
+	c.res.Resumed = len(c.done)
+	return od, nil
+}
+
+func (c *collector) report() {
+	if c.opts.Progress != nil {
+		c.opts.Progress(Progress{Done: len(c.done), Resumed: c.res.Resumed, Total: c.total})
+	}
+}
+
+// add takes in one finished run.
+func (c *collector) add(f finished) error {
+	i, rr := f.spec.Index, f.result
+	switch {
+	case c.st != nil:
+		if err := c.st.add(rr, f.stored); err != nil {
+			return err
+		}
+		if !c.opts.Discard || len(rr.Violations) > 0 {
+			c.keep[i] = slim(rr)
+		}
+	case c.opts.Slim:
+		c.keep[i] = slim(rr)
+	default:
+		rr.hists = nil // pooled distributions come with an output folder only
+		c.keep[i] = rr
+	}
+	c.done[i] = true
+	c.report()
+	return nil
+}
+
+// gather fills Result.Runs with the runs of mine, in index order: those
+// kept, and the slim records of those found on disk (unless Discard).
+func (c *collector) gather(mine []int) error {
+	if c.st != nil && !c.opts.Discard {
+		for _, i := range mine {
+			if _, ok := c.keep[i]; ok {
+				continue
+			}
+			rr, err := c.st.read(i)
+			if err != nil {
+				return err
+			}
+			c.keep[i] = slim(rr)
 		}
 	}
 	for _, i := range mine {
-		if r, ok := keep[i]; ok {
-			res.Runs = append(res.Runs, r)
+		if r, ok := c.keep[i]; ok {
+			c.res.Runs = append(c.res.Runs, r)
 		}
 	}
-	if firstErr != nil {
-		return res, firstErr
-	}
-	if len(done) < len(specs) {
-		return res, fmt.Errorf("%w: %d of %d runs finished", ErrInterrupted, len(done), len(specs))
-	}
-	res.Complete = len(done) == len(x.Runs())
-	if od != nil && opts.Shards > 1 {
-		// A shard is lean: its runs/ folder is all that dsim merge
-		// reads, and merge writes the CSV files, plots and report. The
-		// marker says this shard's runs are all there.
-		res.Shard = true
-		b := fmt.Appendf(nil, "{\"shard\": %d, \"shards\": %d, \"runs\": %d}\n", opts.Shard, opts.Shards, len(done))
+	return nil
+}
+
+// write finishes the output folder once every run is done and commits
+// it. A shard is lean: its runs/ folder is all that dsim merge reads, and
+// merge writes the CSV files, plots and report; a marker says that this
+// shard's runs are all there. Otherwise the results folder is written;
+// plots that cannot be drawn go to Result.PlotErr.
+func (c *collector) write(od *outDir, mine []int) error {
+	if c.opts.Shards > 1 {
+		c.res.Shard = true
+		b := fmt.Appendf(nil, "{\"shard\": %d, \"shards\": %d, \"runs\": %d}\n", c.opts.Shard, c.opts.Shards, len(mine))
 		if err := results.WriteFileAtomic(filepath.Join(od.path(), runsDir, shardDoneFile), b); err != nil {
-			return res, err
+			return err
 		}
-		if err := od.commit(); err != nil {
-			return res, err
-		}
-		return res, nil
+		return od.commit()
 	}
-	if od != nil {
-		prog := func(w, n int) {
-			if opts.Progress != nil {
-				opts.Progress(Progress{Done: len(done), Resumed: res.Resumed, Total: len(specs), Writing: true, Written: w, ToWrite: n})
-			}
-		}
-		if err := writeResults(od.path(), plan, st, mine, plan.checkExperiment(), prog); err != nil {
-			if !results.IsPlotError(err) {
-				return res, err
-			}
-			res.PlotErr = err
-		}
-		if err := od.commit(); err != nil {
-			return res, err
+	progress := func(written, steps int) {
+		if c.opts.Progress != nil {
+			c.opts.Progress(Progress{Done: len(c.done), Resumed: c.res.Resumed, Total: c.total, Writing: true, Written: written, ToWrite: steps})
 		}
 	}
-	return res, nil
+	p := c.res.plan
+	if err := writeResults(od.path(), p, c.st, mine, p.checkExperiment(), progress); err != nil {
+		if !results.IsPlotError(err) {
+			return err
+		}
+		c.res.PlotErr = err
+	}
+	return od.commit()
 }
 
 // slim keeps what Result.Runs offers when the runs are on disk: the

@@ -379,3 +379,27 @@ workload: {rate: 300/s}
 		t.Errorf("%v duplicates for %v pings (%.3f per ping, want 0.69)", dups, sent, dups/sent)
 	}
 }
+
+// TestRunAllStops: the first failure of collect stops the runs (none
+// starts after it and it is returned), and so does a cancelled context
+// (nothing is returned: the missing runs are the caller's to count).
+func TestRunAllStops(t *testing.T) {
+	x := mustParse(t, strings.Replace(small, "seeds: 2", "seeds: 20", 1))
+	todo := x.Runs()
+	full := errors.New("disk full")
+	calls := 0
+	err := runAll(context.Background(), x, todo, RunOptions{Parallel: 2}, func(finished) error {
+		calls++
+		return full
+	})
+	if !errors.Is(err, full) || calls != 1 {
+		t.Errorf("collect failing: err %v after %d calls, want %v after 1", err, calls, full)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	calls = 0
+	err = runAll(ctx, x, todo, RunOptions{Parallel: 2}, func(finished) error { calls++; return nil })
+	if err != nil || calls != 0 {
+		t.Errorf("cancelled before the start: err %v, %d runs collected", err, calls)
+	}
+}
