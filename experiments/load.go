@@ -84,7 +84,7 @@ func Load(source string, opts Options) (*Experiment, error) {
 		if errors.Is(err, ErrBadInput) {
 			return nil, err
 		}
-		return nil, badInput("read %s: %v", source, err)
+		return nil, badInput("read %s: %w", source, err)
 	}
 	x, err := Parse(source, data, opts)
 	if err != nil {

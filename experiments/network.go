@@ -89,7 +89,7 @@ func (c *Config) validateNodes(fe *sim.FieldErrors) {
 
 // placements returns the nodes with their zones, in list order.
 func (c *Config) placements() []protocols.Placement {
-	names, _ := ExpandNodes(c.Nodes)
+	names, _ := ExpandNodes(c.Nodes) // cannot fail: Load checked the list
 	zones := make([]string, 0, len(c.Network.Zones))
 	for z := range c.Network.Zones {
 		zones = append(zones, z)

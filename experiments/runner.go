@@ -32,12 +32,42 @@ var (
 	// every run finished; finished runs are kept and --resume continues.
 	ErrInterrupted = errors.New("interrupted")
 	// ErrNondeterministic is returned by --verify-determinism when a run
-	// gives a different event hash the second time.
-	ErrNondeterministic = errors.New("run is not deterministic")
-	// ErrRunFailed is returned when a run itself fails (a bound of
-	// limits: exceeded, a protocol that cannot build).
+	// gives a different event hash the second time. It is
+	// sim.ErrNondeterministic, the engine's own.
+	ErrNondeterministic = sim.ErrNondeterministic
+	// ErrRunFailed matches (errors.Is) every *RunError: a run itself
+	// failed.
 	ErrRunFailed = errors.New("run failed")
 )
+
+// RunError is a run that failed: a bound of limits: exceeded, a protocol
+// that cannot build, a network that cannot be installed. It matches
+// ErrRunFailed and unwraps to its cause, so errors.Is(err,
+// sim.ErrEventLimit) tells a run that hit its event bound, and
+// errors.As(err, &re) gives the run's seed to replay it.
+type RunError struct {
+	// Index, Seed and Params identify the run.
+	Index  int
+	Seed   uint64
+	Params results.Params
+	// Err is the cause.
+	Err error
+}
+
+// Error returns "run failed: run 3 (seed 42, network.loss=0.05): cause".
+func (e *RunError) Error() string {
+	at := ""
+	if len(e.Params) > 0 {
+		at = ", " + e.Params.Label()
+	}
+	return fmt.Sprintf("%v: run %d (seed %d%s): %v", ErrRunFailed, e.Index, e.Seed, at, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *RunError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrRunFailed.
+func (e *RunError) Is(target error) bool { return target == ErrRunFailed }
 
 // RunSpec identifies one run: a sweep point and a seed.
 type RunSpec struct {
@@ -202,7 +232,7 @@ const seriesCheckpoint = 64
 // parallel across runs, each run single-threaded. With opts.Out it
 // writes each finished run to <out>/runs/ as it completes, and the results
 // folder (CSV, plots, report) once all of this process's runs are done.
-func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
+func Run(ctx context.Context, x *Experiment, opts RunOptions) (_ *Result, err error) {
 	specs, err := shardRuns(x.Runs(), opts.Shard, opts.Shards)
 	if err != nil {
 		return nil, err
@@ -215,7 +245,7 @@ func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
 		if od, err = c.resume(specs, p); err != nil {
 			return nil, err
 		}
-		defer od.release()
+		defer func() { err = errors.Join(err, od.release()) }()
 	}
 	var todo []RunSpec
 	for _, s := range specs {
@@ -373,8 +403,7 @@ func (c *collector) resume(specs []RunSpec, p plan) (*outDir, error) {
 	}
 	st, err := openStore(od.path(), p)
 	if err != nil {
-		od.release()
-		return nil, err
+		return nil, errors.Join(err, od.release())
 	}
 	c.st = st
 	for _, s := range specs {
@@ -630,11 +659,7 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 	})
 	rec.Bind(e)
 	fail := func(err error) (RunResult, error) {
-		at := ""
-		if len(s.Point.Params) > 0 {
-			at = ", " + results.Params(s.Point.Params).Label()
-		}
-		return RunResult{}, fmt.Errorf("%w: run %d (seed %d%s): %w", ErrRunFailed, s.Index, s.Seed, at, err)
+		return RunResult{}, &RunError{Index: s.Index, Seed: s.Seed, Params: s.Point.Params, Err: err}
 	}
 	var tl *results.Timeline
 	var tlObs sim.Observer
@@ -858,7 +883,10 @@ func runSeriesFile(dir string, index int) string {
 
 func gzipGob(v any) ([]byte, error) {
 	var b bytes.Buffer
-	gz, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	gz, err := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
 	if err := gob.NewEncoder(gz).Encode(v); err != nil {
 		return nil, err
 	}
@@ -890,9 +918,12 @@ func decodeRun(b []byte) (RunResult, error) {
 	return rr, err
 }
 
-func encodePlan(p plan) []byte {
-	b, _ := json.MarshalIndent(p, "", "  ")
-	return append(b, '\n')
+func encodePlan(p plan) ([]byte, error) {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", planFile, err)
+	}
+	return append(b, '\n'), nil
 }
 
 func readPlan(dir string) (plan, error) {
@@ -923,8 +954,11 @@ func readSeeds(dir string) (map[int]uint64, error) {
 			continue
 		}
 		rr, err := readRunFile(dir, idx)
+		if errors.Is(err, errDamaged) {
+			continue // the run is done again
+		}
 		if err != nil {
-			continue // a damaged file: the run is done again
+			return nil, err
 		}
 		out[idx] = rr.Run.Seed
 	}
@@ -969,9 +1003,12 @@ func init() {
 	full := RunResult{Run: results.Run{Params: []results.Param{{}}, Metrics: []results.Metric{{}}, Series: []results.Series{{Values: []float64{0}}},
 		Dists: []results.Dist{{Points: []results.Quantile{{}}}}, Faults: []sim.Window{{}}, Coverage: []results.Coverage{{}}},
 		Violations: []Violation{{}}, TimelineSVG: []byte{0}}
-	_, _ = encodeRun(full)
-	_, _ = gzipGob(runSeries{Series: full.Run.Series, Hists: []results.SparseHist{{Params: []results.Param{{}}}}})
-	_, _ = gzipGob(toStored(full))
+	_, err1 := encodeRun(full)
+	_, err2 := gzipGob(runSeries{Series: full.Run.Series, Hists: []results.SparseHist{{Params: []results.Param{{}}}}})
+	_, err3 := gzipGob(toStored(full))
+	if err := errors.Join(err1, err2, err3); err != nil {
+		panic("experiments: the stored run types do not encode: " + err.Error())
+	}
 }
 
 func toStored(rr RunResult) storedRun {
@@ -1026,14 +1063,19 @@ func readRunFile(dir string, idx int) (RunResult, error) {
 		return RunResult{}, err
 	}
 	if err := gunzipGob(b, &st); err != nil {
-		return RunResult{}, fmt.Errorf("%s: %w", runFile(dir, idx), err)
+		return RunResult{}, fmt.Errorf("%s: %w: %w", runFile(dir, idx), errDamaged, err)
 	}
 	rr := fromStored(st)
 	if rr.Run.Index != idx {
-		return rr, fmt.Errorf("%s: holds run %d", runFile(dir, idx), rr.Run.Index)
+		return rr, fmt.Errorf("%s: %w: holds run %d", runFile(dir, idx), errDamaged, rr.Run.Index)
 	}
 	return rr, nil
 }
+
+// errDamaged marks a run file that does not decode (cut short by a crash
+// of the machine, edited): --resume does the run again, and reading it
+// for the results fails with the file's name.
+var errDamaged = errors.New("damaged")
 
 // runSeries is a run's series file: its time series and its latency
 // histograms (sparse), kept until they are folded into the folder's sums.
@@ -1076,18 +1118,27 @@ func openStore(dir string, p plan) (*store, error) {
 			continue
 		}
 		if st.series.Included[idx] {
+			// Folded before a crash kept the checkpoint from removing it.
 			if !st.perRun {
-				os.Remove(runSeriesFile(dir, idx))
+				if err := os.Remove(runSeriesFile(dir, idx)); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return nil, err
+				}
 			}
 			continue
 		}
 		rr, err := readRunFile(dir, idx)
+		if errors.Is(err, errDamaged) || errors.Is(err, os.ErrNotExist) {
+			continue // the run is done again
+		}
 		if err != nil {
-			continue
+			return nil, err
 		}
 		var ser runSeries
 		b, err := os.ReadFile(runSeriesFile(dir, idx))
-		if err != nil || gunzipGob(b, &ser) != nil {
+		if err != nil {
+			return nil, err
+		}
+		if err := gunzipGob(b, &ser); err != nil {
 			continue // damaged: the run is done again
 		}
 		st.series.Add(rr.Run.Params, ser.Series)
@@ -1201,13 +1252,18 @@ var resultFiles = []string{results.RunsFile, results.MetricsFile, results.RunSer
 // one results folder holding exactly the bytes a single-process run
 // produces. Every folder must come from the same experiment, and together
 // they must hold every run.
-func Merge(dirs []string, out string, force bool) (*Result, error) {
+func Merge(dirs []string, out string, force bool) (_ *Result, err error) {
 	if len(dirs) == 0 {
 		return nil, badInput("nothing to merge")
 	}
-	absOut, _ := filepath.Abs(out)
+	absOut, err := filepath.Abs(out)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range dirs {
-		if a, _ := filepath.Abs(d); a == absOut {
+		if a, err := filepath.Abs(d); err != nil {
+			return nil, err
+		} else if a == absOut {
 			return nil, badInput("--out %s is one of the folders being merged; merge into a new folder", out)
 		}
 	}
@@ -1217,7 +1273,7 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 	for i, d := range dirs {
 		q, err := readPlan(d)
 		if err != nil {
-			return nil, badInput("%s is not a dsim run folder: %v", d, err)
+			return nil, badInput("%s is not a dsim run folder: %w", d, err)
 		}
 		if i == 0 {
 			p = q
@@ -1257,7 +1313,7 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer od.release()
+	defer func() { err = errors.Join(err, od.release()) }()
 	dst := od.path()
 	idx := make([]int, 0, p.RunCount)
 	for i := 0; i < p.RunCount; i++ {

@@ -756,5 +756,7 @@ func init() {
 	// numbers are part of the bytes. Meeting the stored types here, in a
 	// fixed order, makes the stored series sums the same bytes in every
 	// process (a run, a resumed run, a merge).
-	_ = gob.NewEncoder(io.Discard).Encode(seriesFile{Entries: []seriesEntry{{Params: []Param{{}}}}, Hists: []histEntry{{Params: []Param{{}}}}})
+	if err := gob.NewEncoder(io.Discard).Encode(seriesFile{Entries: []seriesEntry{{Params: []Param{{}}}}, Hists: []histEntry{{Params: []Param{{}}}}}); err != nil {
+		panic("results: the series sums do not encode: " + err.Error())
+	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
 	"math"
 	"os"
 	"path/filepath"
@@ -533,9 +534,9 @@ func Render(dir string, f *Folder, progress func(done, total int)) error {
 			progress(i+1, len(f.Manifest.Plots))
 		}
 	}
-	var timeline []byte
-	if b, err := os.ReadFile(filepath.Join(dir, TimelineSVG)); err == nil {
-		timeline = b
+	timeline, err := os.ReadFile(filepath.Join(dir, TimelineSVG))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err // no timeline is fine; one that cannot be read is not
 	}
 	var b bytes.Buffer
 	if err := writeReport(&b, f, drawn, timeline); err != nil {

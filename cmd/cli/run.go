@@ -256,7 +256,7 @@ func (c *cli) execute(x *experiments.Experiment, f *runFlags, out string, discar
 		}
 		return res, elapsed, nil
 	case errors.Is(err, experiments.ErrInterrupted):
-		msg := fmt.Sprintf("%v", err)
+		msg := err.Error()
 		switch {
 		case out != "" && f.force:
 			msg += fmt.Sprintf("; the results in %s are unchanged (--force replaces them only with a complete run)", out)
@@ -357,7 +357,7 @@ func (p *progress) update(s experiments.Progress) {
 			progressbar.OptionSetWidth(30),
 		)
 		if s.Resumed > 0 {
-			_ = p.bar.Set(s.Resumed)
+			p.draw(p.bar.Set(s.Resumed))
 		}
 	}
 	if p.total == 0 {
@@ -365,7 +365,7 @@ func (p *progress) update(s experiments.Progress) {
 	}
 	p.total, p.done = s.Total, s.Done
 	if p.bar != nil {
-		_ = p.bar.Set(s.Done)
+		p.draw(p.bar.Set(s.Done))
 		return
 	}
 	now := time.Now()
@@ -405,7 +405,10 @@ func (p *progress) writing(s experiments.Progress) {
 	now := time.Now()
 	if p.wbar == nil && !p.plain {
 		if p.bar != nil {
-			_ = p.bar.Finish()
+			p.draw(p.bar.Finish())
+		}
+		if p.quiet {
+			return
 		}
 		p.wbar = progressbar.NewOptions(s.ToWrite,
 			progressbar.OptionSetWriter(p.w),
@@ -417,7 +420,7 @@ func (p *progress) writing(s experiments.Progress) {
 	}
 	if p.wbar != nil {
 		p.wbar.ChangeMax(s.ToWrite)
-		_ = p.wbar.Set(s.Written)
+		p.draw(p.wbar.Set(s.Written))
 		return
 	}
 	if p.wstart.IsZero() {
@@ -441,12 +444,21 @@ func (p *progress) finish() {
 		return
 	}
 	if p.wbar != nil {
-		_ = p.wbar.Finish()
+		p.draw(p.wbar.Finish())
 		return
 	}
 	if p.bar != nil {
-		_ = p.bar.Finish()
+		p.draw(p.bar.Finish())
 		return
+	}
+}
+
+// draw handles the error of drawing a progress bar: stderr cannot take
+// it (closed, full), so the display stops for the rest of the command
+// rather than failing it; the runs and their results go on.
+func (p *progress) draw(err error) {
+	if err != nil {
+		p.quiet = true
 	}
 }
 
