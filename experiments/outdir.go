@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -223,7 +224,7 @@ func (o *outDir) commit() error {
 			return fmt.Errorf("replace %s: %w", o.dir, err)
 		}
 		for _, e := range written {
-			if n := e.Name(); n != ".replaced" && !contains(names, n) {
+			if n := e.Name(); n != ".replaced" && !slices.Contains(names, n) {
 				names = append(names, n)
 			}
 		}

@@ -3,6 +3,7 @@ package results
 import (
 	"encoding/gob"
 	"io"
+	"maps"
 	"math"
 	"math/big"
 	"math/bits"
@@ -302,14 +303,14 @@ func (a *Aggregator) Summary() *Summary {
 	s := &Summary{Params: append([]string(nil), a.params...), Runs: a.runs}
 	for _, p := range a.points {
 		pt := Point{Params: p.params, N: p.n}
-		names := sortedMapKeys(p.metrics)
+		names := slices.Sorted(maps.Keys(p.metrics))
 		sortNames(names)
 		for _, name := range names {
 			w := p.metrics[name]
 			st := w.stat()
 			pt.Metrics = append(pt.Metrics, MetricStat{Name: name, Stat: st, Zero: isZeroStat(st)})
 		}
-		for _, name := range sortedMapKeys(p.cdfs) {
+		for _, name := range slices.Sorted(maps.Keys(p.cdfs)) {
 			c := p.cdfs[name]
 			if c.n == 0 {
 				continue
@@ -350,15 +351,6 @@ func Aggregate(params []string, runs []Run) *Summary {
 		a.Add(&runs[i])
 	}
 	return a.Summary()
-}
-
-func sortedMapKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // SeriesScale is the fixed-point resolution of series aggregation: values

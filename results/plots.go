@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -502,7 +504,7 @@ func pointLabel(ps []Param, where map[string]string) string {
 	if len(keep) == 1 {
 		return keep[0].Value // the plot's title or caption names the parameter
 	}
-	l := withoutParams(ps, sortedKeys(where)...)
+	l := withoutParams(ps, slices.Sorted(maps.Keys(where))...)
 	if l == "" {
 		return "all runs"
 	}

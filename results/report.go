@@ -7,9 +7,11 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dsim-dev/dsim/sim"
@@ -254,7 +256,7 @@ func plotTitle(s PlotSpec, f *Folder) string {
 
 func whereParams(w map[string]string) []Param {
 	var ps []Param
-	for _, k := range sortedKeys(w) {
+	for _, k := range slices.Sorted(maps.Keys(w)) {
 		ps = append(ps, Param{Name: k, Value: w[k]})
 	}
 	return ps

@@ -2,6 +2,7 @@ package history
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -123,12 +124,8 @@ func CheckLinearizable(h *History, budget time.Duration) Report {
 		})
 		ids[op.Key] = append(ids[op.Key], op.ID)
 	}
-	keys := make([]uint64, 0, len(byKey))
+	keys := slices.Sorted(maps.Keys(byKey))
 	var all [][]porcupine.Operation
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	for _, k := range keys {
 		all = append(all, byKey[k])
 	}

@@ -2,6 +2,7 @@ package history
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
 	"github.com/dsim-dev/dsim/sim"
@@ -38,11 +39,7 @@ func CheckLostWrites(h *History, final map[uint64]uint64) Report {
 			byKey[op.Key] = append(byKey[op.Key], op)
 		}
 	}
-	keys := make([]uint64, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(byKey))
 	for _, k := range keys {
 		ws := byKey[k]
 		// Sorted by completion, a running maximum gives the newest version
@@ -73,11 +70,7 @@ func CheckLostWrites(h *History, final map[uint64]uint64) Report {
 				base[w.Prev] = append(base[w.Prev], w)
 			}
 		}
-		prevs := make([]uint64, 0, len(base))
-		for p := range base {
-			prevs = append(prevs, p)
-		}
-		slices.Sort(prevs)
+		prevs := slices.Sorted(maps.Keys(base))
 		for _, p := range prevs {
 			group := base[p]
 			if len(group) < 2 {

@@ -3,6 +3,8 @@ package quorum
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -336,11 +338,7 @@ func (n *node) antiEntropy(env sim.Env) {
 	if peer >= n.store {
 		peer++
 	}
-	keys := make([]uint64, 0, len(n.data))
-	for k := range n.data {
-		keys = append(keys, k)
-	}
-	sortKeys(keys)
+	keys := slices.Sorted(maps.Keys(n.data))
 	var out []SyncEntry
 	for _, k := range keys {
 		reps := rs.ring.Replicas(k, rs.cfg.N)
