@@ -870,18 +870,13 @@ func SeriesLines(f *Folder, metric, by string, where map[string]string) []Series
 // windowsOf returns the distinct fault windows of the points matching
 // where, sorted.
 func windowsOf(f *Folder, where map[string]string) []sim.Window {
-	seen := map[sim.Window]bool{}
-	var ws []sim.Window
+	set := map[sim.Window]bool{}
 	for _, p := range selectPoints(f, where) {
 		for _, w := range p.Windows {
-			if !seen[w] {
-				seen[w] = true
-				ws = append(ws, w)
-			}
+			set[w] = true
 		}
 	}
-	sim.SortWindows(ws)
-	return ws
+	return slices.SortedFunc(maps.Keys(set), sim.CompareWindows)
 }
 
 // SeriesRange returns the y range a timeseries plot's lines and bands

@@ -6,10 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -191,25 +192,20 @@ func runRun(c *cli, args []string) error {
 func invariantFailures(res *experiments.Result) error {
 	runs := 0
 	count := map[string]int{}
-	var names []string
 	for _, r := range res.Runs {
 		if len(r.Violations) > 0 {
 			runs++
 		}
 		for _, v := range r.Violations {
-			if count[v.Invariant] == 0 {
-				names = append(names, v.Invariant)
-			}
 			count[v.Invariant]++
 		}
 	}
 	if runs == 0 {
 		return nil
 	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s (%d runs)", n, count[n])
+	var parts []string
+	for _, n := range slices.Sorted(maps.Keys(count)) {
+		parts = append(parts, fmt.Sprintf("%s (%d runs)", n, count[n]))
 	}
 	return failError{msg: fmt.Sprintf("invariants failed in %d of %d runs: %s; 'dsim check' prints each failing seed and a replay command",
 		runs, max(res.Count, len(res.Runs)), strings.Join(parts, ", "))}
