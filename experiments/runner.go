@@ -485,12 +485,19 @@ func (c *collector) write(od *outDir, mine []int) error {
 			c.opts.Progress(Progress{Done: len(c.done), Resumed: c.res.Resumed, Total: c.total, Writing: true, Written: written, ToWrite: steps})
 		}
 	}
-	p := c.res.plan
-	if err := writeResults(od.path(), p, c.st, mine, p.checkExperiment(), progress); err != nil {
+	return commitResults(od, c.res, c.st, mine, progress)
+}
+
+// commitResults writes the results folder of the runs idx from the store
+// and commits the output folder. Plots that cannot be drawn do not stop
+// it: they go to res.PlotErr.
+func commitResults(od *outDir, res *Result, st *store, idx []int, progress func(done, total int)) error {
+	p := res.plan
+	if err := writeResults(od.path(), p, st, idx, p.checkExperiment(), progress); err != nil {
 		if !results.IsPlotError(err) {
 			return err
 		}
-		c.res.PlotErr = err
+		res.PlotErr = err
 	}
 	return od.commit()
 }
@@ -1041,8 +1048,8 @@ func fromStored(st storedRun) RunResult {
 	for _, sd := range st.Dists {
 		d := results.Dist{Name: sd.Name, Points: make([]results.Quantile, len(sd.DeltaNs))}
 		var ns int64
-		for i, dn := range sd.DeltaNs {
-			ns += dn
+		for i, delta := range sd.DeltaNs {
+			ns += delta
 			q := 0.0
 			if sd.Q != nil {
 				q = sd.Q[i]
@@ -1349,16 +1356,7 @@ func Merge(dirs []string, out string, force bool) (_ *Result, err error) {
 	if err := ost.checkpoint(); err != nil {
 		return nil, err
 	}
-	if err := writeResults(dst, p, ost, idx, p.checkExperiment(), nil); err != nil {
-		if !results.IsPlotError(err) {
-			return res, err
-		}
-		res.PlotErr = err
-	}
-	if err := od.commit(); err != nil {
-		return res, err
-	}
-	return res, nil
+	return res, commitResults(od, res, ost, idx, nil)
 }
 
 func intList(xs []int, limit int) string {
