@@ -51,7 +51,7 @@ type Point struct {
 	// Index numbers the points from 0 in sweep order.
 	Index int
 	// Params are the swept parameters' values, formatted as written.
-	Params []results.Param
+	Params results.Params
 	// Config is the base config with the point's values applied.
 	Config Config
 }

@@ -335,7 +335,7 @@ func TestRunFailure(t *testing.T) {
 			t.Fatalf("out %q: event limit: %v", out, err)
 		}
 		spec := x.Runs()[re.Index]
-		if re.Seed != spec.Seed || results.Params(re.Params).Label() != results.Params(spec.Point.Params).Label() {
+		if re.Seed != spec.Seed || re.Params.Label() != spec.Point.Params.Label() {
 			t.Errorf("RunError %+v names another run than %+v", re, spec)
 		}
 		want := fmt.Sprintf("run failed: run %d (seed %d, network.loss=%s): ", re.Index, re.Seed, spec.Point.Params[0].Value)
