@@ -24,7 +24,7 @@ func TestProtocolWindowsAreFaults(t *testing.T) {
 	}
 	res := mustRun(t, x, RunOptions{Parallel: 1})
 	r := res.Runs[0].Run
-	want := results.FaultWindow{Kind: "errors", Label: "db", Start: sim.Time(1e9), End: sim.Time(2e9)}
+	want := sim.Window{Kind: "errors", Label: "db", Start: sim.Time(1e9), End: sim.Time(2e9)}
 	found := false
 	for _, w := range r.Faults {
 		found = found || w == want

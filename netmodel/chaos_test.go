@@ -42,16 +42,16 @@ func TestChaosDeterministicAndBounded(t *testing.T) {
 	if len(ph) != 2 || ph[0].Start != sim.Time(5*time.Second) || ph[0].End != sim.Time(65*time.Second) || ph[1].End != sim.Time(95*time.Second) {
 		t.Fatalf("phases = %+v", ph)
 	}
-	kinds := map[FaultKind]int{}
+	kinds := map[string]int{}
 	for _, w := range a {
 		kinds[w.Kind]++
-		if !w.Chaos || w.Start < ph[0].Start || w.End > ph[0].End || w.End < w.Start || (w.End == w.Start) != (w.Kind == FaultClock) {
+		if !w.Chaos || w.Start < ph[0].Start || w.End > ph[0].End || w.End < w.Start || (w.End == w.Start) != (w.Kind == FaultClock.String()) {
 			t.Errorf("window outside the safety phase: %+v", w)
 		}
 		// At most (5-1)/2 = 2 nodes crashed or paused at any start.
 		down := 0
 		for _, o := range a {
-			if (o.Kind == FaultCrash || o.Kind == FaultPause) && o.Start <= w.Start && w.Start < o.End {
+			if (o.Kind == FaultCrash.String() || o.Kind == FaultPause.String()) && o.Start <= w.Start && w.Start < o.End {
 				down++
 			}
 		}
@@ -60,7 +60,7 @@ func TestChaosDeterministicAndBounded(t *testing.T) {
 		}
 	}
 	for _, k := range []FaultKind{FaultCrash, FaultPause, FaultPartition, FaultIsolate, FaultSlow, FaultClock} {
-		if kinds[k] == 0 {
+		if kinds[k.String()] == 0 {
 			t.Errorf("no %s faults generated: %v", k, kinds)
 		}
 	}
@@ -71,8 +71,8 @@ func TestChaosDeterministicAndBounded(t *testing.T) {
 			steps += len(c.Steps)
 		}
 	}
-	if steps != kinds[FaultClock] {
-		t.Errorf("%d clock steps for %d clock faults", steps, kinds[FaultClock])
+	if steps != kinds[FaultClock.String()] {
+		t.Errorf("%d clock steps for %d clock faults", steps, kinds[FaultClock.String()])
 	}
 	// The run itself: everything heals by the liveness phase.
 	w1.run(t, 95*time.Second)
@@ -98,7 +98,7 @@ func TestChaosKindsIndependent(t *testing.T) {
 	fewer := chaosWorld(t, 7, c, 5).m.Windows()
 	var parts []Window
 	for _, w := range all {
-		if w.Kind == FaultPartition {
+		if w.Kind == FaultPartition.String() {
 			parts = append(parts, w)
 		}
 	}

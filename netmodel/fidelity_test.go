@@ -368,7 +368,7 @@ func TestClockFaultStepsBackwards(t *testing.T) {
 		t.Errorf("local at 11s = %v, want 8s", got)
 	}
 	ws := w.m.Windows()
-	if len(ws) != 1 || ws[0].Kind != FaultClock || ws[0].Start != ws[0].End {
+	if len(ws) != 1 || ws[0].Kind != FaultClock.String() || ws[0].Start != ws[0].End {
 		t.Errorf("windows = %+v", ws)
 	}
 }

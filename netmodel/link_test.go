@@ -259,22 +259,6 @@ func TestSparseLinksMatchDense(t *testing.T) {
 	}
 }
 
-func TestWindowActive(t *testing.T) {
-	w := Window{Start: 10, End: 20}
-	inst := Window{Start: 10, End: 10}
-	forever := Window{Start: 10, End: sim.Never}
-	tests := []struct {
-		w    Window
-		t    sim.Time
-		want bool
-	}{{w, 9, false}, {w, 10, true}, {w, 19, true}, {w, 20, false}, {inst, 10, true}, {inst, 11, false}, {forever, 1 << 60, true}}
-	for _, tt := range tests {
-		if got := tt.w.Active(tt.t); got != tt.want {
-			t.Errorf("%+v.Active(%d) = %v", tt.w, tt.t, got)
-		}
-	}
-}
-
 // poisson sends n messages of size bytes to node to, with exponential
 // gaps of the given mean (a Poisson process), stamping each with its send
 // time in seq (ns).

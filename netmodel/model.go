@@ -3,6 +3,8 @@ package netmodel
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -279,7 +281,7 @@ func (m *Model) checkNodes(e *sim.Engine) ([]string, error) {
 // (in name order) then SetZone, and returns the set of zone names.
 func (m *Model) placeZones(n int) map[string]bool {
 	m.zoneOf = make([]string, n)
-	for _, z := range sortedKeys(m.cfg.Zones) {
+	for _, z := range slices.Sorted(maps.Keys(m.cfg.Zones)) {
 		for _, pat := range m.cfg.Zones[z] {
 			for _, id := range m.match(pat) {
 				m.zoneOf[id] = z
@@ -533,7 +535,8 @@ func (m *Model) partition(f Fault) ([]sim.NodeID, *cut) {
 			nodes = append(nodes, gs[i]...)
 		}
 		c.groupOf = groupsOf(gs)
-		return dedup(nodes), c
+		slices.Sort(nodes)
+		return slices.Compact(nodes), c
 	}
 	c.pairs = map[uint64]struct{}{}
 	for _, pr := range f.Pairs {
@@ -551,18 +554,8 @@ func (m *Model) partition(f Fault) ([]sim.NodeID, *cut) {
 			}
 		}
 	}
-	return dedup(nodes), c
-}
-
-func dedup(ids []sim.NodeID) []sim.NodeID {
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	out := ids[:0]
-	for i, id := range ids {
-		if i == 0 || id != ids[i-1] {
-			out = append(out, id)
-		}
-	}
-	return out
+	slices.Sort(nodes)
+	return slices.Compact(nodes), c
 }
 
 func (m *Model) note(what string, a *action) {
@@ -668,7 +661,8 @@ func (m *Model) Attach(e *sim.Engine) {
 func (m *Model) Windows() []Window {
 	out := make([]Window, 0, len(m.actions))
 	for _, a := range m.actions {
-		w := Window{Kind: a.kind, Label: a.label, Nodes: append([]sim.NodeID(nil), a.nodes...), Start: a.start, End: a.end, Chaos: a.chaos}
+		w := Window{Window: sim.Window{Kind: a.kind.String(), Label: a.label, Start: a.start, End: a.end},
+			Nodes: append([]sim.NodeID(nil), a.nodes...), Chaos: a.chaos}
 		for _, id := range a.nodes {
 			w.NodeNames = append(w.NodeNames, m.names[id])
 		}

@@ -10,7 +10,7 @@
 //	rec := results.NewRecorder(results.DefaultConfig()) // 100ms buckets
 //	e := sim.New(sim.Config{Seed: seed, Metrics: rec})
 //	rec.Bind(e)                                          // the sim clock
-//	ops := results.NewOps(windows)                       // fault coverage
+//	ops := results.NewOps(windows)                       // fault coverage: a protocols.Ops
 //	tl := results.NewTimeline(e, results.DefaultTimelineConfig())
 //	e.Observe(tl)                                        // small runs only
 //	... build and run ...

@@ -278,10 +278,26 @@ func Replot(dir string) error {
 }
 
 // IsPlotError reports whether err (from Write or Render) is only about
-// plots that could not be drawn; the other files were written.
+// plots that could not be drawn, so the other files were written: err is
+// a *PlotError, or wraps or joins nothing but *PlotErrors. Take each
+// plot's index and cause with errors.As.
 func IsPlotError(err error) bool {
-	var pe *PlotError
-	return errors.As(err, &pe)
+	switch e := err.(type) {
+	case nil:
+		return false
+	case *PlotError:
+		return true
+	case interface{ Unwrap() []error }:
+		for _, inner := range e.Unwrap() {
+			if !IsPlotError(inner) {
+				return false
+			}
+		}
+		return len(e.Unwrap()) > 0
+	case interface{ Unwrap() error }:
+		return IsPlotError(e.Unwrap())
+	}
+	return false
 }
 
 // PlotError is a plot that could not be drawn.
@@ -387,7 +403,7 @@ func createAtomic(path string, compress bool) (*atomicFile, error) {
 	a := &atomicFile{f: f, buf: bufio.NewWriterSize(f, 1<<16), path: path}
 	var w io.Writer = a.buf
 	if compress {
-		a.gz, _ = gzip.NewWriterLevel(a.buf, gzip.DefaultCompression)
+		a.gz = gzip.NewWriter(a.buf)
 		w = a.gz
 	}
 	a.csv = csv.NewWriter(w)
@@ -893,7 +909,10 @@ func WriteSummary(dir string, f *Folder) error {
 // same state always gives the same bytes.
 func MarshalSeries(s *SeriesAcc) ([]byte, error) {
 	var b bytes.Buffer
-	gz, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	gz, err := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
 	if err := gob.NewEncoder(gz).Encode(s.export()); err != nil {
 		return nil, err
 	}
@@ -1208,13 +1227,13 @@ func isZeroStat(st Stat) bool {
 	return st.N == 0 || st.Mean == 0 && (st.N < 2 || st.SD == 0)
 }
 
-func readWindow(path string, line int, f []string) (FaultWindow, error) {
+func readWindow(path string, line int, f []string) (sim.Window, error) {
 	st, err1 := parseTimeS(f[2])
 	en, err2 := parseTimeS(f[3])
 	if err := errors.Join(err1, err2); err != nil {
-		return FaultWindow{}, fmt.Errorf("%s:%d: %w", path, line, err)
+		return sim.Window{}, fmt.Errorf("%s:%d: %w", path, line, err)
 	}
-	return FaultWindow{Kind: f[0], Label: f[1], Start: st, End: en}, nil
+	return sim.Window{Kind: f[0], Label: f[1], Start: st, End: en}, nil
 }
 
 // readCSV reads a CSV file with a header, checks the header against want

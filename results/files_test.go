@@ -3,6 +3,7 @@ package results
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -114,6 +115,10 @@ func TestWriteReportsPlotErrorsButWritesTheRest(t *testing.T) {
 	if !errors.Is(err, ErrNoData) {
 		t.Fatalf("Write = %v, want ErrNoData", err)
 	}
+	var pe *PlotError
+	if !errors.As(err, &pe) || pe.Index != 0 || pe.Spec.Metric != "no_such_metric" || !IsPlotError(err) {
+		t.Errorf("Write = %v, want the first plot's *PlotError", err)
+	}
 	html, rerr := os.ReadFile(filepath.Join(dir, ReportFile))
 	if rerr != nil {
 		t.Fatal(rerr)
@@ -165,5 +170,27 @@ func TestReadRejectsBrokenFiles(t *testing.T) {
 				t.Errorf("Read with a broken %s = %v, want an error containing %q", tc.file, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestIsPlotError(t *testing.T) {
+	plot := &PlotError{Index: 2, Spec: PlotSpec{Kind: Line, Metric: "x"}, Err: ErrNoData}
+	other := errors.New("disk full")
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"plot", plot, true},
+		{"wrapped plot", fmt.Errorf("render: %w", plot), true},
+		{"plots joined", errors.Join(plot, plot), true},
+		{"other", other, false},
+		{"other wrapping a plot", fmt.Errorf("%w and %w", other, plot), false},
+		{"plot joined with other", errors.Join(plot, other), false},
+	} {
+		if got := IsPlotError(tc.err); got != tc.want {
+			t.Errorf("%s: IsPlotError(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
+		}
 	}
 }

@@ -3,7 +3,9 @@ package results
 import (
 	"encoding/csv"
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -52,7 +54,7 @@ func plotData(t *testing.T, spec PlotSpec, f *Folder) string {
 		w.Flush()
 	}
 	fmt.Fprintf(&b, "# %s %s", spec.Kind, spec.Metric)
-	for _, k := range sortedKeys(spec.Where) {
+	for _, k := range slices.Sorted(maps.Keys(spec.Where)) {
 		fmt.Fprintf(&b, " %s=%s", k, spec.Where[k])
 	}
 	b.WriteString("\n")

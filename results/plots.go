@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -487,7 +489,7 @@ func withoutParams(ps []Param, drop ...string) string {
 	if len(keep) == 0 {
 		return ""
 	}
-	return paramsLabel(keep)
+	return Params(keep).Label()
 }
 
 // pointLabel labels a sweep point by its parameters, leaving out those
@@ -502,7 +504,7 @@ func pointLabel(ps []Param, where map[string]string) string {
 	if len(keep) == 1 {
 		return keep[0].Value // the plot's title or caption names the parameter
 	}
-	l := withoutParams(ps, sortedKeys(where)...)
+	l := withoutParams(ps, slices.Sorted(maps.Keys(where))...)
 	if l == "" {
 		return "all runs"
 	}
@@ -867,19 +869,14 @@ func SeriesLines(f *Folder, metric, by string, where map[string]string) []Series
 
 // windowsOf returns the distinct fault windows of the points matching
 // where, sorted.
-func windowsOf(f *Folder, where map[string]string) []FaultWindow {
-	seen := map[FaultWindow]bool{}
-	var ws []FaultWindow
+func windowsOf(f *Folder, where map[string]string) []sim.Window {
+	set := map[sim.Window]bool{}
 	for _, p := range selectPoints(f, where) {
 		for _, w := range p.Windows {
-			if !seen[w] {
-				seen[w] = true
-				ws = append(ws, w)
-			}
+			set[w] = true
 		}
 	}
-	SortWindows(ws)
-	return ws
+	return slices.SortedFunc(maps.Keys(set), sim.CompareWindows)
 }
 
 // SeriesRange returns the y range a timeseries plot's lines and bands
@@ -1040,7 +1037,7 @@ func confidenceBands(pts []seriesXYs, banded []int, lo, hi float64) ([]plot.Plot
 // shadeWindows shades each fault window over the full height [ymin,
 // ymax] of a timeseries plot, one colour and one legend entry per kind of
 // window; a window still open at the end runs to tmax.
-func shadeWindows(p *chart, windows []FaultWindow, ymin, ymax, tmax float64, logY bool) error {
+func shadeWindows(p *chart, windows []sim.Window, ymin, ymax, tmax float64, logY bool) error {
 	kinds := map[string]int{}
 	for _, w := range windows {
 		st, en := w.Start.Seconds(), tmax

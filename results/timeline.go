@@ -52,7 +52,7 @@ type Timeline struct {
 	names   Namer
 	events  []tlEvent
 	dropped int64
-	faults  []FaultWindow
+	faults  []sim.Window
 	end     sim.Time
 	kept    sim.Time // time of the last kept event
 	// Label names a message in the outputs. The default is the message's
@@ -131,9 +131,9 @@ func (t *Timeline) OnEvent(ev *sim.Event) {
 }
 
 // AddFaults adds fault windows to shade.
-func (t *Timeline) AddFaults(ws ...FaultWindow) {
+func (t *Timeline) AddFaults(ws ...sim.Window) {
 	t.faults = append(t.faults, ws...)
-	SortWindows(t.faults)
+	sim.SortWindows(t.faults)
 }
 
 // Finish sets the run's end time, which bounds the diagram.

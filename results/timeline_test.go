@@ -49,7 +49,7 @@ func timelineRun(cfg TimelineConfig) *Timeline {
 	srv := e.MustAddNode("server", func() sim.Node { return &pinger{} })
 	tl := NewTimeline(e, cfg)
 	e.Observe(tl)
-	crash := FaultWindow{Kind: "crash", Label: "server", Start: sim.Time(35 * time.Millisecond), End: sim.Time(60 * time.Millisecond)}
+	crash := sim.Window{Kind: "crash", Label: "server", Start: sim.Time(35 * time.Millisecond), End: sim.Time(60 * time.Millisecond)}
 	e.At(crash.Start, func() { e.Crash(srv) })
 	e.At(crash.End, func() { e.Restart(srv) })
 	if err := e.Run(sim.Time(100 * time.Millisecond)); err != nil {
