@@ -774,12 +774,7 @@ func (x *Experiment) plan(version string) plan {
 	for _, pt := range x.Points {
 		p.Points = append(p.Points, pt.Params)
 	}
-	fam, _ := LookupProtocol(x.Config.Protocol.Name)
-	if d, ok := fam.(protocols.Describer); ok {
-		for _, m := range d.Metrics() {
-			p.Metrics = append(p.Metrics, results.MetricInfo{Name: m.Name, Title: m.Title, Unit: m.Unit, Headline: m.Headline})
-		}
-	}
+	p.Metrics = familyMetrics(x.Config.Protocol.Name)
 	for _, s := range x.Config.Sweep {
 		p.Params = append(p.Params, s.Path)
 	}

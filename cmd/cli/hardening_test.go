@@ -62,8 +62,7 @@ func aliasBomb() string {
 	return b.String() + "nodes: [a]\nprotocol: {name: echo}\n"
 }
 
-// rpcTiny is a small experiment of a family that does not declare its
-// metrics, so a misspelt check is found only after the run.
+// rpcTiny is a small rpc experiment with a misspelt check metric.
 const rpcTiny = `name: rpc-tiny
 duration: 1s
 nodes: ["client-1", "api-1"]
@@ -124,8 +123,10 @@ func TestHostileInputCLI(t *testing.T) {
 		{"role glob works", []string{"run", file("glob.yaml", sub("timeout: 50ms", `timeout: 50ms, clients: ["n[12]"], servers: ["n*"]`)), "--quiet", "--out", "glob"}, exitOK, "", ""},
 		{"invariant fails", []string{"run", file("broken.yaml", "name: b\nduration: 1s\nnodes: [a]\nprotocol: {name: test-broken}\n"), "--quiet", "--out", "broken"}, exitFail, "invariants failed in 1 of 1 runs: always_broken (1 runs)", ""},
 		{"check metric misspelt", []string{"check", file("metric.yaml", sub("metric: success_ratio", "metric: succes_ratio"))}, exitUsage, `metric.yaml:11:14: checks[0].metric: "succes_ratio" is not a metric of protocol echo (did you mean "success_ratio"?)`, ""},
-		{"plot metric misspelt", []string{"validate", file("plot.yaml", tiny+"plots: [{kind: cdf, metric: rt}]\n")}, exitUsage, `"rt" is not a metric of protocol echo (did you mean "rtt"?)`, ""},
-		{"check metric misspelt, undeclared", []string{"check", file("rpc.yaml", rpcTiny), "--quiet"}, exitUsage, `rpc.yaml:11:14: checks[0].metric: "goodput_rsp" is not a metric of the runs (did you mean "goodput_rps"?)`, ""},
+		{"plot metric misspelt", []string{"validate", file("plot.yaml", tiny+"plots: [{kind: cdf, metric: rt}]\n")}, exitUsage, `"rt" is not a latency distribution of protocol echo (did you mean "rtt"?)`, ""},
+		{"check metric misspelt, rpc", []string{"validate", file("rpc.yaml", rpcTiny)}, exitUsage, `rpc.yaml:11:14: checks[0].metric: "goodput_rsp" is not a metric of protocol rpc (did you mean "goodput_rps"?)`, ""},
+		{"check tier misspelt, rpc", []string{"check", file("tier.yaml", strings.Replace(rpcTiny, "goodput_rsp", `"amplification{tier=apii}"`, 1)), "--quiet"}, exitUsage, `tier.yaml:11:14: checks[0].metric: "amplification{tier=apii}": this experiment records amplification for no tier "apii" (did you mean "api"?)`, ""},
+		{"check metric misspelt, undeclared", []string{"check", file("undeclared.yaml", "name: u\nduration: 1s\nnodes: [a]\nprotocol: {name: test-broken}\nchecks:\n  - {metric: event, min: 1}\n"), "--quiet"}, exitUsage, `undeclared.yaml:6:14: checks[0].metric: "event" is not a metric of the runs (did you mean "events"?)`, ""},
 		{"plot truncated summary.csv", []string{"plot", cut}, exitUsage, "is damaged", ""},
 		// Results silently wrong.
 		{"resume as another shard", []string{"run", good, "--shard", "1/2", "--out", shard, "--resume"}, exitUsage, "it holds shard 0/2, not shard 1/2; resume it with --shard 0/2", ""},
