@@ -605,17 +605,20 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 		return fail(err)
 	}
 	for _, w := range setup.Windows() {
-		end := sim.Never
-		if w.End > 0 {
-			end = sim.Time(w.End)
-		}
-		windows = append(windows, results.FaultWindow{Kind: w.Kind, Label: w.Label, Start: sim.Time(w.Start), End: end})
+		windows = append(windows, protocolWindow(w))
 	}
 	results.SortWindows(windows)
 	ops.Watch(windows...)
 	for _, w := range windows {
 		setup.Faults = append(setup.Faults, protocols.FaultWindow{Kind: w.Kind, Label: w.Label, Start: w.Start, End: w.End})
 	}
+	// Windows protocols open during the run (crash points).
+	setup.WatchWindows(func(w protocols.Window) {
+		fw := protocolWindow(w)
+		windows = append(windows, fw)
+		ops.Watch(fw)
+		setup.Faults = append(setup.Faults, protocols.FaultWindow{Kind: fw.Kind, Label: fw.Label, Start: fw.Start, End: fw.End})
+	})
 	var n uint32
 	err = e.RunUntil(sim.Time(cfg.Duration), func() bool {
 		n++
@@ -628,6 +631,7 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 		return RunResult{}, ErrInterrupted
 	}
 	setup.Finish()
+	results.SortWindows(windows)
 	run := rec.Finish(e.Now())
 	hists := rec.Hists()
 	run.Metrics = addScalars(run.Metrics, setup.Scalars())

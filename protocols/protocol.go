@@ -81,6 +81,7 @@ type Setup struct {
 	atEnd      []func()
 	scalars    []Scalar
 	windows    []Window
+	watch      func(Window)
 }
 
 // Window is a span of simulated time during which a protocol changes the
@@ -96,14 +97,27 @@ type Window struct {
 	Start, End time.Duration
 }
 
-// Window declares a protocol window. Call it from Build (before the run
-// starts), so fault coverage counts every operation it touches.
+// Window declares a protocol window. Call it from Build for a window
+// the config fixes (an rpc error window), or during the run when a
+// window opens at an instant the run decides (a delivery crash point
+// firing: start is then the current time). Either way fault coverage
+// counts every operation it touches, and plots shade it like a network
+// fault.
 func (s *Setup) Window(kind, label string, start, end time.Duration) {
-	s.windows = append(s.windows, Window{Kind: kind, Label: label, Start: start, End: end})
+	w := Window{Kind: kind, Label: label, Start: start, End: end}
+	s.windows = append(s.windows, w)
+	if s.watch != nil {
+		s.watch(w)
+	}
 }
 
 // Windows returns the declared windows in declaration order.
 func (s *Setup) Windows() []Window { return s.windows }
+
+// WatchWindows makes fn receive every window declared from now on. The
+// runner calls it once Build is done, so that the windows protocols open
+// during the run are counted from the moment they open.
+func (s *Setup) WatchWindows(fn func(Window)) { s.watch = fn }
 
 // Describer is implemented by protocol families that register their
 // metrics' titles and units and declare their headline metrics. It is
