@@ -168,7 +168,7 @@ func (s shardID) flag() string {
 // readShard returns the shard a folder holds; a folder without
 // runs/shard.json holds every run.
 func readShard(dir string) (shardID, error) {
-	b, err := os.ReadFile(filepath.Join(dir, runsDir, shardFile))
+	b, err := results.ReadInput(filepath.Join(dir, runsDir, shardFile), results.MaxMetaBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return shardID{Shards: 1}, nil
 	}

@@ -844,7 +844,7 @@ func gunzipGob(b []byte, v any) error {
 	if err != nil {
 		return err
 	}
-	return gob.NewDecoder(gz).Decode(v)
+	return gob.NewDecoder(results.LimitDecoded(gz, "record", results.MaxDataBytes)).Decode(v)
 }
 
 func encodeRun(rr RunResult) ([]byte, error) {
@@ -868,7 +868,7 @@ func encodePlan(p plan) []byte {
 
 func readPlan(dir string) (plan, error) {
 	var p plan
-	b, err := os.ReadFile(filepath.Join(dir, runsDir, planFile))
+	b, err := results.ReadInput(filepath.Join(dir, runsDir, planFile), results.MaxMetaBytes)
 	if err != nil {
 		return p, err
 	}
@@ -992,7 +992,7 @@ func fromStored(st storedRun) RunResult {
 
 func readRunFile(dir string, idx int) (RunResult, error) {
 	var st storedRun
-	b, err := os.ReadFile(runFile(dir, idx))
+	b, err := results.ReadInput(runFile(dir, idx), results.MaxDataBytes)
 	if err != nil {
 		return RunResult{}, err
 	}
@@ -1028,7 +1028,7 @@ type store struct {
 // of runs that finished after the last checkpoint.
 func openStore(dir string, p plan) (*store, error) {
 	st := &store{dir: dir, perRun: p.Output.Timeseries == results.SeriesPerRun, series: results.NewSeriesAcc()}
-	if b, err := os.ReadFile(filepath.Join(dir, runsDir, seriesFile)); err == nil {
+	if b, err := results.ReadInput(filepath.Join(dir, runsDir, seriesFile), results.MaxDataBytes); err == nil {
 		acc, err := results.UnmarshalSeries(b)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, runsDir, seriesFile), err)
@@ -1057,7 +1057,7 @@ func openStore(dir string, p plan) (*store, error) {
 			continue
 		}
 		var ser runSeries
-		b, err := os.ReadFile(runSeriesFile(dir, idx))
+		b, err := results.ReadInput(runSeriesFile(dir, idx), results.MaxDataBytes)
 		if err != nil || gunzipGob(b, &ser) != nil {
 			continue // damaged: the run is done again
 		}
@@ -1149,7 +1149,7 @@ func (st *store) read(idx int) (RunResult, error) {
 		return rr, err
 	}
 	if st.perRun {
-		b, err := os.ReadFile(runSeriesFile(st.dir, idx))
+		b, err := results.ReadInput(runSeriesFile(st.dir, idx), results.MaxDataBytes)
 		if err != nil {
 			return rr, err
 		}
@@ -1247,7 +1247,7 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 			names = append(names, runSeriesFile(from[i], i))
 		}
 		for _, name := range names {
-			b, err := os.ReadFile(name)
+			b, err := results.ReadInput(name, results.MaxDataBytes)
 			if err != nil {
 				return nil, err
 			}

@@ -534,8 +534,11 @@ func Render(dir string, f *Folder, progress func(done, total int)) error {
 		}
 	}
 	var timeline []byte
-	if b, err := os.ReadFile(filepath.Join(dir, TimelineSVG)); err == nil {
+	switch b, err := ReadInput(filepath.Join(dir, TimelineSVG), MaxDataBytes); {
+	case err == nil:
 		timeline = b
+	case errors.Is(err, ErrBadFile):
+		return err
 	}
 	var b bytes.Buffer
 	if err := writeReport(&b, f, drawn, timeline); err != nil {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/dsim-dev/dsim/experiments"
 	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/results"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -101,6 +102,34 @@ func TestHostileInputCLI(t *testing.T) {
 	if code, _, stderr := runCLI("run", good, "--shard", "0/2", "--out", shard, "--quiet"); code != exitOK {
 		t.Fatal(stderr)
 	}
+	// Results and shard folders whose files are not regular files, or too
+	// large: dsim plot and dsim merge refuse them before reading.
+	special := func(name, file string, make func(path string) error) string {
+		d := filepath.Join(dir, name)
+		if code, _, stderr := runCLI("run", good, "--out", d, "--quiet"); code != exitOK {
+			t.Fatal(stderr)
+		}
+		p := filepath.Join(d, file)
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := make(p); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	fifoSummary := special("fifo-summary", "summary.csv", mkfifo)
+	devManifest := special("dev-manifest", "manifest.json", func(p string) error { return os.Symlink("/dev/zero", p) })
+	bigSeries := special("big-series", "timeseries.csv", func(p string) error {
+		f, err := os.Create(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return f.Truncate(results.MaxDataBytes + 1) // sparse: nothing is written
+	})
+	fifoPlan := special("fifo-plan", filepath.Join("runs", "plan.json"), mkfifo)
+	fifoRun := special("fifo-run", filepath.Join("runs", "run-000000.gob.gz"), mkfifo)
 	faults := "faults:\n  schedule:\n    - {kind: partition, at: 100ms, duration: 100ms, groups: [[n1], [xx-9]]}\n"
 	late := "faults:\n  schedule:\n    - {kind: crash, label: late, at: 5s, duration: 1s, nodes: [n2]}\n"
 	for _, tc := range []struct {
@@ -128,6 +157,11 @@ func TestHostileInputCLI(t *testing.T) {
 		{"check tier misspelt, rpc", []string{"check", file("tier.yaml", strings.Replace(rpcTiny, "goodput_rsp", `"amplification{tier=apii}"`, 1)), "--quiet"}, exitUsage, `tier.yaml:11:14: checks[0].metric: "amplification{tier=apii}": this experiment records amplification for no tier "apii" (did you mean "api"?)`, ""},
 		{"check metric misspelt, undeclared", []string{"check", file("undeclared.yaml", "name: u\nduration: 1s\nnodes: [a]\nprotocol: {name: test-broken}\nchecks:\n  - {metric: event, min: 1}\n"), "--quiet"}, exitUsage, `undeclared.yaml:6:14: checks[0].metric: "event" is not a metric of the runs (did you mean "events"?)`, ""},
 		{"plot truncated summary.csv", []string{"plot", cut}, exitUsage, "is damaged", ""},
+		{"plot fifo summary.csv", []string{"plot", fifoSummary}, exitUsage, "summary.csv: is a named pipe, not a regular file", ""},
+		{"plot manifest.json is /dev/zero", []string{"plot", devManifest}, exitUsage, "manifest.json: is a device, not a regular file", ""},
+		{"plot huge timeseries.csv", []string{"plot", bigSeries}, exitUsage, "timeseries.csv: is larger than 1024 MiB", ""},
+		{"merge fifo plan.json", []string{"merge", fifoPlan, "--out", "merged-plan"}, exitUsage, "plan.json: is a named pipe, not a regular file", ""},
+		{"merge fifo run file", []string{"merge", fifoRun, "--out", "merged-run"}, exitUsage, "missing runs 0", ""},
 		// Results silently wrong.
 		{"resume as another shard", []string{"run", good, "--shard", "1/2", "--out", shard, "--resume"}, exitUsage, "it holds shard 0/2, not shard 1/2; resume it with --shard 0/2", ""},
 		// Silently accepted.
