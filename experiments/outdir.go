@@ -349,11 +349,17 @@ func sameFile(f *os.File, path string) (bool, error) {
 
 // unlock removes the lock file and releases the lock, in that order, so
 // that a process waiting on the old file notices (sameFile) and retries.
+// Windows cannot remove a file that is open: there the file goes once it
+// is closed, unless another process opened it meanwhile (and keeps it).
 func (o *outDir) unlock() {
 	if o.lock == nil {
 		return
 	}
-	os.Remove(filepath.Join(o.dir, lockFile))
+	path := filepath.Join(o.dir, lockFile)
+	removed := os.Remove(path) == nil
 	o.lock.Close()
+	if !removed {
+		os.Remove(path)
+	}
 	o.lock = nil
 }
