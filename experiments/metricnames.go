@@ -261,16 +261,25 @@ func suggestMetric(base string, known []string) string {
 // held against the metrics of those points only. It does nothing when
 // the protocol does not declare its metrics.
 func checkMetrics(ps *problems, root *yaml.Node, x *Experiment) {
-	sets := make([]*metricSet, len(x.Points))
+	// Sweep points mostly share their declarations (a sweep over rates
+	// changes none): expand each distinct list once.
+	var sets []*metricSet
+	of := make([]int, len(x.Points)) // point → index in sets
+	seen := map[string]int{}
 	for i := range x.Points {
-		if x.Points[i].Config.Protocol.Config == nil {
-			return
-		}
-		s, ok := declaredMetrics(&x.Points[i].Config)
+		d, ok := x.Points[i].Config.Protocol.Config.(protocols.MetricDeclarer)
 		if !ok {
 			return
 		}
-		sets[i] = s
+		list := d.Metrics()
+		key := fmt.Sprint(list)
+		j, ok := seen[key]
+		if !ok {
+			j = len(sets)
+			seen[key] = j
+			sets = append(sets, expand(list))
+		}
+		of[i] = j
 	}
 	if len(sets) == 0 {
 		return
@@ -279,14 +288,18 @@ func checkMetrics(ps *problems, root *yaml.Node, x *Experiment) {
 	// parameters (of every point when none does: where itself is wrong
 	// then, and reported as such elsewhere).
 	union := func(where map[string]string) *metricSet {
-		u := newMetricSet()
+		in := make([]bool, len(sets))
 		for i, pt := range x.Points {
 			if matches(where, pt.Params, x.pinned) {
-				u.merge(sets[i])
+				in[of[i]] = true
 			}
 		}
-		if len(u.names) == 0 {
-			for _, s := range sets {
+		if !slices.Contains(in, true) {
+			in = slices.Repeat([]bool{true}, len(sets))
+		}
+		u := newMetricSet()
+		for j, s := range sets {
+			if in[j] {
 				u.merge(s)
 			}
 		}
