@@ -371,15 +371,13 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 			checkSelectors(ps, proot, &cfg)
 			warnings(ws, proot, &cfg)
 		}
-		if cfg.Protocol.Config != nil {
-			checkMetrics(ps, proot, &cfg)
-		}
 		if !c.under("sweep") {
 			crossCheck(ps, proot, &cfg, pinned)
 		}
 		pt.Config = cfg
 		x.Points = append(x.Points, pt)
 	}
+	checkMetrics(ps, root, x)
 	if t := base.Timeline; t != nil && int64(t.Run) >= runCount(base) {
 		ps.at(nodeAt(root, "timeline.run"), "timeline.run", "run %d does not exist: the experiment has %d runs", t.Run, runCount(base))
 	}

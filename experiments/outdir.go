@@ -178,7 +178,7 @@ func (s shardID) flag() string {
 // readShard returns the shard a folder holds; a folder without
 // runs/shard.json holds every run.
 func readShard(dir string) (shardID, error) {
-	b, err := os.ReadFile(filepath.Join(dir, runsDir, shardFile))
+	b, err := results.ReadInput(filepath.Join(dir, runsDir, shardFile), results.MaxMetaBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return shardID{Shards: 1}, nil
 	}
@@ -406,12 +406,18 @@ func sameFile(f *os.File, path string) (bool, error) {
 
 // unlock removes the lock file and releases the lock, in that order, so
 // that a process waiting on the old file notices (sameFile) and retries.
+// Windows cannot remove a file that is open: there the file goes once it
+// is closed, unless another process opened it meanwhile (and keeps it).
 func (o *outDir) unlock() error {
 	if o.lock == nil {
 		return nil
 	}
-	err := os.Remove(filepath.Join(o.dir, lockFile))
-	err = errors.Join(err, o.lock.Close())
+	path := filepath.Join(o.dir, lockFile)
+	rmErr := os.Remove(path)
+	err := o.lock.Close()
+	if rmErr != nil {
+		rmErr = os.Remove(path)
+	}
 	o.lock = nil
-	return err
+	return errors.Join(rmErr, err)
 }

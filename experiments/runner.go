@@ -700,6 +700,12 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 	sim.SortWindows(windows)
 	ops.Watch(windows...)
 	setup.Faults = slices.Clone(windows) // a copy: the protocol cannot change the run's
+	// Windows protocols open during the run (crash points).
+	setup.WatchWindows(func(w sim.Window) {
+		windows = append(windows, w)
+		ops.Watch(w)
+		setup.Faults = append(setup.Faults, w)
+	})
 	var n uint32
 	err = e.RunUntil(sim.Time(cfg.Duration), func() bool {
 		n++
@@ -712,6 +718,7 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 		return RunResult{}, ErrInterrupted
 	}
 	setup.Finish()
+	sim.SortWindows(windows)
 	run := rec.Finish(e.Now())
 	hists := rec.Hists()
 	run.Metrics = addScalars(run.Metrics, setup.Scalars())
@@ -834,12 +841,7 @@ func (x *Experiment) plan(version string) plan {
 	for _, pt := range x.Points {
 		p.Points = append(p.Points, pt.Params)
 	}
-	fam, _ := LookupProtocol(x.Config.Protocol.Name)
-	if d, ok := fam.(protocols.Describer); ok {
-		for _, m := range d.Metrics() {
-			p.Metrics = append(p.Metrics, results.MetricInfo{Name: m.Name, Title: m.Title, Unit: m.Unit, Headline: m.Headline})
-		}
-	}
+	p.Metrics = familyMetrics(x.Config.Protocol.Name)
 	for _, s := range x.Config.Sweep {
 		p.Params = append(p.Params, s.Path)
 	}
@@ -908,7 +910,7 @@ func gunzipGob(b []byte, v any) error {
 	if err != nil {
 		return err
 	}
-	return gob.NewDecoder(gz).Decode(v)
+	return gob.NewDecoder(results.LimitDecoded(gz, "record", results.MaxDataBytes)).Decode(v)
 }
 
 func encodeRun(rr RunResult) ([]byte, error) {
@@ -935,7 +937,7 @@ func encodePlan(p plan) ([]byte, error) {
 
 func readPlan(dir string) (plan, error) {
 	var p plan
-	b, err := os.ReadFile(filepath.Join(dir, runsDir, planFile))
+	b, err := results.ReadInput(filepath.Join(dir, runsDir, planFile), results.MaxMetaBytes)
 	if err != nil {
 		return p, err
 	}
@@ -1065,7 +1067,7 @@ func fromStored(st storedRun) RunResult {
 
 func readRunFile(dir string, idx int) (RunResult, error) {
 	var st storedRun
-	b, err := os.ReadFile(runFile(dir, idx))
+	b, err := results.ReadInput(runFile(dir, idx), results.MaxDataBytes)
 	if err != nil {
 		return RunResult{}, err
 	}
@@ -1106,7 +1108,7 @@ type store struct {
 // of runs that finished after the last checkpoint.
 func openStore(dir string, p plan) (*store, error) {
 	st := &store{dir: dir, perRun: p.Output.Timeseries == results.SeriesPerRun, series: results.NewSeriesAcc()}
-	if b, err := os.ReadFile(filepath.Join(dir, runsDir, seriesFile)); err == nil {
+	if b, err := results.ReadInput(filepath.Join(dir, runsDir, seriesFile), results.MaxDataBytes); err == nil {
 		acc, err := results.UnmarshalSeries(b)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, runsDir, seriesFile), err)
@@ -1141,7 +1143,7 @@ func openStore(dir string, p plan) (*store, error) {
 			return nil, err
 		}
 		var ser runSeries
-		b, err := os.ReadFile(runSeriesFile(dir, idx))
+		b, err := results.ReadInput(runSeriesFile(dir, idx), results.MaxDataBytes)
 		if err != nil {
 			return nil, err
 		}
@@ -1236,7 +1238,7 @@ func (st *store) read(idx int) (RunResult, error) {
 		return rr, err
 	}
 	if st.perRun {
-		b, err := os.ReadFile(runSeriesFile(st.dir, idx))
+		b, err := results.ReadInput(runSeriesFile(st.dir, idx), results.MaxDataBytes)
 		if err != nil {
 			return rr, err
 		}
@@ -1339,7 +1341,7 @@ func Merge(dirs []string, out string, force bool) (_ *Result, err error) {
 			names = append(names, runSeriesFile(from[i], i))
 		}
 		for _, name := range names {
-			b, err := os.ReadFile(name)
+			b, err := results.ReadInput(name, results.MaxDataBytes)
 			if err != nil {
 				return nil, err
 			}

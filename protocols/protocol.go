@@ -82,24 +82,35 @@ type Setup struct {
 	atEnd      []func()
 	scalars    []Scalar
 	windows    []sim.Window
+	watch      func(sim.Window)
 }
 
 // Window declares a protocol window: a span during which the protocol
 // changes the conditions on purpose (an rpc error or slow window, a crash
 // point), from start to end in simulated time; end 0 means "until the end
 // of the run". Plots shade it like a network fault and fault coverage
-// counts the operations it touched. Call it from Build (before the run
-// starts), so fault coverage counts every operation it touches.
+// counts the operations it touched. Call it from Build for a window the
+// config fixes (an rpc error window), or during the run when a window
+// opens at an instant the run decides (a delivery crash point firing:
+// start is then the current time).
 func (s *Setup) Window(kind, label string, start, end time.Duration) {
 	w := sim.Window{Kind: kind, Label: label, Start: sim.Time(start), End: sim.Never}
 	if end > 0 {
 		w.End = sim.Time(end)
 	}
 	s.windows = append(s.windows, w)
+	if s.watch != nil {
+		s.watch(w)
+	}
 }
 
 // Windows returns the declared windows in declaration order.
 func (s *Setup) Windows() []sim.Window { return s.windows }
+
+// WatchWindows makes fn receive every window declared from now on. The
+// runner calls it once Build is done, so that the windows protocols open
+// during the run are counted from the moment they open.
+func (s *Setup) WatchWindows(fn func(sim.Window)) { s.watch = fn }
 
 // Describer is implemented by protocol families that register their
 // metrics' titles and units and declare their headline metrics. It is

@@ -929,7 +929,7 @@ func UnmarshalSeries(data []byte) (*SeriesAcc, error) {
 		return nil, err
 	}
 	var f seriesFile
-	if err := gob.NewDecoder(gz).Decode(&f); err != nil {
+	if err := gob.NewDecoder(LimitDecoded(gz, "series sums", MaxDataBytes)).Decode(&f); err != nil {
 		return nil, err
 	}
 	return importSeries(f), nil
@@ -943,7 +943,7 @@ var ErrNotResults = errors.New("not a dsim results folder (no manifest.json)")
 // faults.csv and fault_coverage.csv.
 func Read(dir string) (*Folder, error) {
 	f := &Folder{Summary: &Summary{}}
-	mb, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	mb, err := ReadInput(filepath.Join(dir, ManifestFile), MaxMetaBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read %s: %w", dir, ErrNotResults)
 	}
@@ -957,8 +957,11 @@ func Read(dir string) (*Folder, error) {
 	if m.Format != manifestFormat {
 		return nil, fmt.Errorf("read %s: folder layout %d, this dsim reads %d (re-run the experiment)", dir, m.Format, manifestFormat)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, ConfigFile)); err == nil {
+	switch b, err := ReadInput(filepath.Join(dir, ConfigFile), MaxMetaBytes); {
+	case err == nil:
 		f.Config = b
+	case errors.Is(err, ErrBadFile):
+		return nil, err
 	}
 	s := f.Summary
 	s.Params = m.Params
@@ -1236,22 +1239,32 @@ func readWindow(path string, line int, f []string) (sim.Window, error) {
 	return sim.Window{Kind: f[0], Label: f[1], Start: st, End: en}, nil
 }
 
+// csvErr places a CSV error in its file (a bound's error names it
+// already).
+func csvErr(path string, err error) error {
+	if errors.Is(err, ErrBadFile) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", path, err)
+}
+
 // readCSV reads a CSV file with a header, checks the header against want
 // (if non-nil) and calls fn for every record with its 1-based line number and the header.
 // A missing file reads as empty.
 func readCSV(path string, want []string, fn func(line int, f, head []string) error) error {
-	b, err := os.ReadFile(path)
+	in, err := OpenInput(path, MaxDataBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	r := csv.NewReader(bytes.NewReader(b))
+	defer in.Close()
+	r := csv.NewReader(bufio.NewReaderSize(in, 1<<16))
 	r.ReuseRecord = true
 	h, err := r.Read()
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return csvErr(path, err)
 	}
 	head := append([]string(nil), h...)
 	if want != nil {
@@ -1271,7 +1284,7 @@ func readCSV(path string, want []string, fn func(line int, f, head []string) err
 			if err == io.EOF {
 				return nil
 			}
-			return fmt.Errorf("%s: %w", path, err)
+			return csvErr(path, err)
 		}
 		line++
 		if err := fn(line, f, head); err != nil {

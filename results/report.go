@@ -536,8 +536,11 @@ func Render(dir string, f *Folder, progress func(done, total int)) error {
 			progress(i+1, len(f.Manifest.Plots))
 		}
 	}
-	timeline, err := os.ReadFile(filepath.Join(dir, TimelineSVG))
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	var timeline []byte
+	switch b, err := ReadInput(filepath.Join(dir, TimelineSVG), MaxDataBytes); {
+	case err == nil:
+		timeline = b
+	case !errors.Is(err, fs.ErrNotExist):
 		return err // no timeline is fine; one that cannot be read is not
 	}
 	var b bytes.Buffer

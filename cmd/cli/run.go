@@ -18,6 +18,7 @@ import (
 
 	"github.com/dsim-dev/dsim/experiments"
 	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/results"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -148,7 +149,9 @@ func inputErr(err error) error {
 	// A protocol selector that matches no node is a mistake in the file
 	// even when only the run finds it (a family whose config does not
 	// tag its selectors for the loader).
-	if errors.Is(err, experiments.ErrBadInput) || errors.Is(err, protocols.ErrNoMatch) {
+	// An input file that is not a regular file or is over its bound
+	// (a FIFO, a device, a huge file in a results folder) is bad input too.
+	if errors.Is(err, experiments.ErrBadInput) || errors.Is(err, protocols.ErrNoMatch) || errors.Is(err, results.ErrBadFile) {
 		return usageError{err}
 	}
 	return err

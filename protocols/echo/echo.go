@@ -159,26 +159,6 @@ const (
 	MetricTimeoutRatio = "timeout_ratio"
 )
 
-// Metrics declares every metric echo records, so that the loader can
-// refuse a check or plot that names another.
-func (c *Config) Metrics() []protocols.MetricInfo {
-	return []protocols.MetricInfo{
-		{Name: MetricSent, Kind: protocols.CounterMetric},
-		{Name: MetricOK, Kind: protocols.CounterMetric},
-		{Name: MetricTimeouts, Kind: protocols.CounterMetric},
-		{Name: MetricLate, Kind: protocols.CounterMetric},
-		{Name: MetricDuplicates, Kind: protocols.CounterMetric},
-		{Name: MetricRTT, Kind: protocols.HistogramMetric},
-		{Name: MetricRTTSameZone, Kind: protocols.HistogramMetric},
-		{Name: MetricRTTCrossZone, Kind: protocols.HistogramMetric},
-		{Name: MetricSuccessRatio, Kind: protocols.ScalarMetric},
-		{Name: MetricLossRatio, Kind: protocols.ScalarMetric},
-		{Name: MetricTimeoutRatio, Kind: protocols.ScalarMetric},
-	}
-}
-
-var _ protocols.MetricDeclarer = (*Config)(nil)
-
 // Ping is the request.
 type Ping struct {
 	ID   uint64
