@@ -136,7 +136,7 @@ func metricNames(cfg *Config) (names []string, ok bool) {
 		decls = append(decls, protocols.MetricInfo{Name: netmodel.MetricDroppedPrefix + c.String(), Kind: protocols.CounterMetric})
 	}
 	for _, m := range decls {
-		base, _ := results.SplitName(m.Name)
+		base := results.ParseID(m.Name).Name
 		// The names results.Recorder.Finish derives from each kind of
 		// instrument (a test runs the bundled experiments to keep the
 		// two in step).
@@ -166,7 +166,7 @@ func checkMetrics(ps *problems, root *yaml.Node, cfg *Config) {
 		return
 	}
 	has := func(name string) bool {
-		base, _ := results.SplitName(name)
+		base := results.ParseID(name).Name
 		i := sort.SearchStrings(known, base)
 		return i < len(known) && known[i] == base
 	}
@@ -185,8 +185,7 @@ func checkMetrics(ps *problems, root *yaml.Node, cfg *Config) {
 }
 
 func suggestMetric(name string, known []string) string {
-	base, _ := results.SplitName(name)
-	s := Suggest(base, known)
+	s := Suggest(results.ParseID(name).Name, known)
 	if strings.HasPrefix(s, " (known") {
 		return " (see the metrics in runs.csv of a run)"
 	}

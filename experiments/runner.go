@@ -432,10 +432,10 @@ func writeResults(dir string, p plan, st *store, idx []int, x *Experiment, progr
 	every := max(1, len(idx)/20)
 	seeds := make([]string, 0, len(idx))
 	var checked []RunResult
-	checkNames := map[string]bool{}
+	checkNames := map[string]bool{} // canonical full names
 	if x != nil {
 		for _, ch := range x.Config.Checks {
-			checkNames[ch.Metric] = true
+			checkNames[results.ParseID(ch.Metric).Canonical().FullName()] = true
 		}
 	}
 	for k, i := range idx {
@@ -456,7 +456,7 @@ func writeResults(dir string, p plan, st *store, idx []int, x *Experiment, progr
 		if x != nil {
 			c := RunResult{Run: results.Run{Index: rr.Run.Index, Params: rr.Run.Params, Seed: rr.Run.Seed}, Violations: rr.Violations}
 			for _, m := range rr.Run.Metrics {
-				if checkNames[m.Name] {
+				if checkNames[m.Canonical().FullName()] {
 					c.Run.Metrics = append(c.Run.Metrics, m)
 				}
 			}
@@ -677,18 +677,20 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 	return out, nil
 }
 
-// addScalars merges reported scalars into a run's sorted metrics; a
-// scalar replaces a metric of the same name.
+// addScalars merges reported scalars into a run's metrics, sorted by full
+// name; a scalar replaces a metric of the same name and labels.
 func addScalars(ms []results.Metric, sc []protocols.Scalar) []results.Metric {
 	for _, s := range sc {
-		i := sort.Search(len(ms), func(i int) bool { return ms[i].Name >= s.Name })
-		if i < len(ms) && ms[i].Name == s.Name {
+		id := results.MetricID{Name: s.Name, Labels: s.Labels}
+		full := id.FullName()
+		i := sort.Search(len(ms), func(i int) bool { return ms[i].FullName() >= full })
+		if i < len(ms) && ms[i].FullName() == full {
 			ms[i].Value = s.Value
 			continue
 		}
 		ms = append(ms, results.Metric{})
 		copy(ms[i+1:], ms[i:])
-		ms[i] = results.Metric{Name: s.Name, Value: s.Value}
+		ms[i] = results.Metric{MetricID: id, Value: s.Value}
 	}
 	return ms
 }
@@ -751,7 +753,7 @@ func (p plan) checkExperiment() *Experiment {
 	return x
 }
 
-const planFormat = 2
+const planFormat = 3 // 3: metric labels stored apart from names
 
 func (x *Experiment) plan(version string) plan {
 	sum := sha256.Sum256(x.Resolved)
@@ -926,7 +928,7 @@ type storedRun struct {
 }
 
 type storedDist struct {
-	Name string
+	results.MetricID
 	// Q is the quantile grid, nil when it is results.Quantiles.
 	Q []float64
 	// DeltaNs are the values in ns, each minus the previous one.
@@ -938,11 +940,12 @@ func init() {
 	// numbers are part of the bytes. Meeting the stored types here, in a
 	// fixed order, makes a run file the same bytes whether the process
 	// ran, resumed or merged before writing it.
-	full := RunResult{Run: results.Run{Params: []results.Param{{}}, Metrics: []results.Metric{{}}, Series: []results.Series{{Values: []float64{0}}},
-		Dists: []results.Dist{{Points: []results.Quantile{{}}}}, Faults: []results.FaultWindow{{}}, Coverage: []results.Coverage{{}}},
+	id := results.MetricID{Labels: results.Labels{{}}}
+	full := RunResult{Run: results.Run{Params: []results.Param{{}}, Metrics: []results.Metric{{MetricID: id}}, Series: []results.Series{{MetricID: id, Values: []float64{0}}},
+		Dists: []results.Dist{{MetricID: id, Points: []results.Quantile{{}}}}, Faults: []results.FaultWindow{{}}, Coverage: []results.Coverage{{}}},
 		Violations: []Violation{{}}, TimelineSVG: []byte{0}}
 	_, _ = encodeRun(full)
-	_, _ = gzipGob(runSeries{Series: full.Run.Series, Hists: []results.SparseHist{{Params: []results.Param{{}}}}})
+	_, _ = gzipGob(runSeries{Series: full.Run.Series, Hists: []results.SparseHist{{Params: []results.Param{{}}, MetricID: id}}})
 	_, _ = gzipGob(toStored(full))
 }
 
@@ -950,7 +953,7 @@ func toStored(rr RunResult) storedRun {
 	st := storedRun{RunResult: rr}
 	st.Run.Series, st.Run.Dists = nil, nil
 	for _, d := range rr.Run.Dists {
-		sd := storedDist{Name: d.Name}
+		sd := storedDist{MetricID: d.MetricID}
 		std := len(d.Points) == len(results.Quantiles)
 		var prev int64
 		for i, q := range d.Points {
@@ -974,7 +977,7 @@ func toStored(rr RunResult) storedRun {
 func fromStored(st storedRun) RunResult {
 	rr := st.RunResult
 	for _, sd := range st.Dists {
-		d := results.Dist{Name: sd.Name, Points: make([]results.Quantile, len(sd.DeltaNs))}
+		d := results.Dist{MetricID: sd.MetricID, Points: make([]results.Quantile, len(sd.DeltaNs))}
 		var ns int64
 		for i, dn := range sd.DeltaNs {
 			ns += dn

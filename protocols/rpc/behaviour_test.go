@@ -126,7 +126,7 @@ func TestHedging(t *testing.T) {
 	if s0.Tiers["s"].Hedges != 0 || extra < 0.035 || extra > 0.065 {
 		t.Fatalf("hedges: %.3f extra attempts per request, want about 0.05", extra)
 	}
-	if got := m1.count(Label("cancelled", "tier", "s")); got < s1.Tiers["s"].Hedges*8/10 {
+	if got := m1.count("cancelled{tier=s}"); got < s1.Tiers["s"].Hedges*8/10 {
 		t.Fatalf("%d losers cancelled for %d hedges", got, s1.Tiers["s"].Hedges)
 	}
 	if s1.Tiers["s"].Cancelled == 0 {
@@ -173,7 +173,7 @@ func TestBulkhead(t *testing.T) {
 	if st.Done[OK] > 300 {
 		t.Fatalf("%d successes: the bulkhead let more than 3 through", st.Done[OK])
 	}
-	if m.count(Label("bulkhead_rejected", "tier", "s")) != st.Done[BulkheadFull] {
+	if m.count("bulkhead_rejected{tier=s}") != st.Done[BulkheadFull] {
 		t.Fatal("bulkhead counter disagrees with the stats")
 	}
 }
@@ -208,7 +208,7 @@ func TestOverload(t *testing.T) {
 	if ts.Rejected == 0 || ts.Shed != 0 || d.Stats().Done[TooManyRequests] != ts.Rejected {
 		t.Fatalf("reject mode: %+v", ts)
 	}
-	if w := quantile(m.hists[Label("server_queue_wait", "tier", "s")].samples, 1); w > 20*ms {
+	if w := quantile(m.hists["server_queue_wait{tier=s}"].samples, 1); w > 20*ms {
 		t.Fatalf("reject mode: a request waited %v with at most 2 ahead", w)
 	}
 	cfg = base()
@@ -241,7 +241,7 @@ func TestQueueTimeout(t *testing.T) {
 	if ts.QueueTimeouts == 0 || ts.Answered[Unavailable] != ts.QueueTimeouts {
 		t.Fatalf("queue timeouts %d, 503s %d", ts.QueueTimeouts, ts.Answered[Unavailable])
 	}
-	for _, l := range m.hists[Label("server_latency", "tier", "s")].samples {
+	for _, l := range m.hists["server_latency{tier=s}"].samples {
 		if l > 25*ms+time.Microsecond {
 			t.Fatalf("server latency %v beyond queue timeout + service", l)
 		}
@@ -372,7 +372,7 @@ func TestCrashRestart(t *testing.T) {
 	if err := d.checkAccounting(); err != nil {
 		t.Fatal(err)
 	}
-	late := m.count(Label("late_responses", "tier", "a"))
+	late := m.count("late_responses{tier=a}")
 	if late == 0 {
 		t.Fatal("answers to the crashed client's requests should arrive late at its new incarnation")
 	}
@@ -414,7 +414,7 @@ func TestSetupBuild(t *testing.T) {
 	}
 	sc := map[string]float64{}
 	for _, f := range s.Scalars() {
-		sc[f.Name] = f.Value
+		sc[fullName(f.Name, f.Labels)] = f.Value
 	}
 	if sc[MetricSuccessRatio] != 1 || sc["amplification{tier=b}"] != 1 || sc[MetricGoodput] < 80 || sc[MetricGoodput] > 120 {
 		t.Errorf("scalars %v", sc)

@@ -23,12 +23,11 @@ type Deployment struct {
 	// coverage and custom checks).
 	Ops func(start, end sim.Time, st Status)
 
-	stats        Stats
+	tiers        map[string]*tier // by service name
+	client       *clientCounts
 	base         *Stats // snapshot at the end of the warm-up
 	winFrom      *Stats // snapshots at the ends of the error window
 	winTo        *Stats
-	hops         map[string]*hopMetrics
-	cm           *clientMetrics
 	clientBudget sharedBudget
 	rec          *recovery        // client outcomes after the error window
 	tx           *transport.Layer // nil when every hop is a datagram without DNS
@@ -96,9 +95,8 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 	d := &Deployment{
 		Config:   cfg,
 		Replicas: map[string][]sim.NodeID{},
-		stats:    Stats{Tiers: map[string]*TierStats{}},
-		hops:     map[string]*hopMetrics{},
-		cm:       newClientMetrics(e.Metrics()),
+		tiers:    map[string]*tier{},
+		client:   newClientCounts(e.Metrics()),
 	}
 	names := cfg.Names()
 	// IDs are dense in the order of AddNode, so every caller can know its
@@ -132,7 +130,9 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 		if !ok {
 			return nil, fmt.Errorf("services.%s.errors.status: unknown status %q", n, sc.Errors.Status)
 		}
-		svc := &service{name: n, cfg: sc, dist: sc.dist(), errStatus: st, m: newServerMetrics(e.Metrics(), n), ts: d.stats.tier(n)}
+		t := newTier(e.Metrics(), n)
+		d.tiers[n] = t
+		svc := &service{name: n, cfg: sc, dist: sc.dist(), errStatus: st, tier: t}
 		for i, call := range sc.Calls {
 			for k := 0; k < call.Count; k++ {
 				svc.calls = append(svc.calls, i)
@@ -167,17 +167,17 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 	}
 	if warmup > 0 {
 		e.At(sim.Time(warmup), func() {
-			b := d.stats.clone()
+			b := d.snapshot()
 			d.base = &b
 		})
 	}
 	if from, to, ok := cfg.ErrorWindow(); ok {
 		e.At(sim.Time(from), func() {
-			b := d.stats.clone()
+			b := d.snapshot()
 			d.winFrom = &b
 		})
 		e.At(sim.Time(to), func() {
-			b := d.stats.clone()
+			b := d.snapshot()
 			d.winTo = &b
 		})
 		d.rec = &recovery{to: sim.Time(to)}
@@ -216,29 +216,44 @@ func (d *Deployment) WindowStats() *Stats {
 	return &s
 }
 
-func (d *Deployment) hop(m sim.Metrics, callee string) *hopMetrics {
-	h := d.hops[callee]
-	if h == nil {
-		h = newHopMetrics(m, callee)
-		d.hops[callee] = h
+// hop returns the tier a caller calls, its caller-side metrics
+// registered.
+func (d *Deployment) hop(m sim.Metrics, callee string) *tier {
+	t := d.tiers[callee]
+	t.registerHop(m)
+	return t
+}
+
+// snapshot returns the run's counts so far, from its start.
+func (d *Deployment) snapshot() Stats {
+	c := d.client
+	s := Stats{Requests: c.requests.n, Tiers: make(map[string]*TierStats, len(d.tiers))}
+	for i := range s.Done {
+		s.Done[i] = c.done[i].n
 	}
-	return h
+	for name, t := range d.tiers {
+		ts := t.stats()
+		s.Tiers[name] = &ts
+	}
+	return s
 }
 
 // Stats returns the run's exact counts so far, from the end of the
 // warm-up when there is one.
 func (d *Deployment) Stats() *Stats {
-	if d.base == nil {
-		return &d.stats
+	s := d.snapshot()
+	if d.base != nil {
+		s = s.minus(d.base)
 	}
-	s := d.stats.minus(d.base)
 	return &s
 }
 
-// Figure is one end-of-run figure: a name and a value.
+// Figure is one end-of-run figure: a name, its labels (tier=db for
+// amplification) and a value.
 type Figure struct {
-	Name  string
-	Value float64
+	Name   string
+	Labels []sim.Label
+	Value  float64
 }
 
 // Figures returns the end-of-run figures over the measured span (after
@@ -256,18 +271,18 @@ func (d *Deployment) Figures(span time.Duration) []Figure {
 	if s.Requests == 0 {
 		return nil
 	}
-	out := []Figure{{MetricSuccessRatio, s.SuccessRate()}}
+	out := []Figure{{Name: MetricSuccessRatio, Value: s.SuccessRate()}}
 	if span > 0 {
-		out = append(out, Figure{MetricGoodput, float64(s.Done[OK]) / span.Seconds()})
+		out = append(out, Figure{Name: MetricGoodput, Value: float64(s.Done[OK]) / span.Seconds()})
 	}
 	for _, t := range s.TierNames() {
-		out = append(out, Figure{Label(MetricAmplification, "tier", t), s.Amplification(t)})
+		out = append(out, Figure{Name: MetricAmplification, Labels: []sim.Label{d.tiers[t].label}, Value: s.Amplification(t)})
 	}
 	out = append(out, d.transportFigures(span)...)
 	if w := d.WindowStats(); w != nil && w.Requests > 0 {
-		out = append(out, Figure{MetricWindowSuccessRatio, w.SuccessRate()})
+		out = append(out, Figure{Name: MetricWindowSuccessRatio, Value: w.SuccessRate()})
 		for _, t := range w.TierNames() {
-			out = append(out, Figure{Label(MetricWindowAmplification, "tier", t), w.Amplification(t)})
+			out = append(out, Figure{Name: MetricWindowAmplification, Labels: []sim.Label{d.tiers[t].label}, Value: w.Amplification(t)})
 		}
 		if f, ok := d.recoveryFigure(); ok {
 			out = append(out, f)
@@ -279,7 +294,7 @@ func (d *Deployment) Figures(span time.Duration) []Figure {
 // Summarize records Figures as gauges of m.
 func (d *Deployment) Summarize(m sim.Metrics, span time.Duration) {
 	for _, f := range d.Figures(span) {
-		m.Gauge(f.Name).Set(f.Value)
+		m.Gauge(f.Name, f.Labels...).Set(f.Value)
 	}
 }
 

@@ -71,9 +71,9 @@ type caller struct {
 	cfg      *CallConfig
 	reps     []sim.NodeID
 	out      []int32 // attempts in flight per replica
-	rr       int
+	next     int     // round-robin cursor (round_robin, and least_outstanding's tie-break)
 	budget   retry.Budget
-	brk      *retry.Breaker
+	breaker  *retry.Breaker
 	state    retry.State
 	host     host
 	seq      uint64
@@ -81,9 +81,8 @@ type caller struct {
 	atts     seqRing[attempt]
 	inflight int
 	lat      quantiles
-	m        *hopMetrics
-	g        gauges
-	ts       *TierStats
+	tier     *tier // the callee's counts, shared by all its callers
+	gauges   gauges
 	tx       *transport.Hop // nil: plain datagrams
 	msgs     *msgSlab       // the deployment's
 
@@ -105,25 +104,25 @@ type gauges struct {
 
 func newCaller(env sim.Env, idx uint64, inc uint64, cfg *CallConfig, reps []sim.NodeID, budget retry.Budget, budgetScope string, d *Deployment, h host) *caller {
 	c := &caller{
-		idx:    idx,
-		cfg:    cfg,
-		reps:   reps,
-		out:    make([]int32, len(reps)),
-		budget: budget,
-		brk:    retry.NewBreaker(cfg.Breaker),
-		host:   h,
-		seq:    idx<<idxShift | (inc&(1<<incBits-1))<<seqBits,
-		m:      d.hop(env.Metrics(), cfg.Service),
-		ts:     d.stats.tier(cfg.Service),
-		msgs:   &d.msgs,
+		idx:     idx,
+		cfg:     cfg,
+		reps:    reps,
+		out:     make([]int32, len(reps)),
+		budget:  budget,
+		breaker: retry.NewBreaker(cfg.Breaker),
+		host:    h,
+		seq:     idx<<idxShift | (inc&(1<<incBits-1))<<seqBits,
+		tier:    d.hop(env.Metrics(), cfg.Service),
+		msgs:    &d.msgs,
 	}
+	node := sim.Label{Key: "node", Value: env.Name()}
 	if cfg.Breaker.Trip != retry.NoBreaker {
-		c.g.breaker = env.Metrics().Gauge(Label("breaker_state", "node", env.Name(), "tier", cfg.Service))
-		c.g.breaker.Set(0)
+		c.gauges.breaker = env.Metrics().Gauge("breaker_state", node, c.tier.label)
+		c.gauges.breaker.Set(0)
 	}
 	if cfg.Budget.Kind != retry.NoBudget {
-		c.g.budget = env.Metrics().Gauge(Label("budget_tokens", "scope", budgetScope, "tier", cfg.Service))
-		c.g.budget.Set(budget.Level(env.Now()))
+		c.gauges.budget = env.Metrics().Gauge("budget_tokens", sim.Label{Key: "scope", Value: budgetScope}, c.tier.label)
+		c.gauges.budget.Set(budget.Level(env.Now()))
 	}
 	if cfg.Hedge.Quantile > 0 {
 		c.lat.q = cfg.Hedge.Quantile
@@ -142,12 +141,10 @@ func (c *caller) nextID() uint64 {
 // callDone with the same token, possibly before start returns.
 func (c *caller) start(env sim.Env, token uint64, deadline sim.Time) {
 	now := env.Now()
-	c.m.calls.Add(1)
-	c.ts.Calls++
+	c.tier.calls.inc()
 	if c.cfg.Bulkhead > 0 && c.inflight >= c.cfg.Bulkhead {
-		c.m.bulkhead.Add(1)
-		c.ts.BulkheadRejected++
-		c.m.callStatus[BulkheadFull].Add(1)
+		c.tier.bulkheadRejected.inc()
+		c.tier.callStatus[BulkheadFull].Add(1)
 		c.host.callDone(env, token, BulkheadFull)
 		return
 	}
@@ -166,8 +163,7 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	if cl.deadline != sim.Never {
 		budget = cl.deadline.Sub(env.Local())
 		if budget <= 0 {
-			c.m.deadline.Add(1)
-			c.ts.DeadlineExceeded++
+			c.tier.deadlineExceeded.inc()
 			if len(cl.live) == 0 {
 				c.finish(env, cl, Timeout)
 			}
@@ -182,14 +178,13 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	var tk retry.Ticket
 	var ok bool
 	if cl.n == 0 && !hedge {
-		tk, ok = c.brk.Pass(now) // Allow, unless the breaker only blocks retries
+		tk, ok = c.breaker.Pass(now) // Allow, unless the breaker only blocks retries
 	} else {
-		tk, ok = c.brk.Allow(now)
+		tk, ok = c.breaker.Allow(now)
 	}
 	c.breakerGauge(now)
 	if !ok {
-		c.m.breaker.Add(1)
-		c.ts.BreakerRejected++
+		c.tier.breakerRejected.inc()
 		if len(cl.live) == 0 {
 			st := CircuitOpen
 			if c.cfg.Breaker.Mode == retry.BlockRetries && cl.n > 0 {
@@ -214,11 +209,9 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	c.atts.put(a.id, a)
 	cl.live = append(cl.live, a)
 	c.out[r]++
-	c.m.attempts.Add(1)
-	c.ts.Attempts++
+	c.tier.attempts.inc()
 	if cl.n > 1 && !hedge {
-		c.m.retries.Add(1)
-		c.ts.Retries++
+		c.tier.retries.inc()
 	}
 	timeout := c.cfg.Timeout
 	if budget > 0 && (timeout == 0 || budget < timeout) {
@@ -254,7 +247,7 @@ func (c *caller) pick(env sim.Env, avoid int) int {
 	case LeastOutstanding:
 		best := int32(-1)
 		for k := 0; k < n; k++ {
-			i := (c.rr + k) % n
+			i := (c.next + k) % n
 			if i == avoid {
 				continue
 			}
@@ -262,7 +255,7 @@ func (c *caller) pick(env sim.Env, avoid int) int {
 				best, r = c.out[i], i
 			}
 		}
-		c.rr = (c.rr + 1) % n
+		c.next = (c.next + 1) % n
 		return r
 	case PowerOfTwo:
 		i := env.Rand().IntN(n)
@@ -275,8 +268,8 @@ func (c *caller) pick(env sim.Env, avoid int) int {
 			r = j
 		}
 	default:
-		r = c.rr % n
-		c.rr = (c.rr + 1) % n
+		r = c.next % n
+		c.next = (c.next + 1) % n
 	}
 	if r == avoid {
 		r = (r + 1) % n
@@ -289,7 +282,7 @@ func (c *caller) pick(env sim.Env, avoid int) int {
 func (c *caller) receive(env sim.Env, resp *Response) {
 	a := c.atts.get(resp.ID)
 	if a == nil {
-		c.m.late.Add(1) // timed out, cancelled, or duplicated by the network
+		c.tier.late.Add(1) // timed out, cancelled, or duplicated by the network
 		return
 	}
 	env.Cancel(a.timer)
@@ -323,15 +316,13 @@ func (c *caller) timer(env sim.Env, kind, id uint64) {
 		}
 		cl.timer = 0
 		if !c.takeRetry(env.Now(), cl, retry.Failure) {
-			c.m.budgetDenied.Add(1)
-			c.ts.BudgetDenied++
+			c.tier.budgetDenied.inc()
 			c.budgetGauge(env.Now())
 			return
 		}
 		c.budgetGauge(env.Now())
 		cl.hedges++
-		c.m.hedges.Add(1)
-		c.ts.Hedges++
+		c.tier.hedges.inc()
 		c.send(env, cl, true)
 	}
 }
@@ -344,13 +335,13 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 	c.drop(a)
 	cls := st.Class()
 	cl.last = st
-	c.brk.Record(now, a.ticket, cls)
+	c.breaker.Record(now, a.ticket, cls)
 	c.breakerGauge(now)
 	c.budget.OnResult(now, cls)
 	if c.tracker != nil || c.thr != nil || c.ej != nil || c.rl != nil {
 		c.observe(now, a, st)
 	}
-	c.m.attemptStatus[st].Add(1)
+	c.tier.attemptStatus[st].Add(1)
 	if st == OK {
 		c.lat.add(now.Sub(a.sent))
 	}
@@ -387,8 +378,7 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 	ok := c.takeRetry(now, cl, cls)
 	c.budgetGauge(now)
 	if !ok {
-		c.m.budgetDenied.Add(1)
-		c.ts.BudgetDenied++
+		c.tier.budgetDenied.inc()
 		c.finish(env, cl, st)
 		return
 	}
@@ -433,11 +423,11 @@ func (c *caller) finish(env sim.Env, cl *call, st Status) {
 		a := cl.live[0]
 		env.Cancel(a.timer)
 		c.sendCancel(env, c.reps[a.rep], c.msgs.cancel(Cancel{ID: a.id}))
-		c.brk.Release(a.ticket)
+		c.breaker.Release(a.ticket)
 		if a.cost > 0 && c.tracker != nil {
 			c.tracker.RetryEnded(env.Now(), a.cost)
 		}
-		c.m.cancelled.Add(1)
+		c.tier.cancelled.Add(1)
 		c.drop(a)
 		c.freeAttempt(a)
 	}
@@ -451,26 +441,26 @@ func (c *caller) finish(env sim.Env, cl *call, st Status) {
 	}
 	c.calls.del(cl.id)
 	c.inflight--
-	c.m.callStatus[st].Add(1)
-	c.m.latency.Record(env.Now().Sub(cl.start))
+	c.tier.callStatus[st].Add(1)
+	c.tier.callLatency.Record(env.Now().Sub(cl.start))
 	token := cl.token
 	c.freeCall(cl)
 	c.host.callDone(env, token, st)
 }
 
 func (c *caller) breakerGauge(now sim.Time) {
-	if c.g.breaker == nil {
+	if c.gauges.breaker == nil {
 		return
 	}
-	if s := c.brk.State(now); s != c.state {
+	if s := c.breaker.State(now); s != c.state {
 		c.state = s
-		c.g.breaker.Set(float64(s))
+		c.gauges.breaker.Set(float64(s))
 	}
 }
 
 func (c *caller) budgetGauge(now sim.Time) {
-	if c.g.budget != nil {
-		c.g.budget.Set(c.budget.Level(now))
+	if c.gauges.budget != nil {
+		c.gauges.budget.Set(c.budget.Level(now))
 	}
 }
 
