@@ -382,10 +382,9 @@ func TestCrashRestart(t *testing.T) {
 // protocols.Setup API, as the experiment runner does.
 func TestSetupBuild(t *testing.T) {
 	nodes := []protocols.Placement{{Name: "client-1", Zone: "eu"}, {Name: "api-1", Zone: "eu"}, {Name: "api-2", Zone: "us"}, {Name: "store", Zone: "us"}}
-	mk := func() (*protocols.Setup, *testMetrics) {
-		m := newTestMetrics()
-		e := sim.New(sim.Config{Seed: 1, Metrics: m})
-		return &protocols.Setup{Engine: e, Nodes: nodes, Workload: workload.Config{Kind: workload.Open, Rate: 100}, Warmup: time.Second, Duration: 3 * time.Second, Ops: protocols.NopOps{}}, m
+	mk := func() *protocols.Setup {
+		e := sim.New(sim.Config{Seed: 1, Metrics: newTestMetrics()})
+		return &protocols.Setup{Engine: e, Nodes: nodes, Workload: workload.Config{Kind: workload.Open, Rate: 100}, Warmup: time.Second, Duration: 3 * time.Second, Ops: protocols.NopOps{}}
 	}
 	cfg := chain()
 	cfg.Services["api"] = cfg.Services["a"]
@@ -394,7 +393,7 @@ func TestSetupBuild(t *testing.T) {
 	b.Nodes = []string{"store"}
 	cfg.Services["b"] = b
 	cfg.Client.Call.Service = "api"
-	s, m := mk()
+	s := mk()
 	if err := cfg.Build(s); err != nil {
 		t.Fatal(err)
 	}
@@ -419,8 +418,6 @@ func TestSetupBuild(t *testing.T) {
 	if sc[MetricSuccessRatio] != 1 || sc["amplification{tier=b}"] != 1 || sc[MetricGoodput] < 80 || sc[MetricGoodput] > 120 {
 		t.Errorf("scalars %v", sc)
 	}
-	_ = m
-
 	for _, tc := range []struct {
 		modify func(c *Config)
 		want   string
@@ -436,7 +433,7 @@ func TestSetupBuild(t *testing.T) {
 			c.Services[k] = v
 		}
 		tc.modify(&c)
-		s, _ := mk()
+		s := mk()
 		err := c.Build(s)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("error %v, want %q", err, tc.want)

@@ -98,9 +98,26 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 		tiers:    map[string]*tier{},
 		client:   newClientCounts(e.Metrics()),
 	}
-	names := cfg.Names()
-	// IDs are dense in the order of AddNode, so every caller can know its
-	// callees' IDs before any node exists.
+	if err := d.assignIDs(e, pl); err != nil {
+		return nil, err
+	}
+	if err := d.addServers(e, pl); err != nil {
+		return nil, err
+	}
+	if err := d.addClients(e, pl); err != nil {
+		return nil, err
+	}
+	if err := d.setupTransport(e, pl, warmup); err != nil {
+		return nil, err
+	}
+	d.scheduleSnapshots(e, warmup)
+	return d, nil
+}
+
+// assignIDs gives every replica its node ID before any node exists (IDs
+// are dense in the order of AddNode), so that every caller knows its
+// callees' IDs; it refuses a node given two roles.
+func (d *Deployment) assignIDs(e *sim.Engine, pl placement) error {
 	next := sim.NodeID(e.NumNodes())
 	role := map[string]string{}
 	claim := func(node, r string) error {
@@ -110,10 +127,10 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 		role[node] = r
 		return nil
 	}
-	for _, n := range names {
+	for _, n := range d.Config.Names() {
 		for _, node := range pl.replicas[n] {
 			if err := claim(node, "a replica of "+n); err != nil {
-				return nil, err
+				return err
 			}
 			d.Replicas[n] = append(d.Replicas[n], next)
 			next++
@@ -121,14 +138,20 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 	}
 	for _, node := range pl.clients {
 		if err := claim(node, "a client"); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	for _, n := range names {
-		sc := cfg.Services[n]
+	return nil
+}
+
+// addServers adds every service's replicas, in service name order, with
+// the service's tier counts.
+func (d *Deployment) addServers(e *sim.Engine, pl placement) error {
+	for _, n := range d.Config.Names() {
+		sc := d.Config.Services[n]
 		st, ok := errorStatus(sc.Errors.Status)
 		if !ok {
-			return nil, fmt.Errorf("services.%s.errors.status: unknown status %q", n, sc.Errors.Status)
+			return fmt.Errorf("services.%s.errors.status: unknown status %q", n, sc.Errors.Status)
 		}
 		t := newTier(e.Metrics(), n)
 		d.tiers[n] = t
@@ -141,37 +164,44 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 			svc.budgets = append(svc.budgets, newSharedBudget(call.Budget, n))
 		}
 		for i, node := range pl.replicas[n] {
-			i := i
 			id, err := e.AddNode(node, func() sim.Node { return &server{d: d, svc: svc, index: i} })
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if id != d.Replicas[n][i] {
-				return nil, fmt.Errorf("rpc: node %s got ID %d, expected %d", node, id, d.Replicas[n][i])
+				return fmt.Errorf("rpc: node %s got ID %d, expected %d", node, id, d.Replicas[n][i])
 			}
 		}
 	}
+	return nil
+}
+
+// addClients adds the workload's client nodes.
+func (d *Deployment) addClients(e *sim.Engine, pl placement) error {
 	cc := &d.Config.Client
 	wl := &d.Config.Workload
 	d.clientBudget = newSharedBudget(cc.Call.Budget, "client")
 	for i, node := range pl.clients {
-		i := i
 		id, err := e.AddNode(node, func() sim.Node { return &client{d: d, cfg: cc, wl: wl, index: i, n: len(pl.clients)} })
 		if err != nil {
-			return nil, err
+			return err
 		}
 		d.Clients = append(d.Clients, id)
 	}
-	if err := d.setupTransport(e, pl, warmup); err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+// scheduleSnapshots takes the snapshots of the counts that the figures
+// subtract: at the end of the warm-up, and at both ends of the error
+// window.
+func (d *Deployment) scheduleSnapshots(e *sim.Engine, warmup time.Duration) {
 	if warmup > 0 {
 		e.At(sim.Time(warmup), func() {
 			b := d.snapshot()
 			d.base = &b
 		})
 	}
-	if from, to, ok := cfg.ErrorWindow(); ok {
+	if from, to, ok := d.Config.ErrorWindow(); ok {
 		e.At(sim.Time(from), func() {
 			b := d.snapshot()
 			d.winFrom = &b
@@ -182,7 +212,6 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 		})
 		d.rec = &recovery{to: sim.Time(to)}
 	}
-	return d, nil
 }
 
 // ErrorWindow returns the span of injected errors that have an end: from

@@ -277,8 +277,9 @@ func (c *caller) pick(env sim.Env, avoid int) int {
 	return r
 }
 
-// receive handles a response; it reports whether the response belonged
-// to this caller's live attempts.
+// receive handles a response to one of this caller's attempts. An answer
+// to an attempt no longer live (timed out, cancelled as a losing hedge,
+// or a network duplicate) only counts as late.
 func (c *caller) receive(env sim.Env, resp *Response) {
 	a := c.atts.get(resp.ID)
 	if a == nil {
