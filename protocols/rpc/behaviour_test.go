@@ -251,39 +251,90 @@ func TestQueueTimeout(t *testing.T) {
 // TestBalancers: round robin spreads arrivals exactly; the others spread
 // them within a few percent; least-outstanding and p2c avoid a replica
 // made slow by a long queue less well than... (only spread is checked).
+// balance sends 4,000 requests (1,000/s for 4s, one client) to a
+// service of four replicas with balancer b and returns how many requests
+// each replica received and how many were issued. With slow > 1 the
+// first replica's service times are slow times longer.
+func balance(t *testing.T, b Balance, slow float64) (counts [4]int, n int) {
+	t.Helper()
+	cfg := DefaultConfig()
+	s := DefaultServiceConfig()
+	s.Replicas = 4
+	if slow > 1 {
+		s.Slow = SlowConfig{Factor: slow, Replicas: 1}
+	}
+	cfg.Services["s"] = s
+	cfg.Client.Call = callTo("s")
+	cfg.Client.Call.Balance = b
+	cfg.Workload.Rate = 1000
+	cfg.Client.Stop = 4 * time.Second
+	e := sim.New(sim.Config{Seed: 9, Metrics: newTestMetrics()})
+	e.Observe(sim.ObserverFunc(func(ev *sim.Event) {
+		if _, ok := ev.Msg.(*Request); ok && ev.Kind == sim.KindDeliver {
+			counts[ev.Node]++
+		}
+	}))
+	d, err := Build(e, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Run(sim.Time(5 * time.Second)); err != nil {
+		t.Fatal(err)
+	}
+	return counts, int(d.Stats().Requests)
+}
+
+// TestBalancers: with identical replicas every balancer spreads the load
+// evenly. Round robin is exact; for the random ones a replica's share of
+// n = 4,000 requests has a standard deviation of at most
+// sqrt(0.25·0.75/4000) = 0.7 points, so 22–28% is more than 4 of them.
 func TestBalancers(t *testing.T) {
 	for _, b := range []Balance{RoundRobin, Random, LeastOutstanding, PowerOfTwo} {
 		t.Run(b.String(), func(t *testing.T) {
-			cfg := DefaultConfig()
-			s := DefaultServiceConfig()
-			s.Replicas = 4
-			cfg.Services["s"] = s
-			cfg.Client.Call = callTo("s")
-			cfg.Client.Call.Balance = b
-			cfg.Workload.Rate = 1000
-			cfg.Client.Stop = 4 * time.Second
-			var counts [4]int
-			m := newTestMetrics()
-			e := sim.New(sim.Config{Seed: 9, Metrics: m})
-			e.Observe(sim.ObserverFunc(func(ev *sim.Event) {
-				if _, ok := ev.Msg.(*Request); ok && ev.Kind == sim.KindDeliver {
-					counts[ev.Node]++
-				}
-			}))
-			d, err := Build(e, cfg)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := e.Run(sim.Time(5 * time.Second)); err != nil {
-				t.Fatal(err)
-			}
-			n := int(d.Stats().Requests)
+			counts, n := balance(t, b, 1)
 			for i, c := range counts {
 				if b == RoundRobin && (c < n/4 || c > n/4+1) {
 					t.Errorf("replica %d got %d of %d", i, c, n)
 				}
 				if c < n*22/100 || c > n*28/100 {
 					t.Errorf("replica %d got %d of %d", i, c, n)
+				}
+			}
+		})
+	}
+}
+
+// TestBalancersAvoidSlowReplica: one replica of four is 20 times slower
+// (mean 20ms instead of 1ms), so at 250 requests/s it holds about 5
+// requests at a time where the others hold about 0.25. Round robin and
+// random ignore that and send it a quarter of the load (a share within
+// 0.7 points of 25% for random, as in TestBalancers). Least-outstanding
+// and power-of-two-choices compare in-flight counts and must send it far
+// less: at most 12%, which is 19 standard deviations below what a
+// balancer that behaved like random would get, so the test cannot pass by
+// chance if either degenerates to random (measured over seeds 1–30:
+// 4.9–6.1% for least-outstanding, 6.1–7.1% for power-of-two-choices,
+// 24.0–26.4% for random). The healthy replicas share the rest evenly
+// (each within 4 points of a third).
+func TestBalancersAvoidSlowReplica(t *testing.T) {
+	for _, b := range []Balance{RoundRobin, Random, LeastOutstanding, PowerOfTwo} {
+		t.Run(b.String(), func(t *testing.T) {
+			counts, n := balance(t, b, 20)
+			share := float64(counts[0]) / float64(n)
+			t.Logf("slow replica's share %.4f (%v of %d)", share, counts, n)
+			switch b {
+			case RoundRobin, Random:
+				if share < 0.22 || share > 0.28 {
+					t.Errorf("%s gave the slow replica %.1f%% of the load, want 25%% ± 3", b, 100*share)
+				}
+			default:
+				if share > 0.12 {
+					t.Errorf("%s gave the slow replica %.1f%% of the load, want at most 12%% (random gives 25%%)", b, 100*share)
+				}
+				for i, c := range counts[1:] {
+					if f := float64(c) / float64(n-counts[0]); f < 1.0/3-0.04 || f > 1.0/3+0.04 {
+						t.Errorf("healthy replica %d got %.1f%% of the healthy load, want 33%% ± 4", i+1, 100*f)
+					}
 				}
 			}
 		})

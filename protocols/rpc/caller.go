@@ -255,7 +255,10 @@ func (c *caller) pick(env sim.Env, avoid int) int {
 				best, r = c.out[i], i
 			}
 		}
-		c.next = (c.next + 1) % n
+		// The next scan starts after the pick, so ties rotate over the
+		// tied replicas evenly; starting after the previous start instead
+		// would hand a busy replica's turns to its successor.
+		c.next = (r + 1) % n
 		return r
 	case PowerOfTwo:
 		i := env.Rand().IntN(n)
