@@ -94,6 +94,11 @@ type Recorder struct {
 	gauges   map[string]*gauge
 	hists    map[string]*histogram
 	nbuckets int // largest bucket count of any series
+	// The bucket of the latest sample and its span [curStart, curEnd):
+	// simulated time only moves forward, so nearly every sample falls in
+	// it and needs no division.
+	curB             int
+	curStart, curEnd sim.Time
 }
 
 var _ sim.Metrics = (*Recorder)(nil)
@@ -179,6 +184,13 @@ func (r *Recorder) Histogram(name string, labels ...sim.Label) sim.Histogram {
 // bucket returns the time-series bucket of now, widening every series if
 // the run has outgrown MaxBuckets.
 func (r *Recorder) bucket(now sim.Time) int {
+	if now >= r.curStart && now < r.curEnd {
+		return r.curB
+	}
+	return r.newBucket(now)
+}
+
+func (r *Recorder) newBucket(now sim.Time) int {
 	b := int(int64(now) / r.width)
 	for b >= r.maxB {
 		r.widen()
@@ -187,6 +199,8 @@ func (r *Recorder) bucket(now sim.Time) int {
 	if b >= r.nbuckets {
 		r.nbuckets = b + 1
 	}
+	r.curB, r.curStart = b, sim.Time(int64(b)*r.width)
+	r.curEnd = r.curStart + sim.Time(r.width)
 	return b
 }
 
@@ -194,6 +208,7 @@ func (r *Recorder) bucket(now sim.Time) int {
 // series.
 func (r *Recorder) widen() {
 	r.width *= 2
+	r.curEnd = r.curStart // the cached bucket no longer exists
 	for _, c := range r.counters {
 		c.series = mergeSum(c.series)
 	}

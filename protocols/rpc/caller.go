@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -73,9 +74,11 @@ type caller struct {
 	out      []int32 // attempts in flight per replica
 	next     int     // round-robin cursor (round_robin, and least_outstanding's tie-break)
 	budget   retry.Budget
+	limited  bool // budget is not retry.Unlimited: skip its no-op calls otherwise
 	breaker  *retry.Breaker
 	state    retry.State
 	host     host
+	rng      *rand.Rand // the node's stream (env.Rand), kept to skip the lookup
 	seq      uint64
 	calls    seqRing[call]
 	atts     seqRing[attempt]
@@ -86,11 +89,13 @@ type caller struct {
 	tx       *transport.Hop // nil: plain datagrams
 	msgs     *msgSlab       // the deployment's
 
-	// Optional mechanisms (nil when off).
-	tracker retry.Tracker
-	thr     *retry.Throttle
-	ej      *retry.Ejector
-	rl      *retry.RateLimiter
+	// Optional mechanisms (nil when off); observed is set when any of
+	// them wants every attempt's outcome.
+	tracker  retry.Tracker
+	thr      *retry.Throttle
+	ej       *retry.Ejector
+	rl       *retry.RateLimiter
+	observed bool
 
 	freeCalls []*call
 	freeAtts  []*attempt
@@ -111,6 +116,7 @@ func newCaller(env sim.Env, idx uint64, inc uint64, cfg *CallConfig, reps []sim.
 		budget:  budget,
 		breaker: retry.NewBreaker(cfg.Breaker),
 		host:    h,
+		rng:     env.Rand(),
 		seq:     idx<<idxShift | (inc&(1<<incBits-1))<<seqBits,
 		tier:    d.hop(env.Metrics(), cfg.Service),
 		msgs:    &d.msgs,
@@ -128,7 +134,10 @@ func newCaller(env sim.Env, idx uint64, inc uint64, cfg *CallConfig, reps []sim.
 		c.lat.q = cfg.Hedge.Quantile
 	}
 	c.tracker, _ = budget.(retry.Tracker)
+	_, unlimited := budget.(retry.Unlimited)
+	c.limited = !unlimited
 	c.extras(env, d)
+	c.observed = c.tracker != nil || c.thr != nil || c.ej != nil || c.rl != nil
 	return c
 }
 
@@ -152,7 +161,9 @@ func (c *caller) start(env sim.Env, token uint64, deadline sim.Time) {
 	cl.id, cl.token, cl.deadline, cl.start = c.nextID(), token, deadline, now
 	c.calls.put(cl.id, cl)
 	c.inflight++
-	c.budget.OnRequest(now)
+	if c.limited {
+		c.budget.OnRequest(now)
+	}
 	c.send(env, cl, false)
 }
 
@@ -198,13 +209,18 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	if hedge && len(cl.live) > 0 {
 		avoid = cl.live[0].rep
 	}
-	r := c.pick(env, avoid)
+	var r int
+	if c.cfg.Balance == RoundRobin && avoid < 0 {
+		r = c.roundRobin() // the default, inlined
+	} else {
+		r = c.pick(env, avoid)
+	}
 	if c.ej != nil {
 		r = c.avoidEjected(now, r)
 	}
 	cl.n++
 	a := c.newAttempt()
-	a.id, a.call, a.rep, a.sent, a.ticket = c.nextID(), cl, r, now, tk
+	a.id, a.call, a.rep, a.sent, a.ticket, a.timer = c.nextID(), cl, r, now, tk, 0 // every field: see freeAttempt
 	a.cost, cl.cost = cl.cost, 0
 	c.atts.put(a.id, a)
 	cl.live = append(cl.live, a)
@@ -233,6 +249,15 @@ func (c *caller) hedgeDelay() time.Duration {
 	return c.cfg.Hedge.Delay
 }
 
+// roundRobin returns the next replica in rotation.
+func (c *caller) roundRobin() int {
+	r := c.next
+	if c.next++; c.next >= len(c.reps) {
+		c.next = 0
+	}
+	return r
+}
+
 // pick chooses a replica for an attempt, avoiding one if possible (a
 // hedge should not go where the first attempt went).
 func (c *caller) pick(env sim.Env, avoid int) int {
@@ -243,7 +268,7 @@ func (c *caller) pick(env sim.Env, avoid int) int {
 	var r int
 	switch c.cfg.Balance {
 	case Random:
-		r = env.Rand().IntN(n)
+		r = c.rng.IntN(n)
 	case LeastOutstanding:
 		best := int32(-1)
 		for k := 0; k < n; k++ {
@@ -261,8 +286,8 @@ func (c *caller) pick(env sim.Env, avoid int) int {
 		c.next = (r + 1) % n
 		return r
 	case PowerOfTwo:
-		i := env.Rand().IntN(n)
-		j := env.Rand().IntN(n - 1)
+		i := c.rng.IntN(n)
+		j := c.rng.IntN(n - 1)
 		if j >= i {
 			j++
 		}
@@ -271,8 +296,7 @@ func (c *caller) pick(env sim.Env, avoid int) int {
 			r = j
 		}
 	default:
-		r = c.next % n
-		c.next = (c.next + 1) % n
+		r = c.roundRobin()
 	}
 	if r == avoid {
 		r = (r + 1) % n
@@ -341,12 +365,14 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 	cl.last = st
 	c.breaker.Record(now, a.ticket, cls)
 	c.breakerGauge(now)
-	c.budget.OnResult(now, cls)
-	if c.tracker != nil || c.thr != nil || c.ej != nil || c.rl != nil {
+	if c.limited {
+		c.budget.OnResult(now, cls)
+	}
+	if c.observed {
 		c.observe(now, a, st)
 	}
 	c.tier.attemptStatus[st].Add(1)
-	if st == OK {
+	if st == OK && c.lat.q != 0 {
 		c.lat.add(now.Sub(a.sent))
 	}
 	c.freeAttempt(a)
@@ -388,7 +414,7 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 	}
 	env.Cancel(cl.timer) // a pending hedge timer
 	cl.timer = 0
-	d := c.cfg.Retry.Next(cl.n, cl.prev, env.Rand())
+	d := c.cfg.Retry.Next(cl.n, cl.prev, c.rng)
 	cl.prev = d
 	if hint != 0 && c.cfg.Pushback.Honour {
 		d, _ = c.cfg.Pushback.Delay(d, hint) // checked above: the retry goes ahead
@@ -408,10 +434,12 @@ func (c *caller) drop(a *attempt) {
 	live := a.call.live
 	for i, x := range live {
 		if x == a {
-			// Usually the only one: no copy, and one pointer store
-			// instead of slices.Delete's bulk clear.
+			// Usually the only one (or the last): no copy, and one
+			// pointer store instead of slices.Delete's bulk clear.
 			n := len(live) - 1
-			copy(live[i:], live[i+1:])
+			if i < n {
+				copy(live[i:], live[i+1:])
+			}
 			live[n] = nil
 			a.call.live = live[:n]
 			return
@@ -452,10 +480,15 @@ func (c *caller) finish(env sim.Env, cl *call, st Status) {
 	c.host.callDone(env, token, st)
 }
 
+// breakerGauge and budgetGauge are small enough to inline: most hops
+// have neither gauge.
 func (c *caller) breakerGauge(now sim.Time) {
-	if c.gauges.breaker == nil {
-		return
+	if c.gauges.breaker != nil {
+		c.setBreakerGauge(now)
 	}
+}
+
+func (c *caller) setBreakerGauge(now sim.Time) {
 	if s := c.breaker.State(now); s != c.state {
 		c.state = s
 		c.gauges.breaker.Set(float64(s))
@@ -464,9 +497,11 @@ func (c *caller) breakerGauge(now sim.Time) {
 
 func (c *caller) budgetGauge(now sim.Time) {
 	if c.gauges.budget != nil {
-		c.gauges.budget.Set(c.budget.Level(now))
+		c.setBudgetGauge(now)
 	}
 }
+
+func (c *caller) setBudgetGauge(now sim.Time) { c.gauges.budget.Set(c.budget.Level(now)) }
 
 func (c *caller) newCall() *call {
 	if n := len(c.freeCalls); n > 0 {
@@ -477,8 +512,13 @@ func (c *caller) newCall() *call {
 	return &call{live: make([]*attempt, 0, 2)}
 }
 
+// freeCall recycles cl. Field by field, not *cl = call{}: a whole-struct
+// store of a type with pointers goes through the GC's bulk write barrier
+// while a collection is marking.
 func (c *caller) freeCall(cl *call) {
-	*cl = call{live: cl.live[:0]}
+	cl.n, cl.hedges, cl.prev, cl.timer = 0, 0, 0, 0
+	cl.cost, cl.lastCost, cl.last, cl.waited = 0, 0, OK, false
+	cl.live = cl.live[:0]
 	c.freeCalls = append(c.freeCalls, cl)
 }
 
@@ -491,8 +531,9 @@ func (c *caller) newAttempt() *attempt {
 	return &attempt{}
 }
 
+// freeAttempt recycles a as it is: send sets every field of a reused
+// attempt (zeroing it here would cost a bulk write barrier during GC).
 func (c *caller) freeAttempt(a *attempt) {
-	*a = attempt{}
 	c.freeAtts = append(c.freeAtts, a)
 }
 

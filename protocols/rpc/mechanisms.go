@@ -70,7 +70,7 @@ func (c *caller) admit(env sim.Env, cl *call, hedge bool) bool {
 		}
 	}
 	if c.thr != nil {
-		ok := c.thr.Allow(now, env.Rand().Float64())
+		ok := c.thr.Allow(now, c.rng.Float64())
 		c.gauges.throttle.Set(c.thr.RejectProbability(now))
 		if !ok {
 			c.tier.throttled.inc()
@@ -121,7 +121,7 @@ func (c *caller) observe(now sim.Time, a *attempt, st Status) {
 // class cls; an outcome-charged budget records what the retry holds.
 func (c *caller) takeRetry(now sim.Time, cl *call, cls retry.Class) bool {
 	if c.tracker == nil {
-		return c.budget.TryRetry(now)
+		return !c.limited || c.budget.TryRetry(now)
 	}
 	cost, ok := c.tracker.RetryAfter(now, cls)
 	if !ok {

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols/retry"
@@ -58,6 +59,7 @@ type server struct {
 	free    []*job
 	pumping bool
 
+	rng      *rand.Rand     // the node's stream (env.Rand), kept to skip the lookup
 	lim      *retry.Limiter // adaptive concurrency limit, nil when off
 	limGauge sim.Gauge
 	ep       *transport.Endpoint // nil without a transport layer
@@ -81,6 +83,7 @@ func incarnation(env sim.Env) uint64 {
 // Start builds the callers for the service's downstream hops.
 func (s *server) Start(env sim.Env) {
 	inc := incarnation(env)
+	s.rng = env.Rand()
 	s.seq = jobIdx<<idxShift | (inc&(1<<incBits-1))<<seqBits
 	for i := range s.svc.cfg.Calls {
 		b, scope := s.svc.budgets[i].get(env)
@@ -216,7 +219,7 @@ func (s *server) begin(env sim.Env, j *job) {
 		s.respond(env, j, Unavailable)
 		return
 	}
-	rng := env.Rand()
+	rng := s.rng
 	d := svc.dist.Sample(rng)
 	if cfg.Overload.Mode == Slow && cfg.Overload.Slowdown > 0 {
 		if over := s.qlive - cfg.Overload.Threshold; over > 0 {
