@@ -45,9 +45,9 @@ type call struct {
 	n         int      // attempts made, hedges included
 	hedges    int
 	prev      time.Duration // previous backoff (decorrelated jitter)
-	live      []*attempt  // in liveBuf unless hedges outgrew it
-	liveBuf   [2]*attempt // beside the call: one cache line fewer to fetch
-	timer     sim.TimerID // backoff or hedge timer
+	live      []*attempt    // in liveBuf unless hedges outgrew it
+	liveBuf   [2]*attempt   // beside the call: one cache line fewer to fetch
+	timer     sim.TimerID   // backoff or hedge timer
 
 	cost     float64 // tokens held by the retry about to be sent (Tracker budgets)
 	lastCost float64 // cost of the call's last retry
