@@ -95,7 +95,6 @@ type Layer struct {
 	servers   map[sim.NodeID]bool
 	DNS       *Authority
 	sampleGap time.Duration
-	sampling  bool
 	segs      []*Segment // free segments (pool.go)
 	dropped   []*Segment // segments to release at the next newSeg
 	msgs      []*wireMsg // free messages
