@@ -2,8 +2,9 @@ package experiments
 
 import (
 	"fmt"
+	"maps"
 	"math"
-	"sort"
+	"slices"
 	"strings"
 
 	"github.com/dsim-dev/dsim/results"
@@ -16,7 +17,7 @@ type CheckResult struct {
 	// "invariant echo_accounting".
 	Name string
 	// Params is the sweep point.
-	Params []results.Param
+	Params results.Params
 	// Runs is the number of runs evaluated (1 for a check of the mean).
 	Runs int
 	// Failed lists the failing runs, in index order.
@@ -77,19 +78,16 @@ func Evaluate(x *Experiment, runs []RunResult) []CheckResult {
 	return out
 }
 
+// invariantNames returns the invariants that failed in any of the runs,
+// sorted.
 func invariantNames(runs []RunResult) []string {
-	seen := map[string]bool{}
-	var names []string
+	set := map[string]bool{}
 	for _, r := range runs {
 		for _, v := range r.Violations {
-			if !seen[v.Invariant] {
-				seen[v.Invariant] = true
-				names = append(names, v.Invariant)
-			}
+			set[v.Invariant] = true
 		}
 	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(set))
 }
 
 func matches(when map[string]string, params []results.Param, pinned map[string]string) bool {

@@ -2,7 +2,9 @@ package experiments
 
 import (
 	"fmt"
+	"maps"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -98,7 +100,7 @@ func checkSelectorField(ps *problems, root *yaml.Node, nodes []protocols.Placeme
 	names := make([]string, 0, len(nodes))
 	for _, n := range nodes {
 		names = append(names, n.Name)
-		if n.Zone != "" && !contains(names, n.Zone) {
+		if n.Zone != "" && !slices.Contains(names, n.Zone) {
 			names = append(names, n.Zone)
 		}
 	}
@@ -151,11 +153,7 @@ func metricNames(cfg *Config) (names []string, ok bool) {
 			add(base, "")
 		}
 	}
-	for n := range set {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names, true
+	return slices.Sorted(maps.Keys(set)), true
 }
 
 // checkMetrics reports checks and plots that name a metric the protocol

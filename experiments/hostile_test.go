@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -213,7 +214,7 @@ func TestDeclaredMetricsMatchRuns(t *testing.T) {
 			if i := strings.IndexByte(n, '{'); i >= 0 {
 				base = n[:i]
 			}
-			if !contains(known, base) {
+			if !slices.Contains(known, base) {
 				t.Errorf("%s: the run records %q, which the loader would refuse", name, n)
 			}
 		}

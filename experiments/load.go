@@ -51,7 +51,7 @@ type Point struct {
 	// Index numbers the points from 0 in sweep order.
 	Index int
 	// Params are the swept parameters' values, formatted as written.
-	Params []results.Param
+	Params results.Params
 	// Config is the base config with the point's values applied.
 	Config Config
 }
@@ -84,7 +84,7 @@ func Load(source string, opts Options) (*Experiment, error) {
 		if errors.Is(err, ErrBadInput) {
 			return nil, err
 		}
-		return nil, badInput("read %s: %v", source, err)
+		return nil, badInput("read %s: %w", source, err)
 	}
 	x, err := Parse(source, data, opts)
 	if err != nil {

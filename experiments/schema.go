@@ -5,6 +5,7 @@ import (
 	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -271,7 +272,7 @@ func (c *checker) walkStruct(n *yaml.Node, t reflect.Type, path string, extra []
 			continue
 		}
 		seen[k.Value] = k
-		if contains(extra, k.Value) {
+		if slices.Contains(extra, k.Value) {
 			continue
 		}
 		f, ok := fieldByName(t, k.Value)
@@ -394,15 +395,6 @@ func joinKey(path, key string) string {
 		return key
 	}
 	return path + "." + key
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // Suggest returns ` (did you mean "x"?)` for the closest known name, or a

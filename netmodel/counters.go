@@ -99,7 +99,7 @@ const (
 
 // Counters returns the message counts so far.
 func (m *Model) Counters() Counters {
-	out := Counters{Total: m.tot}
+	out := Counters{Total: m.totals}
 	add := func(l *link) {
 		out.Links = append(out.Links, LinkCounts{From: l.from, To: l.to,
 			FromName: m.e.NodeName(l.from), ToName: m.e.NodeName(l.to), Counts: l.c})

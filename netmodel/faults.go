@@ -380,29 +380,18 @@ func (f Fault) validateNodes(fe *sim.FieldErrors, p string, names []string) {
 	}
 }
 
-// Window is one fault occurrence as it happens in a run: what, to whom,
-// from when to when. Results use windows to shade plots and to compute
-// fault coverage.
+// Window is one fault occurrence as it happens in a run: the sim.Window
+// that results shade in plots and count for fault coverage (Kind is the
+// FaultKind's name, never "sequence": sequences are expanded; End is
+// sim.Never for a fault never healed and Start for an instantaneous clock
+// step), plus whom it hit.
 type Window struct {
-	// Kind is the fault kind (never FaultSequence: sequences are expanded).
-	Kind FaultKind
-	// Label is the fault's label; repetitions get "#k" suffixes (k from 1).
-	Label string
+	sim.Window
 	// Nodes are the affected nodes in ID order (for partitions, every
 	// node named by the groups or pairs).
 	Nodes []sim.NodeID
 	// NodeNames are the names of Nodes.
 	NodeNames []string
-	// Start is when the fault begins.
-	Start sim.Time
-	// End is when it heals; sim.Never if it lasts for the rest of the
-	// run; Start for instantaneous clock steps.
-	End sim.Time
 	// Chaos marks faults made by the chaos generator.
 	Chaos bool
-}
-
-// Active reports whether the window covers time t.
-func (w Window) Active(t sim.Time) bool {
-	return t >= w.Start && (t < w.End || w.End == w.Start && t == w.Start)
 }

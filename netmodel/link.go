@@ -43,8 +43,8 @@ type rule struct {
 
 // getLink returns the link from->to, creating it on first use.
 func (m *Model) getLink(from, to sim.NodeID) *link {
-	if uint(from) < uint(m.dn) && uint(to) < uint(m.dn) {
-		i := int(from)*m.dn + int(to)
+	if uint(from) < uint(m.denseN) && uint(to) < uint(m.denseN) {
+		i := int(from)*m.denseN + int(to)
 		if l := m.dense[i]; l != nil {
 			return l
 		}
@@ -81,7 +81,7 @@ func (m *Model) params(from, to sim.NodeID) *params {
 		}
 	}
 	key := fmt.Sprint(idx)
-	if p, ok := m.pcache[key]; ok {
+	if p, ok := m.paramsByRules[key]; ok {
 		return p
 	}
 	c := m.base
@@ -103,14 +103,14 @@ func (m *Model) params(from, to sim.NodeID) *params {
 		ge:         c.GilbertElliott,
 		fifo:       c.FIFO,
 	}
-	m.pcache[key] = p
+	m.paramsByRules[key] = p
 	return p
 }
 
 func (m *Model) drop(l *link, from, to sim.NodeID, msg sim.Message, c Cause) {
 	l.c.DroppedBy[c]++
-	m.tot.DroppedBy[c]++
-	m.mc.drop[c].Add(1)
+	m.totals.DroppedBy[c]++
+	m.metrics.drop[c].Add(1)
 	m.e.Trace(sim.KindDrop, to, from, msg, causeNames[c])
 }
 
@@ -128,8 +128,8 @@ func (m *Model) isCut(from, to sim.NodeID, inFlight bool) bool {
 func (m *Model) Send(from, to sim.NodeID, msg sim.Message) {
 	l := m.getLink(from, to)
 	l.c.Sent++
-	m.tot.Sent++
-	m.mc.sent.Add(1)
+	m.totals.Sent++
+	m.metrics.sent.Add(1)
 	if len(m.cuts) > 0 && m.isCut(from, to, false) {
 		m.drop(l, from, to, msg, CausePartition)
 		return
@@ -186,8 +186,8 @@ func (m *Model) Send(from, to sim.NodeID, msg sim.Message) {
 	m.e.Deliver(at, from, to, msg, flags)
 	if p.dup > 0 && r.Float64() < p.dup {
 		l.c.Duplicated++
-		m.tot.Duplicated++
-		m.mc.dup.Add(1)
+		m.totals.Duplicated++
+		m.metrics.dup.Add(1)
 		flags = FlagDuplicate
 		if p.corrupt > 0 && r.Float64() < p.corrupt {
 			flags |= FlagCorrupt
@@ -226,8 +226,8 @@ func (m *Model) Arrive(from, to sim.NodeID, msg sim.Message, flags uint32) bool 
 		return false
 	}
 	l.c.Delivered++
-	m.tot.Delivered++
-	m.mc.delivered.Add(1)
+	m.totals.Delivered++
+	m.metrics.delivered.Add(1)
 	return true
 }
 
@@ -236,6 +236,6 @@ func (m *Model) Arrive(from, to sim.NodeID, msg sim.Message, flags uint32) bool 
 func (m *Model) Dropped(from, to sim.NodeID, msg sim.Message, cause sim.DropCause) {
 	l := m.getLink(from, to)
 	l.c.DroppedBy[CauseCrashed]++
-	m.tot.DroppedBy[CauseCrashed]++
-	m.mc.drop[CauseCrashed].Add(1)
+	m.totals.DroppedBy[CauseCrashed]++
+	m.metrics.drop[CauseCrashed].Add(1)
 }

@@ -3,13 +3,16 @@ package results
 import (
 	"encoding/gob"
 	"io"
+	"maps"
 	"math"
 	"math/big"
 	"math/bits"
+	"slices"
 	"sort"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/dsim-dev/dsim/sim"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -31,7 +34,7 @@ type Summary struct {
 // Point is one sweep point and its statistics over the point's seeds.
 type Point struct {
 	// Params is the sweep point, values as in the experiment file.
-	Params []Param
+	Params Params
 	// N is the number of runs (seeds) at the point.
 	N int
 	// Metrics are sorted by name: every metric any of the runs has.
@@ -46,7 +49,7 @@ type Point struct {
 	// sorted by name.
 	Pooled []Dist
 	// Windows are the distinct fault windows of the point's runs, sorted.
-	Windows []FaultWindow
+	Windows []sim.Window
 	// Coverage sums the fault coverage of the point's runs, window by
 	// window, in window order with the "none" row last.
 	Coverage []PointCoverage
@@ -101,17 +104,10 @@ func sortIDs(ids []MetricID) {
 }
 
 // Param returns the value of the named parameter at this point.
-func (p *Point) Param(name string) (string, bool) {
-	for _, q := range p.Params {
-		if q.Name == name {
-			return q.Value, true
-		}
-	}
-	return "", false
-}
+func (p *Point) Param(name string) (string, bool) { return p.Params.Get(name) }
 
 // Label returns "name=value, name=value", or "all runs" without parameters.
-func (p *Point) Label() string { return paramsLabel(p.Params) }
+func (p *Point) Label() string { return p.Params.Label() }
 
 // maxWindows bounds the distinct fault windows kept per sweep point, so
 // that faults drawn at random per seed cannot grow the summary without
@@ -145,8 +141,8 @@ type pointAcc struct {
 	n       int
 	metrics map[string]*welford // by MetricID.key
 	cdfs    map[string]*cdfAcc
-	windows map[FaultWindow]bool
-	cover   map[FaultWindow]*PointCoverage
+	windows map[sim.Window]bool
+	cover   map[sim.Window]*PointCoverage
 }
 
 type welford struct {
@@ -236,7 +232,7 @@ func (a *Aggregator) point(ps []Param) *pointAcc {
 		j = len(a.points)
 		a.byKey[k] = j
 		a.points = append(a.points, &pointAcc{params: append([]Param(nil), ps...), metrics: map[string]*welford{},
-			cdfs: map[string]*cdfAcc{}, windows: map[FaultWindow]bool{}, cover: map[FaultWindow]*PointCoverage{}})
+			cdfs: map[string]*cdfAcc{}, windows: map[sim.Window]bool{}, cover: map[sim.Window]*PointCoverage{}})
 	}
 	return a.points[j]
 }
@@ -313,7 +309,7 @@ func (a *Aggregator) Summary() *Summary {
 			st := w.stat()
 			pt.Metrics = append(pt.Metrics, MetricStat{MetricID: w.id, Stat: st, Zero: isZeroStat(st)})
 		}
-		for _, k := range sortedMapKeys(p.cdfs) {
+		for _, k := range slices.Sorted(maps.Keys(p.cdfs)) {
 			c := p.cdfs[k]
 			if c.n == 0 {
 				continue
@@ -327,7 +323,7 @@ func (a *Aggregator) Summary() *Summary {
 		for w := range p.windows {
 			pt.Windows = append(pt.Windows, w)
 		}
-		SortWindows(pt.Windows)
+		sim.SortWindows(pt.Windows)
 		var none *PointCoverage
 		for w, c := range p.cover {
 			if w.Kind == "none" {
@@ -336,7 +332,7 @@ func (a *Aggregator) Summary() *Summary {
 			}
 			pt.Coverage = append(pt.Coverage, *c)
 		}
-		sort.Slice(pt.Coverage, func(i, j int) bool { return windowLess(pt.Coverage[i].Window, pt.Coverage[j].Window) })
+		slices.SortFunc(pt.Coverage, func(a, b PointCoverage) int { return sim.CompareWindows(a.Window, b.Window) })
 		if none != nil {
 			pt.Coverage = append(pt.Coverage, *none)
 		}
@@ -354,15 +350,6 @@ func Aggregate(params []string, runs []Run) *Summary {
 		a.Add(&runs[i])
 	}
 	return a.Summary()
-}
-
-func sortedMapKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // SeriesScale is the fixed-point resolution of series aggregation: values
@@ -772,6 +759,8 @@ func init() {
 	// numbers are part of the bytes. Meeting the stored types here, in a
 	// fixed order, makes the stored series sums the same bytes in every
 	// process (a run, a resumed run, a merge).
-	_ = gob.NewEncoder(io.Discard).Encode(seriesFile{Entries: []seriesEntry{{Params: []Param{{}}, MetricID: MetricID{Labels: Labels{{}}}}},
-		Hists: []histEntry{{Params: []Param{{}}, MetricID: MetricID{Labels: Labels{{}}}}}})
+	if err := gob.NewEncoder(io.Discard).Encode(seriesFile{Entries: []seriesEntry{{Params: []Param{{}}, MetricID: MetricID{Labels: Labels{{}}}}},
+		Hists: []histEntry{{Params: []Param{{}}, MetricID: MetricID{Labels: Labels{{}}}}}}); err != nil {
+		panic("results: the series sums do not encode: " + err.Error())
+	}
 }

@@ -10,7 +10,7 @@
 //	rec := results.NewRecorder(results.DefaultConfig()) // 100ms buckets
 //	e := sim.New(sim.Config{Seed: seed, Metrics: rec})
 //	rec.Bind(e)                                          // the sim clock
-//	ops := results.NewOps(windows)                       // fault coverage
+//	ops := results.NewOps(windows)                       // fault coverage: a protocols.Ops
 //	tl := results.NewTimeline(e, results.DefaultTimelineConfig())
 //	e.Observe(tl)                                        // small runs only
 //	... build and run ...
@@ -84,7 +84,7 @@
 //	faults.csv          <params>, kind, label, start_s, end_s
 //	fault_coverage.csv  <params>, kind, label, start_s, end_s, runs,
 //	                    attempted, succeeded, failed, timed_out
-//	timeseries_runs.csv.gz  run, metric, <labels>, time_s, value (per_run only)
+//	timeseries_runs.csv.gz  run, metric, <labels>, bucket_s, time_s, value (per_run only)
 //	manifest.json       name, description, dsim_version, config_hash, seeds
 //	                    (strings), params, columns, points, plots, output,
 //	                    headline, metrics, checks

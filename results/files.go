@@ -278,10 +278,26 @@ func Replot(dir string) error {
 }
 
 // IsPlotError reports whether err (from Write or Render) is only about
-// plots that could not be drawn; the other files were written.
+// plots that could not be drawn, so the other files were written: err is
+// a *PlotError, or wraps or joins nothing but *PlotErrors. Take each
+// plot's index and cause with errors.As.
 func IsPlotError(err error) bool {
-	var pe *PlotError
-	return errors.As(err, &pe)
+	switch e := err.(type) {
+	case nil:
+		return false
+	case *PlotError:
+		return true
+	case interface{ Unwrap() []error }:
+		for _, inner := range e.Unwrap() {
+			if !IsPlotError(inner) {
+				return false
+			}
+		}
+		return len(e.Unwrap()) > 0
+	case interface{ Unwrap() error }:
+		return IsPlotError(e.Unwrap())
+	}
+	return false
 }
 
 // PlotError is a plot that could not be drawn.
@@ -370,14 +386,6 @@ func parseTimeS(s string) (sim.Time, error) {
 	return sim.Time(math.Round(v * 1e9)), nil
 }
 
-func writeCSV(b *bytes.Buffer, rows [][]string) error {
-	w := csv.NewWriter(b)
-	if err := w.WriteAll(rows); err != nil {
-		return err
-	}
-	return w.Error()
-}
-
 // atomicFile is a file written through a temporary file and a rename.
 type atomicFile struct {
 	f    *os.File
@@ -395,7 +403,7 @@ func createAtomic(path string, compress bool) (*atomicFile, error) {
 	a := &atomicFile{f: f, buf: bufio.NewWriterSize(f, 1<<16), path: path}
 	var w io.Writer = a.buf
 	if compress {
-		a.gz, _ = gzip.NewWriterLevel(a.buf, gzip.DefaultCompression)
+		a.gz = gzip.NewWriter(a.buf)
 		w = a.gz
 	}
 	a.csv = csv.NewWriter(w)
@@ -652,8 +660,10 @@ func (t *tidy) cellsID(cells []string) MetricID {
 // (each yields them in index order): runs.csv (run, parameters, seed),
 // metrics.csv (run, metric, labels, value; metrics that are zero or
 // missing in every run are left out, summary.csv still lists them) and,
-// with Output.Timeseries "per_run", timeseries_runs.csv.gz (series that
-// are 0 throughout a run left out). f must be
+// with Output.Timeseries "per_run", timeseries_runs.csv.gz (run, metric,
+// labels, bucket_s, time_s, value; the bucket width is written, not left
+// to be guessed from the gaps between rows, which skip buckets without a
+// value; series that are 0 throughout a run left out). f must be
 // filled (Folder.Fill) from the summary of the same runs.
 func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) error {
 	t := newTidy(f)
@@ -685,7 +695,7 @@ func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) e
 		}
 		defer sers.abort()
 		head := append([]string{"run", "metric"}, t.lcols...)
-		if err := sers.row(append(head, "time_s", "value")...); err != nil {
+		if err := sers.row(append(head, "bucket_s", "time_s", "value")...); err != nil {
 			return err
 		}
 	} else {
@@ -719,6 +729,7 @@ func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) e
 					continue // 0 throughout the run
 				}
 				cells := append([]string{run}, t.metricCells(s.MetricID)...)
+				cells = append(cells, FormatFloat(s.Step.Seconds()))
 				for k, v := range s.Values {
 					if math.IsNaN(v) {
 						continue
@@ -877,7 +888,10 @@ func WriteSummary(dir string, f *Folder) error {
 // same state always gives the same bytes.
 func MarshalSeries(s *SeriesAcc) ([]byte, error) {
 	var b bytes.Buffer
-	gz, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	gz, err := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
 	if err := gob.NewEncoder(gz).Encode(s.export()); err != nil {
 		return nil, err
 	}
@@ -1195,13 +1209,13 @@ func isZeroStat(st Stat) bool {
 	return st.N == 0 || st.Mean == 0 && (st.N < 2 || st.SD == 0)
 }
 
-func readWindow(path string, line int, f []string) (FaultWindow, error) {
+func readWindow(path string, line int, f []string) (sim.Window, error) {
 	st, err1 := parseTimeS(f[2])
 	en, err2 := parseTimeS(f[3])
 	if err := errors.Join(err1, err2); err != nil {
-		return FaultWindow{}, fmt.Errorf("%s:%d: %w", path, line, err)
+		return sim.Window{}, fmt.Errorf("%s:%d: %w", path, line, err)
 	}
-	return FaultWindow{Kind: f[0], Label: f[1], Start: st, End: en}, nil
+	return sim.Window{Kind: f[0], Label: f[1], Start: st, End: en}, nil
 }
 
 // readCSV reads a CSV file with a header, checks the header against want

@@ -512,7 +512,7 @@ type Run struct {
 	// Dists are the latency distributions, sorted by full name.
 	Dists []Dist
 	// Faults are the fault windows of the run, in start order.
-	Faults []FaultWindow
+	Faults []sim.Window
 	// Coverage says how many operations each fault window touched.
 	Coverage []Coverage
 }

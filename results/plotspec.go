@@ -2,7 +2,8 @@ package results
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/dsim-dev/dsim/sim"
@@ -163,7 +164,7 @@ func (s PlotSpec) Check(params []string) error {
 	if s.By != "" && s.Kind != TimeSeries && !has(s.By) {
 		fe.Add("by", "%q must be %s", s.By, want)
 	}
-	for _, k := range sortedKeys(s.Where) {
+	for _, k := range slices.Sorted(maps.Keys(s.Where)) {
 		if !has(k) {
 			fe.Add("where."+k, "must be %s", want)
 		}
@@ -194,13 +195,4 @@ func (s PlotSpec) FileName() string {
 		}
 		return '_'
 	}, stem)
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dsim-dev/dsim/sim"
@@ -247,14 +250,14 @@ func plotTitle(s PlotSpec, f *Folder) string {
 		t += ", per " + strings.ToLower(humanize(s.By))
 	}
 	if len(s.Where) > 0 {
-		t += " (" + paramsLabel(whereParams(s.Where)) + ")"
+		t += " (" + Params(whereParams(s.Where)).Label() + ")"
 	}
 	return t
 }
 
 func whereParams(w map[string]string) []Param {
 	var ps []Param
-	for _, k := range sortedKeys(w) {
+	for _, k := range slices.Sorted(maps.Keys(w)) {
 		ps = append(ps, Param{Name: k, Value: w[k]})
 	}
 	return ps
@@ -534,9 +537,9 @@ func Render(dir string, f *Folder, progress func(done, total int)) error {
 			progress(i+1, len(f.Manifest.Plots))
 		}
 	}
-	var timeline []byte
-	if b, err := os.ReadFile(filepath.Join(dir, TimelineSVG)); err == nil {
-		timeline = b
+	timeline, err := os.ReadFile(filepath.Join(dir, TimelineSVG))
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return err // no timeline is fine; one that cannot be read is not
 	}
 	var b bytes.Buffer
 	if err := writeReport(&b, f, drawn, timeline); err != nil {

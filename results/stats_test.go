@@ -69,3 +69,28 @@ func TestAggregateGroupsBySweepPoint(t *testing.T) {
 		t.Errorf("extra = %+v, %v; want one value (missing counts as NaN)", ex, ok)
 	}
 }
+
+func TestParams(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		ps    Params
+		label string
+	}{
+		{"no sweep", nil, "all runs"},
+		{"one", Params{{"network.loss", "0.05"}}, "network.loss=0.05"},
+		{"two", Params{{"protocol.variant", "naive"}, {"network.loss", "0"}}, "protocol.variant=naive, network.loss=0"},
+	} {
+		if got := tc.ps.Label(); got != tc.label {
+			t.Errorf("%s: Label() = %q, want %q", tc.name, got, tc.label)
+		}
+	}
+	ps := Params{{"a", "1"}, {"b", ""}}
+	for _, tc := range []struct {
+		name, want string
+		ok         bool
+	}{{"a", "1", true}, {"b", "", true}, {"c", "", false}} {
+		if v, ok := ps.Get(tc.name); v != tc.want || ok != tc.ok {
+			t.Errorf("Get(%q) = %q, %v; want %q, %v", tc.name, v, ok, tc.want, tc.ok)
+		}
+	}
+}

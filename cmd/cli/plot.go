@@ -31,9 +31,9 @@ func runPlot(c *cli, args []string) error {
 		// damaged manifest) is bad input; only rendering is the tool's.
 		if _, err := results.Read(dir); err != nil {
 			if errors.Is(err, results.ErrNotResults) {
-				return usagef("%s: %v", dir, err)
+				return usagef("%s: %w", dir, err)
 			}
-			return usagef("%s is damaged: %v", dir, err)
+			return usagef("%s is damaged: %w", dir, err)
 		}
 		if err := results.Replot(dir); err != nil {
 			return err

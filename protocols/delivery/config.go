@@ -2,10 +2,12 @@ package delivery
 
 import (
 	"fmt"
-	"github.com/dsim-dev/dsim/protocols/enum"
+	"maps"
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/dsim-dev/dsim/protocols/enum"
 
 	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/protocols/history"
@@ -449,7 +451,7 @@ func (c *Config) Validate() error {
 	if _, ok := c.failures()[c.caseName()]; !ok {
 		fe.Add("case", "%q is not a failure case (one of: %s)", c.Case, strings.Join(c.caseNames(), ", "))
 	}
-	for _, name := range sortedKeys(c.Cases) {
+	for _, name := range slices.Sorted(maps.Keys(c.Cases)) {
 		fe.Merge("cases."+name, c.Cases[name].Validate())
 	}
 	fe.Merge("", c.Failure.Validate())
@@ -481,7 +483,7 @@ func (c *Config) ValidateNodes(nodes []protocols.Placement) error {
 		}
 	}
 	check("", c.CrashPoints)
-	for _, name := range sortedKeys(c.Cases) {
+	for _, name := range slices.Sorted(maps.Keys(c.Cases)) {
 		check("cases."+name+".", c.Cases[name].CrashPoints)
 	}
 	return fe.Err()
@@ -502,16 +504,7 @@ func (c *Config) failures() map[string]Failure {
 	return fs
 }
 
-func (c *Config) caseNames() []string { return sortedKeys(c.failures()) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func (c *Config) caseNames() []string { return slices.Sorted(maps.Keys(c.failures())) }
 
 // effective returns the injected failure settings: the configuration's
 // own with the selected failure case's non-zero fields on top.

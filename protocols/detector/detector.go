@@ -160,11 +160,10 @@ func (h *HeartbeatMsg) Size() int { return h.size }
 
 // run is the state shared by the nodes of one run.
 type run struct {
-	cfg     *Config
-	tr      *Tracker
-	pos     []int32 // NodeID -> member position, -1 for non-members
-	ids     []sim.NodeID
-	monitor bool
+	cfg *Config
+	tr  *Tracker
+	pos []int32 // NodeID -> member position, -1 for non-members
+	ids []sim.NodeID
 }
 
 // watches reports whether member position i monitors member position t.

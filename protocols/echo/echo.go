@@ -485,7 +485,7 @@ func (n *node) echo(env sim.Env, from sim.NodeID, m *Echo) {
 	env.Cancel(p.timer)
 	now := env.Now()
 	n.st.ok++
-	n.ops.Op(p.sent, now, protocols.OK)
+	n.ops.Op(p.sent, now, sim.OK)
 	if p.sent >= n.warmup {
 		n.st.okWarm++
 	}
@@ -519,7 +519,7 @@ func (n *node) Timer(env sim.Env, tag uint64) {
 		}
 		n.timedOut[id] = p.sent
 		n.st.timeouts++
-		n.ops.Op(p.sent, env.Now(), protocols.TimedOut)
+		n.ops.Op(p.sent, env.Now(), sim.TimedOut)
 		if p.sent >= n.warmup {
 			n.st.timeoutsWarm++
 		}

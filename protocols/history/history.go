@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -82,7 +81,7 @@ type Op struct {
 	Complete sim.Time
 	// Outcome is how it ended: OK, Failed (it certainly had no effect) or
 	// TimedOut (it may or may not have taken effect).
-	Outcome protocols.Outcome
+	Outcome sim.Outcome
 }
 
 // Pending is the Complete time of an operation that has not completed.
@@ -180,7 +179,7 @@ func (h *History) Invoke(id uint64, process sim.NodeID, kind Kind, key uint64, v
 
 // Complete ends the operation r at time at with the given outcome; for a
 // read, value and version are what it returned. A zero Ref is ignored.
-func (h *History) Complete(r Ref, outcome protocols.Outcome, value int64, version uint64, at sim.Time) {
+func (h *History) Complete(r Ref, outcome sim.Outcome, value int64, version uint64, at sim.Time) {
 	if r <= 0 || h == nil || int(r) > len(h.ops) {
 		return
 	}

@@ -3,8 +3,10 @@ package quorum
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -375,7 +377,7 @@ func (rs *runState) report(s *protocols.Setup) {
 			lost = float64(r.Count)
 			acked := 0
 			for _, op := range rs.hist.Ops() {
-				if (op.Kind == history.Write || op.Kind == history.CAS) && op.Done() && op.Outcome == protocols.OK {
+				if (op.Kind == history.Write || op.Kind == history.CAS) && op.Done() && op.Outcome == sim.OK {
 					acked++
 				}
 			}
@@ -428,7 +430,7 @@ func (rs *runState) siblingLoss(e *sim.Engine) (lost, ratio, conflicts float64) 
 	final := rs.siblingSets(e)
 	acked, nlost := 0, 0
 	for _, op := range rs.hist.Ops() {
-		if op.Kind != history.Write || !op.Done() || op.Outcome != protocols.OK {
+		if op.Kind != history.Write || !op.Done() || op.Outcome != sim.OK {
 			continue
 		}
 		acked++
@@ -441,11 +443,7 @@ func (rs *runState) siblingLoss(e *sim.Engine) (lost, ratio, conflicts float64) 
 			nlost++
 		}
 	}
-	keys := make([]uint64, 0, len(final))
-	for k := range final {
-		keys = append(keys, k)
-	}
-	sortKeys(keys)
+	keys := slices.Sorted(maps.Keys(final))
 	c := 0
 	for _, k := range keys {
 		c += max(0, len(final[k])-1)
@@ -471,5 +469,3 @@ func sortHints(k []hintKey) {
 		return k[i].key < k[j].key
 	})
 }
-
-func sortKeys(k []uint64) { sort.Slice(k, func(i, j int) bool { return k[i] < k[j] }) }

@@ -275,8 +275,7 @@ func TestCPRefusesMinorityAPAccepts(t *testing.T) {
 		cfg.Check.History = true
 		wl := workload.Config{Kind: workload.Open, Rate: 200, Arrival: workload.Poisson}
 		cut := &cutNet{Direct: sim.Direct{Delay: ms}, side: map[string]int{"s4": 1, "s5": 1, "c2": 1}, from: sim.Time(time.Second), to: sim.Time(2 * time.Second)}
-		var h *harness
-		h = runQuorum(t, cfg, wl, nodes, ms, 4*time.Second, 7, func(e *sim.Engine) {
+		h := runQuorum(t, cfg, wl, nodes, ms, 4*time.Second, 7, func(e *sim.Engine) {
 			cut.e = e
 			e.SetNetwork(cut)
 		})

@@ -90,12 +90,12 @@ func (c *Config) Build(s *protocols.Setup) error {
 		if start < warm {
 			return
 		}
-		out := protocols.Failed
+		out := sim.Failed
 		switch st {
 		case OK:
-			out = protocols.OK
+			out = sim.OK
 		case Timeout:
-			out = protocols.TimedOut
+			out = sim.TimedOut
 		}
 		ops.Op(start, end, out)
 	}

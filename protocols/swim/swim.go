@@ -274,18 +274,17 @@ type bcast struct {
 
 // node is one SWIM member.
 type node struct {
-	r       *run
-	env     sim.Env
-	me      int32
-	inc     uint32
-	view    []entry
-	nIn     int // members this node counts in (alive or suspect), itself excluded
-	joined  bool
-	left    bool
-	silent  bool
-	seq     uint32
-	health  int
-	seedTry int
+	r      *run
+	env    sim.Env
+	me     int32
+	inc    uint32
+	view   []entry
+	nIn    int // members this node counts in (alive or suspect), itself excluded
+	joined bool
+	left   bool
+	silent bool
+	seq    uint32
+	health int
 
 	// the probe of the current period
 	target   int32
