@@ -191,7 +191,7 @@ func evalCheck(ch Check, pt Point, runs []RunResult) CheckResult {
 func knownMetrics(r results.Run, name string) string {
 	names := make([]string, len(r.Metrics))
 	for i, m := range r.Metrics {
-		names[i] = m.Name
+		names[i] = m.FullName()
 	}
 	s := Suggest(name, names)
 	if strings.HasPrefix(s, " (known") {

@@ -151,7 +151,7 @@ func describedMetrics(family string) *metricSet {
 func expand(list []protocols.MetricInfo) *metricSet {
 	ms := newMetricSet()
 	for _, m := range append(list, runMetrics()...) {
-		base, _ := results.SplitName(m.Name)
+		base := results.ParseID(m.Name).Name
 		for _, dn := range derived[m.Kind] {
 			ms.add(base+dn.suffix, dn.form, m.Labels)
 		}
@@ -212,7 +212,8 @@ func (s *metricSet) of(f form) []string {
 // if not nil, is what the family records under some config: a name it
 // has is one this config does not record.
 func (s *metricSet) problem(name string, f form, family string, possible *metricSet) string {
-	base, labels := results.SplitName(name)
+	id := results.ParseID(name)
+	base, labels := id.Name, id.Labels
 	ni, ok := s.names[base]
 	if !ok || ni.form&f == 0 {
 		if pi := possible.lookup(base); pi != nil && pi.form&f != 0 {
@@ -221,18 +222,18 @@ func (s *metricSet) problem(name string, f form, family string, possible *metric
 		return fmt.Sprintf("%q is not a %s of protocol %s%s", name, f, family, suggestMetric(base, s.of(f)))
 	}
 	for _, l := range labels {
-		i := slices.IndexFunc(ni.labels, func(d protocols.MetricLabel) bool { return d.Key == l.Name })
+		i := slices.IndexFunc(ni.labels, func(d protocols.MetricLabel) bool { return d.Key == l.Key })
 		if i < 0 {
 			if len(ni.labels) == 0 {
 				return fmt.Sprintf("%q: %s has no labels", name, base)
 			}
-			return fmt.Sprintf("%q: %s has no label %q%s", name, base, l.Name, Suggest(l.Name, labelKeys(ni.labels)))
+			return fmt.Sprintf("%q: %s has no label %q%s", name, base, l.Key, Suggest(l.Key, labelKeys(ni.labels)))
 		}
 		if vs := ni.labels[i].Values; vs != nil && !slices.Contains(vs, l.Value) {
 			if len(vs) == 0 {
-				return fmt.Sprintf("%q: this experiment records %s with no %s", name, base, l.Name)
+				return fmt.Sprintf("%q: this experiment records %s with no %s", name, base, l.Key)
 			}
-			return fmt.Sprintf("%q: this experiment records %s for no %s %q%s", name, base, l.Name, l.Value, Suggest(l.Value, vs))
+			return fmt.Sprintf("%q: this experiment records %s for no %s %q%s", name, base, l.Key, l.Value, Suggest(l.Value, vs))
 		}
 	}
 	return ""
@@ -327,7 +328,7 @@ func checkMetrics(ps *problems, root *yaml.Node, x *Experiment) {
 			continue
 		}
 		if pl.Kind == results.TimeSeries && pl.By != "" {
-			base, _ := results.SplitName(pl.Metric)
+			base := results.ParseID(pl.Metric).Name
 			if ls := u.names[base].labels; !slices.Contains(labelKeys(ls), pl.By) {
 				what := "has no labels"
 				if len(ls) > 0 {

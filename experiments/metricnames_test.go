@@ -76,13 +76,13 @@ func TestDeclaredMetricsMatchRuns(t *testing.T) {
 				decl, _ := declaredMetrics(&s.Point.Config)
 				got := map[form][]string{}
 				for _, m := range rr.Run.Metrics {
-					got[runMetric] = append(got[runMetric], m.Name)
+					got[runMetric] = append(got[runMetric], m.FullName())
 				}
 				for _, m := range rr.Run.Series {
-					got[series] = append(got[series], m.Name)
+					got[series] = append(got[series], m.FullName())
 				}
 				for _, m := range rr.Run.Dists {
-					got[distribution] = append(got[distribution], m.Name)
+					got[distribution] = append(got[distribution], m.FullName())
 				}
 				seen := map[string]bool{}
 				for f, names := range got {
@@ -90,7 +90,7 @@ func TestDeclaredMetricsMatchRuns(t *testing.T) {
 						if msg := decl.problem(n, f, x.Config.Protocol.Name, nil); msg != "" {
 							t.Errorf("point %d records %s %q, which the loader would refuse: %s", s.Point.Index, f, n, msg)
 						}
-						base, _ := results.SplitName(n)
+						base := results.ParseID(n).Name
 						seen[base] = true
 					}
 				}
@@ -114,7 +114,7 @@ func TestDeclaredMetricsMatchRuns(t *testing.T) {
 					}
 					some = true
 					for _, n := range recorded[i][f] {
-						if b, _ := results.SplitName(n); n == name || base && b == name {
+						if b := results.ParseID(n).Name; n == name || base && b == name {
 							return true
 						}
 					}
@@ -122,13 +122,13 @@ func TestDeclaredMetricsMatchRuns(t *testing.T) {
 				return !some
 			}
 			for _, ch := range x.Config.Checks {
-				if !has(ch.When, runMetric, results.CanonicalName(ch.Metric), false) && !has(ch.When, runMetric, ch.Metric, false) {
+				if !has(ch.When, runMetric, results.ParseID(ch.Metric).Canonical().FullName(), false) && !has(ch.When, runMetric, ch.Metric, false) {
 					t.Errorf("check %s: no run of its points recorded it", ch.Metric)
 				}
 			}
 			for _, pl := range x.Config.Plots {
 				f := plotForm(pl.Kind)
-				if !has(pl.Where, f, pl.Metric, f != runMetric) && !has(pl.Where, f, results.CanonicalName(pl.Metric), false) {
+				if !has(pl.Where, f, pl.Metric, f != runMetric) && !has(pl.Where, f, results.ParseID(pl.Metric).Canonical().FullName(), false) {
 					t.Errorf("%s plot of %s: no run of its points recorded it", pl.Kind, pl.Metric)
 				}
 			}

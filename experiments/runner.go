@@ -326,7 +326,14 @@ func runAll(ctx context.Context, x *Experiment, todo []RunSpec, opts RunOptions,
 	// it is raised once the group is cancelled.
 	var stop atomic.Bool
 	defer context.AfterFunc(gctx, func() { stop.Store(true) })()
-	out := make(chan finished)
+	// A worker's slot is given back only once its run is collected, so
+	// that a cancellation made while collecting (a progress callback, a
+	// failed store) is seen before the next run starts.
+	type handed struct {
+		finished
+		collected chan struct{}
+	}
+	out := make(chan handed)
 	var runErr error
 	go func() {
 		defer close(out)
@@ -335,6 +342,9 @@ func runAll(ctx context.Context, x *Experiment, todo []RunSpec, opts RunOptions,
 				break
 			}
 			g.Go(func() error {
+				if gctx.Err() != nil {
+					return nil // cancelled while waiting for a slot
+				}
 				f := finished{spec: s}
 				var err error
 				f.result, err = runVerified(x, s, opts.VerifyDeterminism, &stop)
@@ -347,21 +357,23 @@ func runAll(ctx context.Context, x *Experiment, todo []RunSpec, opts RunOptions,
 				case err != nil:
 					return err
 				}
-				out <- f
+				h := handed{f, make(chan struct{})}
+				out <- h
+				<-h.collected
 				return nil
 			})
 		}
 		runErr = g.Wait()
 	}()
 	var collectErr error
-	for f := range out {
-		if collectErr != nil {
-			continue // not kept: the run is done again on --resume
+	for h := range out {
+		if collectErr == nil { // else not kept: the run is done again on --resume
+			if err := collect(h.finished); err != nil {
+				collectErr = err
+				cancel()
+			}
 		}
-		if err := collect(f); err != nil {
-			collectErr = err
-			cancel()
-		}
+		close(h.collected)
 	}
 	if runErr != nil {
 		return runErr
@@ -535,10 +547,10 @@ func writeResults(dir string, p plan, st *store, idx []int, x *Experiment, progr
 	every := max(1, len(idx)/20)
 	seeds := make([]string, 0, len(idx))
 	var checked []RunResult
-	checkNames := map[string]bool{}
+	checkNames := map[string]bool{} // canonical full names
 	if x != nil {
 		for _, ch := range x.Config.Checks {
-			checkNames[ch.Metric] = true
+			checkNames[results.ParseID(ch.Metric).Canonical().FullName()] = true
 		}
 	}
 	for k, i := range idx {
@@ -559,7 +571,7 @@ func writeResults(dir string, p plan, st *store, idx []int, x *Experiment, progr
 		if x != nil {
 			c := RunResult{Run: results.Run{Index: rr.Run.Index, Params: rr.Run.Params, Seed: rr.Run.Seed}, Violations: rr.Violations}
 			for _, m := range rr.Run.Metrics {
-				if checkNames[m.Name] {
+				if checkNames[m.Canonical().FullName()] {
 					c.Run.Metrics = append(c.Run.Metrics, m)
 				}
 			}
@@ -768,18 +780,20 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 	return out, nil
 }
 
-// addScalars merges reported scalars into a run's sorted metrics; a
-// scalar replaces a metric of the same name.
+// addScalars merges reported scalars into a run's metrics, sorted by full
+// name; a scalar replaces a metric of the same name and labels.
 func addScalars(ms []results.Metric, sc []protocols.Scalar) []results.Metric {
 	for _, s := range sc {
-		i := sort.Search(len(ms), func(i int) bool { return ms[i].Name >= s.Name })
-		if i < len(ms) && ms[i].Name == s.Name {
+		id := results.MetricID{Name: s.Name, Labels: s.Labels}
+		full := id.FullName()
+		i := sort.Search(len(ms), func(i int) bool { return ms[i].FullName() >= full })
+		if i < len(ms) && ms[i].FullName() == full {
 			ms[i].Value = s.Value
 			continue
 		}
 		ms = append(ms, results.Metric{})
 		copy(ms[i+1:], ms[i:])
-		ms[i] = results.Metric{Name: s.Name, Value: s.Value}
+		ms[i] = results.Metric{MetricID: id, Value: s.Value}
 	}
 	return ms
 }
@@ -818,7 +832,7 @@ func (p plan) checkExperiment() *Experiment {
 	return x
 }
 
-const planFormat = 2
+const planFormat = 3 // 3: metric labels stored apart from names
 
 func (x *Experiment) plan(version string) plan {
 	sum := sha256.Sum256(x.Resolved)
@@ -997,7 +1011,7 @@ type storedRun struct {
 }
 
 type storedDist struct {
-	Name string
+	results.MetricID
 	// Q is the quantile grid, nil when it is results.Quantiles.
 	Q []float64
 	// DeltaNs are the values in ns, each minus the previous one.
@@ -1009,11 +1023,12 @@ func init() {
 	// numbers are part of the bytes. Meeting the stored types here, in a
 	// fixed order, makes a run file the same bytes whether the process
 	// ran, resumed or merged before writing it.
-	full := RunResult{Run: results.Run{Params: []results.Param{{}}, Metrics: []results.Metric{{}}, Series: []results.Series{{Values: []float64{0}}},
-		Dists: []results.Dist{{Points: []results.Quantile{{}}}}, Faults: []sim.Window{{}}, Coverage: []results.Coverage{{}}},
+	id := results.MetricID{Labels: results.Labels{{}}}
+	full := RunResult{Run: results.Run{Params: []results.Param{{}}, Metrics: []results.Metric{{MetricID: id}}, Series: []results.Series{{MetricID: id, Values: []float64{0}}},
+		Dists: []results.Dist{{MetricID: id, Points: []results.Quantile{{}}}}, Faults: []sim.Window{{}}, Coverage: []results.Coverage{{}}},
 		Violations: []Violation{{}}, TimelineSVG: []byte{0}}
 	_, err1 := encodeRun(full)
-	_, err2 := gzipGob(runSeries{Series: full.Run.Series, Hists: []results.SparseHist{{Params: []results.Param{{}}}}})
+	_, err2 := gzipGob(runSeries{Series: full.Run.Series, Hists: []results.SparseHist{{Params: []results.Param{{}}, MetricID: id}}})
 	_, err3 := gzipGob(toStored(full))
 	if err := errors.Join(err1, err2, err3); err != nil {
 		panic("experiments: the stored run types do not encode: " + err.Error())
@@ -1024,7 +1039,7 @@ func toStored(rr RunResult) storedRun {
 	st := storedRun{RunResult: rr}
 	st.Run.Series, st.Run.Dists = nil, nil
 	for _, d := range rr.Run.Dists {
-		sd := storedDist{Name: d.Name}
+		sd := storedDist{MetricID: d.MetricID}
 		std := len(d.Points) == len(results.Quantiles)
 		var prev int64
 		for i, q := range d.Points {
@@ -1048,7 +1063,7 @@ func toStored(rr RunResult) storedRun {
 func fromStored(st storedRun) RunResult {
 	rr := st.RunResult
 	for _, sd := range st.Dists {
-		d := results.Dist{Name: sd.Name, Points: make([]results.Quantile, len(sd.DeltaNs))}
+		d := results.Dist{MetricID: sd.MetricID, Points: make([]results.Quantile, len(sd.DeltaNs))}
 		var ns int64
 		for i, delta := range sd.DeltaNs {
 			ns += delta

@@ -216,8 +216,10 @@ type mapCounter struct {
 	name string
 }
 
-func (c mapCounter) Add(n int64)                       { c.m[c.name] += n }
-func (mm *mapMetrics) Counter(name string) sim.Counter { return mapCounter{mm.m, name} }
+func (c mapCounter) Add(n int64) { c.m[c.name] += n }
+func (mm *mapMetrics) Counter(name string, _ ...sim.Label) sim.Counter {
+	return mapCounter{mm.m, name}
+}
 
 // TestCrashLosesQueuedInputs: messages waiting in a node's processing
 // queue die with it; they are not handed to the restarted instance.

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols/workload"
@@ -123,21 +124,24 @@ type Describer interface {
 // (a ratio of counters, a convergence time). It becomes one metric of
 // metrics.csv, like the metrics derived from counters and histograms.
 type Scalar struct {
-	Name  string
-	Value float64
+	Name   string
+	Labels []sim.Label
+	Value  float64
 }
 
 // Report records a run-level scalar, usually from an AtEnd hook. Names
 // follow the metric conventions: snake_case, unit last ("loss_ratio",
-// "converge_time_s"). Reporting a name twice keeps the last value.
-func (s *Setup) Report(name string, value float64) {
+// "converge_time_s"); labels are its dimensions, as for sim.Metrics
+// ("amplification" with tier=db). Reporting a name and labels twice keeps
+// the last value.
+func (s *Setup) Report(name string, value float64, labels ...sim.Label) {
 	for i := range s.scalars {
-		if s.scalars[i].Name == name {
+		if s.scalars[i].Name == name && slices.Equal(s.scalars[i].Labels, labels) {
 			s.scalars[i].Value = value
 			return
 		}
 	}
-	s.scalars = append(s.scalars, Scalar{Name: name, Value: value})
+	s.scalars = append(s.scalars, Scalar{Name: name, Labels: slices.Clone(labels), Value: value})
 }
 
 // Scalars returns the reported scalars in report order.

@@ -575,25 +575,24 @@ func newTidy(f *Folder) *tidy {
 	m := &f.Manifest
 	t := &tidy{params: m.Params, cols: paramColumns(m.Params, m.Points), kinds: paramKinds(m.Params, m.Points), pointOf: map[string][]string{}}
 	seen := map[string]bool{}
-	addLabels := func(name string) {
-		_, ls := SplitName(name)
+	addLabels := func(ls Labels) {
 		for _, l := range ls {
-			if !seen[l.Name] {
-				seen[l.Name] = true
-				t.labels = append(t.labels, l.Name)
+			if !seen[l.Key] {
+				seen[l.Key] = true
+				t.labels = append(t.labels, l.Key)
 			}
 		}
 	}
 	for i := range f.Summary.Points {
 		p := &f.Summary.Points[i]
 		for _, ms := range p.Metrics {
-			addLabels(ms.Name)
+			addLabels(ms.Labels)
 		}
 		for _, s := range p.Series {
-			addLabels(s.Name)
+			addLabels(s.Labels)
 		}
 		for _, d := range p.CDFs {
-			addLabels(d.Name)
+			addLabels(d.Labels)
 		}
 	}
 	sort.Strings(t.labels)
@@ -631,49 +630,30 @@ func (t *tidy) paramCells(ps []Param) []string {
 	return out
 }
 
-// metricCells splits a metric name into its base and one cell per label
-// column.
-func (t *tidy) metricCells(name string) []string {
-	base, ls := SplitName(name)
+// metricCells returns a metric's name cell and one cell per label column.
+func (t *tidy) metricCells(id MetricID) []string {
 	out := make([]string, 1+len(t.labels))
-	out[0] = base
-	for _, l := range ls {
-		i := sort.SearchStrings(t.labels, l.Name)
-		if i < len(t.labels) && t.labels[i] == l.Name {
+	out[0] = id.Name
+	for _, l := range id.Labels {
+		i := sort.SearchStrings(t.labels, l.Key)
+		if i < len(t.labels) && t.labels[i] == l.Key {
 			out[1+i] = l.Value
 		}
 	}
 	return out
 }
 
-// joinName rebuilds a canonical metric name from its cells.
-func (t *tidy) joinName(cells []string) string {
-	var ls []string
+// cellsID reads a metric back from its name cell and label cells (empty
+// cells are labels the metric does not have); the labels come out sorted
+// by key, as aggregation keeps them.
+func (t *tidy) cellsID(cells []string) MetricID {
+	id := MetricID{Name: cells[0]}
 	for i, v := range cells[1:] {
 		if v != "" {
-			ls = append(ls, t.labels[i]+"="+v)
+			id.Labels = append(id.Labels, sim.Label{Key: t.labels[i], Value: v})
 		}
 	}
-	if len(ls) == 0 {
-		return cells[0]
-	}
-	return cells[0] + "{" + strings.Join(ls, ",") + "}"
-}
-
-// CanonicalName sorts the labels of a metric name by key:
-// "x{tier=a,status=ok}" → "x{status=ok,tier=a}". Aggregation stores names
-// this way, so that they round-trip through the label columns.
-func CanonicalName(name string) string {
-	base, ls := SplitName(name)
-	if len(ls) == 0 {
-		return name
-	}
-	sort.SliceStable(ls, func(i, j int) bool { return ls[i].Name < ls[j].Name })
-	parts := make([]string, len(ls))
-	for i, l := range ls {
-		parts[i] = l.Name + "=" + l.Value
-	}
-	return base + "{" + strings.Join(parts, ",") + "}"
+	return id
 }
 
 // WriteRuns writes the per-run files in one streaming pass over the runs
@@ -692,9 +672,9 @@ func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) e
 	for i := range f.Summary.Points {
 		for _, ms := range f.Summary.Points[i].Metrics {
 			if ms.Zero {
-				zero[ms.Name] = true
+				zero[ms.key()] = true
 			} else {
-				nonZero[ms.Name] = true
+				nonZero[ms.key()] = true
 			}
 		}
 	}
@@ -735,11 +715,10 @@ func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) e
 			return err
 		}
 		for _, m := range r.Metrics {
-			name := CanonicalName(m.Name)
-			if zero[name] && !nonZero[name] {
+			if k := m.key(); zero[k] && !nonZero[k] {
 				continue
 			}
-			row := append([]string{run}, t.metricCells(name)...)
+			row := append([]string{run}, t.metricCells(m.MetricID)...)
 			if err := mets.row(append(row, FormatFloat(m.Value))...); err != nil {
 				return err
 			}
@@ -749,7 +728,7 @@ func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) e
 				if zeroSeries(s.Values) {
 					continue // 0 throughout the run
 				}
-				cells := append([]string{run}, t.metricCells(CanonicalName(s.Name))...)
+				cells := append([]string{run}, t.metricCells(s.MetricID)...)
 				cells = append(cells, FormatFloat(s.Step.Seconds()))
 				for k, v := range s.Values {
 					if math.IsNaN(v) {
@@ -795,7 +774,7 @@ func WriteSummary(dir string, f *Folder) error {
 				for i := range f.Summary.Points {
 					p := &f.Summary.Points[i]
 					for _, ms := range p.Metrics {
-						row := append(lead(p), t.metricCells(ms.Name)...)
+						row := append(lead(p), t.metricCells(ms.MetricID)...)
 						row = append(row, strconv.Itoa(ms.N), FormatFloat(ms.Mean), FormatFloat(ms.SD), FormatFloat(ms.CILow), FormatFloat(ms.CIHigh))
 						if err := a.row(row...); err != nil {
 							return err
@@ -812,7 +791,7 @@ func WriteSummary(dir string, f *Folder) error {
 						if s.Zero {
 							continue
 						}
-						cells := append(lead(p), t.metricCells(s.Name)...)
+						cells := append(lead(p), t.metricCells(s.MetricID)...)
 						cells = append(cells, FormatFloat(s.Step.Seconds()))
 						for k := range s.Mean {
 							if s.N[k] == 0 {
@@ -833,7 +812,7 @@ func WriteSummary(dir string, f *Folder) error {
 				for i := range f.Summary.Points {
 					p := &f.Summary.Points[i]
 					for _, d := range latencyDists(p) {
-						cells := append(lead(p), t.metricCells(d.name)...)
+						cells := append(lead(p), t.metricCells(d.id)...)
 						cells = append(cells, strconv.Itoa(p.N))
 						for k, q := range d.q {
 							if err := a.row(append(cells[:len(cells):len(cells)], FormatFloat(q), FormatFloat(d.pooled[k]), FormatFloat(d.mean[k]))...); err != nil {
@@ -931,6 +910,9 @@ func UnmarshalSeries(data []byte) (*SeriesAcc, error) {
 	var f seriesFile
 	if err := gob.NewDecoder(LimitDecoded(gz, "series sums", MaxDataBytes)).Decode(&f); err != nil {
 		return nil, err
+	}
+	if f.Format != seriesFormat {
+		return nil, fmt.Errorf("series sums format %d, this dsim reads %d (re-run the experiment)", f.Format, seriesFormat)
 	}
 	return importSeries(f), nil
 }
@@ -1032,7 +1014,7 @@ func Read(dir string) (*Folder, error) {
 			return err
 		}
 		st := Stat{N: n, Mean: v[0], SD: v[1], CILow: v[2], CIHigh: v[3]}
-		p.Metrics = append(p.Metrics, MetricStat{Name: t.joinName(rec[np : np+1+nl]), Stat: st, Zero: isZeroStat(st)})
+		p.Metrics = append(p.Metrics, MetricStat{MetricID: t.cellsID(rec[np : np+1+nl]), Stat: st, Zero: isZeroStat(st)})
 		return nil
 	})
 	if err != nil {
@@ -1040,7 +1022,7 @@ func Read(dir string) (*Folder, error) {
 	}
 	for i := range s.Points {
 		p := &s.Points[i]
-		sort.Slice(p.Metrics, func(a, b int) bool { return nameLess(p.Metrics[a].Name, p.Metrics[b].Name) })
+		sort.Slice(p.Metrics, func(a, b int) bool { return p.Metrics[a].less(p.Metrics[b].MetricID) })
 		if len(p.Metrics) > 0 {
 			p.N = 0
 			for _, ms := range p.Metrics {
@@ -1059,7 +1041,7 @@ func Read(dir string) (*Folder, error) {
 		if err != nil {
 			return err
 		}
-		name := t.joinName(rec[np : np+1+nl])
+		id := t.cellsID(rec[np : np+1+nl])
 		v, err := num(path, line, rec[np+1+nl:]...)
 		if err != nil {
 			return err
@@ -1073,8 +1055,8 @@ func Read(dir string) (*Folder, error) {
 			return fmt.Errorf("%s:%d: bad time_s %q", path, line, rec[np+2+nl])
 		}
 		j := len(p.Series) - 1
-		if j < 0 || p.Series[j].Name != name || p.Series[j].Step != step {
-			p.Series = append(p.Series, SeriesStat{Name: name, Step: step})
+		if j < 0 || !p.Series[j].Same(id) || p.Series[j].Step != step {
+			p.Series = append(p.Series, SeriesStat{MetricID: id, Step: step})
 			j++
 		}
 		ss := &p.Series[j]
@@ -1100,7 +1082,7 @@ func Read(dir string) (*Folder, error) {
 		if err != nil {
 			return err
 		}
-		name := t.joinName(rec[np : np+1+nl])
+		id := t.cellsID(rec[np : np+1+nl])
 		v, err := num(path, line, rec[np+2+nl:]...)
 		if err != nil {
 			return err
@@ -1109,8 +1091,8 @@ func Read(dir string) (*Folder, error) {
 			if math.IsNaN(val) {
 				return
 			}
-			if j := len(*ds) - 1; j < 0 || (*ds)[j].Name != name {
-				*ds = append(*ds, Dist{Name: name})
+			if j := len(*ds) - 1; j < 0 || !(*ds)[j].Same(id) {
+				*ds = append(*ds, Dist{MetricID: id})
 			}
 			d := &(*ds)[len(*ds)-1]
 			d.Points = append(d.Points, Quantile{Q: v[0], ValueMs: val})
@@ -1172,7 +1154,7 @@ func Read(dir string) (*Folder, error) {
 
 // latencyDist is one histogram's rows of latency.csv.
 type latencyDist struct {
-	name            string
+	id              MetricID
 	q, pooled, mean []float64
 }
 
@@ -1181,12 +1163,12 @@ type latencyDist struct {
 func latencyDists(p *Point) []latencyDist {
 	var out []latencyDist
 	byName := map[string]int{}
-	get := func(name string, qs []Quantile) *latencyDist {
-		j, ok := byName[name]
+	get := func(id MetricID, qs []Quantile) *latencyDist {
+		j, ok := byName[id.key()]
 		if !ok {
 			j = len(out)
-			byName[name] = j
-			d := latencyDist{name: name}
+			byName[id.key()] = j
+			d := latencyDist{id: id}
 			for _, q := range qs {
 				d.q = append(d.q, q.Q)
 				d.pooled = append(d.pooled, math.NaN())
@@ -1197,7 +1179,7 @@ func latencyDists(p *Point) []latencyDist {
 		return &out[j]
 	}
 	for _, d := range p.Pooled {
-		ld := get(d.Name, d.Points)
+		ld := get(d.MetricID, d.Points)
 		if len(ld.q) == len(d.Points) {
 			for k, q := range d.Points {
 				ld.pooled[k] = q.ValueMs
@@ -1205,14 +1187,14 @@ func latencyDists(p *Point) []latencyDist {
 		}
 	}
 	for _, d := range p.CDFs {
-		ld := get(d.Name, d.Points)
+		ld := get(d.MetricID, d.Points)
 		if len(ld.q) == len(d.Points) {
 			for k, q := range d.Points {
 				ld.mean[k] = q.ValueMs
 			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return nameLess(out[i].name, out[j].name) })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].id.less(out[j].id) })
 	return out
 }
 

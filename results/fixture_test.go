@@ -58,8 +58,8 @@ func fixtureRun(idx int, seed uint64, loss, policy string, faults []sim.Window) 
 		amp = 2
 	}
 	lat := rec.Histogram("latency")
-	api := rec.Counter("attempts{tier=api}")
-	db := rec.Counter("attempts{tier=db}")
+	api := rec.Counter("attempts", sim.Label{Key: "tier", Value: "api"})
+	db := rec.Counter("attempts", sim.Label{Key: "tier", Value: "db"})
 	inflight := rec.Gauge("inflight")
 	ops := NewOps(faults)
 	for ms := 0; ms < 2000; ms += 5 {

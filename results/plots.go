@@ -307,9 +307,9 @@ func sameValue(a, b string) bool {
 	return ok1 && ok2 && x[0] == y[0]
 }
 
-// unitOf returns the unit a metric name ends with, for axis labels.
-func unitOf(name string) string {
-	base, _ := SplitName(name)
+// unitOf returns the unit a metric name (without labels) ends with, for
+// axis labels.
+func unitOf(base string) string {
 	base = strings.TrimSuffix(base, "_mean")
 	for _, u := range unitSuffixes {
 		if strings.HasSuffix(base, u.suffix) {
@@ -329,8 +329,9 @@ var unitSuffixes = []struct{ suffix, unit string }{
 // (Manifest.Metrics) for its base name or the name it derives from
 // ("attempts" for "attempts_rps", "latency" for "latency_p99_ms"), else
 // ones made from the name ("latency_p99_ms" → "Latency p99", "ms").
+// name is as experiment files write it; labels do not matter.
 func (f *Folder) Info(name string) MetricInfo {
-	base, _ := SplitName(name)
+	base := ParseID(name).Name
 	for _, mi := range f.Manifest.Metrics {
 		if mi.Name == base {
 			if mi.Title == "" {
@@ -379,13 +380,16 @@ func humanize(name string) string {
 }
 
 // title is a metric's title with its labels: "Attempts per second (tier
-// db)".
-func (f *Folder) title(name string) string {
-	t := f.Info(name).Title
-	if _, ls := SplitName(name); len(ls) > 0 {
+// db)". name is as experiment files write it.
+func (f *Folder) title(name string) string { return f.titleOf(ParseID(name)) }
+
+// titleOf is title for a metric ID.
+func (f *Folder) titleOf(id MetricID) string {
+	t := f.Info(id.Name).Title
+	if len(id.Labels) > 0 {
 		var parts []string
-		for _, l := range ls {
-			parts = append(parts, l.Name+" "+l.Value)
+		for _, l := range id.Labels {
+			parts = append(parts, l.Key+" "+l.Value)
 		}
 		t += " (" + strings.Join(parts, ", ") + ")"
 	}
@@ -520,13 +524,13 @@ func pointLabel(ps []Param, where map[string]string) string {
 // distribution of all the point's samples is used instead, and pooled is
 // true.
 func CDFPoints(f *Folder, name string, where map[string]string) (labels []string, dists [][]Quantile, n []int, pooled bool) {
-	name = CanonicalName(name)
+	id := ParseID(name)
 	pts := selectPoints(f, where)
 	pooled = len(pts) > 0
 	for _, pt := range pts {
 		found := false
 		for _, d := range pt.Pooled {
-			found = found || d.Name == name
+			found = found || d.Same(id)
 		}
 		pooled = pooled && found
 	}
@@ -536,7 +540,7 @@ func CDFPoints(f *Folder, name string, where map[string]string) (labels []string
 			ds = pt.Pooled
 		}
 		for _, d := range ds {
-			if d.Name == name {
+			if d.Same(id) {
 				labels = append(labels, pointLabel(pt.Params, where))
 				dists = append(dists, d.Points)
 				n = append(n, pt.N)
@@ -634,9 +638,9 @@ func groupStats(spec PlotSpec, f *Folder) (xs []string, lines []lineData, ns []i
 	var xv []string
 	found := false
 	byIdx := map[string]int{}
-	metric := CanonicalName(spec.Metric)
+	metric := ParseID(spec.Metric)
 	for _, pt := range selectPoints(f, spec.Where) {
-		st, ok := pt.Metric(metric)
+		st, ok := pt.MetricOf(metric)
 		if !ok {
 			continue
 		}
@@ -830,22 +834,17 @@ func SeriesLines(f *Folder, metric, by string, where map[string]string) []Series
 	for _, pt := range pts {
 		var lines []SeriesLine
 		for _, ser := range pt.Series {
-			base, labels := SplitName(ser.Name)
-			if base != metric || ser.Zero {
+			if ser.Name != metric || ser.Zero {
 				continue
 			}
 			label := ""
 			if by != "" {
-				for _, l := range labels {
-					if l.Name == by {
-						label = l.Value
-					}
-				}
+				label, _ = ser.Labels.Get(by)
 				if label == "" {
 					continue
 				}
-			} else if len(labels) > 0 {
-				label = ser.Name
+			} else if len(ser.Labels) > 0 {
+				label = ser.FullName()
 			}
 			n := 0
 			for _, k := range ser.N {
@@ -1088,9 +1087,9 @@ func heatmapCells(spec PlotSpec, f *Folder) (xs, ys []string, g grid, lo, hi flo
 	var xv, yv []string
 	type key struct{ x, y string }
 	cells := map[key]float64{}
-	metric := CanonicalName(spec.Metric)
+	metric := ParseID(spec.Metric)
 	for i := range pts {
-		st, ok := pts[i].Metric(metric)
+		st, ok := pts[i].MetricOf(metric)
 		if !ok {
 			continue
 		}
@@ -1203,10 +1202,10 @@ func DefaultPlots(sum *Summary, params []string) []PlotSpec {
 	first := &sum.Points[0]
 	var specs []PlotSpec
 	for _, d := range first.CDFs {
-		specs = append(specs, PlotSpec{Kind: CDF, Metric: d.Name})
+		specs = append(specs, PlotSpec{Kind: CDF, Metric: d.FullName()})
 	}
 	for _, d := range first.CDFs {
-		m := WithSuffix(d.Name, "_p99_ms")
+		m := d.suffixed("_p99_ms").FullName()
 		switch {
 		case len(params) == 0:
 			specs = append(specs, PlotSpec{Kind: Bars, Metric: m})
@@ -1229,14 +1228,14 @@ func DefaultPlots(sum *Summary, params []string) []PlotSpec {
 	}
 	seen := map[string]bool{}
 	for _, ser := range first.Series {
-		base, labels := SplitName(ser.Name)
+		base := ser.Name
 		if seen[base] || !strings.HasSuffix(base, "_rps") || ser.Zero {
 			continue
 		}
 		seen[base] = true
 		spec := PlotSpec{Kind: TimeSeries, Metric: base}
-		if len(labels) > 0 {
-			spec.By = labels[0].Name
+		if len(ser.Labels) > 0 {
+			spec.By = ser.Labels[0].Key
 		}
 		if len(params) > 0 {
 			// One line per sweep point would crowd the chart; show the

@@ -51,7 +51,10 @@ type headlineTable struct {
 	Rows []headRow
 }
 
-type headCol struct{ Title, Name string }
+type headCol struct {
+	Title, Name string
+	id          MetricID
+}
 
 type headRow struct {
 	Title, Name string
@@ -101,28 +104,41 @@ func statCell(st Stat) string {
 // headlineColumns expands the headline names into metric names: a base
 // name stands for each of its labelled variants.
 func headlineColumns(f *Folder) []headCol {
-	var names []string
-	seen := map[string]bool{}
-	for i := range f.Summary.Points {
-		for _, ms := range f.Summary.Points[i].Metrics {
-			if !seen[ms.Name] {
-				seen[ms.Name] = true
-				names = append(names, ms.Name)
-			}
-		}
-	}
-	sortNames(names)
+	ids := summaryIDs(f.Summary.Points, nil)
 	var cols []headCol
 	for _, h := range f.Manifest.Headline {
-		c := CanonicalName(h)
-		for _, n := range names {
-			base, _ := SplitName(n)
-			if n == c || base == c {
-				cols = append(cols, headCol{Title: f.title(n), Name: n})
+		hid := ParseID(h)
+		for _, id := range ids {
+			if id.Same(hid) || len(hid.Labels) == 0 && id.Name == hid.Name {
+				cols = append(cols, headCol{Title: f.titleOf(id), Name: id.FullName(), id: id})
 			}
 		}
 	}
 	return cols
+}
+
+// summaryIDs returns the distinct metrics of the points, sorted; zero, if
+// not nil, is told for each whether it is zero at every point.
+func summaryIDs(pts []Point, zero map[string]bool) []MetricID {
+	var ids []MetricID
+	seen := map[string]bool{}
+	for i := range pts {
+		for _, ms := range pts[i].Metrics {
+			k := ms.key()
+			if !seen[k] {
+				seen[k] = true
+				ids = append(ids, ms.MetricID)
+				if zero != nil {
+					zero[k] = true
+				}
+			}
+			if zero != nil && !ms.Zero {
+				zero[k] = false
+			}
+		}
+	}
+	sortIDs(ids)
+	return ids
 }
 
 // writeReport renders report.html: one self-contained page, plots inlined
@@ -148,7 +164,7 @@ func writeReport(b *bytes.Buffer, f *Folder, plots []drawnPlot, timeline []byte)
 	for _, c := range headlineColumns(f) {
 		row := headRow{Title: c.Title, Name: c.Name}
 		for i := range pts {
-			st, ok := pts[i].Metric(c.Name)
+			st, ok := pts[i].MetricOf(c.id)
 			if !ok {
 				row.Cells = append(row.Cells, "–")
 				continue
@@ -169,30 +185,15 @@ func writeReport(b *bytes.Buffer, f *Folder, plots []drawnPlot, timeline []byte)
 	if len(d.Header) == 0 {
 		d.Header = []paramRow{{Name: "metric", Values: d.Points}}
 	}
-	var names []string
-	seen := map[string]bool{}
 	zero := map[string]bool{}
-	for i := range pts {
-		for _, ms := range pts[i].Metrics {
-			if !seen[ms.Name] {
-				seen[ms.Name] = true
-				zero[ms.Name] = true
-				names = append(names, ms.Name)
-			}
-			if !ms.Zero {
-				zero[ms.Name] = false
-			}
-		}
-	}
-	sortNames(names)
-	for _, name := range names {
-		if zero[name] {
+	for _, id := range summaryIDs(pts, zero) {
+		if zero[id.key()] {
 			d.Hidden++
 			continue
 		}
-		row := summaryRow{Name: name}
+		row := summaryRow{Name: id.FullName()}
 		for i := range pts {
-			st, ok := pts[i].Metric(name)
+			st, ok := pts[i].MetricOf(id)
 			if !ok {
 				row.Cells = append(row.Cells, "–")
 				continue

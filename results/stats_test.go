@@ -49,10 +49,10 @@ func close(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Ab
 func TestAggregateGroupsBySweepPoint(t *testing.T) {
 	mk := func(idx int, policy string, seed uint64, v float64) Run {
 		return Run{Index: idx, Seed: seed, Params: []Param{{"policy", policy}},
-			Metrics: []Metric{{"goodput_rps", v}}}
+			Metrics: []Metric{{MetricID{Name: "goodput_rps"}, v}}}
 	}
 	runs := []Run{mk(0, "naive", 1, 10), mk(1, "budget", 1, 20), mk(2, "naive", 2, 12), mk(3, "budget", 2, 22)}
-	runs[3].Metrics = append(runs[3].Metrics, Metric{"extra", 1})
+	runs[3].Metrics = append(runs[3].Metrics, Metric{MetricID{Name: "extra"}, 1})
 	pts := Aggregate([]string{"policy"}, runs).Points
 	if len(pts) != 2 || pts[0].Label() != "policy=naive" || pts[1].Label() != "policy=budget" {
 		t.Fatalf("points = %+v", pts)

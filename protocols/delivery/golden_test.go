@@ -24,9 +24,15 @@ import (
 // names records the metric names a run asks for.
 type names map[string]string
 
-func (n names) Counter(s string) sim.Counter { n[s] = "counter"; return sim.NopMetrics{}.Counter(s) }
-func (n names) Gauge(s string) sim.Gauge     { n[s] = "gauge"; return sim.NopMetrics{}.Gauge(s) }
-func (n names) Histogram(s string) sim.Histogram {
+func (n names) Counter(s string, _ ...sim.Label) sim.Counter {
+	n[s] = "counter"
+	return sim.NopMetrics{}.Counter(s)
+}
+func (n names) Gauge(s string, _ ...sim.Label) sim.Gauge {
+	n[s] = "gauge"
+	return sim.NopMetrics{}.Gauge(s)
+}
+func (n names) Histogram(s string, _ ...sim.Label) sim.Histogram {
 	n[s] = "histogram"
 	return sim.NopMetrics{}.Histogram(s)
 }

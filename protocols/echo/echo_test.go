@@ -36,9 +36,9 @@ type fhist struct {
 
 func (h fhist) Record(d time.Duration) { h.m.hists[h.name] = append(h.m.hists[h.name], d) }
 
-func (m *fakeMetrics) Counter(n string) sim.Counter     { return fcounter{m, n} }
-func (m *fakeMetrics) Gauge(string) sim.Gauge           { return sim.NopMetrics{}.Gauge("") }
-func (m *fakeMetrics) Histogram(n string) sim.Histogram { return fhist{m, n} }
+func (m *fakeMetrics) Counter(n string, _ ...sim.Label) sim.Counter     { return fcounter{m, n} }
+func (m *fakeMetrics) Gauge(string, ...sim.Label) sim.Gauge             { return sim.NopMetrics{}.Gauge("") }
+func (m *fakeMetrics) Histogram(n string, _ ...sim.Label) sim.Histogram { return fhist{m, n} }
 
 type fakeOps struct{ n [3]int }
 

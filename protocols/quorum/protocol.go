@@ -334,8 +334,8 @@ func (rs *runState) report(s *protocols.Setup) {
 	}
 	st := rs.st
 	s.Report(MetricAvailability, ratio(st.inOK+st.outOK, st.inN+st.outN))
-	s.Report(MetricAvailability+"{window=partition}", ratio(st.inOK, st.inN))
-	s.Report(MetricAvailability+"{window=none}", ratio(st.outOK, st.outN))
+	s.Report(MetricAvailability, ratio(st.inOK, st.inN), sim.Label{Key: "window", Value: "partition"})
+	s.Report(MetricAvailability, ratio(st.outOK, st.outN), sim.Label{Key: "window", Value: "none"})
 	sl := rs.stale
 	s.Report(MetricStaleReadRatio, sl.StaleRatio())
 	reads := sl.Reads()
@@ -353,11 +353,11 @@ func (rs *runState) report(s *protocols.Setup) {
 			}
 			label += "+"
 		}
-		s.Report(fmt.Sprintf("%s{k=%s}", MetricVersionsBehind, label), ratio(uint64(n), uint64(reads)))
+		s.Report(MetricVersionsBehind, ratio(uint64(n), uint64(reads)), sim.Label{Key: "k", Value: label})
 	}
 	s.Report(MetricVersionsBehind+"_mean", ratio(uint64(mean), uint64(reads)))
 	for i, t := range rs.cfg.TVisibility {
-		s.Report(fmt.Sprintf("%s{t_ms=%s}", MetricPConsistent, msLabel(t)), sl.PConsistent(i))
+		s.Report(MetricPConsistent, sl.PConsistent(i), sim.Label{Key: "t_ms", Value: msLabel(t)})
 	}
 	s.Report(MetricSiblingReadRatio, ratio(st.siblingReads, uint64(reads)))
 	nan := math.NaN()

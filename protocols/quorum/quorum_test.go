@@ -3,6 +3,7 @@ package quorum
 import (
 	"errors"
 	"math"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -65,9 +66,9 @@ func runQuorum(t testing.TB, cfg Config, wl workload.Config, nodes []protocols.P
 	return &harness{e: e, setup: s, rs: e.Instance(id).(*node).rs}
 }
 
-func (h *harness) scalar(name string) float64 {
+func (h *harness) scalar(name string, labels ...sim.Label) float64 {
 	for _, x := range h.setup.Scalars() {
-		if x.Name == name {
+		if x.Name == name && slices.Equal(x.Labels, labels) {
 			return x.Value
 		}
 	}
@@ -162,7 +163,7 @@ func TestStrictQuorumsNeverStale(t *testing.T) {
 			if got := h.scalar(MetricLinearizable); got != 1 {
 				t.Errorf("fanout %v r=%d w=%d: linearizable %v", f, rw[0], rw[1], got)
 			}
-			if got := h.scalar(MetricPConsistent + "{t_ms=0}"); got != 1 {
+			if got := h.scalar(MetricPConsistent, sim.Label{Key: "t_ms", Value: "0"}); got != 1 {
 				t.Errorf("fanout %v r=%d w=%d: p_consistent %v", f, rw[0], rw[1], got)
 			}
 		}

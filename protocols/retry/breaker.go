@@ -263,9 +263,13 @@ func (b *Breaker) State(now sim.Time) State {
 // Allow reports whether a call may go out now. When it may, the caller
 // must pass the ticket to Record (or Release) once the outcome is known.
 func (b *Breaker) Allow(now sim.Time) (Ticket, bool) {
-	if b.cfg.Trip == NoBreaker {
-		return Ticket{gen: b.gen}, true
+	if b.cfg.Trip == NoBreaker { // inlined: most hops have no breaker
+		return Ticket{}, true // Record and Release ignore it
 	}
+	return b.allow(now)
+}
+
+func (b *Breaker) allow(now sim.Time) (Ticket, bool) {
 	if b.state == Open {
 		if now < b.openedAt.Add(b.cfg.OpenFor) {
 			return Ticket{}, false
@@ -287,8 +291,15 @@ func (b *Breaker) Allow(now sim.Time) (Ticket, bool) {
 // closed, as a probe while half-open, and not at all while open. In mode
 // all it is Allow.
 func (b *Breaker) Pass(now sim.Time) (Ticket, bool) {
-	if b.cfg.Mode != BlockRetries || b.cfg.Trip == NoBreaker {
-		return b.Allow(now)
+	if b.cfg.Trip == NoBreaker {
+		return Ticket{}, true
+	}
+	return b.pass(now)
+}
+
+func (b *Breaker) pass(now sim.Time) (Ticket, bool) {
+	if b.cfg.Mode != BlockRetries {
+		return b.allow(now)
 	}
 	if b.state == Open {
 		if now < b.openedAt.Add(b.cfg.OpenFor) {
@@ -310,6 +321,10 @@ func (b *Breaker) Record(now sim.Time, t Ticket, c Class) {
 	if b.cfg.Trip == NoBreaker || t.gen != b.gen || t.ignore {
 		return
 	}
+	b.record(now, t, c)
+}
+
+func (b *Breaker) record(now sim.Time, t Ticket, c Class) {
 	failed := c == Overload || c == Failure || c == Timeout
 	if t.probe {
 		b.probes--

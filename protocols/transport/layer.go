@@ -122,7 +122,7 @@ func NewLayer(e *sim.Engine, warmup, sample time.Duration) *Layer {
 		timeWait:  m.Gauge(MetricTimeWait),
 	}
 	for c := Cause(0); c < numCauses; c++ {
-		l.m.fail[c] = m.Counter(MetricFailures + "{cause=" + c.String() + "}")
+		l.m.fail[c] = m.Counter(MetricFailures, sim.Label{Key: "cause", Value: c.String()})
 	}
 	l.m.timeWait.Set(0)
 	e.At(0, func() {
