@@ -125,10 +125,7 @@ var docOverrides = map[string]string{
 	"metrics.warmup": "Leave unset: the top-level warmup sets it.",
 }
 
-var (
-	seedsType = reflect.TypeOf(Seeds{})
-	sweepType = reflect.TypeOf(Sweep{})
-)
+var sweepType = reflect.TypeOf(Sweep{})
 
 func typeLabel(t reflect.Type) string {
 	for t.Kind() == reflect.Pointer {

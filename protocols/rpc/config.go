@@ -1,10 +1,8 @@
 package rpc
 
 import (
-	"bytes"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -204,17 +202,23 @@ func DefaultCallConfig() CallConfig {
 		Transport: transport.DefaultConfig()}
 }
 
-// UnmarshalYAML accepts a bare service name or a mapping, filling
-// defaults first, then the values of the preset it names, if any.
+// SetDefaults sets c to DefaultCallConfig(): what a hop starts from
+// before the keys of its YAML are decoded over it.
+func (c *CallConfig) SetDefaults() { *c = DefaultCallConfig() }
+
+// UnmarshalYAML accepts a bare service name or a mapping. It fills the
+// defaults first (SetDefaults), then the values of the preset the mapping
+// names, if any, and decodes the mapping's keys over them. Keys are not
+// checked here: the experiment loader checks every key against the
+// struct's fields, with its place in the file.
 func (c *CallConfig) UnmarshalYAML(n *yaml.Node) error {
-	*c = DefaultCallConfig()
+	c.SetDefaults()
 	if n.Kind == yaml.ScalarNode {
 		return n.Decode(&c.Service)
 	}
-	c.given = startPreset(n, c)
-	given := c.given
+	given := startPreset(n, c)
 	type plain CallConfig
-	err := decodeStrict(n, (*plain)(c))
+	err := n.Decode((*plain)(c))
 	c.given = given
 	return err
 }
@@ -353,11 +357,16 @@ func DefaultServiceConfig() ServiceConfig {
 	return ServiceConfig{Workers: 16, Queue: 100, ServiceTime: DistConfig{Dist: "exponential", Mean: time.Millisecond}, Limit: retry.DefaultLimitConfig()}
 }
 
-// UnmarshalYAML fills defaults before decoding.
+// SetDefaults sets c to DefaultServiceConfig(): what each service of the
+// services mapping starts from before its keys are decoded over it.
+func (c *ServiceConfig) SetDefaults() { *c = DefaultServiceConfig() }
+
+// UnmarshalYAML fills the defaults (SetDefaults), then decodes the
+// mapping's keys over them; the loader checks the keys.
 func (c *ServiceConfig) UnmarshalYAML(n *yaml.Node) error {
-	*c = DefaultServiceConfig()
+	c.SetDefaults()
 	type plain ServiceConfig
-	return decodeStrict(n, (*plain)(c))
+	return n.Decode((*plain)(c))
 }
 
 // errorStatus parses an injected error status ("" = internal).
@@ -470,23 +479,15 @@ func DefaultClientConfig() ClientConfig {
 	return ClientConfig{Replicas: 1, Call: DefaultCallConfig()}
 }
 
-// UnmarshalYAML decodes the client section strictly, with the hop's
-// fields at the same level as the client's own.
+// UnmarshalYAML decodes the client section, with the hop's fields at the
+// same level as the client's own, over the values of the preset it names,
+// if any; the loader checks the keys.
 func (c *ClientConfig) UnmarshalYAML(n *yaml.Node) error {
-	type hop CallConfig // the fields without CallConfig's own decoder
-	var s struct {
-		Replicas int           `yaml:"replicas"`
-		Nodes    []string      `yaml:"nodes"`
-		Deadline time.Duration `yaml:"deadline"`
-		Stop     time.Duration `yaml:"stop"`
-		Call     hop           `yaml:",inline"`
-	}
 	given := startPreset(n, &c.Call)
-	s.Replicas, s.Nodes, s.Deadline, s.Stop, s.Call = c.Replicas, c.Nodes, c.Deadline, c.Stop, hop(c.Call)
-	if err := decodeStrict(n, &s); err != nil {
+	type plain ClientConfig
+	if err := n.Decode((*plain)(c)); err != nil {
 		return err
 	}
-	c.Replicas, c.Nodes, c.Deadline, c.Stop, c.Call = s.Replicas, s.Nodes, s.Deadline, s.Stop, CallConfig(s.Call)
 	c.Call.given = given
 	return nil
 }
@@ -577,19 +578,28 @@ type HopPreset struct {
 	given []string        // the fields given beside preset
 }
 
-// UnmarshalYAML decodes a preset strictly and remembers which fields it
-// gives.
+// SetDefaults sets p to the hop defaults (DefaultCallConfig), giving
+// nothing: what each entry of variants starts from.
+func (p *HopPreset) SetDefaults() { p.from(DefaultCallConfig()) }
+
+// from sets p to the hop settings of d, giving nothing.
+func (p *HopPreset) from(d CallConfig) {
+	*p = HopPreset{Count: d.Count, Retry: d.Retry, Budget: d.Budget, Breaker: d.Breaker, Hedge: d.Hedge,
+		Throttle: d.Throttle, Pushback: d.Pushback, Outlier: d.Outlier, RateLimit: d.RateLimit, Balance: d.Balance, Bulkhead: d.Bulkhead,
+		Transport: d.Transport}
+}
+
+// UnmarshalYAML fills the defaults and the values of the preset the
+// mapping names, decodes the mapping's keys over them and remembers which
+// fields it gives; the loader checks the keys.
 func (p *HopPreset) UnmarshalYAML(n *yaml.Node) error {
 	d := DefaultCallConfig()
 	given := startPreset(n, &d)
+	p.from(d)
 	type plain HopPreset
-	v := plain{Count: d.Count, Retry: d.Retry, Budget: d.Budget, Breaker: d.Breaker, Hedge: d.Hedge,
-		Throttle: d.Throttle, Pushback: d.Pushback, Outlier: d.Outlier, RateLimit: d.RateLimit, Balance: d.Balance, Bulkhead: d.Bulkhead,
-		Transport: d.Transport}
-	if err := decodeStrict(n, &v); err != nil {
+	if err := n.Decode((*plain)(p)); err != nil {
 		return err
 	}
-	*p = HopPreset(v)
 	p.given = given
 	p.set = map[string]bool{}
 	if n.Kind == yaml.MappingNode {
@@ -795,23 +805,6 @@ func (c Config) cycle() []string {
 		if color[n] == white && visit(n) {
 			return found
 		}
-	}
-	return nil
-}
-
-var notFoundRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
-
-// decodeStrict decodes a mapping into out, rejecting unknown keys at every
-// level (yaml.v3's Node.Decode alone would ignore them).
-func decodeStrict(n *yaml.Node, out any) error {
-	b, err := yaml.Marshal(n)
-	if err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil {
-		return fmt.Errorf("%s", notFoundRE.ReplaceAllString(err.Error(), `unknown field "$1"`))
 	}
 	return nil
 }

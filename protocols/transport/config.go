@@ -1,9 +1,7 @@
 package transport
 
 import (
-	"bytes"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -247,10 +245,12 @@ type PoolConfig struct {
 	sizeGiven bool // size was written in the file (so 0 is an error)
 }
 
-// UnmarshalYAML decodes strictly and remembers whether size was given.
+// UnmarshalYAML decodes the mapping's keys and remembers whether size
+// was given. Keys are not checked here: the experiment loader checks every
+// key against the struct's fields, with its place in the file.
 func (p *PoolConfig) UnmarshalYAML(n *yaml.Node) error {
 	type plain PoolConfig
-	if err := decodeStrict(n, (*plain)(p)); err != nil {
+	if err := n.Decode((*plain)(p)); err != nil {
 		return err
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -398,58 +398,6 @@ func DefaultConfig() Config {
 		Ports:              PortRange{Min: 32768, Max: 60999},
 		Encoding:           EncodingConfig{Name: "none", RequestFields: 10, ResponseFields: 10},
 	}
-}
-
-// UnmarshalYAML fills the defaults, then decodes strictly (unknown keys
-// are errors).
-func (c *Config) UnmarshalYAML(n *yaml.Node) error {
-	*c = DefaultConfig()
-	if err := checkEnums(n, "transport."); err != nil {
-		return err
-	}
-	type plain Config
-	return decodeStrict(n, (*plain)(c))
-}
-
-// checkEnums reports an unknown enum value with its field (decoding alone
-// would name only the enclosing mapping).
-func checkEnums(n *yaml.Node, prefix string) error {
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i].Value, n.Content[i+1]
-		if k == "pool" {
-			if err := checkEnums(v, prefix+"pool."); err != nil {
-				return err
-			}
-			continue
-		}
-		var u interface{ UnmarshalText([]byte) error }
-		switch k {
-		case "kind":
-			u = new(Kind)
-		case "http":
-			u = new(HTTP)
-		case "tls":
-			u = new(TLS)
-		case "congestion":
-			u = new(Congestion)
-		case "closer":
-			u = new(Side)
-		case "crash":
-			u = new(CrashMode)
-		case "mode":
-			u = new(PoolMode)
-		}
-		if u == nil || v.Kind != yaml.ScalarNode {
-			continue
-		}
-		if err := u.UnmarshalText([]byte(v.Value)); err != nil {
-			return fmt.Errorf("%s%s: %v", prefix, k, err)
-		}
-	}
-	return nil
 }
 
 // Resolved returns the config with Kind and the HTTP defaults made
@@ -649,20 +597,4 @@ func parseEnum(what, s string, names []string) (int, error) {
 		}
 	}
 	return 0, fmt.Errorf("unknown %s %q (want one of %s)", what, s, strings.Join(names, ", "))
-}
-
-var notFoundRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
-
-// decodeStrict decodes a mapping into out, rejecting unknown keys.
-func decodeStrict(n *yaml.Node, out any) error {
-	b, err := yaml.Marshal(n)
-	if err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil {
-		return fmt.Errorf("%s", notFoundRE.ReplaceAllString(err.Error(), `unknown field "$1"`))
-	}
-	return nil
 }
