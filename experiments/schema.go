@@ -298,6 +298,25 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
 	}
 }
 
+// defaulter is a config type whose zero value is not its default (rpc's
+// services and calls): each element of a mapping or a list of it starts
+// from SetDefaults before its keys are decoded over it. The JSON schema
+// and the config reference show those defaults.
+type defaulter interface{ SetDefaults() }
+
+var defaulterType = reflect.TypeOf((*defaulter)(nil)).Elem()
+
+// elemDefault returns a new element of type t holding its defaults, or
+// the invalid Value when t has no SetDefaults.
+func elemDefault(t reflect.Type) reflect.Value {
+	if t.Kind() == reflect.Pointer || !reflect.PointerTo(t).Implements(defaulterType) {
+		return reflect.Value{}
+	}
+	v := reflect.New(t)
+	v.Interface().(defaulter).SetDefaults()
+	return v.Elem()
+}
+
 // fieldwise reports whether a type with its own decoder takes its yaml
 // fields as a mapping, like a plain struct: every struct type but Seeds
 // (a count or a list) and the protocol section (checked by walkProtocol).

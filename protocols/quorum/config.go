@@ -2,11 +2,12 @@ package quorum
 
 import (
 	"fmt"
-	"github.com/dsim-dev/dsim/protocols/enum"
 	"strings"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/protocols/dist"
+	"github.com/dsim-dev/dsim/protocols/enum"
 	"github.com/dsim-dev/dsim/protocols/retry"
 	"github.com/dsim-dev/dsim/sim"
 	"gopkg.in/yaml.v3"
@@ -174,21 +175,21 @@ func (k KeyDist) MarshalYAML() (any, error) { return k.String(), nil }
 // the paper fits to production latencies (Pareto body, exponential tail).
 type Legs struct {
 	// WriteRequest delays each write from coordinator to replica (W).
-	WriteRequest DistConfig `yaml:"write_request"`
+	WriteRequest dist.Config `yaml:"write_request"`
 	// WriteAck delays each write acknowledgement (A).
-	WriteAck DistConfig `yaml:"write_ack"`
+	WriteAck dist.Config `yaml:"write_ack"`
 	// ReadRequest delays each read from coordinator to replica (R).
-	ReadRequest DistConfig `yaml:"read_request"`
+	ReadRequest dist.Config `yaml:"read_request"`
 	// ReadResponse delays each read answer (S).
-	ReadResponse DistConfig `yaml:"read_response"`
+	ReadResponse dist.Config `yaml:"read_response"`
 
 	// WriteRequestDist, WriteAckDist, ReadRequestDist and
 	// ReadResponseDist, when set by code, replace the YAML ones (for
 	// distributions from other packages).
-	WriteRequestDist Dist `yaml:"-"`
-	WriteAckDist     Dist `yaml:"-"`
-	ReadRequestDist  Dist `yaml:"-"`
-	ReadResponseDist Dist `yaml:"-"`
+	WriteRequestDist dist.Dist `yaml:"-"`
+	WriteAckDist     dist.Dist `yaml:"-"`
+	ReadRequestDist  dist.Dist `yaml:"-"`
+	ReadResponseDist dist.Dist `yaml:"-"`
 }
 
 // Mix is the share of each operation kind in the workload (weights,

@@ -9,6 +9,7 @@ import (
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/dsim-dev/dsim/protocols/dist"
 	"github.com/dsim-dev/dsim/protocols/retry"
 	"github.com/dsim-dev/dsim/protocols/transport"
 	"github.com/dsim-dev/dsim/protocols/workload"
@@ -399,7 +400,9 @@ func (c ServiceConfig) Validate() error {
 	if c.QueueTimeout < 0 {
 		fe.Add("queue_timeout", "must not be negative, got %v", c.QueueTimeout)
 	}
-	if c.ServiceTimeDist == nil {
+	if c.ServiceTimeDist == nil && c.ServiceTime.IsZero() {
+		fe.Add("service_time.dist", "is required (one of %s)", strings.Join(dist.Names(), ", "))
+	} else if c.ServiceTimeDist == nil {
 		fe.Merge("service_time", c.ServiceTime.Validate())
 	}
 	if !(c.Errors.Rate >= 0 && c.Errors.Rate <= 1) {

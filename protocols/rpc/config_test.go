@@ -92,9 +92,14 @@ func TestValidateBadInput(t *testing.T) {
 		}, "services.b.errors.status: unknown status"},
 		{"dist", func(c *Config) {
 			b := c.Services["b"]
-			b.ServiceTime = DistConfig{Dist: "pareto"}
+			b.ServiceTime = DistConfig{Dist: "gamma"}
 			c.Services["b"] = b
-		}, `services.b.service_time.dist: unknown distribution "pareto"`},
+		}, `services.b.service_time.dist: unknown distribution "gamma"`},
+		{"no dist", func(c *Config) {
+			b := c.Services["b"]
+			b.ServiceTime = DistConfig{}
+			c.Services["b"] = b
+		}, `services.b.service_time.dist: is required`},
 		{"hedge-without-delay", func(c *Config) { c.Client.Call.Hedge.Max = 1 }, "client.hedge.delay"},
 		{"breaker", func(c *Config) {
 			c.Client.Call.Breaker.Trip = retry.TripRate
