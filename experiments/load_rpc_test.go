@@ -72,9 +72,9 @@ func TestRPCBadInput(t *testing.T) {
 		{"typo in a pool", rpcHead + "    api: {calls: [{service: db, transport: {http: http1, pool: {sise: 2}}}]}\n    db: {}\n", []string{
 			`8:65 protocol.services.api.calls[0].transport.pool.sise: unknown field "sise" (did you mean "size"?)`}},
 		{"bad transport value", rpcHead + "    api: {calls: [{service: db, transport: {kind: carrier_pigeon}}]}\n    db: {}\n", []string{
-			`8:51 protocol.services.api.calls[0].transport.kind: unknown transport "carrier_pigeon" (want one of auto, datagram, tcp, quic)`}},
+			`8:51 protocol.services.api.calls[0].transport.kind: unknown transport "carrier_pigeon" (one of: auto, datagram, tcp, quic)`}},
 		{"bad value in a service", rpcHead + "    api: {fan_out: paralel, calls: [db]}\n    db: {}\n", []string{
-			`8:20 protocol.services.api.fan_out: unknown fan-out mode "paralel" (want one of serial, parallel)`}},
+			`8:20 protocol.services.api.fan_out: unknown fan-out mode "paralel" (did you mean "parallel"? one of: serial, parallel)`}},
 		{"service not a mapping", rpcHead + "    api: 5\n", []string{
 			`8:10 protocol.services.api: want a mapping of fields (replicas, nodes, workers, queue, queue_timeout, service_time, ...), got "5"`}},
 		{"typo in a swept call list", rpcHead + "    api: {calls: [db]}\n    db: {}\nsweep:\n  protocol.services.api.calls: [[db], [{service: db, hegde: {max: 1}}]]\n", []string{

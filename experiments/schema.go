@@ -11,8 +11,9 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dsim-dev/dsim/sim/enum"
 	"gopkg.in/yaml.v3"
+
+	"github.com/dsim-dev/dsim/sim/enum"
 )
 
 // The strict checker walks the YAML node tree alongside the Go type it

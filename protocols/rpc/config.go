@@ -14,7 +14,10 @@ import (
 	"github.com/dsim-dev/dsim/protocols/transport"
 	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Balance,FanOut,OverloadMode -linecomment -output=config_string.go
 
 // Balance is how a caller picks a replica of the callee for each attempt.
 type Balance uint8
@@ -22,37 +25,23 @@ type Balance uint8
 // Load-balancing choices.
 const (
 	// RoundRobin cycles through the replicas.
-	RoundRobin Balance = iota
+	RoundRobin Balance = iota // round_robin
 	// Random picks a replica uniformly.
-	Random
+	Random // random
 	// LeastOutstanding picks the replica with the fewest attempts this
 	// caller has in flight (ties broken in rotating order).
-	LeastOutstanding
+	LeastOutstanding // least_outstanding
 	// PowerOfTwo picks two distinct replicas at random and takes the one
 	// with fewer outstanding attempts (Mitzenmacher, "The Power of Two
 	// Choices in Randomized Load Balancing", 2001).
-	PowerOfTwo
+	PowerOfTwo // p2c
 )
-
-var balanceNames = [...]string{"round_robin", "random", "least_outstanding", "p2c"}
-
-// String returns the balance's YAML name.
-func (b Balance) String() string {
-	if int(b) < len(balanceNames) {
-		return balanceNames[b]
-	}
-	return "unknown"
-}
 
 // MarshalText returns the name.
 func (b Balance) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
 
 // UnmarshalText parses a name.
-func (b *Balance) UnmarshalText(t []byte) error {
-	i, err := parseEnum("balance", string(t), balanceNames[:])
-	*b = Balance(i)
-	return err
-}
+func (b *Balance) UnmarshalText(t []byte) error { return enum.Set(b, "balance", string(t)) }
 
 // FanOut is how a service makes its downstream calls.
 type FanOut uint8
@@ -60,30 +49,16 @@ type FanOut uint8
 // Fan-out modes.
 const (
 	// Serial makes one call after the other.
-	Serial FanOut = iota
+	Serial FanOut = iota // serial
 	// Parallel makes every call at once and waits for all.
-	Parallel
+	Parallel // parallel
 )
-
-var fanOutNames = [...]string{"serial", "parallel"}
-
-// String returns the mode's YAML name.
-func (f FanOut) String() string {
-	if int(f) < len(fanOutNames) {
-		return fanOutNames[f]
-	}
-	return "unknown"
-}
 
 // MarshalText returns the name.
 func (f FanOut) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 
 // UnmarshalText parses a name.
-func (f *FanOut) UnmarshalText(t []byte) error {
-	i, err := parseEnum("fan-out mode", string(t), fanOutNames[:])
-	*f = FanOut(i)
-	return err
-}
+func (f *FanOut) UnmarshalText(t []byte) error { return enum.Set(f, "fan-out mode", string(t)) }
 
 // OverloadMode is what a server does when its queue grows past the
 // overload threshold.
@@ -92,41 +67,18 @@ type OverloadMode uint8
 // Overload modes.
 const (
 	// Reject answers 429 at once (fail fast), keeping latency bounded.
-	Reject OverloadMode = iota
+	Reject OverloadMode = iota // reject
 	// Slow accepts the work but every queued request beyond the threshold
 	// makes service slower (contention, swapping, GC), the way real
 	// servers degrade.
-	Slow
+	Slow // slow
 )
-
-var overloadNames = [...]string{"reject", "slow"}
-
-// String returns the mode's YAML name.
-func (o OverloadMode) String() string {
-	if int(o) < len(overloadNames) {
-		return overloadNames[o]
-	}
-	return "unknown"
-}
 
 // MarshalText returns the name.
 func (o OverloadMode) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
 
 // UnmarshalText parses a name.
-func (o *OverloadMode) UnmarshalText(t []byte) error {
-	i, err := parseEnum("overload mode", string(t), overloadNames[:])
-	*o = OverloadMode(i)
-	return err
-}
-
-func parseEnum(what, s string, names []string) (int, error) {
-	for i, n := range names {
-		if s == n {
-			return i, nil
-		}
-	}
-	return 0, fmt.Errorf("unknown %s %q (want one of %s)", what, s, strings.Join(names, ", "))
-}
+func (o *OverloadMode) UnmarshalText(t []byte) error { return enum.Set(o, "overload mode", string(t)) }
 
 // HedgeConfig configures hedged requests (J. Dean and L. A. Barroso, "The
 // Tail at Scale", CACM 2013): when the first attempt has not answered
@@ -376,10 +328,8 @@ func errorStatus(s string) (Status, bool) {
 	case "", "internal":
 		return Internal, true
 	}
-	for i, n := range statusNames {
-		if n == s && Status(i) != OK && Status(i) < CircuitOpen {
-			return Status(i), true
-		}
+	if st, err := enum.Parse[Status]("status", s); err == nil && st != OK && st < CircuitOpen {
+		return st, true
 	}
 	return 0, false
 }
