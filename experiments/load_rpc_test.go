@@ -40,10 +40,11 @@ func problemsOf(t *testing.T, src string, sets ...string) []string {
 	return out
 }
 
-// TestRPCBadInput: a mistake anywhere in an rpc config (a service, a
-// call, the client, a variant, a transport, a sweep value) is reported
-// alone, at its own line and column, with a suggestion, and without
-// follow-on errors about the service it sits in.
+// TestRPCBadInput: a mistake anywhere in an rpc experiment (a service, a
+// call, the client, a variant, a transport, a sweep value, a
+// distribution, the network's too) is reported alone, at its own line and
+// column, with a suggestion, and without follow-on errors: neither about
+// the service it sits in nor about the field it was meant to be.
 func TestRPCBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -81,6 +82,8 @@ func TestRPCBadInput(t *testing.T) {
 			`11:54 sweep.protocol.services.api.calls[1][0].hegde: unknown field "hegde" (did you mean "hedge"?)`}},
 		{"typo in a distribution", rpcHead + "    api: {service_time: {dist: exponential, maen: 1ms}}\n", []string{
 			`8:45 protocol.services.api.service_time.maen: unknown field "maen" (did you mean "mean"?)`}},
+		{"typo in the network's latency", "nodes: [client-1, api-1]\nnetwork:\n  latency: {dist: lognormal, medain: 1ms, p99: 5ms}\nprotocol:\n  name: rpc\n  services: {api: {}}\n  client: {service: api}\n", []string{
+			`3:30 network.latency.medain: unknown field "medain" (did you mean "median"?)`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got := problemsOf(t, tc.src)

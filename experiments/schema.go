@@ -40,6 +40,10 @@ type checker struct {
 	// siblings keep their indexes: a service that is not a mapping does
 	// not also leave "undefined service" errors behind.
 	blank map[*yaml.Node]bool
+	// meant holds the paths of the fields that unknown keys were taken
+	// for ("medain" for median): a check of such a field left to its
+	// default would only repeat the typo, so it is not reported.
+	meant []string
 }
 
 // fail reports a problem with value node n and marks it bad.
@@ -128,7 +132,7 @@ func (c *checker) under(path string) bool {
 			return true
 		}
 	}
-	return false
+	return slices.Contains(c.meant, path)
 }
 
 // fieldInfo describes one yaml field of a struct type.
@@ -359,6 +363,9 @@ func (c *checker) walkStruct(n *yaml.Node, t reflect.Type, path string, extra []
 			// Pruned, so that a decoder that refuses unknown keys
 			// does not report it a second time.
 			c.mark(v, joinKey(path, k.Value))
+			if best, ok := enum.Closest(k.Value, known); ok && mapValue(n, best) == nil {
+				c.meant = append(c.meant, joinKey(path, best))
+			}
 			continue
 		}
 		c.walk(v, f.typ, joinKey(path, k.Value))
