@@ -125,10 +125,7 @@ var docOverrides = map[string]string{
 	"metrics.warmup": "Leave unset: the top-level warmup sets it.",
 }
 
-var (
-	seedsType = reflect.TypeOf(Seeds{})
-	sweepType = reflect.TypeOf(Sweep{})
-)
+var sweepType = reflect.TypeOf(Sweep{})
 
 func typeLabel(t reflect.Type) string {
 	for t.Kind() == reflect.Pointer {
@@ -250,9 +247,9 @@ func (g *docGen) walk(t reflect.Type, v reflect.Value, path string) {
 		case ft.Kind() == reflect.Struct && len(yamlFields(ft)) > 0:
 			g.walk(ft, fv, p)
 		case ft.Kind() == reflect.Slice && elemStruct(ft.Elem()):
-			g.walk(ft.Elem(), reflect.Value{}, p+"[]")
+			g.walk(ft.Elem(), elemDefault(ft.Elem()), p+"[]")
 		case ft.Kind() == reflect.Map && elemStruct(ft.Elem()):
-			g.walk(ft.Elem(), reflect.Value{}, p+".<key>")
+			g.walk(ft.Elem(), elemDefault(ft.Elem()), p+".<key>")
 		}
 	}
 }

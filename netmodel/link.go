@@ -111,7 +111,7 @@ func (m *Model) drop(l *link, from, to sim.NodeID, msg sim.Message, c Cause) {
 	l.c.DroppedBy[c]++
 	m.totals.DroppedBy[c]++
 	m.metrics.drop[c].Add(1)
-	m.e.Trace(sim.KindDrop, to, from, msg, causeNames[c])
+	m.e.Trace(sim.KindDrop, to, from, msg, c.String())
 }
 
 func (m *Model) isCut(from, to sim.NodeID, inFlight bool) bool {

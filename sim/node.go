@@ -106,23 +106,16 @@ type Network interface {
 	Dropped(from, to NodeID, msg Message, cause DropCause)
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=DropCause -linecomment -output=node_string.go
+
 // DropCause says why the engine dropped a message.
 type DropCause uint8
 
 // Causes of engine-side drops.
 const (
 	// DropCrashed: the receiving node was down when the message arrived.
-	DropCrashed DropCause = iota + 1
+	DropCrashed DropCause = iota + 1 // crashed_receiver
 )
-
-// String returns the cause's snake_case name.
-func (c DropCause) String() string {
-	switch c {
-	case DropCrashed:
-		return "crashed_receiver"
-	}
-	return "unknown"
-}
 
 // Clock maps true time to a node's local clock. The engine uses it for
 // Env.Local and to convert local timer spans to true time. A nil Clock is

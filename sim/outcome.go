@@ -1,5 +1,7 @@
 package sim
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Outcome -linecomment -output=outcome_string.go
+
 // Outcome is how an operation ended: protocols record it for each
 // operation (history, fault coverage), results count it per fault window.
 type Outcome uint8
@@ -7,21 +9,10 @@ type Outcome uint8
 // Outcomes of an operation.
 const (
 	// OK: the operation succeeded.
-	OK Outcome = iota
+	OK Outcome = iota // ok
 	// Failed: the operation got an error answer (it certainly had no
 	// effect, or the protocol says what effect it had).
-	Failed
+	Failed // failed
 	// TimedOut: no answer came in time; the effect is unknown.
-	TimedOut
+	TimedOut // timed_out
 )
-
-var outcomeNames = [...]string{"ok", "failed", "timed_out"}
-
-// String returns the outcome's snake_case name: "ok", "failed" or
-// "timed_out" (the spelling of the fault coverage columns).
-func (o Outcome) String() string {
-	if int(o) < len(outcomeNames) {
-		return outcomeNames[o]
-	}
-	return "unknown"
-}

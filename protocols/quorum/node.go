@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dsim-dev/dsim/protocols/dist"
 	"github.com/dsim-dev/dsim/protocols/history"
 	"github.com/dsim-dev/dsim/protocols/retry"
 	"github.com/dsim-dev/dsim/protocols/workload"
@@ -173,7 +174,7 @@ func (n *node) armArrival(env sim.Env) {
 
 // send hands msg to the network after the leg's extra delay (none if the
 // leg has no distribution). Messages to the node itself skip the network.
-func (n *node) send(env sim.Env, to sim.NodeID, msg sim.Message, leg Dist) {
+func (n *node) send(env sim.Env, to sim.NodeID, msg sim.Message, leg dist.Dist) {
 	var d time.Duration
 	if leg != nil {
 		d = leg.Sample(env.Rand())

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/protocols/dist"
 	"github.com/dsim-dev/dsim/protocols/history"
 	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
@@ -145,7 +146,7 @@ type runState struct {
 	storeIDs []sim.NodeID
 	storeIdx map[sim.NodeID]int
 	primary  int // store index of the global primary, -1 for per key
-	legs     [4]Dist
+	legs     [4]dist.Dist
 	keys     *keyChooser
 	mixCum   [3]float64
 	warmup   sim.Time
@@ -206,7 +207,7 @@ func (rs *runState) count(start, end sim.Time, ok bool) {
 	}
 }
 
-func legDist(c DistConfig, override Dist) Dist {
+func legDist(c dist.Config, override dist.Dist) dist.Dist {
 	if override != nil {
 		return override
 	}
@@ -238,7 +239,7 @@ func (c *Config) Build(s *protocols.Setup) error {
 		}
 	}
 	rs.ring = NewRing(names, c.VNodes)
-	rs.legs = [4]Dist{
+	rs.legs = [4]dist.Dist{
 		legDist(c.Legs.WriteRequest, c.Legs.WriteRequestDist), legDist(c.Legs.WriteAck, c.Legs.WriteAckDist),
 		legDist(c.Legs.ReadRequest, c.Legs.ReadRequestDist), legDist(c.Legs.ReadResponse, c.Legs.ReadResponseDist),
 	}

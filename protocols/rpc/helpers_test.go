@@ -175,7 +175,7 @@ func exampleConfig(t testing.TB, file string) (Config, workload.Config) {
 		}
 	}
 	c := DefaultConfig()
-	if err := decodeStrict(p, &c); err != nil {
+	if err := p.Decode(&c); err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
 	wl := workload.DefaultConfig()
