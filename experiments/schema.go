@@ -593,7 +593,6 @@ func typeAt(root *yaml.Node, path string) (reflect.Type, error) {
 			if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
 				return nil, fmt.Errorf("%s is not a list", done)
 			}
-			_ = i
 			t = t.Elem()
 			if n != nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
 				n = resolve(n.Content[i])
