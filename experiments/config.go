@@ -9,6 +9,7 @@ import (
 	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/results"
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 	"gopkg.in/yaml.v3"
 )
 
@@ -305,37 +306,21 @@ func (s Seeds) MarshalYAML() (any, error) {
 	return s.Count, nil
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=SweepMode,CheckOf -linecomment -output=config_string.go
+
 // SweepMode is how sweep lists combine.
 type SweepMode uint8
 
 // Sweep modes.
 const (
 	// Grid runs every combination of the sweep lists.
-	Grid SweepMode = iota
+	Grid SweepMode = iota // grid
 	// Zip runs the i-th value of every list together.
-	Zip
+	Zip // zip
 )
 
-var sweepModeNames = []string{"grid", "zip"}
-
-// String returns "grid" or "zip".
-func (m SweepMode) String() string {
-	if int(m) < len(sweepModeNames) {
-		return sweepModeNames[m]
-	}
-	return "unknown"
-}
-
 // UnmarshalYAML parses "grid" or "zip".
-func (m *SweepMode) UnmarshalYAML(n *yaml.Node) error {
-	for i, name := range sweepModeNames {
-		if n.Value == name {
-			*m = SweepMode(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown sweep mode %q (one of: grid, zip)", n.Value)
-}
+func (m *SweepMode) UnmarshalYAML(n *yaml.Node) error { return enum.Set(m, "sweep mode", n.Value) }
 
 // MarshalYAML writes the name.
 func (m SweepMode) MarshalYAML() (any, error) { return m.String(), nil }
@@ -481,31 +466,13 @@ type CheckOf uint8
 // What a check bounds.
 const (
 	// OfRun bounds the metric of every run.
-	OfRun CheckOf = iota
+	OfRun CheckOf = iota // run
 	// OfMean bounds the mean over the seeds of every sweep point.
-	OfMean
+	OfMean // mean
 )
 
-var checkOfNames = []string{"run", "mean"}
-
-// String returns "run" or "mean".
-func (o CheckOf) String() string {
-	if int(o) < len(checkOfNames) {
-		return checkOfNames[o]
-	}
-	return "unknown"
-}
-
 // UnmarshalYAML parses "run" or "mean".
-func (o *CheckOf) UnmarshalYAML(n *yaml.Node) error {
-	for i, name := range checkOfNames {
-		if n.Value == name {
-			*o = CheckOf(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown value %q (one of: run, mean)", n.Value)
-}
+func (o *CheckOf) UnmarshalYAML(n *yaml.Node) error { return enum.Set(o, "value", n.Value) }
 
 // MarshalYAML writes the name.
 func (o CheckOf) MarshalYAML() (any, error) { return o.String(), nil }

@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"bytes"
-	"flag"
 	"fmt"
 	"go/ast"
 	"go/parser"
@@ -16,6 +15,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dsim-dev/dsim/sim/simtest"
 )
 
 // docs/config.md documents every field of the experiment schema. Its
@@ -23,9 +24,9 @@ import (
 // schema itself (the Go types, their yaml tags, their doc comments and
 // DefaultConfig), so it cannot drift: TestConfigDoc fails when the file
 // and the schema disagree. After changing the schema, regenerate with
+// (sim/simtest's -rewrite flag)
 //
 //	go test ./experiments -run TestConfigDoc -rewrite
-var rewrite = flag.Bool("rewrite", false, "rewrite docs/config.md from the schema")
 
 const (
 	docFile     = "../docs/config.md"
@@ -45,18 +46,7 @@ func TestConfigDoc(t *testing.T) {
 	if i < 0 || j < i {
 		t.Fatalf("%s lacks the GENERATED markers", docFile)
 	}
-	cur := doc[i+len(beginMarker) : j]
-	if cur == gen {
-		return
-	}
-	if *rewrite {
-		doc = doc[:i+len(beginMarker)] + gen + doc[j:]
-		if err := os.WriteFile(docFile, []byte(doc), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	t.Errorf("%s is out of date with the schema; run: go test ./experiments -run TestConfigDoc -rewrite", docFile)
+	simtest.Golden(t, docFile, doc[:i+len(beginMarker)]+gen+doc[j:])
 }
 
 // TestConfigDocCoversEveryField checks the generated rows against the
@@ -135,10 +125,7 @@ var docOverrides = map[string]string{
 	"metrics.warmup": "Leave unset: the top-level warmup sets it.",
 }
 
-var (
-	seedsType = reflect.TypeOf(Seeds{})
-	sweepType = reflect.TypeOf(Sweep{})
-)
+var sweepType = reflect.TypeOf(Sweep{})
 
 func typeLabel(t reflect.Type) string {
 	for t.Kind() == reflect.Pointer {
@@ -260,9 +247,9 @@ func (g *docGen) walk(t reflect.Type, v reflect.Value, path string) {
 		case ft.Kind() == reflect.Struct && len(yamlFields(ft)) > 0:
 			g.walk(ft, fv, p)
 		case ft.Kind() == reflect.Slice && elemStruct(ft.Elem()):
-			g.walk(ft.Elem(), reflect.Value{}, p+"[]")
+			g.walk(ft.Elem(), elemDefault(ft.Elem()), p+"[]")
 		case ft.Kind() == reflect.Map && elemStruct(ft.Elem()):
-			g.walk(ft.Elem(), reflect.Value{}, p+".<key>")
+			g.walk(ft.Elem(), elemDefault(ft.Elem()), p+".<key>")
 		}
 	}
 }

@@ -11,6 +11,8 @@
 //	})
 //	if err != nil { ... }                       // errors.Is(err, ErrBadInput)
 //	res, err := experiments.Run(ctx, x, experiments.RunOptions{})   // in memory
+//	var re *experiments.RunError             // a run failed: re.Seed replays it;
+//	if errors.As(err, &re) { ... }           // errors.Is(err, sim.ErrEventLimit), ...
 //	for _, r := range res.Runs {
 //		p99, _ := r.Run.Metric("rtt_p99_ms")
 //		...
@@ -24,7 +26,9 @@
 // and the results folder (package results) when all runs are done.
 // Runs execute in parallel across RunOptions.Parallel workers, each run
 // single-threaded on its own engine; outputs do not depend on the worker
-// count, the shard split or interruptions.
+// count, the shard split or interruptions. The first failed run stops the
+// others; finished runs stay on disk. Plots that cannot be drawn do not
+// fail Run: Result.PlotErr holds them (*results.PlotError each).
 //
 // Seeds: a run's seed derives from the base seed, its sweep point's
 // parameter values and its seed index (RunSeed), so adding a value to a

@@ -29,9 +29,14 @@ type BundledExample struct {
 	Data []byte
 }
 
-// Examples returns the bundled experiments sorted by name.
+// Examples returns the bundled experiments sorted by name. The files are
+// part of the binary: one that cannot be read is a broken build, and
+// panics.
 func Examples() []BundledExample {
-	entries, _ := fs.ReadDir(examplesFS, "examples")
+	entries, err := fs.ReadDir(examplesFS, "examples")
+	if err != nil {
+		panic("experiments: bundled examples: " + err.Error())
+	}
 	var out []BundledExample
 	for _, e := range entries {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
@@ -40,12 +45,14 @@ func Examples() []BundledExample {
 		file := path.Join("examples", e.Name())
 		data, err := examplesFS.ReadFile(file)
 		if err != nil {
-			continue
+			panic("experiments: bundled example: " + err.Error())
 		}
 		var head struct {
 			Description string `yaml:"description"`
 		}
-		_ = yaml.Unmarshal(data, &head)
+		if err := yaml.Unmarshal(data, &head); err != nil {
+			panic("experiments: bundled example " + file + ": " + err.Error())
+		}
 		out = append(out, BundledExample{
 			Name:        strings.TrimSuffix(e.Name(), ".yaml"),
 			File:        "experiments/" + file,

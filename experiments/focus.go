@@ -54,7 +54,7 @@ func (f *timelineFocus) observer(tl *results.Timeline, max int) sim.Observer {
 // windows; for a focused timeline it first hands the kept events over,
 // shifted so that the diagram spans the focused messages (plus a margin)
 // rather than the whole run, and says so in a note.
-func finishTimeline(obs sim.Observer, tl *results.Timeline, end sim.Time, windows []results.FaultWindow) {
+func finishTimeline(obs sim.Observer, tl *results.Timeline, end sim.Time, windows []sim.Window) {
 	ff, ok := obs.(*focusFilter)
 	if !ok || len(ff.kept) == 0 {
 		tl.Finish(end)

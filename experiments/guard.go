@@ -3,20 +3,20 @@ package experiments
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"sort"
 	"strings"
 	"time"
 
-	"github.com/dsim-dev/dsim/netmodel"
 	"github.com/dsim-dev/dsim/protocols"
-	"github.com/dsim-dev/dsim/results"
 	"gopkg.in/yaml.v3"
 )
 
 // The load-time guards: what a single section's Validate cannot see
 // because it spans sections (a protocol's node selectors against the
-// topology, a check's metric against what the protocol records), and
-// warnings for settings that are legal but do nothing.
+// topology; a check's metric against what the protocol records is in
+// metricnames.go), and warnings for settings that are legal but do
+// nothing.
 
 // selectorTag marks a protocol config field ([]string or string) that
 // selects topology nodes with protocols.Select, so that the loader checks
@@ -98,7 +98,7 @@ func checkSelectorField(ps *problems, root *yaml.Node, nodes []protocols.Placeme
 	names := make([]string, 0, len(nodes))
 	for _, n := range nodes {
 		names = append(names, n.Name)
-		if n.Zone != "" && !contains(names, n.Zone) {
+		if n.Zone != "" && !slices.Contains(names, n.Zone) {
 			names = append(names, n.Zone)
 		}
 	}
@@ -111,86 +111,6 @@ func checkSelectorField(ps *problems, root *yaml.Node, nodes []protocols.Placeme
 			ps.at(nodeAt(root, p), p, "%q matches no node or zone of the topology%s", sel, Suggest(sel, names))
 		}
 	}
-}
-
-// metricNames returns every metric, series and distribution name a run
-// of cfg can have, when the protocol declares its metrics; ok is false
-// when it does not, and nothing can be checked before running.
-func metricNames(cfg *Config) (names []string, ok bool) {
-	d, ok := cfg.Protocol.Config.(protocols.MetricDeclarer)
-	if !ok {
-		return nil, false
-	}
-	set := map[string]bool{"events": true}
-	add := func(base string, suffixes ...string) {
-		for _, s := range suffixes {
-			set[base+s] = true
-		}
-	}
-	decls := d.Metrics()
-	// The network's counters are in every run.
-	for _, n := range []string{netmodel.MetricSent, netmodel.MetricDelivered, netmodel.MetricDuplicated} {
-		decls = append(decls, protocols.MetricInfo{Name: n, Kind: protocols.CounterMetric})
-	}
-	for _, c := range netmodel.Causes() {
-		decls = append(decls, protocols.MetricInfo{Name: netmodel.MetricDroppedPrefix + c.String(), Kind: protocols.CounterMetric})
-	}
-	for _, m := range decls {
-		base, _ := results.SplitName(m.Name)
-		// The names results.Recorder.Finish derives from each kind of
-		// instrument (a test runs the bundled experiments to keep the
-		// two in step).
-		switch m.Kind {
-		case protocols.CounterMetric:
-			add(base, "", "_rps")
-		case protocols.GaugeMetric:
-			add(base, "", "_last", "_max", "_mean")
-		case protocols.HistogramMetric:
-			add(base, "", "_count", "_mean_ms", "_p50_ms", "_p90_ms", "_p95_ms", "_p99_ms", "_p999_ms", "_max_ms")
-		default:
-			add(base, "")
-		}
-	}
-	for n := range set {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names, true
-}
-
-// checkMetrics reports checks and plots that name a metric the protocol
-// does not record, with the closest known name.
-func checkMetrics(ps *problems, root *yaml.Node, cfg *Config) {
-	known, ok := metricNames(cfg)
-	if !ok {
-		return
-	}
-	has := func(name string) bool {
-		base, _ := results.SplitName(name)
-		i := sort.SearchStrings(known, base)
-		return i < len(known) && known[i] == base
-	}
-	for i, ch := range cfg.Checks {
-		if ch.Metric != "" && !has(ch.Metric) {
-			p := fmt.Sprintf("checks[%d].metric", i)
-			ps.at(nodeAt(root, p), p, "%q is not a metric of protocol %s%s", ch.Metric, cfg.Protocol.Name, suggestMetric(ch.Metric, known))
-		}
-	}
-	for i, pl := range cfg.Plots {
-		if pl.Metric != "" && !has(pl.Metric) {
-			p := fmt.Sprintf("plots[%d].metric", i)
-			ps.at(nodeAt(root, p), p, "%q is not a metric of protocol %s%s", pl.Metric, cfg.Protocol.Name, suggestMetric(pl.Metric, known))
-		}
-	}
-}
-
-func suggestMetric(name string, known []string) string {
-	base, _ := results.SplitName(name)
-	s := Suggest(base, known)
-	if strings.HasPrefix(s, " (known") {
-		return " (see the metrics in runs.csv of a run)"
-	}
-	return s
 }
 
 // warnings returns what is legal but has no effect: faults scheduled at

@@ -172,9 +172,9 @@ func (g *schemaGen) shape(t reflect.Type, v reflect.Value) jsonObj {
 		// YAML scalars of any type decode into a string (when: {n: 3}).
 		return jsonObj{"type": []string{"string", "number", "boolean"}}
 	case reflect.Slice, reflect.Array:
-		return jsonObj{"type": "array", "items": g.schema(t.Elem(), reflect.Value{})}
+		return jsonObj{"type": "array", "items": g.schema(t.Elem(), elemDefault(t.Elem()))}
 	case reflect.Map:
-		return jsonObj{"type": "object", "additionalProperties": g.schema(t.Elem(), reflect.Value{})}
+		return jsonObj{"type": "object", "additionalProperties": g.schema(t.Elem(), elemDefault(t.Elem()))}
 	}
 	// Interfaces and types with their own decoders: anything the loader
 	// accepts.

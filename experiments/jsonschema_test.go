@@ -9,13 +9,15 @@ import (
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"gopkg.in/yaml.v3"
+
+	"github.com/dsim-dev/dsim/sim/simtest"
 )
 
 const schemaFile = "../docs/dsim.schema.json"
 
 // TestJSONSchema keeps docs/dsim.schema.json and the embedded field docs
 // in step with the schema's Go types and their doc comments. After a
-// schema change, regenerate both with
+// schema change, regenerate both with (sim/simtest's -rewrite flag)
 //
 //	go test ./experiments -run TestJSONSchema -rewrite
 //
@@ -44,19 +46,9 @@ func TestJSONSchema(t *testing.T) {
 		path string
 		want []byte
 	}{{"fielddocs.json", wantDocs}, {schemaFile, schema}} {
-		got, _ := os.ReadFile(f.path)
-		if bytes.Equal(got, f.want) {
-			continue
-		}
-		if *rewrite {
-			if err := os.WriteFile(f.path, f.want, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		t.Errorf("%s is stale; run: go test ./experiments -run TestJSONSchema -rewrite", f.path)
+		simtest.Golden(t, f.path, f.want)
 	}
-	if !*rewrite {
+	if !simtest.Rewriting() {
 		if got, err := JSONSchema(); err != nil || !bytes.Equal(got, schema) {
 			t.Errorf("JSONSchema() differs from the schema built from the source comments (err %v): rebuild after -rewrite", err)
 		}

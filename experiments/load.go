@@ -51,7 +51,7 @@ type Point struct {
 	// Index numbers the points from 0 in sweep order.
 	Index int
 	// Params are the swept parameters' values, formatted as written.
-	Params []results.Param
+	Params results.Params
 	// Config is the base config with the point's values applied.
 	Config Config
 }
@@ -84,7 +84,7 @@ func Load(source string, opts Options) (*Experiment, error) {
 		if errors.Is(err, ErrBadInput) {
 			return nil, err
 		}
-		return nil, badInput("read %s: %v", source, err)
+		return nil, badInput("read %s: %w", source, err)
 	}
 	x, err := Parse(source, data, opts)
 	if err != nil {
@@ -371,15 +371,13 @@ func Parse(file string, data []byte, opts Options) (*Experiment, error) {
 			checkSelectors(ps, proot, &cfg)
 			warnings(ws, proot, &cfg)
 		}
-		if cfg.Protocol.Config != nil {
-			checkMetrics(ps, proot, &cfg)
-		}
 		if !c.under("sweep") {
 			crossCheck(ps, proot, &cfg, pinned)
 		}
 		pt.Config = cfg
 		x.Points = append(x.Points, pt)
 	}
+	checkMetrics(ps, root, x)
 	if t := base.Timeline; t != nil && int64(t.Run) >= runCount(base) {
 		ps.at(nodeAt(root, "timeline.run"), "timeline.run", "run %d does not exist: the experiment has %d runs", t.Run, runCount(base))
 	}

@@ -2,7 +2,6 @@ package experiments
 
 import (
 	"github.com/dsim-dev/dsim/netmodel"
-	"github.com/dsim-dev/dsim/results"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -19,7 +18,7 @@ func DefaultNetworkConfig() NetworkConfig { return netmodel.DefaultConfig() }
 // installNetwork builds the run's network model and installs it on e,
 // whose nodes the protocol has added. It returns the run's fault windows
 // for plots and fault coverage.
-func installNetwork(e *sim.Engine, cfg *Config) ([]results.FaultWindow, error) {
+func installNetwork(e *sim.Engine, cfg *Config) ([]sim.Window, error) {
 	m, err := netmodel.New(cfg.Network, cfg.Faults)
 	if err != nil {
 		return nil, err
@@ -28,10 +27,10 @@ func installNetwork(e *sim.Engine, cfg *Config) ([]results.FaultWindow, error) {
 		return nil, err
 	}
 	ws := m.Windows()
-	out := make([]results.FaultWindow, 0, len(ws))
+	out := make([]sim.Window, 0, len(ws))
 	for _, w := range ws {
-		out = append(out, results.FaultWindow{Kind: w.Kind.String(), Label: w.Label, Start: w.Start, End: w.End})
+		out = append(out, w.Window)
 	}
-	results.SortWindows(out)
+	sim.SortWindows(out)
 	return out, nil
 }

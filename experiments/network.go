@@ -2,9 +2,10 @@ package experiments
 
 import (
 	"fmt"
+	"maps"
 	"path"
 	"regexp"
-	"sort"
+	"slices"
 	"strconv"
 
 	"github.com/dsim-dev/dsim/protocols"
@@ -89,12 +90,8 @@ func (c *Config) validateNodes(fe *sim.FieldErrors) {
 
 // placements returns the nodes with their zones, in list order.
 func (c *Config) placements() []protocols.Placement {
-	names, _ := ExpandNodes(c.Nodes)
-	zones := make([]string, 0, len(c.Network.Zones))
-	for z := range c.Network.Zones {
-		zones = append(zones, z)
-	}
-	sort.Strings(zones)
+	names, _ := ExpandNodes(c.Nodes) // cannot fail: Load checked the list
+	zones := slices.Sorted(maps.Keys(c.Network.Zones))
 	out := make([]protocols.Placement, len(names))
 	for i, n := range names {
 		out[i] = protocols.Placement{Name: n}

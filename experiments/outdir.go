@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -63,7 +64,7 @@ type shardID struct {
 // behind, and writes the plan. It returns the finished runs already in
 // the folder with Resume. Nothing is removed or replaced unless the checks
 // pass.
-func openOut(dir string, p plan, opts RunOptions) (*outDir, map[int]uint64, error) {
+func openOut(dir string, p plan, opts RunOptions) (_ *outDir, _ map[int]uint64, err error) {
 	o := &outDir{dir: dir, work: dir}
 	st, err := os.Stat(dir)
 	switch {
@@ -72,27 +73,29 @@ func openOut(dir string, p plan, opts RunOptions) (*outDir, map[int]uint64, erro
 	case errors.Is(err, os.ErrNotExist):
 		o.created = true
 	case err != nil:
-		return nil, nil, badInput("cannot use output folder %s: %v", dir, err)
+		return nil, nil, badInput("cannot use output folder %s: %w", dir, err)
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, nil, badInput("cannot create output folder: %v", err)
+		return nil, nil, badInput("cannot create output folder: %w", err)
 	}
 	if err := o.acquire(); err != nil {
 		if o.created {
-			os.Remove(dir)
+			err = errors.Join(err, os.Remove(dir))
 		}
 		return nil, nil, err
 	}
 	ok := false
 	defer func() {
 		if !ok {
-			o.release()
+			err = errors.Join(err, o.release())
 		}
 	}()
-	o.removeStale()
+	if err := o.removeStale(); err != nil {
+		return nil, nil, badInput("cannot clean up output folder %s: %w", dir, err)
+	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
-		return nil, nil, badInput("cannot read output folder %s: %v", dir, err)
+		return nil, nil, badInput("cannot read output folder %s: %w", dir, err)
 	}
 	exists := false
 	for _, e := range entries {
@@ -110,14 +113,14 @@ func openOut(dir string, p plan, opts RunOptions) (*outDir, map[int]uint64, erro
 	case exists && opts.Resume:
 		old, err := readPlan(dir)
 		if err != nil {
-			return nil, nil, badInput("cannot resume in %s: it holds no dsim runs (%v)", dir, err)
+			return nil, nil, badInput("cannot resume in %s: it holds no dsim runs (%w)", dir, err)
 		}
 		if old.ConfigHash != p.ConfigHash {
 			return nil, nil, badInput("cannot resume in %s: it holds runs of a different config (hash %.12s, now %.12s); use --force to replace them", dir, old.ConfigHash, p.ConfigHash)
 		}
 		have, err := readShard(dir)
 		if err != nil {
-			return nil, nil, badInput("cannot resume in %s: %v", dir, err)
+			return nil, nil, badInput("cannot resume in %s: %w", dir, err)
 		}
 		if have != want {
 			return nil, nil, badInput("cannot resume in %s: it holds %s, not %s; resume it with %s, or give another --out", dir, have, want, have.flag())
@@ -130,21 +133,28 @@ func openOut(dir string, p plan, opts RunOptions) (*outDir, map[int]uint64, erro
 	case exists && opts.Force:
 		o.work = o.sibling(forceMark + fmt.Sprint(os.Getpid()))
 		if err := os.RemoveAll(o.work); err != nil {
-			return nil, nil, badInput("cannot replace %s: %v", dir, err)
+			return nil, nil, badInput("cannot replace %s: %w", dir, err)
 		}
 	case exists:
 		return nil, nil, badInput("output folder %s already exists and is not empty; use --force to replace it or --resume to continue it", dir)
 	}
 	if err := os.MkdirAll(filepath.Join(o.work, runsDir), 0o755); err != nil {
-		return nil, nil, badInput("cannot create output folder: %v", err)
+		return nil, nil, badInput("cannot create output folder: %w", err)
 	}
-	if err := results.WriteFileAtomic(filepath.Join(o.work, runsDir, planFile), encodePlan(p)); err != nil {
-		return nil, nil, badInput("cannot write to output folder %s: %v", dir, err)
+	pb, err := encodePlan(p)
+	if err != nil {
+		return nil, nil, badInput("cannot record the experiment in %s: %w", dir, err)
+	}
+	if err := results.WriteFileAtomic(filepath.Join(o.work, runsDir, planFile), pb); err != nil {
+		return nil, nil, badInput("cannot write to output folder %s: %w", dir, err)
 	}
 	if want.Shards > 1 {
-		b, _ := json.Marshal(want)
+		b, err := json.Marshal(want)
+		if err != nil {
+			return nil, nil, err
+		}
 		if err := results.WriteFileAtomic(filepath.Join(o.work, runsDir, shardFile), append(b, '\n')); err != nil {
-			return nil, nil, badInput("cannot write to output folder %s: %v", dir, err)
+			return nil, nil, badInput("cannot write to output folder %s: %w", dir, err)
 		}
 	}
 	ok = true
@@ -168,7 +178,7 @@ func (s shardID) flag() string {
 // readShard returns the shard a folder holds; a folder without
 // runs/shard.json holds every run.
 func readShard(dir string) (shardID, error) {
-	b, err := os.ReadFile(filepath.Join(dir, runsDir, shardFile))
+	b, err := results.ReadInput(filepath.Join(dir, runsDir, shardFile), results.MaxMetaBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return shardID{Shards: 1}, nil
 	}
@@ -176,8 +186,11 @@ func readShard(dir string) (shardID, error) {
 		return shardID{}, err
 	}
 	var s shardID
-	if err := json.Unmarshal(b, &s); err != nil || s.Shards < 1 || s.Shard < 0 || s.Shard >= s.Shards {
-		return shardID{}, fmt.Errorf("%s is damaged", filepath.Join(dir, runsDir, shardFile))
+	if err := json.Unmarshal(b, &s); err != nil {
+		return shardID{}, fmt.Errorf("%s is damaged: %w", filepath.Join(dir, runsDir, shardFile), err)
+	}
+	if s.Shards < 1 || s.Shard < 0 || s.Shard >= s.Shards {
+		return shardID{}, fmt.Errorf("%s is damaged: shard %d of %d", filepath.Join(dir, runsDir, shardFile), s.Shard, s.Shards)
 	}
 	return s, nil
 }
@@ -211,7 +224,7 @@ func (o *outDir) commit() error {
 			return fmt.Errorf("replace %s: %w", o.dir, err)
 		}
 		for _, e := range written {
-			if n := e.Name(); n != ".replaced" && !contains(names, n) {
+			if n := e.Name(); n != ".replaced" && !slices.Contains(names, n) {
 				names = append(names, n)
 			}
 		}
@@ -240,55 +253,93 @@ func (o *outDir) commit() error {
 // files are dropped (the previous results stay), and a folder this run
 // created holds nothing that a run finished is removed again, so that a
 // run that failed at once does not leave a folder that refuses the next.
-func (o *outDir) release() {
+// It returns what could not be cleaned up.
+func (o *outDir) release() error {
 	if o == nil {
-		return
+		return nil
 	}
+	var errs []error
 	if !o.committed {
 		if o.work != o.dir {
-			os.RemoveAll(o.work)
-		} else if o.fresh && !hasRuns(o.dir) {
-			// Nothing finished: the plan, shard and series bookkeeping
-			// of this run is all runs/ holds.
-			os.RemoveAll(filepath.Join(o.dir, runsDir))
+			errs = append(errs, os.RemoveAll(o.work))
+		} else if o.fresh {
+			runs, err := hasRuns(o.dir)
+			errs = append(errs, err)
+			if err == nil && !runs {
+				// Nothing finished: the plan, shard and series
+				// bookkeeping of this run is all runs/ holds.
+				errs = append(errs, os.RemoveAll(filepath.Join(o.dir, runsDir)))
+			}
 		}
 	}
-	o.unlock()
+	errs = append(errs, o.unlock())
 	if o.created {
-		os.Remove(o.dir) // only if empty
+		// Only if empty: a folder holding finished runs stays.
+		if entries, err := os.ReadDir(o.dir); err != nil {
+			errs = append(errs, err)
+		} else if len(entries) == 0 {
+			errs = append(errs, os.Remove(o.dir))
+		}
 	}
+	return errors.Join(errs...)
 }
 
-func hasRuns(dir string) bool {
-	entries, _ := os.ReadDir(filepath.Join(dir, runsDir))
+// hasRuns reports whether the folder's runs/ holds a run file.
+func hasRuns(dir string) (bool, error) {
+	entries, err := os.ReadDir(filepath.Join(dir, runsDir))
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
 	for _, e := range entries {
 		if strings.HasPrefix(e.Name(), "run-") {
-			return true
+			return true, nil
 		}
 	}
-	return false
+	return false, nil
 }
 
 // removeStale removes what a killed process leaves behind: the temporary
 // files of atomic writes (.<name>.tmp<N>) in the folder, runs/ and
 // plots/, and --force folders next to it. The lock guarantees that no
 // other process is writing them.
-func (o *outDir) removeStale() {
+func (o *outDir) removeStale() error {
 	for _, d := range []string{o.dir, filepath.Join(o.dir, runsDir), filepath.Join(o.dir, results.PlotsDir)} {
-		entries, _ := os.ReadDir(d)
+		entries, err := os.ReadDir(d)
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
 		for _, e := range entries {
 			if n := e.Name(); !e.IsDir() && strings.HasPrefix(n, ".") && strings.Contains(n, ".tmp") {
-				os.Remove(filepath.Join(d, n))
+				if err := os.Remove(filepath.Join(d, n)); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return err
+				}
 			}
 		}
 	}
 	prefix := o.sibling(forceMark)
-	entries, _ := os.ReadDir(filepath.Dir(prefix))
+	entries, err := os.ReadDir(filepath.Dir(prefix))
+	if errors.Is(err, os.ErrPermission) {
+		// A parent we may not list holds no --force folder of ours:
+		// making one needs the same permission.
+		return nil
+	}
+	if err != nil {
+		return err
+	}
 	for _, e := range entries {
 		if n := e.Name(); e.IsDir() && strings.HasPrefix(n, filepath.Base(prefix)) {
-			os.RemoveAll(filepath.Join(filepath.Dir(prefix), n))
+			if err := os.RemoveAll(filepath.Join(filepath.Dir(prefix), n)); err != nil {
+				return err
+			}
 		}
 	}
+	return nil
 }
 
 // sibling returns the path .<base><suffix> next to the folder (resolved
@@ -307,28 +358,34 @@ func (o *outDir) acquire() error {
 	for attempt := 0; attempt < 10; attempt++ {
 		f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 		if err != nil {
-			return badInput("cannot lock output folder %s: %v", o.dir, err)
+			return badInput("cannot lock output folder %s: %w", o.dir, err)
 		}
 		if err := lockFD(f); err != nil {
 			f.Close()
 			if errors.Is(err, ErrLocked) {
-				holder, _ := os.ReadFile(path)
-				who := strings.TrimSpace(string(holder))
-				if who == "" {
-					who = "another process"
+				// The holder's note is a courtesy: without it, say less.
+				who := "another process"
+				if holder, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(holder)) != "" {
+					who = strings.TrimSpace(string(holder))
 				}
 				return &inputError{fmt.Errorf("%w: %s is being written by %s; wait for it to finish or give another --out", ErrLocked, o.dir, who)}
 			}
-			return badInput("cannot lock output folder %s: %v", o.dir, err)
+			return badInput("cannot lock output folder %s: %w", o.dir, err)
 		}
 		// The holder before us may have removed the file between our
-		// open and our lock: then we hold a lock on nothing. Retry.
-		if same, _ := sameFile(f, path); !same {
+		// open and our lock (sameFile fails or differs): then we hold a
+		// lock on nothing. Retry.
+		if same, err := sameFile(f, path); err != nil || !same {
 			f.Close()
 			continue
 		}
-		f.Truncate(0)
-		fmt.Fprintf(f, "dsim process %d (since %s)\n", os.Getpid(), time.Now().UTC().Format(time.RFC3339))
+		// Say who holds the lock, for the message of the next process.
+		if err := f.Truncate(0); err != nil {
+			return errors.Join(badInput("cannot lock output folder %s: %w", o.dir, err), f.Close())
+		}
+		if _, err := fmt.Fprintf(f, "dsim process %d (since %s)\n", os.Getpid(), time.Now().UTC().Format(time.RFC3339)); err != nil {
+			return errors.Join(badInput("cannot lock output folder %s: %w", o.dir, err), f.Close())
+		}
 		o.lock = f
 		return nil
 	}
@@ -349,11 +406,18 @@ func sameFile(f *os.File, path string) (bool, error) {
 
 // unlock removes the lock file and releases the lock, in that order, so
 // that a process waiting on the old file notices (sameFile) and retries.
-func (o *outDir) unlock() {
+// Windows cannot remove a file that is open: there the file goes once it
+// is closed, unless another process opened it meanwhile (and keeps it).
+func (o *outDir) unlock() error {
 	if o.lock == nil {
-		return
+		return nil
 	}
-	os.Remove(filepath.Join(o.dir, lockFile))
-	o.lock.Close()
+	path := filepath.Join(o.dir, lockFile)
+	rmErr := os.Remove(path)
+	err := o.lock.Close()
+	if rmErr != nil {
+		rmErr = os.Remove(path)
+	}
 	o.lock = nil
+	return errors.Join(rmErr, err)
 }

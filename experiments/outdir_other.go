@@ -1,9 +1,9 @@
-//go:build !unix
+//go:build !unix && !windows
 
 package experiments
 
 import "os"
 
-// lockFD does not lock where flock is unavailable: concurrent writers to
-// one folder are then not detected.
+// lockFD does not lock where neither flock nor LockFileEx exists (Plan 9,
+// WebAssembly): concurrent writers to one folder are then not detected.
 func lockFD(*os.File) error { return nil }

@@ -1,7 +1,8 @@
 package experiments
 
 import (
-	"sort"
+	"maps"
+	"slices"
 	"sync"
 
 	"github.com/dsim-dev/dsim/protocols"
@@ -59,10 +60,5 @@ func LookupProtocol(name string) (protocols.Protocol, bool) {
 func ProtocolNames() []string {
 	regMu.RLock()
 	defer regMu.RUnlock()
-	names := make([]string, 0, len(registry))
-	for n := range registry {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(registry))
 }

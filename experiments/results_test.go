@@ -24,7 +24,7 @@ func TestProtocolWindowsAreFaults(t *testing.T) {
 	}
 	res := mustRun(t, x, RunOptions{Parallel: 1})
 	r := res.Runs[0].Run
-	want := results.FaultWindow{Kind: "errors", Label: "db", Start: sim.Time(1e9), End: sim.Time(2e9)}
+	want := sim.Window{Kind: "errors", Label: "db", Start: sim.Time(1e9), End: sim.Time(2e9)}
 	found := false
 	for _, w := range r.Faults {
 		found = found || w == want
@@ -65,7 +65,7 @@ func TestPerRunSeriesAndRecovery(t *testing.T) {
 	}
 	body, err := io.ReadAll(gz)
 	f.Close()
-	if err != nil || !strings.HasPrefix(string(body), "run,metric,time_s,value\n") || strings.Count(string(body), "\n") < 100 {
+	if err != nil || !strings.HasPrefix(string(body), "run,metric,bucket_s,time_s,value\n") || strings.Count(string(body), "\n") < 100 {
 		t.Fatalf("per-run series: %v\n%.200s", err, body)
 	}
 	// Lose the sums: they are rebuilt from the series files.

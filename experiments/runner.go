@@ -14,15 +14,16 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"sync/atomic"
 
 	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/results"
 	"github.com/dsim-dev/dsim/sim"
+	"golang.org/x/sync/errgroup"
 )
 
 // Errors of the runner.
@@ -31,12 +32,42 @@ var (
 	// every run finished; finished runs are kept and --resume continues.
 	ErrInterrupted = errors.New("interrupted")
 	// ErrNondeterministic is returned by --verify-determinism when a run
-	// gives a different event hash the second time.
-	ErrNondeterministic = errors.New("run is not deterministic")
-	// ErrRunFailed is returned when a run itself fails (a bound of
-	// limits: exceeded, a protocol that cannot build).
+	// gives a different event hash the second time. It is
+	// sim.ErrNondeterministic, the engine's own.
+	ErrNondeterministic = sim.ErrNondeterministic
+	// ErrRunFailed matches (errors.Is) every *RunError: a run itself
+	// failed.
 	ErrRunFailed = errors.New("run failed")
 )
+
+// RunError is a run that failed: a bound of limits: exceeded, a protocol
+// that cannot build, a network that cannot be installed. It matches
+// ErrRunFailed and unwraps to its cause, so errors.Is(err,
+// sim.ErrEventLimit) tells a run that hit its event bound, and
+// errors.As(err, &re) gives the run's seed to replay it.
+type RunError struct {
+	// Index, Seed and Params identify the run.
+	Index  int
+	Seed   uint64
+	Params results.Params
+	// Err is the cause.
+	Err error
+}
+
+// Error returns "run failed: run 3 (seed 42, network.loss=0.05): cause".
+func (e *RunError) Error() string {
+	at := ""
+	if len(e.Params) > 0 {
+		at = ", " + e.Params.Label()
+	}
+	return fmt.Sprintf("%v: run %d (seed %d%s): %v", ErrRunFailed, e.Index, e.Seed, at, e.Err)
+}
+
+// Unwrap returns the cause.
+func (e *RunError) Unwrap() error { return e.Err }
+
+// Is reports whether target is ErrRunFailed.
+func (e *RunError) Is(target error) bool { return target == ErrRunFailed }
 
 // RunSpec identifies one run: a sweep point and a seed.
 type RunSpec struct {
@@ -201,202 +232,286 @@ const seriesCheckpoint = 64
 // parallel across runs, each run single-threaded. With opts.Out it
 // writes each finished run to <out>/runs/ as it completes, and the results
 // folder (CSV, plots, report) once all of this process's runs are done.
-func Run(ctx context.Context, x *Experiment, opts RunOptions) (*Result, error) {
-	specs := x.Runs()
-	if opts.Shards > 1 {
-		if opts.Shard < 0 || opts.Shard >= opts.Shards {
-			return nil, badInput("shard %d/%d: want 0 ≤ I < N", opts.Shard, opts.Shards)
-		}
-		var mine []RunSpec
-		for _, s := range specs {
-			if s.Index%opts.Shards == opts.Shard {
-				mine = append(mine, s)
-			}
-		}
-		specs = mine
+func Run(ctx context.Context, x *Experiment, opts RunOptions) (_ *Result, err error) {
+	specs, err := shardRuns(x.Runs(), opts.Shard, opts.Shards)
+	if err != nil {
+		return nil, err
 	}
-	plan := x.plan(opts.Version)
-	res := &Result{Experiment: x, Out: opts.Out, plan: plan}
-	done := map[int]bool{}
-	keep := map[int]RunResult{} // in memory only, or for Result.Runs
-	var st *store
+	p := x.plan(opts.Version)
+	res := &Result{Experiment: x, Out: opts.Out, plan: p}
+	c := &collector{opts: opts, res: res, total: len(specs), done: map[int]bool{}, keep: map[int]RunResult{}}
 	var od *outDir // the output folder, locked until Run returns
 	if opts.Out != "" {
-		o, prev, err := openOut(opts.Out, plan, opts)
-		if err != nil {
+		if od, err = c.resume(specs, p); err != nil {
 			return nil, err
 		}
-		od = o
-		defer od.release()
-		st, err = openStore(od.path(), plan)
-		if err != nil {
-			return nil, err
-		}
-		for _, s := range specs {
-			if seed, ok := prev[s.Index]; ok && seed == s.Seed && st.has(s.Index) {
-				done[s.Index] = true
-			}
-		}
-		res.Resumed = len(done)
+		defer func() { err = errors.Join(err, od.release()) }()
 	}
 	var todo []RunSpec
 	for _, s := range specs {
-		if !done[s.Index] {
+		if !c.done[s.Index] {
 			todo = append(todo, s)
 		}
 	}
-	par := opts.Parallel
-	if par <= 0 {
-		par = runtime.GOMAXPROCS(0)
-	}
-	par = max(1, min(par, len(todo)))
-
-	var stop atomic.Bool
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go func() {
-		<-ctx.Done()
-		stop.Store(true)
-	}()
-	type outcome struct {
-		spec RunSpec
-		rr   RunResult
-		enc  encodedRun
-		err  error
-	}
-	jobs := make(chan RunSpec)
-	outs := make(chan outcome)
-	var wg sync.WaitGroup
-	for w := 0; w < par; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for s := range jobs {
-				rr, err := runVerified(x, s, opts.VerifyDeterminism, &stop)
-				var enc encodedRun
-				if err == nil && opts.Out != "" {
-					// Compress in the worker, so the one goroutine that
-					// stores runs only writes and folds.
-					enc, err = encodeForStore(rr)
-				}
-				outs <- outcome{s, rr, enc, err}
-			}
-		}()
-	}
-	go func() {
-		defer close(jobs)
-		for _, s := range todo {
-			select {
-			case jobs <- s:
-			case <-ctx.Done():
-				return
-			}
-		}
-	}()
-	go func() {
-		wg.Wait()
-		close(outs)
-	}()
-	report := func() {
-		if opts.Progress != nil {
-			opts.Progress(Progress{Done: len(done), Resumed: res.Resumed, Total: len(specs)})
+	c.report()
+	err = runAll(ctx, x, todo, opts, c.add)
+	if c.st != nil {
+		if cerr := c.st.checkpoint(); err == nil {
+			err = cerr
 		}
 	}
-	report()
-	var firstErr error
-	for o := range outs {
-		if o.err != nil {
-			if firstErr == nil && !errors.Is(o.err, ErrInterrupted) {
-				firstErr = o.err
-				cancel()
-			}
-			continue
-		}
-		if st != nil {
-			if err := st.add(o.rr, o.enc); err != nil && firstErr == nil {
-				firstErr = err
-				cancel()
-				continue
-			}
-			if !opts.Discard || len(o.rr.Violations) > 0 {
-				keep[o.spec.Index] = slim(o.rr)
-			}
-		} else if opts.Slim {
-			keep[o.spec.Index] = slim(o.rr)
-		} else {
-			o.rr.hists = nil // pooled distributions come with an output folder only
-			keep[o.spec.Index] = o.rr
-		}
-		done[o.spec.Index] = true
-		report()
-	}
-	if st != nil {
-		if err := st.checkpoint(); err != nil && firstErr == nil {
-			firstErr = err
-		}
-	}
-	res.Count = len(done)
-	var mine []int
+	res.Count = len(c.done)
+	var mine []int // this process's finished runs, in index order
 	for _, s := range specs {
-		if done[s.Index] {
+		if c.done[s.Index] {
 			mine = append(mine, s.Index)
 		}
 	}
-	if st != nil && !opts.Discard {
-		// Runs found on disk: their slim records.
-		for _, i := range mine {
-			if _, ok := keep[i]; !ok {
-				rr, err := st.read(i)
-				if err != nil {
-					return res, err
-				}
-				keep[i] = slim(rr)
+	if gerr := c.gather(mine); err == nil {
+		err = gerr
+	}
+	if err != nil {
+		return res, err
+	}
+	if len(c.done) < len(specs) {
+		return res, fmt.Errorf("%w: %d of %d runs finished", ErrInterrupted, len(c.done), len(specs))
+	}
+	res.Complete = len(c.done) == len(x.Runs())
+	if od == nil {
+		return res, nil
+	}
+	return res, c.write(od, mine)
+}
+
+// shardRuns keeps the runs of shard i of n (Index % n == i); n 0 or 1
+// keeps every run.
+func shardRuns(specs []RunSpec, i, n int) ([]RunSpec, error) {
+	if n <= 1 {
+		return specs, nil
+	}
+	if i < 0 || i >= n {
+		return nil, badInput("shard %d/%d: want 0 ≤ I < N", i, n)
+	}
+	var mine []RunSpec
+	for _, s := range specs {
+		if s.Index%n == i {
+			mine = append(mine, s)
+		}
+	}
+	return mine, nil
+}
+
+// finished is a run a worker completed, with its stored form when there
+// is an output folder (compressed by the worker, so that the one
+// goroutine that stores runs only writes and folds).
+type finished struct {
+	spec   RunSpec
+	result RunResult
+	stored encodedRun
+}
+
+// runAll executes the runs in todo, at most opts.Parallel at once, and
+// hands each finished run to collect as it completes, from the calling
+// goroutine only. The first failure, of a run or of collect, stops
+// starting runs and abandons those in progress, and is returned; runs that
+// finish meanwhile are still collected until collect fails. When ctx is
+// cancelled the same happens and runAll returns nil: the runs that did
+// not finish are missing from what was collected.
+func runAll(ctx context.Context, x *Experiment, todo []RunSpec, opts RunOptions, collect func(finished) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers(opts.Parallel, len(todo)))
+	// A run polls a flag, cheaper than a context every thousand events;
+	// it is raised once the group is cancelled.
+	var stop atomic.Bool
+	defer context.AfterFunc(gctx, func() { stop.Store(true) })()
+	// A worker's slot is given back only once its run is collected, so
+	// that a cancellation made while collecting (a progress callback, a
+	// failed store) is seen before the next run starts.
+	type handed struct {
+		finished
+		collected chan struct{}
+	}
+	out := make(chan handed)
+	var runErr error
+	go func() {
+		defer close(out)
+		for _, s := range todo {
+			if gctx.Err() != nil {
+				break
 			}
+			g.Go(func() error {
+				if gctx.Err() != nil {
+					return nil // cancelled while waiting for a slot
+				}
+				f := finished{spec: s}
+				var err error
+				f.result, err = runVerified(x, s, opts.VerifyDeterminism, &stop)
+				if err == nil && opts.Out != "" {
+					f.stored, err = encodeForStore(f.result)
+				}
+				switch {
+				case errors.Is(err, ErrInterrupted):
+					return nil // abandoned: not finished, done again on --resume
+				case err != nil:
+					return err
+				}
+				h := handed{f, make(chan struct{})}
+				out <- h
+				<-h.collected
+				return nil
+			})
+		}
+		runErr = g.Wait()
+	}()
+	var collectErr error
+	for h := range out {
+		if collectErr == nil { // else not kept: the run is done again on --resume
+			if err := collect(h.finished); err != nil {
+				collectErr = err
+				cancel()
+			}
+		}
+		close(h.collected)
+	}
+	if runErr != nil {
+		return runErr
+	}
+	return collectErr
+}
+
+// workers is the number of runs executed at once: parallel, or
+// GOMAXPROCS when it is 0, and never more than there are runs.
+func workers(parallel, runs int) int {
+	if parallel <= 0 {
+		parallel = runtime.GOMAXPROCS(0)
+	}
+	return max(1, min(parallel, runs))
+}
+
+// collector takes in the finished runs of one Run, one at a time: it
+// stores them in the output folder when there is one, keeps what
+// Result.Runs offers, and reports progress.
+type collector struct {
+	opts RunOptions
+	res  *Result
+	// st is the output folder's store; nil when results stay in memory.
+	st *store
+	// total is the number of runs this process is responsible for.
+	total int
+	// done marks the finished runs by index, resumed ones included.
+	done map[int]bool
+	// keep holds what Result.Runs will offer, by index.
+	keep map[int]RunResult
+}
+
+// resume opens the output folder (locking it) and its store, and marks
+// as done the runs it already holds with the same seed (--resume).
+func (c *collector) resume(specs []RunSpec, p plan) (*outDir, error) {
+	od, prev, err := openOut(c.opts.Out, p, c.opts)
+	if err != nil {
+		return nil, err
+	}
+	st, err := openStore(od.path(), p)
+	if err != nil {
+		return nil, errors.Join(err, od.release())
+	}
+	c.st = st
+	for _, s := range specs {
+		if seed, ok := prev[s.Index]; ok && seed == s.Seed && st.has(s.Index) {
+			c.done[s.Index] = true
+		}
+	}
+	c.res.Resumed = len(c.done)
+	return od, nil
+}
+
+func (c *collector) report() {
+	if c.opts.Progress != nil {
+		c.opts.Progress(Progress{Done: len(c.done), Resumed: c.res.Resumed, Total: c.total})
+	}
+}
+
+// add takes in one finished run.
+func (c *collector) add(f finished) error {
+	i, rr := f.spec.Index, f.result
+	switch {
+	case c.st != nil:
+		if err := c.st.add(rr, f.stored); err != nil {
+			return err
+		}
+		if !c.opts.Discard || len(rr.Violations) > 0 {
+			c.keep[i] = slim(rr)
+		}
+	case c.opts.Slim:
+		c.keep[i] = slim(rr)
+	default:
+		rr.hists = nil // pooled distributions come with an output folder only
+		c.keep[i] = rr
+	}
+	c.done[i] = true
+	c.report()
+	return nil
+}
+
+// gather fills Result.Runs with the runs of mine, in index order: those
+// kept, and the slim records of those found on disk (unless Discard).
+func (c *collector) gather(mine []int) error {
+	if c.st != nil && !c.opts.Discard {
+		for _, i := range mine {
+			if _, ok := c.keep[i]; ok {
+				continue
+			}
+			rr, err := c.st.read(i)
+			if err != nil {
+				return err
+			}
+			c.keep[i] = slim(rr)
 		}
 	}
 	for _, i := range mine {
-		if r, ok := keep[i]; ok {
-			res.Runs = append(res.Runs, r)
+		if r, ok := c.keep[i]; ok {
+			c.res.Runs = append(c.res.Runs, r)
 		}
 	}
-	if firstErr != nil {
-		return res, firstErr
-	}
-	if len(done) < len(specs) {
-		return res, fmt.Errorf("%w: %d of %d runs finished", ErrInterrupted, len(done), len(specs))
-	}
-	res.Complete = len(done) == len(x.Runs())
-	if od != nil && opts.Shards > 1 {
-		// A shard is lean: its runs/ folder is all that dsim merge
-		// reads, and merge writes the CSV files, plots and report. The
-		// marker says this shard's runs are all there.
-		res.Shard = true
-		b := fmt.Appendf(nil, "{\"shard\": %d, \"shards\": %d, \"runs\": %d}\n", opts.Shard, opts.Shards, len(done))
+	return nil
+}
+
+// write finishes the output folder once every run is done and commits
+// it. A shard is lean: its runs/ folder is all that dsim merge reads, and
+// merge writes the CSV files, plots and report; a marker says that this
+// shard's runs are all there. Otherwise the results folder is written;
+// plots that cannot be drawn go to Result.PlotErr.
+func (c *collector) write(od *outDir, mine []int) error {
+	if c.opts.Shards > 1 {
+		c.res.Shard = true
+		b := fmt.Appendf(nil, "{\"shard\": %d, \"shards\": %d, \"runs\": %d}\n", c.opts.Shard, c.opts.Shards, len(mine))
 		if err := results.WriteFileAtomic(filepath.Join(od.path(), runsDir, shardDoneFile), b); err != nil {
-			return res, err
+			return err
 		}
-		if err := od.commit(); err != nil {
-			return res, err
-		}
-		return res, nil
+		return od.commit()
 	}
-	if od != nil {
-		prog := func(w, n int) {
-			if opts.Progress != nil {
-				opts.Progress(Progress{Done: len(done), Resumed: res.Resumed, Total: len(specs), Writing: true, Written: w, ToWrite: n})
-			}
-		}
-		if err := writeResults(od.path(), plan, st, mine, plan.checkExperiment(), prog); err != nil {
-			if !results.IsPlotError(err) {
-				return res, err
-			}
-			res.PlotErr = err
-		}
-		if err := od.commit(); err != nil {
-			return res, err
+	progress := func(written, steps int) {
+		if c.opts.Progress != nil {
+			c.opts.Progress(Progress{Done: len(c.done), Resumed: c.res.Resumed, Total: c.total, Writing: true, Written: written, ToWrite: steps})
 		}
 	}
-	return res, nil
+	return commitResults(od, c.res, c.st, mine, progress)
+}
+
+// commitResults writes the results folder of the runs idx from the store
+// and commits the output folder. Plots that cannot be drawn do not stop
+// it: they go to res.PlotErr.
+func commitResults(od *outDir, res *Result, st *store, idx []int, progress func(done, total int)) error {
+	p := res.plan
+	if err := writeResults(od.path(), p, st, idx, p.checkExperiment(), progress); err != nil {
+		if !results.IsPlotError(err) {
+			return err
+		}
+		res.PlotErr = err
+	}
+	return od.commit()
 }
 
 // slim keeps what Result.Runs offers when the runs are on disk: the
@@ -432,10 +547,10 @@ func writeResults(dir string, p plan, st *store, idx []int, x *Experiment, progr
 	every := max(1, len(idx)/20)
 	seeds := make([]string, 0, len(idx))
 	var checked []RunResult
-	checkNames := map[string]bool{}
+	checkNames := map[string]bool{} // canonical full names
 	if x != nil {
 		for _, ch := range x.Config.Checks {
-			checkNames[ch.Metric] = true
+			checkNames[results.ParseID(ch.Metric).Canonical().FullName()] = true
 		}
 	}
 	for k, i := range idx {
@@ -456,7 +571,7 @@ func writeResults(dir string, p plan, st *store, idx []int, x *Experiment, progr
 		if x != nil {
 			c := RunResult{Run: results.Run{Index: rr.Run.Index, Params: rr.Run.Params, Seed: rr.Run.Seed}, Violations: rr.Violations}
 			for _, m := range rr.Run.Metrics {
-				if checkNames[m.Name] {
+				if checkNames[m.Canonical().FullName()] {
 					c.Run.Metrics = append(c.Run.Metrics, m)
 				}
 			}
@@ -512,7 +627,7 @@ func writeResults(dir string, p plan, st *store, idx []int, x *Experiment, progr
 func checkRows(x *Experiment, runs []RunResult) []results.CheckRow {
 	var rows []results.CheckRow
 	for _, c := range Evaluate(x, runs) {
-		r := results.CheckRow{Name: c.Name, Point: paramsText(c.Params), Runs: c.Runs, Failed: len(c.Failed)}
+		r := results.CheckRow{Name: c.Name, Point: c.Params.Label(), Runs: c.Runs, Failed: len(c.Failed)}
 		if !math.IsNaN(c.Value) {
 			r.Worst = results.FormatNumber(c.Value)
 		}
@@ -522,17 +637,6 @@ func checkRows(x *Experiment, runs []RunResult) []results.CheckRow {
 		rows = append(rows, r)
 	}
 	return rows
-}
-
-func paramsText(ps []results.Param) string {
-	if len(ps) == 0 {
-		return "all runs"
-	}
-	parts := make([]string, len(ps))
-	for i, p := range ps {
-		parts[i] = p.Name + "=" + p.Value
-	}
-	return strings.Join(parts, ", ")
 }
 
 // runVerified runs s, twice when verify is set.
@@ -574,7 +678,7 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 	})
 	rec.Bind(e)
 	fail := func(err error) (RunResult, error) {
-		return RunResult{}, fmt.Errorf("%w: run %d (seed %d%s): %w", ErrRunFailed, s.Index, s.Seed, paramText(s.Point.Params), err)
+		return RunResult{}, &RunError{Index: s.Index, Seed: s.Seed, Params: s.Point.Params, Err: err}
 	}
 	var tl *results.Timeline
 	var tlObs sim.Observer
@@ -595,7 +699,7 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 		Workload: cfg.Workload,
 		Warmup:   cfg.Warmup,
 		Duration: cfg.Duration,
-		Ops:      opsAdapter{ops},
+		Ops:      ops,
 	}
 	if err := cfg.Protocol.Config.Build(setup); err != nil {
 		return fail(err)
@@ -604,18 +708,16 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 	if err != nil {
 		return fail(err)
 	}
-	for _, w := range setup.Windows() {
-		end := sim.Never
-		if w.End > 0 {
-			end = sim.Time(w.End)
-		}
-		windows = append(windows, results.FaultWindow{Kind: w.Kind, Label: w.Label, Start: sim.Time(w.Start), End: end})
-	}
-	results.SortWindows(windows)
+	windows = append(windows, setup.Windows()...)
+	sim.SortWindows(windows)
 	ops.Watch(windows...)
-	for _, w := range windows {
-		setup.Faults = append(setup.Faults, protocols.FaultWindow{Kind: w.Kind, Label: w.Label, Start: w.Start, End: w.End})
-	}
+	setup.Faults = slices.Clone(windows) // a copy: the protocol cannot change the run's
+	// Windows protocols open during the run (crash points).
+	setup.WatchWindows(func(w sim.Window) {
+		windows = append(windows, w)
+		ops.Watch(w)
+		setup.Faults = append(setup.Faults, w)
+	})
 	var n uint32
 	err = e.RunUntil(sim.Time(cfg.Duration), func() bool {
 		n++
@@ -628,6 +730,7 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 		return RunResult{}, ErrInterrupted
 	}
 	setup.Finish()
+	sim.SortWindows(windows)
 	run := rec.Finish(e.Now())
 	hists := rec.Hists()
 	run.Metrics = addScalars(run.Metrics, setup.Scalars())
@@ -677,44 +780,22 @@ func runOne(x *Experiment, s RunSpec, stop *atomic.Bool, focus *timelineFocus) (
 	return out, nil
 }
 
-// addScalars merges reported scalars into a run's sorted metrics; a
-// scalar replaces a metric of the same name.
+// addScalars merges reported scalars into a run's metrics, sorted by full
+// name; a scalar replaces a metric of the same name and labels.
 func addScalars(ms []results.Metric, sc []protocols.Scalar) []results.Metric {
 	for _, s := range sc {
-		i := sort.Search(len(ms), func(i int) bool { return ms[i].Name >= s.Name })
-		if i < len(ms) && ms[i].Name == s.Name {
+		id := results.MetricID{Name: s.Name, Labels: s.Labels}
+		full := id.FullName()
+		i := sort.Search(len(ms), func(i int) bool { return ms[i].FullName() >= full })
+		if i < len(ms) && ms[i].FullName() == full {
 			ms[i].Value = s.Value
 			continue
 		}
 		ms = append(ms, results.Metric{})
 		copy(ms[i+1:], ms[i:])
-		ms[i] = results.Metric{Name: s.Name, Value: s.Value}
+		ms[i] = results.Metric{MetricID: id, Value: s.Value}
 	}
 	return ms
-}
-
-func paramText(ps []results.Param) string {
-	var b strings.Builder
-	for _, p := range ps {
-		fmt.Fprintf(&b, ", %s=%s", p.Name, p.Value)
-	}
-	return b.String()
-}
-
-// opsAdapter feeds protocol operations to fault coverage.
-type opsAdapter struct{ o *results.Ops }
-
-func (a opsAdapter) Op(start, end sim.Time, out protocols.Outcome) {
-	var ro results.Outcome
-	switch out {
-	case protocols.OK:
-		ro = results.OK
-	case protocols.Failed:
-		ro = results.Failed
-	default:
-		ro = results.Timeout
-	}
-	a.o.Record(start, end, ro)
 }
 
 // plan is what a results folder records about the experiment in
@@ -751,7 +832,7 @@ func (p plan) checkExperiment() *Experiment {
 	return x
 }
 
-const planFormat = 2
+const planFormat = 3 // 3: metric labels stored apart from names
 
 func (x *Experiment) plan(version string) plan {
 	sum := sha256.Sum256(x.Resolved)
@@ -774,12 +855,7 @@ func (x *Experiment) plan(version string) plan {
 	for _, pt := range x.Points {
 		p.Points = append(p.Points, pt.Params)
 	}
-	fam, _ := LookupProtocol(x.Config.Protocol.Name)
-	if d, ok := fam.(protocols.Describer); ok {
-		for _, m := range d.Metrics() {
-			p.Metrics = append(p.Metrics, results.MetricInfo{Name: m.Name, Title: m.Title, Unit: m.Unit, Headline: m.Headline})
-		}
-	}
+	p.Metrics = familyMetrics(x.Config.Protocol.Name)
 	for _, s := range x.Config.Sweep {
 		p.Params = append(p.Params, s.Path)
 	}
@@ -830,7 +906,10 @@ func runSeriesFile(dir string, index int) string {
 
 func gzipGob(v any) ([]byte, error) {
 	var b bytes.Buffer
-	gz, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	gz, err := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
 	if err := gob.NewEncoder(gz).Encode(v); err != nil {
 		return nil, err
 	}
@@ -845,7 +924,7 @@ func gunzipGob(b []byte, v any) error {
 	if err != nil {
 		return err
 	}
-	return gob.NewDecoder(gz).Decode(v)
+	return gob.NewDecoder(results.LimitDecoded(gz, "record", results.MaxDataBytes)).Decode(v)
 }
 
 func encodeRun(rr RunResult) ([]byte, error) {
@@ -862,14 +941,17 @@ func decodeRun(b []byte) (RunResult, error) {
 	return rr, err
 }
 
-func encodePlan(p plan) []byte {
-	b, _ := json.MarshalIndent(p, "", "  ")
-	return append(b, '\n')
+func encodePlan(p plan) ([]byte, error) {
+	b, err := json.MarshalIndent(p, "", "  ")
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", planFile, err)
+	}
+	return append(b, '\n'), nil
 }
 
 func readPlan(dir string) (plan, error) {
 	var p plan
-	b, err := os.ReadFile(filepath.Join(dir, runsDir, planFile))
+	b, err := results.ReadInput(filepath.Join(dir, runsDir, planFile), results.MaxMetaBytes)
 	if err != nil {
 		return p, err
 	}
@@ -895,8 +977,11 @@ func readSeeds(dir string) (map[int]uint64, error) {
 			continue
 		}
 		rr, err := readRunFile(dir, idx)
+		if errors.Is(err, errDamaged) {
+			continue // the run is done again
+		}
 		if err != nil {
-			continue // a damaged file: the run is done again
+			return nil, err
 		}
 		out[idx] = rr.Run.Seed
 	}
@@ -926,7 +1011,7 @@ type storedRun struct {
 }
 
 type storedDist struct {
-	Name string
+	results.MetricID
 	// Q is the quantile grid, nil when it is results.Quantiles.
 	Q []float64
 	// DeltaNs are the values in ns, each minus the previous one.
@@ -938,19 +1023,23 @@ func init() {
 	// numbers are part of the bytes. Meeting the stored types here, in a
 	// fixed order, makes a run file the same bytes whether the process
 	// ran, resumed or merged before writing it.
-	full := RunResult{Run: results.Run{Params: []results.Param{{}}, Metrics: []results.Metric{{}}, Series: []results.Series{{Values: []float64{0}}},
-		Dists: []results.Dist{{Points: []results.Quantile{{}}}}, Faults: []results.FaultWindow{{}}, Coverage: []results.Coverage{{}}},
+	id := results.MetricID{Labels: results.Labels{{}}}
+	full := RunResult{Run: results.Run{Params: []results.Param{{}}, Metrics: []results.Metric{{MetricID: id}}, Series: []results.Series{{MetricID: id, Values: []float64{0}}},
+		Dists: []results.Dist{{MetricID: id, Points: []results.Quantile{{}}}}, Faults: []sim.Window{{}}, Coverage: []results.Coverage{{}}},
 		Violations: []Violation{{}}, TimelineSVG: []byte{0}}
-	_, _ = encodeRun(full)
-	_, _ = gzipGob(runSeries{Series: full.Run.Series, Hists: []results.SparseHist{{Params: []results.Param{{}}}}})
-	_, _ = gzipGob(toStored(full))
+	_, err1 := encodeRun(full)
+	_, err2 := gzipGob(runSeries{Series: full.Run.Series, Hists: []results.SparseHist{{Params: []results.Param{{}}, MetricID: id}}})
+	_, err3 := gzipGob(toStored(full))
+	if err := errors.Join(err1, err2, err3); err != nil {
+		panic("experiments: the stored run types do not encode: " + err.Error())
+	}
 }
 
 func toStored(rr RunResult) storedRun {
 	st := storedRun{RunResult: rr}
 	st.Run.Series, st.Run.Dists = nil, nil
 	for _, d := range rr.Run.Dists {
-		sd := storedDist{Name: d.Name}
+		sd := storedDist{MetricID: d.MetricID}
 		std := len(d.Points) == len(results.Quantiles)
 		var prev int64
 		for i, q := range d.Points {
@@ -974,10 +1063,10 @@ func toStored(rr RunResult) storedRun {
 func fromStored(st storedRun) RunResult {
 	rr := st.RunResult
 	for _, sd := range st.Dists {
-		d := results.Dist{Name: sd.Name, Points: make([]results.Quantile, len(sd.DeltaNs))}
+		d := results.Dist{MetricID: sd.MetricID, Points: make([]results.Quantile, len(sd.DeltaNs))}
 		var ns int64
-		for i, dn := range sd.DeltaNs {
-			ns += dn
+		for i, delta := range sd.DeltaNs {
+			ns += delta
 			q := 0.0
 			if sd.Q != nil {
 				q = sd.Q[i]
@@ -993,19 +1082,24 @@ func fromStored(st storedRun) RunResult {
 
 func readRunFile(dir string, idx int) (RunResult, error) {
 	var st storedRun
-	b, err := os.ReadFile(runFile(dir, idx))
+	b, err := results.ReadInput(runFile(dir, idx), results.MaxDataBytes)
 	if err != nil {
 		return RunResult{}, err
 	}
 	if err := gunzipGob(b, &st); err != nil {
-		return RunResult{}, fmt.Errorf("%s: %w", runFile(dir, idx), err)
+		return RunResult{}, fmt.Errorf("%s: %w: %w", runFile(dir, idx), errDamaged, err)
 	}
 	rr := fromStored(st)
 	if rr.Run.Index != idx {
-		return rr, fmt.Errorf("%s: holds run %d", runFile(dir, idx), rr.Run.Index)
+		return rr, fmt.Errorf("%s: %w: holds run %d", runFile(dir, idx), errDamaged, rr.Run.Index)
 	}
 	return rr, nil
 }
+
+// errDamaged marks a run file that does not decode (cut short by a crash
+// of the machine, edited): --resume does the run again, and reading it
+// for the results fails with the file's name.
+var errDamaged = errors.New("damaged")
 
 // runSeries is a run's series file: its time series and its latency
 // histograms (sparse), kept until they are folded into the folder's sums.
@@ -1029,7 +1123,7 @@ type store struct {
 // of runs that finished after the last checkpoint.
 func openStore(dir string, p plan) (*store, error) {
 	st := &store{dir: dir, perRun: p.Output.Timeseries == results.SeriesPerRun, series: results.NewSeriesAcc()}
-	if b, err := os.ReadFile(filepath.Join(dir, runsDir, seriesFile)); err == nil {
+	if b, err := results.ReadInput(filepath.Join(dir, runsDir, seriesFile), results.MaxDataBytes); err == nil {
 		acc, err := results.UnmarshalSeries(b)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", filepath.Join(dir, runsDir, seriesFile), err)
@@ -1048,18 +1142,27 @@ func openStore(dir string, p plan) (*store, error) {
 			continue
 		}
 		if st.series.Included[idx] {
+			// Folded before a crash kept the checkpoint from removing it.
 			if !st.perRun {
-				os.Remove(runSeriesFile(dir, idx))
+				if err := os.Remove(runSeriesFile(dir, idx)); err != nil && !errors.Is(err, os.ErrNotExist) {
+					return nil, err
+				}
 			}
 			continue
 		}
 		rr, err := readRunFile(dir, idx)
+		if errors.Is(err, errDamaged) || errors.Is(err, os.ErrNotExist) {
+			continue // the run is done again
+		}
 		if err != nil {
-			continue
+			return nil, err
 		}
 		var ser runSeries
-		b, err := os.ReadFile(runSeriesFile(dir, idx))
-		if err != nil || gunzipGob(b, &ser) != nil {
+		b, err := results.ReadInput(runSeriesFile(dir, idx), results.MaxDataBytes)
+		if err != nil {
+			return nil, err
+		}
+		if err := gunzipGob(b, &ser); err != nil {
 			continue // damaged: the run is done again
 		}
 		st.series.Add(rr.Run.Params, ser.Series)
@@ -1150,7 +1253,7 @@ func (st *store) read(idx int) (RunResult, error) {
 		return rr, err
 	}
 	if st.perRun {
-		b, err := os.ReadFile(runSeriesFile(st.dir, idx))
+		b, err := results.ReadInput(runSeriesFile(st.dir, idx), results.MaxDataBytes)
 		if err != nil {
 			return rr, err
 		}
@@ -1173,13 +1276,18 @@ var resultFiles = []string{results.RunsFile, results.MetricsFile, results.RunSer
 // one results folder holding exactly the bytes a single-process run
 // produces. Every folder must come from the same experiment, and together
 // they must hold every run.
-func Merge(dirs []string, out string, force bool) (*Result, error) {
+func Merge(dirs []string, out string, force bool) (_ *Result, err error) {
 	if len(dirs) == 0 {
 		return nil, badInput("nothing to merge")
 	}
-	absOut, _ := filepath.Abs(out)
+	absOut, err := filepath.Abs(out)
+	if err != nil {
+		return nil, err
+	}
 	for _, d := range dirs {
-		if a, _ := filepath.Abs(d); a == absOut {
+		if a, err := filepath.Abs(d); err != nil {
+			return nil, err
+		} else if a == absOut {
 			return nil, badInput("--out %s is one of the folders being merged; merge into a new folder", out)
 		}
 	}
@@ -1189,7 +1297,7 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 	for i, d := range dirs {
 		q, err := readPlan(d)
 		if err != nil {
-			return nil, badInput("%s is not a dsim run folder: %v", d, err)
+			return nil, badInput("%s is not a dsim run folder: %w", d, err)
 		}
 		if i == 0 {
 			p = q
@@ -1229,7 +1337,7 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer od.release()
+	defer func() { err = errors.Join(err, od.release()) }()
 	dst := od.path()
 	idx := make([]int, 0, p.RunCount)
 	for i := 0; i < p.RunCount; i++ {
@@ -1248,7 +1356,7 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 			names = append(names, runSeriesFile(from[i], i))
 		}
 		for _, name := range names {
-			b, err := os.ReadFile(name)
+			b, err := results.ReadInput(name, results.MaxDataBytes)
 			if err != nil {
 				return nil, err
 			}
@@ -1265,16 +1373,7 @@ func Merge(dirs []string, out string, force bool) (*Result, error) {
 	if err := ost.checkpoint(); err != nil {
 		return nil, err
 	}
-	if err := writeResults(dst, p, ost, idx, p.checkExperiment(), nil); err != nil {
-		if !results.IsPlotError(err) {
-			return res, err
-		}
-		res.PlotErr = err
-	}
-	if err := od.commit(); err != nil {
-		return res, err
-	}
-	return res, nil
+	return res, commitResults(od, res, ost, idx, nil)
 }
 
 func intList(xs []int, limit int) string {

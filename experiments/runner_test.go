@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/results"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -323,11 +324,38 @@ func TestChecksAndReplay(t *testing.T) {
 	}
 }
 
+// TestRunFailure: a failed run is a *RunError naming the run and its
+// seed, matching ErrRunFailed and its cause, with or without a folder.
 func TestRunFailure(t *testing.T) {
 	x := mustParse(t, small, "limits.max_events=100")
-	_, err := Run(context.Background(), x, RunOptions{})
-	if !errors.Is(err, ErrRunFailed) || !strings.Contains(err.Error(), "event limit") || !strings.Contains(err.Error(), "seed") {
-		t.Errorf("event limit: %v", err)
+	for _, out := range []string{"", filepath.Join(t.TempDir(), "out")} {
+		_, err := Run(context.Background(), x, RunOptions{Out: out, Parallel: 1})
+		var re *RunError
+		if !errors.As(err, &re) || !errors.Is(err, ErrRunFailed) || !errors.Is(err, sim.ErrEventLimit) {
+			t.Fatalf("out %q: event limit: %v", out, err)
+		}
+		spec := x.Runs()[re.Index]
+		if re.Seed != spec.Seed || re.Params.Label() != spec.Point.Params.Label() {
+			t.Errorf("RunError %+v names another run than %+v", re, spec)
+		}
+		want := fmt.Sprintf("run failed: run %d (seed %d, network.loss=%s): ", re.Index, re.Seed, spec.Point.Params[0].Value)
+		if !strings.HasPrefix(err.Error(), want) || !strings.HasSuffix(err.Error(), "event limit exceeded (max 100)") {
+			t.Errorf("message %q, want %q...", err, want)
+		}
+	}
+}
+
+// TestPlotErrorsAreTyped: a plot that cannot be drawn does not fail the
+// run; Result.PlotErr says which, as a *results.PlotError.
+func TestPlotErrorsAreTyped(t *testing.T) {
+	x := mustParse(t, small+"plots:\n  - {kind: line, metric: success_ratio, x: network.loss}\n  - {kind: line, metric: success_ratio, x: network.loss, where: {network.loss: \"7\"}}\n", "seeds=1")
+	res, err := Run(context.Background(), x, RunOptions{Out: filepath.Join(t.TempDir(), "out")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pe *results.PlotError
+	if !errors.As(res.PlotErr, &pe) || pe.Index != 1 || !results.IsPlotError(res.PlotErr) {
+		t.Fatalf("PlotErr = %v, want the second plot's *results.PlotError", res.PlotErr)
 	}
 }
 
@@ -377,5 +405,29 @@ workload: {rate: 300/s}
 	// about 0.02; allow 0.1 (the crash also loses a few).
 	if sent == 0 || math.Abs(dups/sent-0.69) > 0.1 {
 		t.Errorf("%v duplicates for %v pings (%.3f per ping, want 0.69)", dups, sent, dups/sent)
+	}
+}
+
+// TestRunAllStops: the first failure of collect stops the runs (none
+// starts after it and it is returned), and so does a cancelled context
+// (nothing is returned: the missing runs are the caller's to count).
+func TestRunAllStops(t *testing.T) {
+	x := mustParse(t, strings.Replace(small, "seeds: 2", "seeds: 20", 1))
+	todo := x.Runs()
+	full := errors.New("disk full")
+	calls := 0
+	err := runAll(context.Background(), x, todo, RunOptions{Parallel: 2}, func(finished) error {
+		calls++
+		return full
+	})
+	if !errors.Is(err, full) || calls != 1 {
+		t.Errorf("collect failing: err %v after %d calls, want %v after 1", err, calls, full)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	calls = 0
+	err = runAll(ctx, x, todo, RunOptions{Parallel: 2}, func(finished) error { calls++; return nil })
+	if err != nil || calls != 0 {
+		t.Errorf("cancelled before the start: err %v, %d runs collected", err, calls)
 	}
 }

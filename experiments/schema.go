@@ -5,12 +5,15 @@ import (
 	"math"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dsim-dev/dsim/sim/enum"
 )
 
 // The strict checker walks the YAML node tree alongside the Go type it
@@ -22,6 +25,7 @@ var (
 	unmarshalerType = reflect.TypeOf((*yaml.Unmarshaler)(nil)).Elem()
 	durationType    = reflect.TypeOf(time.Duration(0))
 	protoSpecType   = reflect.TypeOf(ProtocolSpec{})
+	seedsType       = reflect.TypeOf(Seeds{})
 )
 
 // checker collects problems found in one document.
@@ -30,6 +34,16 @@ type checker struct {
 	// bad holds the value nodes that failed, by path, so that they can be
 	// pruned before the rest of the file is decoded and validated.
 	bad map[*yaml.Node]string
+	// blank holds the bad nodes that are elements of a mapping or a list
+	// of structs: they become empty mappings (the element's defaults)
+	// rather than disappear, so that the element still exists and its
+	// siblings keep their indexes: a service that is not a mapping does
+	// not also leave "undefined service" errors behind.
+	blank map[*yaml.Node]bool
+	// meant holds the paths of the fields that unknown keys were taken
+	// for ("medain" for median): a check of such a field left to its
+	// default would only repeat the typo, so it is not reported.
+	meant []string
 }
 
 // fail reports a problem with value node n and marks it bad.
@@ -60,11 +74,11 @@ func (c *checker) prune(n *yaml.Node) {
 		kept := n.Content[:0]
 		for i := 0; i+1 < len(n.Content); i += 2 {
 			k, v := n.Content[i], n.Content[i+1]
-			if _, bad := c.bad[v]; bad {
-				continue
-			}
-			if _, bad := c.bad[resolve(v)]; bad {
-				continue
+			if r := resolve(v); c.isBad(v) || c.isBad(r) {
+				if !c.blank[r] {
+					continue
+				}
+				v = blankOf(r)
 			}
 			c.prune(v)
 			kept = append(kept, k, v)
@@ -73,13 +87,41 @@ func (c *checker) prune(n *yaml.Node) {
 	case yaml.SequenceNode:
 		kept := n.Content[:0]
 		for _, e := range n.Content {
-			if _, bad := c.bad[e]; bad {
-				continue
+			if c.isBad(e) {
+				if !c.blank[e] {
+					continue
+				}
+				e = blankOf(e)
 			}
 			c.prune(e)
 			kept = append(kept, e)
 		}
 		n.Content = kept
+	}
+}
+
+func (c *checker) isBad(n *yaml.Node) bool {
+	_, bad := c.bad[n]
+	return bad
+}
+
+// blankOf returns an empty mapping in n's place.
+func blankOf(n *yaml.Node) *yaml.Node {
+	return &yaml.Node{Kind: yaml.MappingNode, Tag: "!!map", Line: n.Line, Column: n.Column}
+}
+
+// element checks the element e of a mapping or a list against type t,
+// marking it for blanking when it fails as a whole and t is a struct.
+func (c *checker) element(e *yaml.Node, t reflect.Type, path string) {
+	c.walk(e, t, path)
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if r := resolve(e); t.Kind() == reflect.Struct && c.isBad(r) {
+		if c.blank == nil {
+			c.blank = map[*yaml.Node]bool{}
+		}
+		c.blank[r] = true
 	}
 }
 
@@ -90,7 +132,7 @@ func (c *checker) under(path string) bool {
 			return true
 		}
 	}
-	return false
+	return slices.Contains(c.meant, path)
 }
 
 // fieldInfo describes one yaml field of a struct type.
@@ -194,6 +236,19 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
 		return
 	}
 	if t.Kind() != reflect.Pointer && (reflect.PointerTo(t).Implements(unmarshalerType) || t == durationType) {
+		if fieldwise(t) && n.Kind == yaml.MappingNode {
+			// A struct with its own decoder (one that fills defaults,
+			// applies a preset or accepts a shorthand) is still checked
+			// key by key, so that every field is placed exactly; its
+			// decoder then gets the chance to refuse what the fields
+			// allow.
+			before := len(c.probs.list)
+			c.walkStruct(n, t, path, nil)
+			if len(c.probs.list) == before {
+				c.decodeCheck(n, t, path)
+			}
+			return
+		}
 		c.decodeCheck(n, t, path)
 		return
 	}
@@ -222,7 +277,7 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
 			}
 			seen[k.Value] = k
 			c.decodeCheck(k, t.Key(), path)
-			c.walk(v, t.Elem(), joinKey(path, k.Value))
+			c.element(v, t.Elem(), joinKey(path, k.Value))
 		}
 	case reflect.Slice, reflect.Array:
 		if n.Kind != yaml.SequenceNode {
@@ -230,7 +285,7 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
 			return
 		}
 		for i, e := range n.Content {
-			c.walk(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
+			c.element(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i))
 		}
 	default:
 		if n.Kind != yaml.ScalarNode {
@@ -246,6 +301,33 @@ func (c *checker) walk(n *yaml.Node, t reflect.Type, path string) {
 		}
 		c.decodeCheck(n, t, path)
 	}
+}
+
+// defaulter is a config type whose zero value is not its default (rpc's
+// services and calls): each element of a mapping or a list of it starts
+// from SetDefaults before its keys are decoded over it. The JSON schema
+// and the config reference show those defaults.
+type defaulter interface{ SetDefaults() }
+
+var defaulterType = reflect.TypeOf((*defaulter)(nil)).Elem()
+
+// elemDefault returns a new element of type t holding its defaults, or
+// the invalid Value when t has no SetDefaults.
+func elemDefault(t reflect.Type) reflect.Value {
+	if t.Kind() == reflect.Pointer || !reflect.PointerTo(t).Implements(defaulterType) {
+		return reflect.Value{}
+	}
+	v := reflect.New(t)
+	v.Interface().(defaulter).SetDefaults()
+	return v.Elem()
+}
+
+// fieldwise reports whether a type with its own decoder takes its yaml
+// fields as a mapping, like a plain struct: every struct type but Seeds
+// (a count or a list) and the protocol section (checked by walkProtocol).
+// The JSON schema makes the same assumption.
+func fieldwise(t reflect.Type) bool {
+	return t.Kind() == reflect.Struct && t != seedsType && t != protoSpecType
 }
 
 func isIntKind(k reflect.Kind) bool {
@@ -271,13 +353,19 @@ func (c *checker) walkStruct(n *yaml.Node, t reflect.Type, path string, extra []
 			continue
 		}
 		seen[k.Value] = k
-		if contains(extra, k.Value) {
+		if slices.Contains(extra, k.Value) {
 			continue
 		}
 		f, ok := fieldByName(t, k.Value)
 		if !ok {
 			known := append(fieldNames(t), extra...)
 			c.probs.at(k, joinKey(path, k.Value), "unknown field %q%s", k.Value, Suggest(k.Value, known))
+			// Pruned, so that a decoder that refuses unknown keys
+			// does not report it a second time.
+			c.mark(v, joinKey(path, k.Value))
+			if best, ok := enum.Closest(k.Value, known); ok && mapValue(n, best) == nil {
+				c.meant = append(c.meant, joinKey(path, best))
+			}
 			continue
 		}
 		c.walk(v, f.typ, joinKey(path, k.Value))
@@ -330,6 +418,8 @@ func (c *checker) decodeCheck(n *yaml.Node, t reflect.Type, path string) {
 			msg = fmt.Sprintf("want a duration (e.g. \"250ms\", \"1.5s\"), got %s", kindName(n))
 		} else if t == durationType {
 			msg = fmt.Sprintf("%q is not a duration (want e.g. \"250ms\", \"1.5s\")", n.Value)
+		} else if strings.Contains(msg, "cannot unmarshal") && fieldwise(t) {
+			msg = fmt.Sprintf("want a mapping of %s, got %s", describeFields(t), kindName(n))
 		} else if strings.Contains(msg, "cannot unmarshal") {
 			msg = fmt.Sprintf("want %s, got %s", typeWord(t), kindName(n))
 		}
@@ -396,57 +486,19 @@ func joinKey(path, key string) string {
 	return path + "." + key
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// Suggest returns ` (did you mean "x"?)` for the closest known name, or a
-// list of the known names when none is close.
+// Suggest returns ` (did you mean "x"?)` for the closest known name
+// (enum.Closest), or a list of the known names when none is close.
 func Suggest(got string, known []string) string {
-	best, bestD := "", -1
-	for _, k := range known {
-		d := editDistance(got, k)
-		if bestD < 0 || d < bestD || (d == bestD && k < best) {
-			best, bestD = k, d
-		}
-	}
+	best, ok := enum.Closest(got, known)
 	if best == "" {
 		return ""
 	}
-	limit := max(2, len(got)/3)
-	if bestD <= limit || strings.Contains(best, got) || strings.Contains(got, best) {
+	if ok {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	sorted := append([]string(nil), known...)
 	sort.Strings(sorted)
 	return " (known: " + strings.Join(sorted, ", ") + ")"
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	a, b = strings.ToLower(a), strings.ToLower(b)
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }
 
 // pathSegments splits "a.b[2].c" into ["a", "b", "[2]", "c"].
@@ -541,7 +593,6 @@ func typeAt(root *yaml.Node, path string) (reflect.Type, error) {
 			if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
 				return nil, fmt.Errorf("%s is not a list", done)
 			}
-			_ = i
 			t = t.Elem()
 			if n != nil && n.Kind == yaml.SequenceNode && i < len(n.Content) {
 				n = resolve(n.Content[i])

@@ -14,8 +14,8 @@ func TestTransportBadInput(t *testing.T) {
 	for _, tc := range []struct {
 		name, src, want string
 	}{
-		{"unknown transport", "  client: {service: api, transport: {kind: carrier_pigeon}}\n", `test.yaml:5:11: protocol.client: transport.kind: unknown transport "carrier_pigeon"`},
-		{"unknown HTTP version", "  client: {service: api, transport: {http: http4}}\n", `test.yaml:5:11: protocol.client: transport.http: unknown HTTP version "http4"`},
+		{"unknown transport", "  client: {service: api, transport: {kind: carrier_pigeon}}\n", `test.yaml:5:44: protocol.client.transport.kind: unknown transport "carrier_pigeon"`},
+		{"unknown HTTP version", "  client: {service: api, transport: {http: http4}}\n", `test.yaml:5:44: protocol.client.transport.http: unknown HTTP version "http4"`},
 		{"pool size 0", "  client: {service: api, transport: {http: http1, pool: {size: 0}}}\n", "test.yaml:5:64: protocol.client.transport.pool.size: must be in [1, 10000]"},
 		{"window below a segment", "  client: {service: api, transport: {kind: tcp, receive_window_bytes: 1000}}\n", "test.yaml:5:71: protocol.client.transport.receive_window_bytes: must hold at least one segment"},
 		{"empty port range", "  client: {service: api, transport: {kind: tcp, ports: {min: 50000, max: 40000}}}\n", "protocol.client.transport.ports: the ephemeral port range [50000, 40000] is empty"},

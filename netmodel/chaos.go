@@ -195,6 +195,14 @@ func (c *ChaosConfig) generate(stream func(string) *rand.Rand, cands []sim.NodeI
 	if len(cands) == 0 {
 		return nil
 	}
+	return c.place(c.arrivals(stream, dists), cands)
+}
+
+// arrivals draws the faults of the safety phase, kind by kind from the
+// kind's own stream: Poisson arrivals at the kind's rate, each with a
+// duration (cut at the end of the phase) or, for clock, a jump. It returns
+// them in time order, ties in kind order.
+func (c *ChaosConfig) arrivals(stream func(string) *rand.Rand, dists map[FaultKind]Dist) []chaosEvent {
 	begin := sim.Time(c.Start)
 	end := begin.Add(c.Safety.D())
 	var evs []chaosEvent
@@ -211,21 +219,17 @@ func (c *ChaosConfig) generate(stream func(string) *rand.Rand, cands []sim.NodeI
 			if t >= end {
 				break
 			}
+			ev := chaosEvent{kind: k.kind, order: order, rate: k.rate, start: t, pick: pick}
 			d := dists[k.kind].Sample(r)
 			if k.kind == FaultClock {
 				if r.Float64() < k.rate.Backwards {
 					d = -d
 				}
-				evs = append(evs, chaosEvent{kind: k.kind, order: order, rate: k.rate, start: t, jump: d, pick: pick})
-				continue
+				ev.jump = d
+			} else {
+				ev.dur = min(max(d, 1), end.Sub(t))
 			}
-			if d <= 0 {
-				d = 1
-			}
-			if t.Add(d) > end {
-				d = end.Sub(t)
-			}
-			evs = append(evs, chaosEvent{kind: k.kind, order: order, rate: k.rate, start: t, dur: d, pick: pick})
+			evs = append(evs, ev)
 		}
 	}
 	sort.SliceStable(evs, func(i, j int) bool {
@@ -234,6 +238,14 @@ func (c *ChaosConfig) generate(stream func(string) *rand.Rand, cands []sim.NodeI
 		}
 		return evs[i].order < evs[j].order
 	})
+	return evs
+}
+
+// place picks the nodes of each drawn fault among cands, in time order,
+// and labels the faults "chaos/<kind>#<n>". Crash and pause faults that
+// would take more than MaxDown nodes down at once are skipped, as are
+// partitions of fewer than two nodes.
+func (c *ChaosConfig) place(evs []chaosEvent, cands []sim.NodeID) []*action {
 	maxDown := c.MaxDown
 	if maxDown == 0 {
 		maxDown = (len(cands) - 1) / 2
@@ -243,59 +255,77 @@ func (c *ChaosConfig) generate(stream func(string) *rand.Rand, cands []sim.NodeI
 	seq := map[FaultKind]int{}
 	for _, ev := range evs {
 		a := &action{kind: ev.kind, start: ev.start, end: ev.start.Add(ev.dur), chaos: true}
+		pickOne := func() []sim.NodeID { return []sim.NodeID{cands[ev.pick.IntN(len(cands))]} }
 		switch ev.kind {
 		case FaultCrash, FaultPause:
 			// Events come in time order: forget faults that have ended,
 			// so down holds at most maxDown faults.
-			live := down[:0]
-			for _, d := range down {
-				if ev.start < d.end {
-					live = append(live, d)
-				}
-			}
-			down = live
+			down = stillDown(down, ev.start)
 			if len(down) >= maxDown {
 				continue
 			}
-			var free []sim.NodeID
-			for _, id := range cands {
-				busy := false
-				for _, d := range down {
-					busy = busy || d.nodes[0] == id
-				}
-				if !busy {
-					free = append(free, id)
-				}
-			}
+			free := upNodes(cands, down)
 			a.nodes = []sim.NodeID{free[ev.pick.IntN(len(free))]}
 			down = append(down, a)
 		case FaultSlow:
-			a.nodes = []sim.NodeID{cands[ev.pick.IntN(len(cands))]}
+			a.nodes = pickOne()
 			a.factor = ev.rate.Factor
 		case FaultClock:
-			a.nodes = []sim.NodeID{cands[ev.pick.IntN(len(cands))]}
+			a.nodes = pickOne()
 			a.jump = ev.jump
 			a.end = a.start
 		case FaultIsolate:
-			a.nodes = []sim.NodeID{cands[ev.pick.IntN(len(cands))]}
+			a.nodes = pickOne()
 			a.cut = &cut{iso: setOf(a.nodes), drop: ev.rate.InFlight == InFlightDrop}
 		case FaultPartition:
 			if len(cands) < 2 {
 				continue
 			}
-			perm := append([]sim.NodeID(nil), cands...)
-			ev.pick.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
-			k := 1 + ev.pick.IntN(len(perm)/2)
-			side := append([]sim.NodeID(nil), perm[:k]...)
-			sort.Slice(side, func(i, j int) bool { return side[i] < side[j] })
 			a.nodes = append([]sim.NodeID(nil), cands...)
-			a.cut = &cut{groupOf: groupsOf([][]sim.NodeID{side}), drop: ev.rate.InFlight == InFlightDrop}
+			a.cut = &cut{groupOf: groupsOf([][]sim.NodeID{minority(cands, ev.pick)}), drop: ev.rate.InFlight == InFlightDrop}
 		}
 		seq[ev.kind]++
 		a.label = fmt.Sprintf("chaos/%s#%d", ev.kind, seq[ev.kind])
 		out = append(out, a)
 	}
 	return out
+}
+
+// stillDown returns the faults of down that have not ended at t, reusing
+// down's array.
+func stillDown(down []*action, t sim.Time) []*action {
+	live := down[:0]
+	for _, d := range down {
+		if t < d.end {
+			live = append(live, d)
+		}
+	}
+	return live
+}
+
+// upNodes returns the candidates that no fault of down holds.
+func upNodes(cands []sim.NodeID, down []*action) []sim.NodeID {
+	var free []sim.NodeID
+	for _, id := range cands {
+		busy := false
+		for _, d := range down {
+			busy = busy || d.nodes[0] == id
+		}
+		if !busy {
+			free = append(free, id)
+		}
+	}
+	return free
+}
+
+// minority returns a random side of 1..n/2 of the n candidates, sorted.
+func minority(cands []sim.NodeID, pick *rand.Rand) []sim.NodeID {
+	perm := append([]sim.NodeID(nil), cands...)
+	pick.Shuffle(len(perm), func(i, j int) { perm[i], perm[j] = perm[j], perm[i] })
+	k := 1 + pick.IntN(len(perm)/2)
+	side := append([]sim.NodeID(nil), perm[:k]...)
+	sort.Slice(side, func(i, j int) bool { return side[i] < side[j] })
+	return side
 }
 
 // ResolveFiles makes relative empirical file paths in the chaos

@@ -1,9 +1,7 @@
 package netmodel
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -11,11 +9,8 @@ import (
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/simtest"
 )
-
-// rewrite regenerates the golden files in testdata/ instead of comparing
-// with them: go test ./netmodel -run Golden -rewrite
-var rewrite = flag.Bool("rewrite", false, "rewrite golden files in testdata/")
 
 func chaosWorld(t testing.TB, seed uint64, c ChaosConfig, n int) *world {
 	names := make([]string, n)
@@ -47,16 +42,16 @@ func TestChaosDeterministicAndBounded(t *testing.T) {
 	if len(ph) != 2 || ph[0].Start != sim.Time(5*time.Second) || ph[0].End != sim.Time(65*time.Second) || ph[1].End != sim.Time(95*time.Second) {
 		t.Fatalf("phases = %+v", ph)
 	}
-	kinds := map[FaultKind]int{}
+	kinds := map[string]int{}
 	for _, w := range a {
 		kinds[w.Kind]++
-		if !w.Chaos || w.Start < ph[0].Start || w.End > ph[0].End || w.End < w.Start || (w.End == w.Start) != (w.Kind == FaultClock) {
+		if !w.Chaos || w.Start < ph[0].Start || w.End > ph[0].End || w.End < w.Start || (w.End == w.Start) != (w.Kind == FaultClock.String()) {
 			t.Errorf("window outside the safety phase: %+v", w)
 		}
 		// At most (5-1)/2 = 2 nodes crashed or paused at any start.
 		down := 0
 		for _, o := range a {
-			if (o.Kind == FaultCrash || o.Kind == FaultPause) && o.Start <= w.Start && w.Start < o.End {
+			if (o.Kind == FaultCrash.String() || o.Kind == FaultPause.String()) && o.Start <= w.Start && w.Start < o.End {
 				down++
 			}
 		}
@@ -65,7 +60,7 @@ func TestChaosDeterministicAndBounded(t *testing.T) {
 		}
 	}
 	for _, k := range []FaultKind{FaultCrash, FaultPause, FaultPartition, FaultIsolate, FaultSlow, FaultClock} {
-		if kinds[k] == 0 {
+		if kinds[k.String()] == 0 {
 			t.Errorf("no %s faults generated: %v", k, kinds)
 		}
 	}
@@ -76,8 +71,8 @@ func TestChaosDeterministicAndBounded(t *testing.T) {
 			steps += len(c.Steps)
 		}
 	}
-	if steps != kinds[FaultClock] {
-		t.Errorf("%d clock steps for %d clock faults", steps, kinds[FaultClock])
+	if steps != kinds[FaultClock.String()] {
+		t.Errorf("%d clock steps for %d clock faults", steps, kinds[FaultClock.String()])
 	}
 	// The run itself: everything heals by the liveness phase.
 	w1.run(t, 95*time.Second)
@@ -103,7 +98,7 @@ func TestChaosKindsIndependent(t *testing.T) {
 	fewer := chaosWorld(t, 7, c, 5).m.Windows()
 	var parts []Window
 	for _, w := range all {
-		if w.Kind == FaultPartition {
+		if w.Kind == FaultPartition.String() {
 			parts = append(parts, w)
 		}
 	}
@@ -142,22 +137,14 @@ func fullWorld(t testing.TB, seed uint64) (*sim.Engine, *Model) {
 		log := &[]delivery{}
 		e.MustAddNode(n, func() sim.Node { return &allToAll{peers: 3, log: log} })
 	}
-	m, err := New(cfg, faults)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Install(e); err != nil {
-		t.Fatal(err)
-	}
+	m := mustInstall(t, e, cfg, faults)
 	return e, m
 }
 
 func TestDeterminism(t *testing.T) {
 	run := func(seed uint64) (uint64, Counters) {
 		e, m := fullWorld(t, seed)
-		if err := e.Run(sim.Time(2 * time.Second)); err != nil {
-			t.Fatal(err)
-		}
+		mustRun(t, e, sim.Time(2*time.Second))
 		return e.Hash(), m.Counters()
 	}
 	h1, c1 := run(1)
@@ -178,7 +165,8 @@ func TestDeterminism(t *testing.T) {
 
 // TestGoldenTrace pins the trace of a short run with every feature on:
 // any change to draws, ordering or fault handling shows up as a diff.
-// Regenerate with: go test ./netmodel -run GoldenTrace -rewrite
+// Regenerate with go test ./netmodel -run GoldenTrace -rewrite and review
+// the diff.
 func TestGoldenTrace(t *testing.T) {
 	e, _ := fullWorld(t, 1)
 	var b strings.Builder
@@ -189,30 +177,6 @@ func TestGoldenTrace(t *testing.T) {
 		}
 		fmt.Fprintf(&b, "%v %s node=%d from=%d msg=%d %s\n", ev.At, ev.Kind, ev.Node, ev.From, seq, ev.Cause)
 	}))
-	if err := e.Run(sim.Time(100 * time.Millisecond)); err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join("testdata", "trace.golden")
-	if *rewrite {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -rewrite to create it)", err)
-	}
-	if got := b.String(); got != string(want) {
-		gl, wl := strings.Split(got, "\n"), strings.Split(string(want), "\n")
-		for i := 0; i < len(gl) && i < len(wl); i++ {
-			if gl[i] != wl[i] {
-				t.Fatalf("trace differs at line %d:\n got %s\nwant %s\n(run with -rewrite if the change is intended)", i+1, gl[i], wl[i])
-			}
-		}
-		t.Fatalf("trace length %d lines, want %d", len(gl), len(wl))
-	}
+	mustRun(t, e, sim.Time(100*time.Millisecond))
+	simtest.Golden(t, filepath.Join("testdata", "trace.golden"), b.String())
 }

@@ -2,9 +2,10 @@ package netmodel
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"path"
-	"sort"
+	"slices"
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
@@ -221,7 +222,7 @@ func (c Config) Validate() error {
 	if c.Processing < 0 {
 		fe.Add("processing", "must not be negative, got %v", c.Processing)
 	}
-	for _, z := range sortedKeys(c.Zones) {
+	for _, z := range slices.Sorted(maps.Keys(c.Zones)) {
 		p := "zones." + z
 		if z == "" {
 			fe.Add("zones", "zone name must not be empty")
@@ -339,8 +340,8 @@ func (c Config) ValidateNodes(names []string) error { return c.validateNodes(nam
 func (c Config) validateNodes(names []string, extra map[string]bool) error {
 	var fe sim.FieldErrors
 	zoneOf := map[string]string{}
-	for _, z := range sortedKeys(c.Zones) {
-		if contains(names, z) {
+	for _, z := range slices.Sorted(maps.Keys(c.Zones)) {
+		if slices.Contains(names, z) {
 			fe.Add("zones."+z, "zone name %q is also a node name; link rules would be ambiguous", z)
 		}
 		for i, pat := range c.Zones[z] {
@@ -408,22 +409,4 @@ func matchNames(pat string, names []string) []string {
 		}
 	}
 	return out
-}
-
-func contains(xs []string, x string) bool {
-	for _, v := range xs {
-		if v == x {
-			return true
-		}
-	}
-	return false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	sort.Strings(ks)
-	return ks
 }

@@ -146,17 +146,11 @@ func decodeExample(t *testing.T) experiment {
 
 func TestYAMLRoundTrip(t *testing.T) {
 	x := decodeExample(t)
-	m, err := New(x.Network, x.Faults)
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := sim.New(sim.Config{Seed: 4})
 	for _, n := range []string{"eu-1", "eu-2", "us-1", "us-2"} {
 		e.MustAddNode(n, func() sim.Node { return &sink{log: &[]delivery{}} })
 	}
-	if err := m.Install(e); err != nil {
-		t.Fatal(err)
-	}
+	mustInstall(t, e, x.Network, x.Faults)
 	if got := x.Network.Links[1].LinkPatch; got.Loss == nil || *got.Loss != 0.05 || got.FIFO == nil || !*got.FIFO || got.Latency != nil {
 		t.Errorf("links[1] = %+v", got)
 	}
@@ -184,17 +178,11 @@ func TestYAMLRoundTrip(t *testing.T) {
 func TestScheduleWindows(t *testing.T) {
 	x := decodeExample(t)
 	x.Faults.Chaos = nil
-	m, err := New(x.Network, x.Faults)
-	if err != nil {
-		t.Fatal(err)
-	}
 	e := sim.New(sim.Config{Seed: 4})
 	for _, n := range []string{"eu-1", "eu-2", "us-1", "us-2"} {
 		e.MustAddNode(n, func() sim.Node { return &sink{log: &[]delivery{}} })
 	}
-	if err := m.Install(e); err != nil {
-		t.Fatal(err)
-	}
+	m := mustInstall(t, e, x.Network, x.Faults)
 	var got []string
 	for _, w := range m.Windows() {
 		got = append(got, fmt.Sprintf("%s %s %v %v-%v", w.Label, w.Kind, w.NodeNames, w.Start, w.End))

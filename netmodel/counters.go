@@ -1,11 +1,12 @@
 package netmodel
 
 import (
-	"fmt"
 	"sort"
 
 	"github.com/dsim-dev/dsim/sim"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Cause -linecomment -output=counters_string.go
 
 // Cause says why the network dropped a message.
 type Cause uint8
@@ -13,29 +14,19 @@ type Cause uint8
 // Drop causes.
 const (
 	// CauseLoss: random loss (Bernoulli or Gilbert–Elliott).
-	CauseLoss Cause = iota + 1
+	CauseLoss Cause = iota + 1 // loss
 	// CausePartition: the link was cut when sent or (with in-flight drop)
 	// when it arrived.
-	CausePartition
+	CausePartition // partition
 	// CauseCongestion: tail drop at a full link queue.
-	CauseCongestion
+	CauseCongestion // congestion
 	// CauseCorruption: the receiver's checksum rejected it.
-	CauseCorruption
+	CauseCorruption // corruption
 	// CauseCrashed: the receiver was down when it arrived.
-	CauseCrashed
-	numCauses
+	CauseCrashed // crashed_receiver
+
+	numCauses = iota + 1 // one more than the last cause (untyped: not a cause)
 )
-
-var causeNames = [...]string{"", "loss", "partition", "congestion", "corruption", sim.DropCrashed.String()}
-
-// String returns the cause's snake_case name, also used as the Cause of
-// drop trace records and in metric names.
-func (c Cause) String() string {
-	if c > 0 && c < numCauses {
-		return causeNames[c]
-	}
-	return fmt.Sprintf("Cause(%d)", c)
-}
 
 // Causes returns every cause in order.
 func Causes() []Cause {
@@ -99,7 +90,7 @@ const (
 
 // Counters returns the message counts so far.
 func (m *Model) Counters() Counters {
-	out := Counters{Total: m.tot}
+	out := Counters{Total: m.totals}
 	add := func(l *link) {
 		out.Links = append(out.Links, LinkCounts{From: l.from, To: l.to,
 			FromName: m.e.NodeName(l.from), ToName: m.e.NodeName(l.to), Counts: l.c})

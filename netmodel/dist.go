@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"math"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -123,12 +125,7 @@ var distFields = map[string][]string{
 
 // DistNames returns the accepted family names in alphabetical order.
 func DistNames() []string {
-	names := make([]string, 0, len(distFields))
-	for n := range distFields {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
+	return slices.Sorted(maps.Keys(distFields))
 }
 
 // yamlFieldNames maps the YAML keys of DistSpec to struct field indexes.

@@ -6,8 +6,11 @@ import (
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 	"gopkg.in/yaml.v3"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=FaultKind,InFlight -linecomment -output=faults_string.go
 
 // FaultKind says what a fault does.
 type FaultKind uint8
@@ -15,41 +18,24 @@ type FaultKind uint8
 // Fault kinds.
 const (
 	// FaultPartition cuts links between groups of nodes or listed pairs.
-	FaultPartition FaultKind = iota + 1
+	FaultPartition FaultKind = iota + 1 // partition
 	// FaultIsolate cuts every link to and from each listed node.
-	FaultIsolate
+	FaultIsolate // isolate
 	// FaultCrash crashes nodes and restarts them when the fault ends.
-	FaultCrash
+	FaultCrash // crash
 	// FaultPause stops nodes (stop-the-world, e.g. a GC pause): inputs and
 	// timers wait until the fault ends.
-	FaultPause
+	FaultPause // pause
 	// FaultSlow multiplies the nodes' per-message processing time.
-	FaultSlow
+	FaultSlow // slow
 	// FaultClock steps the nodes' clocks by Jump at the fault's start.
-	FaultClock
+	FaultClock // clock
 	// FaultSequence runs its Faults one after another.
-	FaultSequence
+	FaultSequence // sequence
 )
 
-var faultKindNames = [...]string{"", "partition", "isolate", "crash", "pause", "slow", "clock", "sequence"}
-
-// String returns the kind's YAML name.
-func (k FaultKind) String() string {
-	if k > 0 && int(k) < len(faultKindNames) {
-		return faultKindNames[k]
-	}
-	return fmt.Sprintf("FaultKind(%d)", k)
-}
-
 // ParseFaultKind returns the kind with the given YAML name.
-func ParseFaultKind(s string) (FaultKind, error) {
-	for i, n := range faultKindNames {
-		if i > 0 && n == s {
-			return FaultKind(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown fault kind %q; one of partition, isolate, crash, pause, slow, clock, sequence", s)
-}
+func ParseFaultKind(s string) (FaultKind, error) { return enum.Parse[FaultKind]("fault kind", s) }
 
 // UnmarshalYAML parses a kind name.
 func (k *FaultKind) UnmarshalYAML(n *yaml.Node) error {
@@ -73,32 +59,16 @@ const (
 	// InFlightDrop drops a message that arrives while its link is cut
 	// (the default): nothing crosses a cut link. A message sent before
 	// the cut that arrives after the heal is delivered.
-	InFlightDrop InFlight = iota
+	InFlightDrop InFlight = iota // drop
 	// InFlightDeliver delivers messages sent before the cut, even while
 	// the cut lasts; only messages sent into the cut are dropped.
-	InFlightDeliver
+	InFlightDeliver // deliver
 )
-
-// String returns the policy's YAML name.
-func (f InFlight) String() string {
-	switch f {
-	case InFlightDrop:
-		return "drop"
-	case InFlightDeliver:
-		return "deliver"
-	}
-	return fmt.Sprintf("InFlight(%d)", f)
-}
 
 // UnmarshalYAML parses "drop" or "deliver".
 func (f *InFlight) UnmarshalYAML(n *yaml.Node) error {
-	switch n.Value {
-	case "drop":
-		*f = InFlightDrop
-	case "deliver":
-		*f = InFlightDeliver
-	default:
-		return fmt.Errorf("line %d: in_flight must be drop or deliver, got %q", n.Line, n.Value)
+	if err := enum.Set(f, "in_flight policy", n.Value); err != nil {
+		return fmt.Errorf("line %d: %w", n.Line, err)
 	}
 	return nil
 }
@@ -380,29 +350,18 @@ func (f Fault) validateNodes(fe *sim.FieldErrors, p string, names []string) {
 	}
 }
 
-// Window is one fault occurrence as it happens in a run: what, to whom,
-// from when to when. Results use windows to shade plots and to compute
-// fault coverage.
+// Window is one fault occurrence as it happens in a run: the sim.Window
+// that results shade in plots and count for fault coverage (Kind is the
+// FaultKind's name, never "sequence": sequences are expanded; End is
+// sim.Never for a fault never healed and Start for an instantaneous clock
+// step), plus whom it hit.
 type Window struct {
-	// Kind is the fault kind (never FaultSequence: sequences are expanded).
-	Kind FaultKind
-	// Label is the fault's label; repetitions get "#k" suffixes (k from 1).
-	Label string
+	sim.Window
 	// Nodes are the affected nodes in ID order (for partitions, every
 	// node named by the groups or pairs).
 	Nodes []sim.NodeID
 	// NodeNames are the names of Nodes.
 	NodeNames []string
-	// Start is when the fault begins.
-	Start sim.Time
-	// End is when it heals; sim.Never if it lasts for the rest of the
-	// run; Start for instantaneous clock steps.
-	End sim.Time
 	// Chaos marks faults made by the chaos generator.
 	Chaos bool
-}
-
-// Active reports whether the window covers time t.
-func (w Window) Active(t sim.Time) bool {
-	return t >= w.Start && (t < w.End || w.End == w.Start && t == w.Start)
 }

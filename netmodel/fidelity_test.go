@@ -115,7 +115,6 @@ func (a *allToAll) Timer(env sim.Env, _ uint64) {
 
 func TestNoMessageCrossesACutLink(t *testing.T) {
 	names := []string{"a", "b", "c", "d", "e"}
-	type span struct{ from, to sim.Time }
 	at := func(s float64) sim.Time { return sim.Time(s * float64(time.Second)) }
 	faults := FaultsConfig{Schedule: []Fault{
 		{Kind: FaultPartition, At: sec(1), Duration: sec(1), Groups: [][]string{{"a", "b"}, {"c", "d"}}}, // e: implicit group
@@ -148,13 +147,7 @@ func TestNoMessageCrossesACutLink(t *testing.T) {
 				logs[n] = log
 				e.MustAddNode(n, func() sim.Node { return &allToAll{peers: len(names), log: log} })
 			}
-			m, err := New(cfg, faults)
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := m.Install(e); err != nil {
-				t.Fatal(err)
-			}
+			m := mustInstall(t, e, cfg, faults)
 			var sent []struct {
 				at       sim.Time
 				from, to sim.NodeID
@@ -167,9 +160,7 @@ func TestNoMessageCrossesACutLink(t *testing.T) {
 					}{ev.At, ev.From, ev.Node})
 				}
 			}))
-			if err := e.Run(at(7)); err != nil {
-				t.Fatal(err)
-			}
+			mustRun(t, e, at(7))
 			crossed, late := 0, 0
 			for _, to := range names {
 				for _, d := range *logs[to] {
@@ -263,16 +254,8 @@ func TestPausedTimerWaits(t *testing.T) {
 	e := sim.New(sim.Config{Seed: 1})
 	var fired []sim.Time
 	e.MustAddNode("t", func() sim.Node { return &timerNode{d: 1500 * time.Millisecond, fired: &fired} })
-	m, err := New(constCfg(time.Millisecond), faults)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Install(e); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Run(sim.Time(3 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
+	mustInstall(t, e, constCfg(time.Millisecond), faults)
+	mustRun(t, e, sim.Time(3*time.Second))
 	if len(fired) != 1 || fired[0] != sim.Time(2*time.Second) {
 		t.Errorf("timer due at 1.5s during a pause fired at %v, want [2s]", fired)
 	}
@@ -323,16 +306,8 @@ func TestClockDrift(t *testing.T) {
 		e := sim.New(sim.Config{Seed: 1})
 		var fired, local []sim.Time
 		id := e.MustAddNode("t", func() sim.Node { return &timerNode{d: 100 * time.Second, fired: &fired, local: &local} })
-		m, err := New(cfg, FaultsConfig{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := m.Install(e); err != nil {
-			t.Fatal(err)
-		}
-		if err := e.Run(sim.Time(200 * time.Second)); err != nil {
-			t.Fatal(err)
-		}
+		m := mustInstall(t, e, cfg, FaultsConfig{})
+		mustRun(t, e, sim.Time(200*time.Second))
 		tt := 150 * time.Second
 		wantErr := ppm * 1e-6 * float64(tt)
 		if got := float64(m.Clock(id).Local(sim.Time(tt)) - sim.Time(tt)); math.Abs(got-wantErr) > 1 {
@@ -393,7 +368,7 @@ func TestClockFaultStepsBackwards(t *testing.T) {
 		t.Errorf("local at 11s = %v, want 8s", got)
 	}
 	ws := w.m.Windows()
-	if len(ws) != 1 || ws[0].Kind != FaultClock || ws[0].Start != ws[0].End {
+	if len(ws) != 1 || ws[0].Kind != FaultClock.String() || ws[0].Start != ws[0].End {
 		t.Errorf("windows = %+v", ws)
 	}
 }

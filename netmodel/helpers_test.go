@@ -104,20 +104,34 @@ func newWorld(t testing.TB, seed uint64, cfg Config, faults FaultsConfig, n int,
 		w.ids[name] = id
 		targets = append(targets, id)
 	}
-	m, err := New(cfg, faults)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Install(w.e); err != nil {
-		t.Fatal(err)
-	}
+	m := mustInstall(t, w.e, cfg, faults)
 	w.m = m
 	return w
 }
 
 func (w *world) run(t testing.TB, until time.Duration) {
 	t.Helper()
-	if err := w.e.Run(sim.Time(until)); err != nil {
+	mustRun(t, w.e, sim.Time(until))
+}
+
+// mustInstall builds the model of cfg and faults and installs it on e,
+// whose nodes are added, failing the test on an error.
+func mustInstall(t testing.TB, e *sim.Engine, cfg Config, faults FaultsConfig) *Model {
+	t.Helper()
+	m, err := New(cfg, faults)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := m.Install(e); err != nil {
+		t.Fatal(err)
+	}
+	return m
+}
+
+// mustRun runs e until the given time, failing the test on an error.
+func mustRun(t testing.TB, e *sim.Engine, until sim.Time) {
+	t.Helper()
+	if err := e.Run(until); err != nil {
 		t.Fatal(err)
 	}
 }

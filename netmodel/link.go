@@ -57,8 +57,8 @@ func (m *Model) getLink(from, to sim.NodeID) *link {
 // It is inlined, so the hot paths (Send, Arrive) call findLink only for
 // a link's first message or in a model too large for the table.
 func (m *Model) cached(from, to sim.NodeID) *link {
-	if uint(from) < uint(m.dn) && uint(to) < uint(m.dn) {
-		return m.dense[int(from)*m.dn+int(to)]
+	if uint(from) < uint(m.denseN) && uint(to) < uint(m.denseN) {
+		return m.dense[int(from)*m.denseN+int(to)]
 	}
 	return nil
 }
@@ -66,9 +66,9 @@ func (m *Model) cached(from, to sim.NodeID) *link {
 // findLink is getLink's slow path: a link not made yet, or any link of
 // a model too large for the dense table.
 func (m *Model) findLink(from, to sim.NodeID) *link {
-	if uint(from) < uint(m.dn) && uint(to) < uint(m.dn) {
+	if uint(from) < uint(m.denseN) && uint(to) < uint(m.denseN) {
 		l := m.newLink(from, to)
-		m.dense[int(from)*m.dn+int(to)] = l
+		m.dense[int(from)*m.denseN+int(to)] = l
 		return l
 	}
 	if n := m.e.NumNodes(); from < 0 || to < 0 || int(from) >= n || int(to) >= n {
@@ -100,7 +100,7 @@ func (m *Model) params(from, to sim.NodeID) *params {
 		}
 	}
 	key := fmt.Sprint(idx)
-	if p, ok := m.pcache[key]; ok {
+	if p, ok := m.paramsByRules[key]; ok {
 		return p
 	}
 	c := m.base
@@ -123,15 +123,15 @@ func (m *Model) params(from, to sim.NodeID) *params {
 		fifo:       c.FIFO,
 	}
 	p.plain = p.bytesPerNs == 0 && p.loss == 0 && p.dup == 0 && p.corrupt == 0 && p.ge.PGoodBad == 0 && !p.fifo
-	m.pcache[key] = p
+	m.paramsByRules[key] = p
 	return p
 }
 
 func (m *Model) drop(l *link, from, to sim.NodeID, msg sim.Message, c Cause) {
 	l.c.DroppedBy[c]++
-	m.tot.DroppedBy[c]++
-	m.mc.drop[c].Add(1)
-	m.e.Trace(sim.KindDrop, to, from, msg, causeNames[c])
+	m.totals.DroppedBy[c]++
+	m.metrics.drop[c].Add(1)
+	m.e.Trace(sim.KindDrop, to, from, msg, c.String())
 }
 
 func (m *Model) isCut(from, to sim.NodeID, inFlight bool) bool {
@@ -151,8 +151,8 @@ func (m *Model) Send(from, to sim.NodeID, msg sim.Message) {
 		l = m.findLink(from, to)
 	}
 	l.c.Sent++
-	m.tot.Sent++
-	m.mc.sent.Add(1)
+	m.totals.Sent++
+	m.metrics.sent.Add(1)
 	if len(m.cuts) > 0 && m.isCut(from, to, false) {
 		m.drop(l, from, to, msg, CausePartition)
 		return
@@ -213,8 +213,8 @@ func (m *Model) Send(from, to sim.NodeID, msg sim.Message) {
 	m.e.Deliver(at, from, to, msg, flags)
 	if p.dup > 0 && r.Float64() < p.dup {
 		l.c.Duplicated++
-		m.tot.Duplicated++
-		m.mc.dup.Add(1)
+		m.totals.Duplicated++
+		m.metrics.dup.Add(1)
 		flags = FlagDuplicate
 		if p.corrupt > 0 && r.Float64() < p.corrupt {
 			flags |= FlagCorrupt
@@ -256,8 +256,8 @@ func (m *Model) Arrive(from, to sim.NodeID, msg sim.Message, flags uint32) bool 
 		return false
 	}
 	l.c.Delivered++
-	m.tot.Delivered++
-	m.mc.delivered.Add(1)
+	m.totals.Delivered++
+	m.metrics.delivered.Add(1)
 	return true
 }
 
@@ -266,6 +266,6 @@ func (m *Model) Arrive(from, to sim.NodeID, msg sim.Message, flags uint32) bool 
 func (m *Model) Dropped(from, to sim.NodeID, msg sim.Message, cause sim.DropCause) {
 	l := m.getLink(from, to)
 	l.c.DroppedBy[CauseCrashed]++
-	m.tot.DroppedBy[CauseCrashed]++
-	m.mc.drop[CauseCrashed].Add(1)
+	m.totals.DroppedBy[CauseCrashed]++
+	m.metrics.drop[CauseCrashed].Add(1)
 }

@@ -26,16 +26,8 @@ func TestBandwidthAndTailDrop(t *testing.T) {
 	for i := 0; i < 10; i++ {
 		tk.to = append(tk.to, b)
 	}
-	m, err := New(cfg, FaultsConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Install(e); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Run(sim.Time(2 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
+	m := mustInstall(t, e, cfg, FaultsConfig{})
+	mustRun(t, e, sim.Time(2*time.Second))
 	var got []time.Duration
 	for _, d := range log {
 		got = append(got, d.at.Sub(sim.Time(time.Second)))
@@ -196,16 +188,8 @@ func TestCountersPerLink(t *testing.T) {
 	b := e.MustAddNode("b", func() sim.Node { return &sink{log: &lb} })
 	c := e.MustAddNode("c", func() sim.Node { return &sink{log: &lc} })
 	tk.to = []sim.NodeID{c, b}
-	m, err := New(cfg, FaultsConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Install(e); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Run(sim.Time(time.Second)); err != nil {
-		t.Fatal(err)
-	}
+	m := mustInstall(t, e, cfg, FaultsConfig{})
+	mustRun(t, e, sim.Time(time.Second))
 	got := m.Counters()
 	if len(got.Links) != 2 || got.Links[0].ToName != "b" || got.Links[1].ToName != "c" {
 		t.Fatalf("links not in (from, to) order: %+v", got.Links)
@@ -232,8 +216,10 @@ type mapCounter struct {
 	name string
 }
 
-func (c mapCounter) Add(n int64)                       { c.m[c.name] += n }
-func (mm *mapMetrics) Counter(name string) sim.Counter { return mapCounter{mm.m, name} }
+func (c mapCounter) Add(n int64) { c.m[c.name] += n }
+func (mm *mapMetrics) Counter(name string, _ ...sim.Label) sim.Counter {
+	return mapCounter{mm.m, name}
+}
 
 // TestCrashLosesQueuedInputs: messages waiting in a node's processing
 // queue die with it; they are not handed to the restarted instance.
@@ -247,16 +233,8 @@ func TestCrashLosesQueuedInputs(t *testing.T) {
 	e.MustAddNode("src", func() sim.Node { return tk })
 	b := e.MustAddNode("b", func() sim.Node { return &sink{log: &log} })
 	tk.to = []sim.NodeID{b, b, b, b, b}
-	m, err := New(cfg, faults)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Install(e); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Run(sim.Time(3 * time.Second)); err != nil {
-		t.Fatal(err)
-	}
+	m := mustInstall(t, e, cfg, faults)
+	mustRun(t, e, sim.Time(3*time.Second))
 	// Handled at 1.101 s and 1.201 s; the other three were queued when b
 	// crashed at 1.25 s.
 	c := m.Counters().Total
@@ -270,9 +248,7 @@ func TestCrashLosesQueuedInputs(t *testing.T) {
 func TestSparseLinksMatchDense(t *testing.T) {
 	run := func() (uint64, Counters) {
 		e, m := fullWorld(t, 5)
-		if err := e.Run(sim.Time(time.Second)); err != nil {
-			t.Fatal(err)
-		}
+		mustRun(t, e, sim.Time(time.Second))
 		return e.Hash(), m.Counters()
 	}
 	h1, c1 := run()
@@ -282,22 +258,6 @@ func TestSparseLinksMatchDense(t *testing.T) {
 	h2, c2 := run()
 	if h1 != h2 || !reflect.DeepEqual(c1, c2) {
 		t.Errorf("sparse links changed the run: hash %x vs %x", h1, h2)
-	}
-}
-
-func TestWindowActive(t *testing.T) {
-	w := Window{Start: 10, End: 20}
-	inst := Window{Start: 10, End: 10}
-	forever := Window{Start: 10, End: sim.Never}
-	tests := []struct {
-		w    Window
-		t    sim.Time
-		want bool
-	}{{w, 9, false}, {w, 10, true}, {w, 19, true}, {w, 20, false}, {inst, 10, true}, {inst, 11, false}, {forever, 1 << 60, true}}
-	for _, tt := range tests {
-		if got := tt.w.Active(tt.t); got != tt.want {
-			t.Errorf("%+v.Active(%d) = %v", tt.w, tt.t, got)
-		}
 	}
 }
 
@@ -340,16 +300,8 @@ func TestLinkQueueMD1(t *testing.T) {
 	b := sim.NodeID(1)
 	e.MustAddNode("src", func() sim.Node { return &poisson{to: b, mean: time.Duration(float64(S) / rho), n: n, size: 125} })
 	e.MustAddNode("b", func() sim.Node { return &sink{log: &log} })
-	m, err := New(cfg, FaultsConfig{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := m.Install(e); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.Run(sim.Never); err != nil {
-		t.Fatal(err)
-	}
+	mustInstall(t, e, cfg, FaultsConfig{})
+	mustRun(t, e, sim.Never)
 	if len(log) != n {
 		t.Fatalf("%d delivered, want %d", len(log), n)
 	}

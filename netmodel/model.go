@@ -3,6 +3,8 @@ package netmodel
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"time"
 
@@ -116,18 +118,23 @@ type Model struct {
 	base   LinkConfig
 	lat    Dist   // base latency
 	rules  []rule // zone rules first, then node rules (at Install)
-	rlat   []Dist // per Config.Links entry, nil if it keeps the latency
-	chaosD map[FaultKind]Dist
+	// ruleLat holds the latency of each Config.Links entry, nil where the
+	// rule keeps the latency.
+	ruleLat    []Dist
+	chaosDists map[FaultKind]Dist // the duration (jump for clock) of each chaos kind
 
 	setZone map[sim.NodeID]string
 
 	e      *sim.Engine
 	names  []string
 	zoneOf []string
-	dense  []*link
-	dn     int
-	sparse map[uint64]*link
-	pcache map[string]*params
+	// Links, built on first use: in an n×n table (dense, denseN = n)
+	// up to denseMax nodes, else in a map by pairKey. Links matched by the
+	// same rules share one params, found by the rules' indexes.
+	dense         []*link
+	denseN        int
+	sparse        map[uint64]*link
+	paramsByRules map[string]*params
 
 	cuts    []*cut
 	down    []int32
@@ -141,8 +148,8 @@ type Model struct {
 	actions []*action
 	phases  []Phase
 
-	tot Counts
-	mc  struct {
+	totals  Counts   // the run's message counts (Counters)
+	metrics struct { // the same counts as metrics
 		sent, delivered, dup sim.Counter
 		drop                 [numCauses]sim.Counter
 	}
@@ -175,10 +182,10 @@ func New(cfg Config, faults FaultsConfig) (*Model, error) {
 				fe.Merge(fmt.Sprintf("network.links[%d].latency", i), err)
 			}
 		}
-		m.rlat = append(m.rlat, d)
+		m.ruleLat = append(m.ruleLat, d)
 	}
 	if c := faults.Chaos; c != nil {
-		m.chaosD = map[FaultKind]Dist{}
+		m.chaosDists = map[FaultKind]Dist{}
 		for _, k := range c.kinds() {
 			if k.rate.PerMin > 0 {
 				spec, field := k.rate.dist(k.kind)
@@ -186,7 +193,7 @@ func New(cfg Config, faults FaultsConfig) (*Model, error) {
 				if err != nil {
 					fe.Merge("faults.chaos."+k.kind.String()+"."+field, err)
 				}
-				m.chaosD[k.kind] = d
+				m.chaosDists[k.kind] = d
 			}
 		}
 	}
@@ -227,8 +234,33 @@ func (m *Model) Install(e *sim.Engine) error {
 	if m.e != nil {
 		return ErrInstalled
 	}
-	n := e.NumNodes()
-	names := make([]string, n)
+	names, err := m.checkNodes(e)
+	if err != nil {
+		return err
+	}
+	m.e, m.names = e, names
+	n := len(names)
+	zones := m.placeZones(n)
+	m.resolveRules(zones)
+	m.initState(n)
+	m.expandFaults(e)
+	m.installClocks(e, n)
+	m.bindMetrics(e.Metrics())
+	for _, a := range m.actions {
+		a := a
+		e.At(a.start, func() { m.begin(a) })
+		if a.end != sim.Never && a.end > a.start {
+			e.At(a.end, func() { m.heal(a) })
+		}
+	}
+	e.SetNetwork(m)
+	return nil
+}
+
+// checkNodes returns e's node names after checking every node name and
+// pattern of the network and fault configs against them.
+func (m *Model) checkNodes(e *sim.Engine) ([]string, error) {
+	names := make([]string, e.NumNodes())
 	for i := range names {
 		names[i] = e.NodeName(sim.NodeID(i))
 	}
@@ -240,13 +272,16 @@ func (m *Model) Install(e *sim.Engine) error {
 	fe.Merge("network", m.cfg.validateNodes(names, extra))
 	fe.Merge("faults", m.faults.ValidateNodes(names))
 	if err := fe.Err(); err != nil {
-		return err
+		return nil, err
 	}
-	m.e, m.names = e, names
+	return names, nil
+}
 
-	// Zones.
+// placeZones puts each of the n nodes in its zone, from the config's zones
+// (in name order) then SetZone, and returns the set of zone names.
+func (m *Model) placeZones(n int) map[string]bool {
 	m.zoneOf = make([]string, n)
-	for _, z := range sortedKeys(m.cfg.Zones) {
+	for _, z := range slices.Sorted(maps.Keys(m.cfg.Zones)) {
 		for _, pat := range m.cfg.Zones[z] {
 			for _, id := range m.match(pat) {
 				m.zoneOf[id] = z
@@ -263,8 +298,12 @@ func (m *Model) Install(e *sim.Engine) error {
 			zones[z] = true
 		}
 	}
-	// Link rules: zone-pair rules first, then rules naming a node, each
-	// group in list order.
+	return zones
+}
+
+// resolveRules turns the link rules into node sets: zone-pair rules
+// first, then rules naming a node, each group in list order.
+func (m *Model) resolveRules(zones map[string]bool) {
 	for pass := 0; pass < 2; pass++ {
 		for i, r := range m.cfg.Links {
 			if (zones[r.From] && zones[r.To]) != (pass == 0) {
@@ -272,11 +311,15 @@ func (m *Model) Install(e *sim.Engine) error {
 			}
 			m.rules = append(m.rules, rule{
 				from: m.endpoint(r.From, zones), to: m.endpoint(r.To, zones),
-				oneWay: r.OneWay, patch: r.LinkPatch, lat: m.rlat[i],
+				oneWay: r.OneWay, patch: r.LinkPatch, lat: m.ruleLat[i],
 			})
 		}
 	}
+}
 
+// initState sizes the per-node fault state and the link tables for n
+// nodes.
+func (m *Model) initState(n int) {
 	m.down = make([]int32, n)
 	m.paused = make([]int32, n)
 	m.slow = make([][]float64, n)
@@ -287,13 +330,17 @@ func (m *Model) Install(e *sim.Engine) error {
 		m.factor[i] = 1
 	}
 	if n <= denseMax {
-		m.dn = n
+		m.denseN = n
 		m.dense = make([]*link, n*n)
 	}
 	m.sparse = map[uint64]*link{}
-	m.pcache = map[string]*params{}
+	m.paramsByRules = map[string]*params{}
+}
 
-	// Faults.
+// expandFaults expands the fault schedule and draws the chaos faults
+// (with a note at the start of each chaos phase), then orders them by
+// start time, ties in that order.
+func (m *Model) expandFaults(e *sim.Engine) {
 	for i, f := range m.faults.Schedule {
 		label := f.Label
 		if label == "" {
@@ -306,7 +353,7 @@ func (m *Model) Install(e *sim.Engine) error {
 		if len(c.Nodes) > 0 {
 			cands = m.matchAll(c.Nodes)
 		}
-		m.actions = append(m.actions, c.generate(e.Stream, cands, m.chaosD)...)
+		m.actions = append(m.actions, c.generate(e.Stream, cands, m.chaosDists)...)
 		m.phases = c.phases()
 		for _, ph := range m.phases {
 			note := "phase_start " + ph.Name
@@ -314,8 +361,11 @@ func (m *Model) Install(e *sim.Engine) error {
 		}
 	}
 	sort.SliceStable(m.actions, func(i, j int) bool { return m.actions[i].start < m.actions[j].start })
+}
 
-	// Clocks: static specs plus clock faults.
+// installClocks gives e's nodes their clocks: the configured offsets,
+// drifts and steps plus the steps of clock faults.
+func (m *Model) installClocks(e *sim.Engine, n int) {
 	m.clocks = make([]*Clock, n)
 	for _, cs := range m.cfg.Clocks {
 		for _, id := range m.matchAll(cs.Nodes) {
@@ -346,24 +396,16 @@ func (m *Model) Install(e *sim.Engine) error {
 			e.SetClock(sim.NodeID(id), c)
 		}
 	}
+}
 
-	mt := e.Metrics()
-	m.mc.sent = mt.Counter(MetricSent)
-	m.mc.delivered = mt.Counter(MetricDelivered)
-	m.mc.dup = mt.Counter(MetricDuplicated)
+// bindMetrics registers the network's counters.
+func (m *Model) bindMetrics(mt sim.Metrics) {
+	m.metrics.sent = mt.Counter(MetricSent)
+	m.metrics.delivered = mt.Counter(MetricDelivered)
+	m.metrics.dup = mt.Counter(MetricDuplicated)
 	for _, c := range Causes() {
-		m.mc.drop[c] = mt.Counter(MetricDroppedPrefix + c.String())
+		m.metrics.drop[c] = mt.Counter(MetricDroppedPrefix + c.String())
 	}
-
-	for _, a := range m.actions {
-		a := a
-		e.At(a.start, func() { m.begin(a) })
-		if a.end != sim.Never && a.end > a.start {
-			e.At(a.end, func() { m.heal(a) })
-		}
-	}
-	e.SetNetwork(m)
-	return nil
 }
 
 // endpoint returns the membership of a rule endpoint: a zone, else nodes
@@ -428,62 +470,10 @@ func (m *Model) expand(f Fault, base sim.Time, label string) sim.Time {
 			lbl = fmt.Sprintf("%s#%d", label, r+1)
 		}
 		if f.Kind == FaultSequence {
-			t := start
-			for i, c := range f.Faults {
-				cl := c.Label
-				if cl == "" {
-					cl = fmt.Sprintf("%s.faults[%d]", lbl, i)
-				}
-				t = m.expand(c, t, cl)
-			}
-			end = t
+			end = m.expandSequence(f.Faults, start, lbl)
 			continue
 		}
-		a := &action{kind: f.Kind, label: lbl, start: start, end: sim.Never}
-		switch {
-		case f.Kind == FaultClock:
-			a.end = start
-		case f.Duration > 0:
-			a.end = start.Add(f.Duration.D())
-		}
-		switch f.Kind {
-		case FaultPartition:
-			c := &cut{drop: f.InFlight == InFlightDrop}
-			if len(f.Groups) > 0 {
-				gs := make([][]sim.NodeID, len(f.Groups))
-				for i, g := range f.Groups {
-					gs[i] = m.matchAll(g)
-					a.nodes = append(a.nodes, gs[i]...)
-				}
-				c.groupOf = groupsOf(gs)
-			} else {
-				c.pairs = map[uint64]struct{}{}
-				for _, pr := range f.Pairs {
-					as, bs := m.matchAll(pr[:1]), m.matchAll(pr[1:])
-					a.nodes = append(append(a.nodes, as...), bs...)
-					for _, x := range as {
-						for _, y := range bs {
-							if x == y {
-								continue
-							}
-							c.pairs[pairKey(x, y)] = struct{}{}
-							if !f.OneWay {
-								c.pairs[pairKey(y, x)] = struct{}{}
-							}
-						}
-					}
-				}
-			}
-			a.nodes = dedup(a.nodes)
-			a.cut = c
-		case FaultIsolate:
-			a.nodes = m.matchAll(f.Nodes)
-			a.cut = &cut{iso: setOf(a.nodes), drop: f.InFlight == InFlightDrop}
-		default:
-			a.nodes = m.matchAll(f.Nodes)
-			a.factor = f.Factor
-			a.jump = f.Jump.D()
-		}
+		a := m.occurrence(f, start, lbl)
 		m.actions = append(m.actions, a)
 		if a.end == sim.Never {
 			end = start
@@ -494,15 +484,78 @@ func (m *Model) expand(f Fault, base sim.Time, label string) sim.Time {
 	return end
 }
 
-func dedup(ids []sim.NodeID) []sim.NodeID {
-	sort.Slice(ids, func(i, j int) bool { return ids[i] < ids[j] })
-	out := ids[:0]
-	for i, id := range ids {
-		if i == 0 || id != ids[i-1] {
-			out = append(out, id)
+// expandSequence expands the faults of a sequence one after the other
+// from start, each starting (plus its own at) when the previous one ends,
+// and returns the end of the last.
+func (m *Model) expandSequence(fs []Fault, start sim.Time, label string) sim.Time {
+	t := start
+	for i, c := range fs {
+		cl := c.Label
+		if cl == "" {
+			cl = fmt.Sprintf("%s.faults[%d]", label, i)
+		}
+		t = m.expand(c, t, cl)
+	}
+	return t
+}
+
+// occurrence returns one occurrence of fault f (not a sequence) starting
+// at start.
+func (m *Model) occurrence(f Fault, start sim.Time, label string) *action {
+	a := &action{kind: f.Kind, label: label, start: start, end: sim.Never}
+	switch {
+	case f.Kind == FaultClock:
+		a.end = start
+	case f.Duration > 0:
+		a.end = start.Add(f.Duration.D())
+	}
+	switch f.Kind {
+	case FaultPartition:
+		a.nodes, a.cut = m.partition(f)
+	case FaultIsolate:
+		a.nodes = m.matchAll(f.Nodes)
+		a.cut = &cut{iso: setOf(a.nodes), drop: f.InFlight == InFlightDrop}
+	default:
+		a.nodes = m.matchAll(f.Nodes)
+		a.factor = f.Factor
+		a.jump = f.Jump.D()
+	}
+	return a
+}
+
+// partition returns the cut of partition fault f, between its groups or
+// along its pairs, and the nodes it involves, sorted.
+func (m *Model) partition(f Fault) ([]sim.NodeID, *cut) {
+	c := &cut{drop: f.InFlight == InFlightDrop}
+	var nodes []sim.NodeID
+	if len(f.Groups) > 0 {
+		gs := make([][]sim.NodeID, len(f.Groups))
+		for i, g := range f.Groups {
+			gs[i] = m.matchAll(g)
+			nodes = append(nodes, gs[i]...)
+		}
+		c.groupOf = groupsOf(gs)
+		slices.Sort(nodes)
+		return slices.Compact(nodes), c
+	}
+	c.pairs = map[uint64]struct{}{}
+	for _, pr := range f.Pairs {
+		as, bs := m.matchAll(pr[:1]), m.matchAll(pr[1:])
+		nodes = append(append(nodes, as...), bs...)
+		for _, x := range as {
+			for _, y := range bs {
+				if x == y {
+					continue
+				}
+				c.pairs[pairKey(x, y)] = struct{}{}
+				if !f.OneWay {
+					c.pairs[pairKey(y, x)] = struct{}{}
+				}
+			}
 		}
 	}
-	return out
+	slices.Sort(nodes)
+	return slices.Compact(nodes), c
 }
 
 func (m *Model) note(what string, a *action) {
@@ -608,7 +661,8 @@ func (m *Model) Attach(e *sim.Engine) {
 func (m *Model) Windows() []Window {
 	out := make([]Window, 0, len(m.actions))
 	for _, a := range m.actions {
-		w := Window{Kind: a.kind, Label: a.label, Nodes: append([]sim.NodeID(nil), a.nodes...), Start: a.start, End: a.end, Chaos: a.chaos}
+		w := Window{Window: sim.Window{Kind: a.kind.String(), Label: a.label, Start: a.start, End: a.end},
+			Nodes: append([]sim.NodeID(nil), a.nodes...), Chaos: a.chaos}
 		for _, id := range a.nodes {
 			w.NodeNames = append(w.NodeNames, m.names[id])
 		}

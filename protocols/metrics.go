@@ -17,6 +17,11 @@ const (
 	// x_p50_ms ... x_max_ms, the distribution x (for a cdf plot) and the
 	// series x_mean_ms.
 	HistogramMetric
+	// DerivedMetric is a name derived from another entry of the same
+	// list ("latency_p99_ms" from the histogram "latency"), listed to
+	// give it a title of its own or to make it a headline figure. It
+	// declares no new name.
+	DerivedMetric
 )
 
 // MetricInfo describes one metric of a protocol family: what it is for
@@ -43,12 +48,40 @@ type MetricInfo struct {
 	// Headline marks a key figure: the report's headline table shows it
 	// for every sweep point (an experiment's report.headline overrides).
 	Headline bool
+	// Labels are the label dimensions the metric is recorded with
+	// ("tier", "status"), nil for an unlabelled one. In a
+	// MetricDeclarer's list they say which label keys, and where the
+	// config fixes them which values, a check or plot may name.
+	Labels []MetricLabel
+}
+
+// MetricLabel is one label dimension of a declared metric.
+type MetricLabel struct {
+	// Key is the label's name ("tier").
+	Key string
+	// Values are the values it takes under the declaring config (the
+	// service names, the status names); nil when they are not known
+	// before the run (node names chosen by the topology, say), and then
+	// any value is accepted.
+	Values []string
 }
 
 // MetricDeclarer is implemented by a Config that lists every metric its
-// runs can record. It is optional; when a family implements it, the
-// experiment loader refuses a check or plot naming any other metric at
-// load time, with the closest name, instead of failing after the runs.
+// runs can record, with each metric's kind and labels: the metrics that
+// exist only when a mechanism is configured (an error window, a
+// transport, a breaker) are listed only then. It is optional; when a
+// family implements it, the experiment loader refuses a check, plot or
+// headline naming any other metric (or label value) at load time, with
+// the closest name, instead of failing after the runs. The network's
+// metrics and "events" are added by the loader.
+//
+// The usual shape is one list per family, built by a function of the
+// config, that feeds both this and the family's Describer (which lists
+// every metric any config can record, for titles):
+//
+//	func metrics(c *Config) []protocols.MetricInfo { ... }
+//	func (Protocol) Metrics() []protocols.MetricInfo { return metrics(nil) }
+//	func (c *Config) Metrics() []protocols.MetricInfo { return metrics(c) }
 type MetricDeclarer interface {
 	Metrics() []MetricInfo
 }

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"slices"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols/workload"
@@ -71,39 +72,46 @@ type Setup struct {
 	Duration time.Duration
 	// Ops records operations for fault coverage; never nil.
 	Ops Ops
-	// Faults are the run's fault windows (partitions, crashes, ...),
+	// Faults are the run's fault windows (partitions, crashes, ...,
+	// and the windows the protocol declared), sorted by sim.SortWindows,
 	// filled by the runner once the network is installed, after Build
 	// and before the run starts: read it from nodes or AtEnd hooks, not
 	// in Build itself.
-	Faults []FaultWindow
+	Faults []sim.Window
 
 	invariants []Invariant
 	atEnd      []func()
 	scalars    []Scalar
-	windows    []Window
+	windows    []sim.Window
+	watch      func(sim.Window)
 }
 
-// Window is a span of simulated time during which a protocol changes the
-// conditions on purpose (an rpc error or slow window, a crash point):
-// plots shade it like a network fault and fault coverage counts the
-// operations it touched. End 0 means "until the end of the run".
-type Window struct {
-	// Kind is the window's kind in snake_case ("errors", "slow").
-	Kind string
-	// Label says what it hits ("db", "db-1").
-	Label string
-	// Start and End bound the window, [Start, End).
-	Start, End time.Duration
-}
-
-// Window declares a protocol window. Call it from Build (before the run
-// starts), so fault coverage counts every operation it touches.
+// Window declares a protocol window: a span during which the protocol
+// changes the conditions on purpose (an rpc error or slow window, a crash
+// point), from start to end in simulated time; end 0 means "until the end
+// of the run". Plots shade it like a network fault and fault coverage
+// counts the operations it touched. Call it from Build for a window the
+// config fixes (an rpc error window), or during the run when a window
+// opens at an instant the run decides (a delivery crash point firing:
+// start is then the current time).
 func (s *Setup) Window(kind, label string, start, end time.Duration) {
-	s.windows = append(s.windows, Window{Kind: kind, Label: label, Start: start, End: end})
+	w := sim.Window{Kind: kind, Label: label, Start: sim.Time(start), End: sim.Never}
+	if end > 0 {
+		w.End = sim.Time(end)
+	}
+	s.windows = append(s.windows, w)
+	if s.watch != nil {
+		s.watch(w)
+	}
 }
 
 // Windows returns the declared windows in declaration order.
-func (s *Setup) Windows() []Window { return s.windows }
+func (s *Setup) Windows() []sim.Window { return s.windows }
+
+// WatchWindows makes fn receive every window declared from now on. The
+// runner calls it once Build is done, so that the windows protocols open
+// during the run are counted from the moment they open.
+func (s *Setup) WatchWindows(fn func(sim.Window)) { s.watch = fn }
 
 // Describer is implemented by protocol families that register their
 // metrics' titles and units and declare their headline metrics. It is
@@ -116,21 +124,24 @@ type Describer interface {
 // (a ratio of counters, a convergence time). It becomes one metric of
 // metrics.csv, like the metrics derived from counters and histograms.
 type Scalar struct {
-	Name  string
-	Value float64
+	Name   string
+	Labels []sim.Label
+	Value  float64
 }
 
 // Report records a run-level scalar, usually from an AtEnd hook. Names
 // follow the metric conventions: snake_case, unit last ("loss_ratio",
-// "converge_time_s"). Reporting a name twice keeps the last value.
-func (s *Setup) Report(name string, value float64) {
+// "converge_time_s"); labels are its dimensions, as for sim.Metrics
+// ("amplification" with tier=db). Reporting a name and labels twice keeps
+// the last value.
+func (s *Setup) Report(name string, value float64, labels ...sim.Label) {
 	for i := range s.scalars {
-		if s.scalars[i].Name == name {
+		if s.scalars[i].Name == name && slices.Equal(s.scalars[i].Labels, labels) {
 			s.scalars[i].Value = value
 			return
 		}
 	}
-	s.scalars = append(s.scalars, Scalar{Name: name, Value: value})
+	s.scalars = append(s.scalars, Scalar{Name: name, Labels: slices.Clone(labels), Value: value})
 }
 
 // Scalars returns the reported scalars in report order.
@@ -207,48 +218,10 @@ func glob(pattern, name string) bool {
 // ErrNoMatch is returned by Select when a selector names no node or zone.
 var ErrNoMatch = errors.New("no matching node")
 
-// FaultWindow is a span of simulated time during which a fault was
-// active, [Start, End); End is sim.Never for a fault never healed.
-type FaultWindow struct {
-	// Kind is the fault's kind in snake_case: "partition", "isolate",
-	// "crash", ...
-	Kind string
-	// Label says what it hit.
-	Label string
-	// Start and End bound the window.
-	Start, End sim.Time
-}
-
 // Invariant is a named property of a finished run.
 type Invariant struct {
 	Name  string
 	Check func() error
-}
-
-// Outcome is how an operation ended.
-type Outcome uint8
-
-// Outcomes of an operation.
-const (
-	// OK: the operation succeeded.
-	OK Outcome = iota
-	// Failed: the operation got an error answer.
-	Failed
-	// TimedOut: no answer came in time.
-	TimedOut
-)
-
-// String returns the outcome's snake_case name.
-func (o Outcome) String() string {
-	switch o {
-	case OK:
-		return "ok"
-	case Failed:
-		return "failed"
-	case TimedOut:
-		return "timed_out"
-	}
-	return "unknown"
 }
 
 // Ops records the operations a protocol's clients attempt (one ping, one
@@ -257,11 +230,11 @@ func (o Outcome) String() string {
 type Ops interface {
 	// Op records one operation that started at start and ended at end
 	// with the given outcome.
-	Op(start, end sim.Time, outcome Outcome)
+	Op(start, end sim.Time, outcome sim.Outcome)
 }
 
 // NopOps discards operations.
 type NopOps struct{}
 
 // Op does nothing.
-func (NopOps) Op(sim.Time, sim.Time, Outcome) {}
+func (NopOps) Op(sim.Time, sim.Time, sim.Outcome) {}

@@ -3,14 +3,16 @@ package results
 import (
 	"encoding/gob"
 	"io"
+	"maps"
 	"math"
 	"math/big"
 	"math/bits"
+	"slices"
 	"sort"
-	"strings"
 	"time"
 
 	hdrhistogram "github.com/HdrHistogram/hdrhistogram-go"
+	"github.com/dsim-dev/dsim/sim"
 	"gonum.org/v1/gonum/stat/distuv"
 )
 
@@ -32,7 +34,7 @@ type Summary struct {
 // Point is one sweep point and its statistics over the point's seeds.
 type Point struct {
 	// Params is the sweep point, values as in the experiment file.
-	Params []Param
+	Params Params
 	// N is the number of runs (seeds) at the point.
 	N int
 	// Metrics are sorted by name: every metric any of the runs has.
@@ -47,15 +49,16 @@ type Point struct {
 	// sorted by name.
 	Pooled []Dist
 	// Windows are the distinct fault windows of the point's runs, sorted.
-	Windows []FaultWindow
+	Windows []sim.Window
 	// Coverage sums the fault coverage of the point's runs, window by
 	// window, in window order with the "none" row last.
 	Coverage []PointCoverage
 }
 
-// MetricStat is a Stat with the metric's name.
+// MetricStat is a Stat with the metric's name and labels (sorted by
+// key).
 type MetricStat struct {
-	Name string
+	MetricID
 	Stat
 	// Zero is true when every run's value was 0 or missing.
 	Zero bool
@@ -65,7 +68,7 @@ type MetricStat struct {
 // Mean[i], Low[i] and High[i] cover simulated time [i·Step, (i+1)·Step);
 // N[i] counts the seeds with a value there (NaN where none had one).
 type SeriesStat struct {
-	Name            string
+	MetricID
 	Step            time.Duration
 	N               []int
 	Mean, Low, High []float64
@@ -79,44 +82,32 @@ type PointCoverage struct {
 	Runs int
 }
 
-// Metric returns the statistics of the named metric.
+// Metric returns the statistics of a metric named as experiment files
+// name it ("attempts{tier=db}", labels in any order).
 func (p *Point) Metric(name string) (Stat, bool) {
-	name = CanonicalName(name)
-	i := sort.Search(len(p.Metrics), func(i int) bool { return !nameLess(p.Metrics[i].Name, name) })
-	if i < len(p.Metrics) && p.Metrics[i].Name == name {
+	return p.MetricOf(ParseID(name))
+}
+
+// MetricOf returns the statistics of the metric id.
+func (p *Point) MetricOf(id MetricID) (Stat, bool) {
+	id = id.Canonical()
+	i := sort.Search(len(p.Metrics), func(i int) bool { return !p.Metrics[i].less(id) })
+	if i < len(p.Metrics) && p.Metrics[i].Same(id) {
 		return p.Metrics[i].Stat, true
 	}
 	return Stat{}, false
 }
 
-// nameLess orders metric names by base name, then labels:
-// "attempts{tier=db}" before "attempts_rps{tier=api}".
-func nameLess(a, b string) bool {
-	ab, al, _ := strings.Cut(a, "{")
-	bb, bl, _ := strings.Cut(b, "{")
-	if ab != bb {
-		return ab < bb
-	}
-	return al < bl
-}
-
-// sortNames sorts metric names with nameLess.
-func sortNames(names []string) {
-	sort.Slice(names, func(i, j int) bool { return nameLess(names[i], names[j]) })
+// sortIDs sorts metric IDs with MetricID.less.
+func sortIDs(ids []MetricID) {
+	sort.Slice(ids, func(i, j int) bool { return ids[i].less(ids[j]) })
 }
 
 // Param returns the value of the named parameter at this point.
-func (p *Point) Param(name string) (string, bool) {
-	for _, q := range p.Params {
-		if q.Name == name {
-			return q.Value, true
-		}
-	}
-	return "", false
-}
+func (p *Point) Param(name string) (string, bool) { return p.Params.Get(name) }
 
 // Label returns "name=value, name=value", or "all runs" without parameters.
-func (p *Point) Label() string { return paramsLabel(p.Params) }
+func (p *Point) Label() string { return p.Params.Label() }
 
 // maxWindows bounds the distinct fault windows kept per sweep point, so
 // that faults drawn at random per seed cannot grow the summary without
@@ -148,13 +139,14 @@ type Aggregator struct {
 type pointAcc struct {
 	params  []Param
 	n       int
-	metrics map[string]*welford
+	metrics map[string]*welford // by MetricID.key
 	cdfs    map[string]*cdfAcc
-	windows map[FaultWindow]bool
-	cover   map[FaultWindow]*PointCoverage
+	windows map[sim.Window]bool
+	cover   map[sim.Window]*PointCoverage
 }
 
 type welford struct {
+	id      MetricID // labels sorted
 	n       int
 	mean, m float64
 	nonZero bool
@@ -211,6 +203,7 @@ func tQuantile(df int) float64 {
 }
 
 type cdfAcc struct {
+	id  MetricID // labels sorted
 	q   []float64
 	sum []float64
 	n   int
@@ -239,7 +232,7 @@ func (a *Aggregator) point(ps []Param) *pointAcc {
 		j = len(a.points)
 		a.byKey[k] = j
 		a.points = append(a.points, &pointAcc{params: append([]Param(nil), ps...), metrics: map[string]*welford{},
-			cdfs: map[string]*cdfAcc{}, windows: map[FaultWindow]bool{}, cover: map[FaultWindow]*PointCoverage{}})
+			cdfs: map[string]*cdfAcc{}, windows: map[sim.Window]bool{}, cover: map[sim.Window]*PointCoverage{}})
 	}
 	return a.points[j]
 }
@@ -250,24 +243,24 @@ func (a *Aggregator) Add(r *Run) {
 	p := a.point(r.Params)
 	p.n++
 	for _, m := range r.Metrics {
-		name := CanonicalName(m.Name)
-		w, ok := p.metrics[name]
+		k := m.key()
+		w, ok := p.metrics[k]
 		if !ok {
-			w = &welford{}
-			p.metrics[name] = w
+			w = &welford{id: m.Canonical()}
+			p.metrics[k] = w
 		}
 		w.add(m.Value)
 	}
 	for _, d := range r.Dists {
-		name := CanonicalName(d.Name)
-		c, ok := p.cdfs[name]
+		k := d.key()
+		c, ok := p.cdfs[k]
 		if !ok {
-			c = &cdfAcc{}
+			c = &cdfAcc{id: d.Canonical()}
 			for _, q := range d.Points {
 				c.q = append(c.q, q.Q)
 			}
 			c.sum = make([]float64, len(c.q))
-			p.cdfs[name] = c
+			p.cdfs[k] = c
 		}
 		if len(d.Points) != len(c.q) {
 			continue
@@ -307,19 +300,21 @@ func (a *Aggregator) Summary() *Summary {
 	s := &Summary{Params: append([]string(nil), a.params...), Runs: a.runs}
 	for _, p := range a.points {
 		pt := Point{Params: p.params, N: p.n}
-		names := sortedMapKeys(p.metrics)
-		sortNames(names)
-		for _, name := range names {
-			w := p.metrics[name]
-			st := w.stat()
-			pt.Metrics = append(pt.Metrics, MetricStat{Name: name, Stat: st, Zero: isZeroStat(st)})
+		ws := make([]*welford, 0, len(p.metrics))
+		for _, w := range p.metrics {
+			ws = append(ws, w)
 		}
-		for _, name := range sortedMapKeys(p.cdfs) {
-			c := p.cdfs[name]
+		sort.Slice(ws, func(i, j int) bool { return ws[i].id.less(ws[j].id) })
+		for _, w := range ws {
+			st := w.stat()
+			pt.Metrics = append(pt.Metrics, MetricStat{MetricID: w.id, Stat: st, Zero: isZeroStat(st)})
+		}
+		for _, k := range slices.Sorted(maps.Keys(p.cdfs)) {
+			c := p.cdfs[k]
 			if c.n == 0 {
 				continue
 			}
-			d := Dist{Name: name, Points: make([]Quantile, len(c.q))}
+			d := Dist{MetricID: c.id, Points: make([]Quantile, len(c.q))}
 			for i := range c.q {
 				d.Points[i] = Quantile{Q: c.q[i], ValueMs: c.sum[i] / float64(c.n)}
 			}
@@ -328,7 +323,7 @@ func (a *Aggregator) Summary() *Summary {
 		for w := range p.windows {
 			pt.Windows = append(pt.Windows, w)
 		}
-		SortWindows(pt.Windows)
+		sim.SortWindows(pt.Windows)
 		var none *PointCoverage
 		for w, c := range p.cover {
 			if w.Kind == "none" {
@@ -337,7 +332,7 @@ func (a *Aggregator) Summary() *Summary {
 			}
 			pt.Coverage = append(pt.Coverage, *c)
 		}
-		sort.Slice(pt.Coverage, func(i, j int) bool { return windowLess(pt.Coverage[i].Window, pt.Coverage[j].Window) })
+		slices.SortFunc(pt.Coverage, func(a, b PointCoverage) int { return sim.CompareWindows(a.Window, b.Window) })
 		if none != nil {
 			pt.Coverage = append(pt.Coverage, *none)
 		}
@@ -357,15 +352,6 @@ func Aggregate(params []string, runs []Run) *Summary {
 	return a.Summary()
 }
 
-func sortedMapKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
-
 // SeriesScale is the fixed-point resolution of series aggregation: values
 // are summed as integers in units of 1/SeriesScale, so sums are exact and
 // do not depend on the order runs arrive in (shards and resumed runs give
@@ -382,7 +368,7 @@ const seriesLimit = 9e12
 // order, or merging accumulators of disjoint runs, gives identical state.
 type SeriesAcc struct {
 	entries map[seriesKey]*seriesCells
-	hists   map[histKey]*hdrhistogram.Histogram
+	hists   map[histKey]*pooledHist
 	// Included lists the run indexes folded in, when the caller tracks
 	// them (the runner does, to resume and merge).
 	Included map[int]bool
@@ -392,11 +378,12 @@ type SeriesAcc struct {
 
 type seriesKey struct {
 	point string
-	name  string
+	name  string // MetricID.key
 	step  time.Duration
 }
 
 type seriesCells struct {
+	id     MetricID // labels sorted
 	params []Param
 	n      []int64
 	sumHi  []int64
@@ -405,11 +392,17 @@ type seriesCells struct {
 	sqLo   []uint64
 }
 
-type histKey struct{ point, name string }
+type histKey struct{ point, name string } // name: MetricID.key
+
+// pooledHist is the merged histogram of one metric at one sweep point.
+type pooledHist struct {
+	id MetricID // labels sorted
+	h  *hdrhistogram.Histogram
+}
 
 // NewSeriesAcc returns an empty accumulator.
 func NewSeriesAcc() *SeriesAcc {
-	return &SeriesAcc{entries: map[seriesKey]*seriesCells{}, hists: map[histKey]*hdrhistogram.Histogram{}, Included: map[int]bool{}}
+	return &SeriesAcc{entries: map[seriesKey]*seriesCells{}, hists: map[histKey]*pooledHist{}, Included: map[int]bool{}}
 }
 
 // AddHists merges one run's latency histograms at the given sweep point.
@@ -417,16 +410,16 @@ func NewSeriesAcc() *SeriesAcc {
 func (s *SeriesAcc) AddHists(params []Param, hs []Hist) {
 	pk := pointKey(params)
 	for _, h := range hs {
-		k := histKey{pk, CanonicalName(h.Name)}
+		k := histKey{pk, h.key()}
 		m, ok := s.hists[k]
 		if !ok {
-			m = hdrhistogram.Import(&hdrhistogram.Snapshot{LowestTrackableValue: h.H.LowestTrackableValue(),
+			m = &pooledHist{id: h.Canonical(), h: hdrhistogram.Import(&hdrhistogram.Snapshot{LowestTrackableValue: h.H.LowestTrackableValue(),
 				HighestTrackableValue: h.H.HighestTrackableValue(), SignificantFigures: h.H.SignificantFigures(),
-				Counts: make([]int64, len(h.H.Export().Counts))})
+				Counts: make([]int64, len(h.H.Export().Counts))})}
 			s.hists[k] = m
 			s.histParams(k, params)
 		}
-		m.Merge(h.H)
+		m.h.Merge(h.H)
 	}
 }
 
@@ -444,20 +437,20 @@ func (s *SeriesAcc) histParams(k histKey, params []Param) {
 // merged histograms of its runs, sampled at Quantiles, sorted by name.
 func (s *SeriesAcc) Pooled(params []Param) []Dist {
 	pk := pointKey(params)
-	var names []string
-	for k := range s.hists {
+	var phs []*pooledHist
+	for k, ph := range s.hists {
 		if k.point == pk {
-			names = append(names, k.name)
+			phs = append(phs, ph)
 		}
 	}
-	sortNames(names)
+	sort.Slice(phs, func(i, j int) bool { return phs[i].id.less(phs[j].id) })
 	var out []Dist
-	for _, n := range names {
-		h := s.hists[histKey{pk, n}]
+	for _, ph := range phs {
+		h := ph.h
 		if h.TotalCount() == 0 {
 			continue
 		}
-		d := Dist{Name: n, Points: make([]Quantile, len(Quantiles))}
+		d := Dist{MetricID: ph.id, Points: make([]Quantile, len(Quantiles))}
 		mx := h.Max()
 		for i, q := range Quantiles {
 			v := h.ValueAtPercentile(q * 100)
@@ -485,10 +478,10 @@ func (c *seriesCells) grow(n int) {
 func (s *SeriesAcc) Add(params []Param, series []Series) {
 	pk := pointKey(params)
 	for _, ser := range series {
-		k := seriesKey{pk, CanonicalName(ser.Name), ser.Step}
+		k := seriesKey{pk, ser.key(), ser.Step}
 		c, ok := s.entries[k]
 		if !ok {
-			c = &seriesCells{params: append([]Param(nil), params...)}
+			c = &seriesCells{id: ser.Canonical(), params: append([]Param(nil), params...)}
 			s.entries[k] = c
 		}
 		c.grow(len(ser.Values))
@@ -522,7 +515,7 @@ func (s *SeriesAcc) Merge(o *SeriesAcc) {
 	for k, oc := range o.entries {
 		c, ok := s.entries[k]
 		if !ok {
-			c = &seriesCells{params: oc.params}
+			c = &seriesCells{id: oc.id, params: oc.params}
 			s.entries[k] = c
 		}
 		c.grow(len(oc.n))
@@ -538,12 +531,12 @@ func (s *SeriesAcc) Merge(o *SeriesAcc) {
 	for k, oh := range o.hists {
 		h, ok := s.hists[k]
 		if !ok {
-			h = hdrhistogram.Import(oh.Export())
-			h.Reset()
+			h = &pooledHist{id: oh.id, h: hdrhistogram.Import(oh.h.Export())}
+			h.h.Reset()
 			s.hists[k] = h
 			s.histParams(k, o.pointParams[k.point])
 		}
-		h.Merge(oh)
+		h.h.Merge(oh.h)
 	}
 	for i := range o.Included {
 		s.Included[i] = true
@@ -574,7 +567,7 @@ func (s *SeriesAcc) Stats(params []Param) []SeriesStat {
 	}
 	sort.Slice(keys, func(i, j int) bool {
 		if keys[i].name != keys[j].name {
-			return nameLess(keys[i].name, keys[j].name)
+			return s.entries[keys[i]].id.less(s.entries[keys[j]].id)
 		}
 		return keys[i].step < keys[j].step
 	})
@@ -582,7 +575,7 @@ func (s *SeriesAcc) Stats(params []Param) []SeriesStat {
 	var out []SeriesStat
 	for _, k := range keys {
 		c := s.entries[k]
-		st := SeriesStat{Name: k.name, Step: k.step, N: make([]int, len(c.n)), Mean: make([]float64, len(c.n)),
+		st := SeriesStat{MetricID: c.id, Step: k.step, N: make([]int, len(c.n)), Mean: make([]float64, len(c.n)),
 			Low: make([]float64, len(c.n)), High: make([]float64, len(c.n)), Zero: true}
 		for i := range c.n {
 			n := c.n[i]
@@ -616,6 +609,10 @@ func (s *SeriesAcc) Stats(params []Param) []SeriesStat {
 	return out
 }
 
+// seriesFormat is the version of seriesFile: 2 since labels are stored
+// apart from names.
+const seriesFormat = 2
+
 // seriesFile is the stored form of a SeriesAcc.
 type seriesFile struct {
 	Format   int
@@ -628,8 +625,8 @@ type seriesFile struct {
 // index of each non-zero count (delta from the previous one) and the
 // count.
 type histEntry struct {
-	Params                  []Param
-	Name                    string
+	Params []Param
+	MetricID
 	Lowest, Highest, Digits int64
 	Len                     int
 	Gaps                    []int64
@@ -644,7 +641,7 @@ type SparseHist = histEntry
 func EncodeHists(hs []Hist) []SparseHist {
 	var out []SparseHist
 	for _, h := range hs {
-		out = append(out, sparse(nil, h.Name, h.H))
+		out = append(out, sparse(nil, h.MetricID, h.H))
 	}
 	return out
 }
@@ -653,14 +650,14 @@ func EncodeHists(hs []Hist) []SparseHist {
 func DecodeHists(ss []SparseHist) []Hist {
 	var out []Hist
 	for _, e := range ss {
-		out = append(out, Hist{Name: e.Name, H: dense(e)})
+		out = append(out, Hist{MetricID: e.MetricID, H: dense(e)})
 	}
 	return out
 }
 
-func sparse(params []Param, name string, h *hdrhistogram.Histogram) histEntry {
+func sparse(params []Param, id MetricID, h *hdrhistogram.Histogram) histEntry {
 	snap := h.Export()
-	e := histEntry{Params: params, Name: name, Lowest: snap.LowestTrackableValue, Highest: snap.HighestTrackableValue,
+	e := histEntry{Params: params, MetricID: id, Lowest: snap.LowestTrackableValue, Highest: snap.HighestTrackableValue,
 		Digits: snap.SignificantFigures, Len: len(snap.Counts)}
 	prev := int64(-1)
 	for i, c := range snap.Counts {
@@ -688,18 +685,18 @@ func dense(e histEntry) *hdrhistogram.Histogram {
 
 type seriesEntry struct {
 	Params []Param
-	Name   string
-	Step   time.Duration
-	N      []int64
-	SumHi  []int64
-	SumLo  []uint64
-	SqHi   []uint64
-	SqLo   []uint64
+	MetricID
+	Step  time.Duration
+	N     []int64
+	SumHi []int64
+	SumLo []uint64
+	SqHi  []uint64
+	SqLo  []uint64
 }
 
 // Export returns the accumulator in a canonical, sorted form for storage.
 func (s *SeriesAcc) export() seriesFile {
-	f := seriesFile{Format: 1}
+	f := seriesFile{Format: seriesFormat}
 	for i := range s.Included {
 		f.Included = append(f.Included, i)
 	}
@@ -720,7 +717,7 @@ func (s *SeriesAcc) export() seriesFile {
 	})
 	for _, k := range keys {
 		c := s.entries[k]
-		f.Entries = append(f.Entries, seriesEntry{Params: c.params, Name: k.name, Step: k.step,
+		f.Entries = append(f.Entries, seriesEntry{Params: c.params, MetricID: c.id, Step: k.step,
 			N: c.n, SumHi: c.sumHi, SumLo: c.sumLo, SqHi: c.sqHi, SqLo: c.sqLo})
 	}
 	hk := make([]histKey, 0, len(s.hists))
@@ -734,7 +731,8 @@ func (s *SeriesAcc) export() seriesFile {
 		return hk[i].name < hk[j].name
 	})
 	for _, k := range hk {
-		f.Hists = append(f.Hists, sparse(s.pointParams[k.point], k.name, s.hists[k]))
+		ph := s.hists[k]
+		f.Hists = append(f.Hists, sparse(s.pointParams[k.point], ph.id, ph.h))
 	}
 	return f
 }
@@ -745,12 +743,12 @@ func importSeries(f seriesFile) *SeriesAcc {
 		s.Included[i] = true
 	}
 	for _, e := range f.Entries {
-		s.entries[seriesKey{pointKey(e.Params), e.Name, e.Step}] = &seriesCells{params: e.Params,
+		s.entries[seriesKey{pointKey(e.Params), e.key(), e.Step}] = &seriesCells{id: e.Canonical(), params: e.Params,
 			n: e.N, sumHi: e.SumHi, sumLo: e.SumLo, sqHi: e.SqHi, sqLo: e.SqLo}
 	}
 	for _, e := range f.Hists {
-		k := histKey{pointKey(e.Params), e.Name}
-		s.hists[k] = dense(e)
+		k := histKey{pointKey(e.Params), e.key()}
+		s.hists[k] = &pooledHist{id: e.Canonical(), h: dense(e)}
 		s.histParams(k, e.Params)
 	}
 	return s
@@ -761,5 +759,8 @@ func init() {
 	// numbers are part of the bytes. Meeting the stored types here, in a
 	// fixed order, makes the stored series sums the same bytes in every
 	// process (a run, a resumed run, a merge).
-	_ = gob.NewEncoder(io.Discard).Encode(seriesFile{Entries: []seriesEntry{{Params: []Param{{}}}}, Hists: []histEntry{{Params: []Param{{}}}}})
+	if err := gob.NewEncoder(io.Discard).Encode(seriesFile{Entries: []seriesEntry{{Params: []Param{{}}, MetricID: MetricID{Labels: Labels{{}}}}},
+		Hists: []histEntry{{Params: []Param{{}}, MetricID: MetricID{Labels: Labels{{}}}}}}); err != nil {
+		panic("results: the series sums do not encode: " + err.Error())
+	}
 }

@@ -55,7 +55,7 @@ func seriesRuns(n int) []Run {
 			}
 		}
 		runs = append(runs, Run{Index: i, Params: []Param{{"p", []string{"a", "b"}[i%2]}},
-			Series: []Series{{Name: "x_rps{tier=db}", Step: 100 * time.Millisecond, Values: vals}, {Name: "zero", Step: 100 * time.Millisecond, Values: make([]float64, 50)}}})
+			Series: []Series{{MetricID: ParseID("x_rps{tier=db}"), Step: 100 * time.Millisecond, Values: vals}, {MetricID: MetricID{Name: "zero"}, Step: 100 * time.Millisecond, Values: make([]float64, 50)}}})
 	}
 	return runs
 }
@@ -103,7 +103,7 @@ func TestSeriesSumsAreOrderFree(t *testing.T) {
 		t.Errorf("read back %d included runs, want %d", len(acc.Included), len(runs))
 	}
 	stats := acc.Stats([]Param{{"p", "a"}})
-	if len(stats) != 2 || stats[0].Name != "x_rps{tier=db}" || !stats[1].Zero || stats[0].Zero {
+	if len(stats) != 2 || stats[0].FullName() != "x_rps{tier=db}" || !stats[1].Zero || stats[0].Zero {
 		t.Fatalf("stats = %+v", stats)
 	}
 	for k := 0; k < 50; k++ {
@@ -136,7 +136,7 @@ func TestTidyFiles(t *testing.T) {
 	set.Manifest.Plots = fixturePlots()[:1]
 	// A metric that is 0 in every run.
 	for i := range set.Runs {
-		set.Runs[i].Metrics = append(set.Runs[i].Metrics, Metric{Name: "never_rps{tier=db}", Value: 0})
+		set.Runs[i].Metrics = append(set.Runs[i].Metrics, Metric{MetricID: ParseID("never_rps{tier=db}"), Value: 0})
 		set.Runs[i].Seed = 1<<63 + uint64(i) // beyond 2^53
 	}
 	if err := Write(dir, set); err != nil {

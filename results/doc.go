@@ -10,7 +10,7 @@
 //	rec := results.NewRecorder(results.DefaultConfig()) // 100ms buckets
 //	e := sim.New(sim.Config{Seed: seed, Metrics: rec})
 //	rec.Bind(e)                                          // the sim clock
-//	ops := results.NewOps(windows)                       // fault coverage
+//	ops := results.NewOps(windows)                       // fault coverage: a protocols.Ops
 //	tl := results.NewTimeline(e, results.DefaultTimelineConfig())
 //	e.Observe(tl)                                        // small runs only
 //	... build and run ...
@@ -24,6 +24,7 @@
 //
 //	lat := env.Metrics().Histogram("latency")   // in Start
 //	req := env.Metrics().Counter("requests")
+//	db := env.Metrics().Counter("attempts", sim.Label{Key: "tier", Value: "db"})
 //	lat.Record(env.Now().Sub(sentAt))           // no allocation
 //	req.Add(1)
 //
@@ -34,10 +35,15 @@
 // latency_p90_ms, latency_p95_ms, latency_p99_ms, latency_p999_ms and
 // latency_max_ms; from a counter "requests", requests (the total) and
 // requests_rps (over the measured span); from a gauge "queue_len",
-// queue_len_last, queue_len_max and queue_len_mean (time-weighted). A name
-// may carry one label group, "attempts{tier=api}", which derived names
-// keep at the end ("attempts_rps{tier=api}") and which timeseries plots
-// split on (by: tier).
+// queue_len_last, queue_len_max and queue_len_mean (time-weighted).
+//
+// Labels (sim.Label: tier=api, status=ok) are a separate argument of
+// Counter, Gauge and Histogram, and stay a separate dimension: derived
+// metrics keep them (attempts_rps with tier=api), every Metric, Series and
+// Dist carries them in its MetricID, and the CSV files give each label key
+// a column of its own. Experiment files name a labelled metric
+// "attempts_rps{tier=api}" (MetricID.FullName; ParseID reads it back), and
+// timeseries plots split on a label (by: tier).
 //
 // Histograms are HDR histograms (github.com/HdrHistogram/hdrhistogram-go)
 // with Config.SignificantDigits (3: every value within 0.1%) over
@@ -78,7 +84,7 @@
 //	faults.csv          <params>, kind, label, start_s, end_s
 //	fault_coverage.csv  <params>, kind, label, start_s, end_s, runs,
 //	                    attempted, succeeded, failed, timed_out
-//	timeseries_runs.csv.gz  run, metric, <labels>, time_s, value (per_run only)
+//	timeseries_runs.csv.gz  run, metric, <labels>, bucket_s, time_s, value (per_run only)
 //	manifest.json       name, description, dsim_version, config_hash, seeds
 //	                    (strings), params, columns, points, plots, output,
 //	                    headline, metrics, checks

@@ -278,10 +278,26 @@ func Replot(dir string) error {
 }
 
 // IsPlotError reports whether err (from Write or Render) is only about
-// plots that could not be drawn; the other files were written.
+// plots that could not be drawn, so the other files were written: err is
+// a *PlotError, or wraps or joins nothing but *PlotErrors. Take each
+// plot's index and cause with errors.As.
 func IsPlotError(err error) bool {
-	var pe *PlotError
-	return errors.As(err, &pe)
+	switch e := err.(type) {
+	case nil:
+		return false
+	case *PlotError:
+		return true
+	case interface{ Unwrap() []error }:
+		for _, inner := range e.Unwrap() {
+			if !IsPlotError(inner) {
+				return false
+			}
+		}
+		return len(e.Unwrap()) > 0
+	case interface{ Unwrap() error }:
+		return IsPlotError(e.Unwrap())
+	}
+	return false
 }
 
 // PlotError is a plot that could not be drawn.
@@ -370,14 +386,6 @@ func parseTimeS(s string) (sim.Time, error) {
 	return sim.Time(math.Round(v * 1e9)), nil
 }
 
-func writeCSV(b *bytes.Buffer, rows [][]string) error {
-	w := csv.NewWriter(b)
-	if err := w.WriteAll(rows); err != nil {
-		return err
-	}
-	return w.Error()
-}
-
 // atomicFile is a file written through a temporary file and a rename.
 type atomicFile struct {
 	f    *os.File
@@ -395,7 +403,7 @@ func createAtomic(path string, compress bool) (*atomicFile, error) {
 	a := &atomicFile{f: f, buf: bufio.NewWriterSize(f, 1<<16), path: path}
 	var w io.Writer = a.buf
 	if compress {
-		a.gz, _ = gzip.NewWriterLevel(a.buf, gzip.DefaultCompression)
+		a.gz = gzip.NewWriter(a.buf)
 		w = a.gz
 	}
 	a.csv = csv.NewWriter(w)
@@ -567,25 +575,24 @@ func newTidy(f *Folder) *tidy {
 	m := &f.Manifest
 	t := &tidy{params: m.Params, cols: paramColumns(m.Params, m.Points), kinds: paramKinds(m.Params, m.Points), pointOf: map[string][]string{}}
 	seen := map[string]bool{}
-	addLabels := func(name string) {
-		_, ls := SplitName(name)
+	addLabels := func(ls Labels) {
 		for _, l := range ls {
-			if !seen[l.Name] {
-				seen[l.Name] = true
-				t.labels = append(t.labels, l.Name)
+			if !seen[l.Key] {
+				seen[l.Key] = true
+				t.labels = append(t.labels, l.Key)
 			}
 		}
 	}
 	for i := range f.Summary.Points {
 		p := &f.Summary.Points[i]
 		for _, ms := range p.Metrics {
-			addLabels(ms.Name)
+			addLabels(ms.Labels)
 		}
 		for _, s := range p.Series {
-			addLabels(s.Name)
+			addLabels(s.Labels)
 		}
 		for _, d := range p.CDFs {
-			addLabels(d.Name)
+			addLabels(d.Labels)
 		}
 	}
 	sort.Strings(t.labels)
@@ -623,57 +630,40 @@ func (t *tidy) paramCells(ps []Param) []string {
 	return out
 }
 
-// metricCells splits a metric name into its base and one cell per label
-// column.
-func (t *tidy) metricCells(name string) []string {
-	base, ls := SplitName(name)
+// metricCells returns a metric's name cell and one cell per label column.
+func (t *tidy) metricCells(id MetricID) []string {
 	out := make([]string, 1+len(t.labels))
-	out[0] = base
-	for _, l := range ls {
-		i := sort.SearchStrings(t.labels, l.Name)
-		if i < len(t.labels) && t.labels[i] == l.Name {
+	out[0] = id.Name
+	for _, l := range id.Labels {
+		i := sort.SearchStrings(t.labels, l.Key)
+		if i < len(t.labels) && t.labels[i] == l.Key {
 			out[1+i] = l.Value
 		}
 	}
 	return out
 }
 
-// joinName rebuilds a canonical metric name from its cells.
-func (t *tidy) joinName(cells []string) string {
-	var ls []string
+// cellsID reads a metric back from its name cell and label cells (empty
+// cells are labels the metric does not have); the labels come out sorted
+// by key, as aggregation keeps them.
+func (t *tidy) cellsID(cells []string) MetricID {
+	id := MetricID{Name: cells[0]}
 	for i, v := range cells[1:] {
 		if v != "" {
-			ls = append(ls, t.labels[i]+"="+v)
+			id.Labels = append(id.Labels, sim.Label{Key: t.labels[i], Value: v})
 		}
 	}
-	if len(ls) == 0 {
-		return cells[0]
-	}
-	return cells[0] + "{" + strings.Join(ls, ",") + "}"
-}
-
-// CanonicalName sorts the labels of a metric name by key:
-// "x{tier=a,status=ok}" → "x{status=ok,tier=a}". Aggregation stores names
-// this way, so that they round-trip through the label columns.
-func CanonicalName(name string) string {
-	base, ls := SplitName(name)
-	if len(ls) == 0 {
-		return name
-	}
-	sort.SliceStable(ls, func(i, j int) bool { return ls[i].Name < ls[j].Name })
-	parts := make([]string, len(ls))
-	for i, l := range ls {
-		parts[i] = l.Name + "=" + l.Value
-	}
-	return base + "{" + strings.Join(parts, ",") + "}"
+	return id
 }
 
 // WriteRuns writes the per-run files in one streaming pass over the runs
 // (each yields them in index order): runs.csv (run, parameters, seed),
 // metrics.csv (run, metric, labels, value; metrics that are zero or
 // missing in every run are left out, summary.csv still lists them) and,
-// with Output.Timeseries "per_run", timeseries_runs.csv.gz (series that
-// are 0 throughout a run left out). f must be
+// with Output.Timeseries "per_run", timeseries_runs.csv.gz (run, metric,
+// labels, bucket_s, time_s, value; the bucket width is written, not left
+// to be guessed from the gaps between rows, which skip buckets without a
+// value; series that are 0 throughout a run left out). f must be
 // filled (Folder.Fill) from the summary of the same runs.
 func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) error {
 	t := newTidy(f)
@@ -682,9 +672,9 @@ func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) e
 	for i := range f.Summary.Points {
 		for _, ms := range f.Summary.Points[i].Metrics {
 			if ms.Zero {
-				zero[ms.Name] = true
+				zero[ms.key()] = true
 			} else {
-				nonZero[ms.Name] = true
+				nonZero[ms.key()] = true
 			}
 		}
 	}
@@ -705,7 +695,7 @@ func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) e
 		}
 		defer sers.abort()
 		head := append([]string{"run", "metric"}, t.lcols...)
-		if err := sers.row(append(head, "time_s", "value")...); err != nil {
+		if err := sers.row(append(head, "bucket_s", "time_s", "value")...); err != nil {
 			return err
 		}
 	} else {
@@ -725,11 +715,10 @@ func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) e
 			return err
 		}
 		for _, m := range r.Metrics {
-			name := CanonicalName(m.Name)
-			if zero[name] && !nonZero[name] {
+			if k := m.key(); zero[k] && !nonZero[k] {
 				continue
 			}
-			row := append([]string{run}, t.metricCells(name)...)
+			row := append([]string{run}, t.metricCells(m.MetricID)...)
 			if err := mets.row(append(row, FormatFloat(m.Value))...); err != nil {
 				return err
 			}
@@ -739,7 +728,8 @@ func WriteRuns(dir string, f *Folder, each func(yield func(*Run) error) error) e
 				if zeroSeries(s.Values) {
 					continue // 0 throughout the run
 				}
-				cells := append([]string{run}, t.metricCells(CanonicalName(s.Name))...)
+				cells := append([]string{run}, t.metricCells(s.MetricID)...)
+				cells = append(cells, FormatFloat(s.Step.Seconds()))
 				for k, v := range s.Values {
 					if math.IsNaN(v) {
 						continue
@@ -784,7 +774,7 @@ func WriteSummary(dir string, f *Folder) error {
 				for i := range f.Summary.Points {
 					p := &f.Summary.Points[i]
 					for _, ms := range p.Metrics {
-						row := append(lead(p), t.metricCells(ms.Name)...)
+						row := append(lead(p), t.metricCells(ms.MetricID)...)
 						row = append(row, strconv.Itoa(ms.N), FormatFloat(ms.Mean), FormatFloat(ms.SD), FormatFloat(ms.CILow), FormatFloat(ms.CIHigh))
 						if err := a.row(row...); err != nil {
 							return err
@@ -801,7 +791,7 @@ func WriteSummary(dir string, f *Folder) error {
 						if s.Zero {
 							continue
 						}
-						cells := append(lead(p), t.metricCells(s.Name)...)
+						cells := append(lead(p), t.metricCells(s.MetricID)...)
 						cells = append(cells, FormatFloat(s.Step.Seconds()))
 						for k := range s.Mean {
 							if s.N[k] == 0 {
@@ -822,7 +812,7 @@ func WriteSummary(dir string, f *Folder) error {
 				for i := range f.Summary.Points {
 					p := &f.Summary.Points[i]
 					for _, d := range latencyDists(p) {
-						cells := append(lead(p), t.metricCells(d.name)...)
+						cells := append(lead(p), t.metricCells(d.id)...)
 						cells = append(cells, strconv.Itoa(p.N))
 						for k, q := range d.q {
 							if err := a.row(append(cells[:len(cells):len(cells)], FormatFloat(q), FormatFloat(d.pooled[k]), FormatFloat(d.mean[k]))...); err != nil {
@@ -898,7 +888,10 @@ func WriteSummary(dir string, f *Folder) error {
 // same state always gives the same bytes.
 func MarshalSeries(s *SeriesAcc) ([]byte, error) {
 	var b bytes.Buffer
-	gz, _ := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	gz, err := gzip.NewWriterLevel(&b, gzip.BestSpeed)
+	if err != nil {
+		return nil, err
+	}
 	if err := gob.NewEncoder(gz).Encode(s.export()); err != nil {
 		return nil, err
 	}
@@ -915,8 +908,11 @@ func UnmarshalSeries(data []byte) (*SeriesAcc, error) {
 		return nil, err
 	}
 	var f seriesFile
-	if err := gob.NewDecoder(gz).Decode(&f); err != nil {
+	if err := gob.NewDecoder(LimitDecoded(gz, "series sums", MaxDataBytes)).Decode(&f); err != nil {
 		return nil, err
+	}
+	if f.Format != seriesFormat {
+		return nil, fmt.Errorf("series sums format %d, this dsim reads %d (re-run the experiment)", f.Format, seriesFormat)
 	}
 	return importSeries(f), nil
 }
@@ -929,7 +925,7 @@ var ErrNotResults = errors.New("not a dsim results folder (no manifest.json)")
 // faults.csv and fault_coverage.csv.
 func Read(dir string) (*Folder, error) {
 	f := &Folder{Summary: &Summary{}}
-	mb, err := os.ReadFile(filepath.Join(dir, ManifestFile))
+	mb, err := ReadInput(filepath.Join(dir, ManifestFile), MaxMetaBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("read %s: %w", dir, ErrNotResults)
 	}
@@ -943,8 +939,11 @@ func Read(dir string) (*Folder, error) {
 	if m.Format != manifestFormat {
 		return nil, fmt.Errorf("read %s: folder layout %d, this dsim reads %d (re-run the experiment)", dir, m.Format, manifestFormat)
 	}
-	if b, err := os.ReadFile(filepath.Join(dir, ConfigFile)); err == nil {
+	switch b, err := ReadInput(filepath.Join(dir, ConfigFile), MaxMetaBytes); {
+	case err == nil:
 		f.Config = b
+	case errors.Is(err, ErrBadFile):
+		return nil, err
 	}
 	s := f.Summary
 	s.Params = m.Params
@@ -1015,7 +1014,7 @@ func Read(dir string) (*Folder, error) {
 			return err
 		}
 		st := Stat{N: n, Mean: v[0], SD: v[1], CILow: v[2], CIHigh: v[3]}
-		p.Metrics = append(p.Metrics, MetricStat{Name: t.joinName(rec[np : np+1+nl]), Stat: st, Zero: isZeroStat(st)})
+		p.Metrics = append(p.Metrics, MetricStat{MetricID: t.cellsID(rec[np : np+1+nl]), Stat: st, Zero: isZeroStat(st)})
 		return nil
 	})
 	if err != nil {
@@ -1023,7 +1022,7 @@ func Read(dir string) (*Folder, error) {
 	}
 	for i := range s.Points {
 		p := &s.Points[i]
-		sort.Slice(p.Metrics, func(a, b int) bool { return nameLess(p.Metrics[a].Name, p.Metrics[b].Name) })
+		sort.Slice(p.Metrics, func(a, b int) bool { return p.Metrics[a].less(p.Metrics[b].MetricID) })
 		if len(p.Metrics) > 0 {
 			p.N = 0
 			for _, ms := range p.Metrics {
@@ -1042,7 +1041,7 @@ func Read(dir string) (*Folder, error) {
 		if err != nil {
 			return err
 		}
-		name := t.joinName(rec[np : np+1+nl])
+		id := t.cellsID(rec[np : np+1+nl])
 		v, err := num(path, line, rec[np+1+nl:]...)
 		if err != nil {
 			return err
@@ -1056,8 +1055,8 @@ func Read(dir string) (*Folder, error) {
 			return fmt.Errorf("%s:%d: bad time_s %q", path, line, rec[np+2+nl])
 		}
 		j := len(p.Series) - 1
-		if j < 0 || p.Series[j].Name != name || p.Series[j].Step != step {
-			p.Series = append(p.Series, SeriesStat{Name: name, Step: step})
+		if j < 0 || !p.Series[j].Same(id) || p.Series[j].Step != step {
+			p.Series = append(p.Series, SeriesStat{MetricID: id, Step: step})
 			j++
 		}
 		ss := &p.Series[j]
@@ -1083,7 +1082,7 @@ func Read(dir string) (*Folder, error) {
 		if err != nil {
 			return err
 		}
-		name := t.joinName(rec[np : np+1+nl])
+		id := t.cellsID(rec[np : np+1+nl])
 		v, err := num(path, line, rec[np+2+nl:]...)
 		if err != nil {
 			return err
@@ -1092,8 +1091,8 @@ func Read(dir string) (*Folder, error) {
 			if math.IsNaN(val) {
 				return
 			}
-			if j := len(*ds) - 1; j < 0 || (*ds)[j].Name != name {
-				*ds = append(*ds, Dist{Name: name})
+			if j := len(*ds) - 1; j < 0 || !(*ds)[j].Same(id) {
+				*ds = append(*ds, Dist{MetricID: id})
 			}
 			d := &(*ds)[len(*ds)-1]
 			d.Points = append(d.Points, Quantile{Q: v[0], ValueMs: val})
@@ -1155,7 +1154,7 @@ func Read(dir string) (*Folder, error) {
 
 // latencyDist is one histogram's rows of latency.csv.
 type latencyDist struct {
-	name            string
+	id              MetricID
 	q, pooled, mean []float64
 }
 
@@ -1164,12 +1163,12 @@ type latencyDist struct {
 func latencyDists(p *Point) []latencyDist {
 	var out []latencyDist
 	byName := map[string]int{}
-	get := func(name string, qs []Quantile) *latencyDist {
-		j, ok := byName[name]
+	get := func(id MetricID, qs []Quantile) *latencyDist {
+		j, ok := byName[id.key()]
 		if !ok {
 			j = len(out)
-			byName[name] = j
-			d := latencyDist{name: name}
+			byName[id.key()] = j
+			d := latencyDist{id: id}
 			for _, q := range qs {
 				d.q = append(d.q, q.Q)
 				d.pooled = append(d.pooled, math.NaN())
@@ -1180,7 +1179,7 @@ func latencyDists(p *Point) []latencyDist {
 		return &out[j]
 	}
 	for _, d := range p.Pooled {
-		ld := get(d.Name, d.Points)
+		ld := get(d.MetricID, d.Points)
 		if len(ld.q) == len(d.Points) {
 			for k, q := range d.Points {
 				ld.pooled[k] = q.ValueMs
@@ -1188,14 +1187,14 @@ func latencyDists(p *Point) []latencyDist {
 		}
 	}
 	for _, d := range p.CDFs {
-		ld := get(d.Name, d.Points)
+		ld := get(d.MetricID, d.Points)
 		if len(ld.q) == len(d.Points) {
 			for k, q := range d.Points {
 				ld.mean[k] = q.ValueMs
 			}
 		}
 	}
-	sort.SliceStable(out, func(i, j int) bool { return nameLess(out[i].name, out[j].name) })
+	sort.SliceStable(out, func(i, j int) bool { return out[i].id.less(out[j].id) })
 	return out
 }
 
@@ -1213,31 +1212,41 @@ func isZeroStat(st Stat) bool {
 	return st.N == 0 || st.Mean == 0 && (st.N < 2 || st.SD == 0)
 }
 
-func readWindow(path string, line int, f []string) (FaultWindow, error) {
+func readWindow(path string, line int, f []string) (sim.Window, error) {
 	st, err1 := parseTimeS(f[2])
 	en, err2 := parseTimeS(f[3])
 	if err := errors.Join(err1, err2); err != nil {
-		return FaultWindow{}, fmt.Errorf("%s:%d: %w", path, line, err)
+		return sim.Window{}, fmt.Errorf("%s:%d: %w", path, line, err)
 	}
-	return FaultWindow{Kind: f[0], Label: f[1], Start: st, End: en}, nil
+	return sim.Window{Kind: f[0], Label: f[1], Start: st, End: en}, nil
+}
+
+// csvErr places a CSV error in its file (a bound's error names it
+// already).
+func csvErr(path string, err error) error {
+	if errors.Is(err, ErrBadFile) {
+		return err
+	}
+	return fmt.Errorf("%s: %w", path, err)
 }
 
 // readCSV reads a CSV file with a header, checks the header against want
 // (if non-nil) and calls fn for every record with its 1-based line number and the header.
 // A missing file reads as empty.
 func readCSV(path string, want []string, fn func(line int, f, head []string) error) error {
-	b, err := os.ReadFile(path)
+	in, err := OpenInput(path, MaxDataBytes)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil
 	}
 	if err != nil {
 		return err
 	}
-	r := csv.NewReader(bytes.NewReader(b))
+	defer in.Close()
+	r := csv.NewReader(bufio.NewReaderSize(in, 1<<16))
 	r.ReuseRecord = true
 	h, err := r.Read()
 	if err != nil {
-		return fmt.Errorf("%s: %w", path, err)
+		return csvErr(path, err)
 	}
 	head := append([]string(nil), h...)
 	if want != nil {
@@ -1257,7 +1266,7 @@ func readCSV(path string, want []string, fn func(line int, f, head []string) err
 			if err == io.EOF {
 				return nil
 			}
-			return fmt.Errorf("%s: %w", path, err)
+			return csvErr(path, err)
 		}
 		line++
 		if err := fn(line, f, head); err != nil {

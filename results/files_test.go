@@ -3,11 +3,13 @@ package results
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/dsim-dev/dsim/sim/simtest"
 )
 
 // dataFiles are the files whose bytes are golden-tested.
@@ -30,41 +32,8 @@ func TestGoldenFiles(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden := filepath.Join("testdata", "golden", name)
-		if *rewrite {
-			if err := os.MkdirAll(filepath.Dir(golden), 0o755); err != nil {
-				t.Fatal(err)
-			}
-			if err := os.WriteFile(golden, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run with -rewrite to create it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from %s (run with -rewrite if the change is intended):\n%s", name, golden, firstDiff(got, want))
-		}
+		simtest.Golden(t, filepath.Join("testdata", "golden", name), got)
 	}
-}
-
-func firstDiff(got, want []byte) string {
-	g, w := strings.Split(string(got), "\n"), strings.Split(string(want), "\n")
-	for i := 0; i < len(g) || i < len(w); i++ {
-		var a, b string
-		if i < len(g) {
-			a = g[i]
-		}
-		if i < len(w) {
-			b = w[i]
-		}
-		if a != b {
-			return "line " + strconv.Itoa(i+1) + ":\n got: " + a + "\nwant: " + b
-		}
-	}
-	return "(same lines)"
 }
 
 // TestWriteIsDeterministicAndReplotRoundTrips writes the same set twice
@@ -146,6 +115,10 @@ func TestWriteReportsPlotErrorsButWritesTheRest(t *testing.T) {
 	if !errors.Is(err, ErrNoData) {
 		t.Fatalf("Write = %v, want ErrNoData", err)
 	}
+	var pe *PlotError
+	if !errors.As(err, &pe) || pe.Index != 0 || pe.Spec.Metric != "no_such_metric" || !IsPlotError(err) {
+		t.Errorf("Write = %v, want the first plot's *PlotError", err)
+	}
 	html, rerr := os.ReadFile(filepath.Join(dir, ReportFile))
 	if rerr != nil {
 		t.Fatal(rerr)
@@ -197,5 +170,27 @@ func TestReadRejectsBrokenFiles(t *testing.T) {
 				t.Errorf("Read with a broken %s = %v, want an error containing %q", tc.file, err, tc.want)
 			}
 		})
+	}
+}
+
+func TestIsPlotError(t *testing.T) {
+	plot := &PlotError{Index: 2, Spec: PlotSpec{Kind: Line, Metric: "x"}, Err: ErrNoData}
+	other := errors.New("disk full")
+	for _, tc := range []struct {
+		name string
+		err  error
+		want bool
+	}{
+		{"nil", nil, false},
+		{"plot", plot, true},
+		{"wrapped plot", fmt.Errorf("render: %w", plot), true},
+		{"plots joined", errors.Join(plot, plot), true},
+		{"other", other, false},
+		{"other wrapping a plot", fmt.Errorf("%w and %w", other, plot), false},
+		{"plot joined with other", errors.Join(plot, other), false},
+	} {
+		if got := IsPlotError(tc.err); got != tc.want {
+			t.Errorf("%s: IsPlotError(%v) = %v, want %v", tc.name, tc.err, got, tc.want)
+		}
 	}
 }

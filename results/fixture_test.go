@@ -1,7 +1,6 @@
 package results
 
 import (
-	"flag"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -10,11 +9,11 @@ import (
 	"github.com/dsim-dev/dsim/sim"
 )
 
-// rewrite regenerates the golden files under testdata/ instead of
-// comparing against them:
+// The golden files under testdata/golden/ hold what the fixture below
+// writes. After an intended change of a format, regenerate them
+// (sim/simtest's -rewrite flag) and review the diff:
 //
 //	go test ./results -run Golden -rewrite
-var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata/")
 
 // fixtureSet builds a small experiment through the real Recorder: two
 // swept parameters (3 loss rates × 2 retry policies), two seeds each,
@@ -23,8 +22,8 @@ func fixtureSet() *Set {
 	losses := []string{"0", "0.01", "0.05"}
 	policies := []string{"naive", "budget"}
 	seeds := []uint64{1, 2}
-	part := FaultWindow{Kind: "partition", Label: "{api}|{db}", Start: sim.Time(500 * time.Millisecond), End: sim.Time(time.Second)}
-	crash := FaultWindow{Kind: "crash", Label: "db-0", Start: sim.Time(1500 * time.Millisecond), End: sim.Never}
+	part := sim.Window{Kind: "partition", Label: "{api}|{db}", Start: sim.Time(500 * time.Millisecond), End: sim.Time(time.Second)}
+	crash := sim.Window{Kind: "crash", Label: "db-0", Start: sim.Time(1500 * time.Millisecond), End: sim.Never}
 	set := &Set{
 		Manifest: Manifest{
 			Name:        "retry-storm",
@@ -38,7 +37,7 @@ func fixtureSet() *Set {
 	for _, loss := range losses {
 		for _, pol := range policies {
 			for _, seed := range seeds {
-				set.Runs = append(set.Runs, fixtureRun(idx, seed, loss, pol, []FaultWindow{part, crash}))
+				set.Runs = append(set.Runs, fixtureRun(idx, seed, loss, pol, []sim.Window{part, crash}))
 				idx++
 			}
 		}
@@ -46,7 +45,7 @@ func fixtureSet() *Set {
 	return set
 }
 
-func fixtureRun(idx int, seed uint64, loss, policy string, faults []FaultWindow) Run {
+func fixtureRun(idx int, seed uint64, loss, policy string, faults []sim.Window) Run {
 	cfg := DefaultConfig()
 	cfg.Warmup = 200 * time.Millisecond
 	rec := NewRecorder(cfg)
@@ -59,8 +58,8 @@ func fixtureRun(idx int, seed uint64, loss, policy string, faults []FaultWindow)
 		amp = 2
 	}
 	lat := rec.Histogram("latency")
-	api := rec.Counter("attempts{tier=api}")
-	db := rec.Counter("attempts{tier=db}")
+	api := rec.Counter("attempts", sim.Label{Key: "tier", Value: "api"})
+	db := rec.Counter("attempts", sim.Label{Key: "tier", Value: "db"})
 	inflight := rec.Gauge("inflight")
 	ops := NewOps(faults)
 	for ms := 0; ms < 2000; ms += 5 {
@@ -78,14 +77,14 @@ func fixtureRun(idx int, seed uint64, loss, policy string, faults []FaultWindow)
 		}
 		db.Add(n)
 		inflight.Set(float64(rng.IntN(10)) * amp)
-		out := OK
+		out := sim.OK
 		switch u := rng.Float64(); {
 		case inPart && u < 0.5:
-			out = Timeout
+			out = sim.TimedOut
 		case u < l*5:
-			out = Failed
+			out = sim.Failed
 		}
-		ops.Record(clk.t, clk.t.Add(d), out)
+		ops.Op(clk.t, clk.t.Add(d), out)
 	}
 	run := rec.Finish(sim.Time(2 * time.Second))
 	run.Index, run.Seed = idx, seed

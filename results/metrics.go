@@ -2,6 +2,7 @@ package results
 
 import (
 	"math"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -76,10 +77,11 @@ func (c Config) Validate() error {
 // simulated clock, and call Finish when the run is over.
 //
 // Handles (Counter, Gauge, Histogram) are created on first use of a name
-// and returned again for the same name; fetch them once, at setup, and
-// record through them on the hot path. Names are snake_case and may carry
-// one label group, as in "attempts{tier=api}"; derived metric names keep
-// the group at the end ("attempts_rps{tier=api}").
+// and set of labels, and returned again for the same name and labels;
+// fetch them once, at setup, and record through them on the hot path.
+// Names are snake_case; labels stay a separate dimension all the way to
+// the label columns of the CSV files: the counter "attempts" with tier=api
+// gives the metrics "attempts" and "attempts_rps", both with tier=api.
 //
 // A Recorder is not safe for concurrent use, like the engine it serves.
 type Recorder struct {
@@ -88,10 +90,15 @@ type Recorder struct {
 	warm     sim.Time // end of the warm-up span
 	width    int64    // current bucket width in ns
 	maxB     int
-	counters map[string]*counter
+	counters map[string]*counter // by MetricID.key
 	gauges   map[string]*gauge
 	hists    map[string]*histogram
 	nbuckets int // largest bucket count of any series
+	// The bucket of the latest sample and its span [curStart, curEnd):
+	// simulated time only moves forward, so nearly every sample falls in
+	// it and needs no division.
+	curB             int
+	curStart, curEnd sim.Time
 }
 
 var _ sim.Metrics = (*Recorder)(nil)
@@ -125,36 +132,51 @@ func (r *Recorder) Bind(c Clock) { r.clock = c }
 // Config returns the recorder's config.
 func (r *Recorder) Config() Config { return r.cfg }
 
-// Counter returns the counter with the given name.
-func (r *Recorder) Counter(name string) sim.Counter {
-	c, ok := r.counters[name]
+// newID copies a handle's name and labels (the caller may reuse its
+// slice) and returns them with their map key.
+func newID(name string, labels []sim.Label) (MetricID, string) {
+	id := MetricID{Name: name}
+	if len(labels) > 0 {
+		id.Labels = append(Labels(nil), labels...)
+	}
+	return id, id.key()
+}
+
+// Counter returns the counter with the given name and labels.
+func (r *Recorder) Counter(name string, labels ...sim.Label) sim.Counter {
+	id, k := newID(name, labels)
+	c, ok := r.counters[k]
 	if !ok {
-		c = &counter{r: r}
-		r.counters[name] = c
+		c = &counter{r: r, id: id}
+		r.counters[k] = c
 	}
 	return c
 }
 
-// Gauge returns the gauge with the given name.
-func (r *Recorder) Gauge(name string) sim.Gauge {
-	g, ok := r.gauges[name]
+// Gauge returns the gauge with the given name and labels.
+func (r *Recorder) Gauge(name string, labels ...sim.Label) sim.Gauge {
+	id, k := newID(name, labels)
+	g, ok := r.gauges[k]
 	if !ok {
-		g = &gauge{r: r, last: math.NaN(), max: math.Inf(-1)}
-		r.gauges[name] = g
+		g = &gauge{r: r, id: id, last: math.NaN(), max: math.Inf(-1)}
+		r.gauges[k] = g
 	}
 	return g
 }
 
-// Histogram returns the latency histogram with the given name.
-func (r *Recorder) Histogram(name string) sim.Histogram {
-	h, ok := r.hists[name]
+// Histogram returns the latency histogram with the given name and
+// labels.
+func (r *Recorder) Histogram(name string, labels ...sim.Label) sim.Histogram {
+	id, k := newID(name, labels)
+	h, ok := r.hists[k]
 	if !ok {
 		h = &histogram{
 			r:   r,
+			id:  id,
 			h:   hdrhistogram.New(1, int64(r.cfg.MaxLatency), r.cfg.SignificantDigits),
 			max: int64(r.cfg.MaxLatency),
 		}
-		r.hists[name] = h
+		r.hists[k] = h
 	}
 	return h
 }
@@ -162,6 +184,13 @@ func (r *Recorder) Histogram(name string) sim.Histogram {
 // bucket returns the time-series bucket of now, widening every series if
 // the run has outgrown MaxBuckets.
 func (r *Recorder) bucket(now sim.Time) int {
+	if now >= r.curStart && now < r.curEnd {
+		return r.curB
+	}
+	return r.newBucket(now)
+}
+
+func (r *Recorder) newBucket(now sim.Time) int {
 	b := int(int64(now) / r.width)
 	for b >= r.maxB {
 		r.widen()
@@ -170,6 +199,8 @@ func (r *Recorder) bucket(now sim.Time) int {
 	if b >= r.nbuckets {
 		r.nbuckets = b + 1
 	}
+	r.curB, r.curStart = b, sim.Time(int64(b)*r.width)
+	r.curEnd = r.curStart + sim.Time(r.width)
 	return b
 }
 
@@ -177,6 +208,7 @@ func (r *Recorder) bucket(now sim.Time) int {
 // series.
 func (r *Recorder) widen() {
 	r.width *= 2
+	r.curEnd = r.curStart // the cached bucket no longer exists
 	for _, c := range r.counters {
 		c.series = mergeSum(c.series)
 	}
@@ -219,6 +251,7 @@ func growInt(s []int64, b int) []int64 {
 
 type counter struct {
 	r      *Recorder
+	id     MetricID
 	total  int64 // after warm-up
 	series []int64
 }
@@ -238,6 +271,7 @@ func (c *counter) Add(n int64) {
 
 type gauge struct {
 	r      *Recorder
+	id     MetricID
 	last   float64  // latest value, NaN before the first Set
 	lastAt sim.Time // when last was set (clamped to the warm-up end)
 	area   float64  // integral of the value over measured time, value·ns
@@ -279,6 +313,7 @@ func (g *gauge) advance(now sim.Time) {
 
 type histogram struct {
 	r      *Recorder
+	id     MetricID
 	h      *hdrhistogram.Histogram
 	max    int64
 	sum    []int64 // per bucket: sum of samples in ns
@@ -314,16 +349,127 @@ func (h *histogram) Record(d time.Duration) {
 	}
 }
 
-// Metric is one named scalar of a run, for example latency_p99_ms.
+// Labels are a metric's dimensions (tier=db, status=ok), in the order
+// the recording code gave them.
+type Labels []sim.Label
+
+// String returns the labels as experiment files write them after a
+// metric's name, "{tier=db,status=ok}", or "" without labels.
+func (ls Labels) String() string {
+	if len(ls) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteByte('{')
+	for i, l := range ls {
+		if i > 0 {
+			b.WriteByte(',')
+		}
+		b.WriteString(l.Key)
+		b.WriteByte('=')
+		b.WriteString(l.Value)
+	}
+	b.WriteByte('}')
+	return b.String()
+}
+
+// Get returns the value of the label with the given key.
+func (ls Labels) Get(key string) (string, bool) {
+	for _, l := range ls {
+		if l.Key == key {
+			return l.Value, true
+		}
+	}
+	return "", false
+}
+
+// Sorted returns the labels sorted by key: ls itself when they are
+// already, else a sorted copy.
+func (ls Labels) Sorted() Labels {
+	if slices.IsSortedFunc(ls, cmpLabel) {
+		return ls
+	}
+	c := slices.Clone(ls)
+	slices.SortStableFunc(c, cmpLabel)
+	return c
+}
+
+func cmpLabel(a, b sim.Label) int { return strings.Compare(a.Key, b.Key) }
+
+// MetricID identifies one metric: its name ("attempts_rps") and its
+// labels (tier=db).
+type MetricID struct {
+	Name   string
+	Labels Labels
+}
+
+// FullName returns the metric as experiment files name it in checks and
+// plots: "attempts_rps{tier=db}", labels in their order.
+func (id MetricID) FullName() string { return id.Name + id.Labels.String() }
+
+// Canonical returns the ID with its labels sorted by key. Aggregation
+// keys metrics this way, so that label order never splits a metric.
+func (id MetricID) Canonical() MetricID {
+	id.Labels = id.Labels.Sorted()
+	return id
+}
+
+// key is the canonical full name, for map keys.
+func (id MetricID) key() string { return id.Canonical().FullName() }
+
+// Same reports whether two IDs name the same metric (labels in any
+// order).
+func (id MetricID) Same(o MetricID) bool {
+	if id.Name != o.Name || len(id.Labels) != len(o.Labels) {
+		return false
+	}
+	a, b := id.Labels.Sorted(), o.Labels.Sorted()
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// less orders IDs by name, then by their labels as written:
+// attempts{tier=db} before attempts_rps{tier=api}.
+func (id MetricID) less(o MetricID) bool {
+	if id.Name != o.Name {
+		return id.Name < o.Name
+	}
+	return id.Labels.String() < o.Labels.String()
+}
+
+// ParseID reads a metric as users write it in checks and plots, a name
+// with an optional label group: "attempts_rps{tier=api,zone=b}" gives
+// attempts_rps with tier=api and zone=b, labels in the order written.
+// It is for names typed by people; metrics recorded by code carry their
+// labels separately throughout.
+func ParseID(s string) MetricID {
+	i := strings.IndexByte(s, '{')
+	if i < 0 || !strings.HasSuffix(s, "}") {
+		return MetricID{Name: s}
+	}
+	id := MetricID{Name: s[:i]}
+	for _, kv := range strings.Split(s[i+1:len(s)-1], ",") {
+		k, v, _ := strings.Cut(kv, "=")
+		id.Labels = append(id.Labels, sim.Label{Key: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
+	}
+	return id
+}
+
+// Metric is one scalar of a run, for example latency_p99_ms with
+// tier=db.
 type Metric struct {
-	Name  string
+	MetricID
 	Value float64
 }
 
 // Series is one time series of a run: Values[i] covers simulated time
 // [i·Step, (i+1)·Step).
 type Series struct {
-	Name   string
+	MetricID
 	Step   time.Duration
 	Values []float64
 }
@@ -337,7 +483,7 @@ type Quantile struct {
 
 // Dist is the distribution of one latency histogram as CDF points.
 type Dist struct {
-	Name   string
+	MetricID
 	Points []Quantile
 }
 
@@ -359,26 +505,24 @@ type Run struct {
 	Params []Param
 	// Seed is the run seed.
 	Seed uint64
-	// Metrics are the scalars, sorted by name.
+	// Metrics are the scalars, sorted by full name.
 	Metrics []Metric
-	// Series are the time series, sorted by name.
+	// Series are the time series, sorted by full name.
 	Series []Series
-	// Dists are the latency distributions, sorted by name.
+	// Dists are the latency distributions, sorted by full name.
 	Dists []Dist
 	// Faults are the fault windows of the run, in start order.
-	Faults []FaultWindow
+	Faults []sim.Window
 	// Coverage says how many operations each fault window touched.
 	Coverage []Coverage
 }
 
-// Metric returns the value of the named metric.
+// Metric returns the value of a metric named as experiment files name it
+// ("attempts{tier=db}", labels in any order).
 func (r *Run) Metric(name string) (float64, bool) {
-	i := sort.Search(len(r.Metrics), func(i int) bool { return r.Metrics[i].Name >= name })
-	if i < len(r.Metrics) && r.Metrics[i].Name == name {
-		return r.Metrics[i].Value, true
-	}
-	for _, m := range r.Metrics { // Metrics set by hand may be unsorted
-		if m.Name == name {
+	id := ParseID(name)
+	for _, m := range r.Metrics {
+		if m.Same(id) {
 			return m.Value, true
 		}
 	}
@@ -431,19 +575,19 @@ func (r *Recorder) Finish(end sim.Time) Run {
 		nb = eb
 	}
 	step := time.Duration(r.width)
-	add := func(name, suffix string, v float64) {
-		run.Metrics = append(run.Metrics, Metric{Name: WithSuffix(name, suffix), Value: v})
+	add := func(id MetricID, suffix string, v float64) {
+		run.Metrics = append(run.Metrics, Metric{MetricID: id.suffixed(suffix), Value: v})
 	}
-	for name, c := range r.counters {
-		add(name, "", float64(c.total))
-		add(name, "_rps", rate(float64(c.total), span))
+	for _, c := range r.counters {
+		add(c.id, "", float64(c.total))
+		add(c.id, "_rps", rate(float64(c.total), span))
 		vals := make([]float64, nb)
 		for i, v := range c.series {
 			vals[i] = float64(v) / step.Seconds()
 		}
-		run.Series = append(run.Series, Series{Name: WithSuffix(name, "_rps"), Step: step, Values: vals})
+		run.Series = append(run.Series, Series{MetricID: c.id.suffixed("_rps"), Step: step, Values: vals})
 	}
-	for name, g := range r.gauges {
+	for _, g := range r.gauges {
 		g.advance(max(end, r.warm))
 		mean := math.NaN()
 		if g.span > 0 {
@@ -455,9 +599,9 @@ func (r *Recorder) Finish(end sim.Time) Run {
 		if math.IsInf(mx, -1) {
 			mx = math.NaN()
 		}
-		add(name, "_last", g.last)
-		add(name, "_max", mx)
-		add(name, "_mean", mean)
+		add(g.id, "_last", g.last)
+		add(g.id, "_max", mx)
+		add(g.id, "_mean", mean)
 		vals := make([]float64, nb)
 		last := math.NaN()
 		for i := range vals {
@@ -466,11 +610,11 @@ func (r *Recorder) Finish(end sim.Time) Run {
 			}
 			vals[i] = last
 		}
-		run.Series = append(run.Series, Series{Name: name, Step: step, Values: vals})
+		run.Series = append(run.Series, Series{MetricID: g.id, Step: step, Values: vals})
 	}
-	for name, h := range r.hists {
+	for _, h := range r.hists {
 		n := h.h.TotalCount()
-		add(name, "_count", float64(n))
+		add(h.id, "_count", float64(n))
 		nan := math.NaN()
 		mean, p50, p90, p95, p99, p999, mx := nan, nan, nan, nan, nan, nan, nan
 		if n > 0 {
@@ -492,15 +636,15 @@ func (r *Recorder) Finish(end sim.Time) Run {
 				}
 				pts[i] = Quantile{Q: q, ValueMs: v}
 			}
-			run.Dists = append(run.Dists, Dist{Name: name, Points: pts})
+			run.Dists = append(run.Dists, Dist{MetricID: h.id, Points: pts})
 		}
-		add(name, "_mean_ms", mean)
-		add(name, "_p50_ms", p50)
-		add(name, "_p90_ms", p90)
-		add(name, "_p95_ms", p95)
-		add(name, "_p99_ms", p99)
-		add(name, "_p999_ms", p999)
-		add(name, "_max_ms", mx)
+		add(h.id, "_mean_ms", mean)
+		add(h.id, "_p50_ms", p50)
+		add(h.id, "_p90_ms", p90)
+		add(h.id, "_p95_ms", p95)
+		add(h.id, "_p99_ms", p99)
+		add(h.id, "_p999_ms", p999)
+		add(h.id, "_max_ms", mx)
 		vals := make([]float64, nb)
 		for i := range vals {
 			vals[i] = math.NaN()
@@ -508,12 +652,36 @@ func (r *Recorder) Finish(end sim.Time) Run {
 				vals[i] = float64(h.sum[i]) / float64(h.cnt[i]) / 1e6
 			}
 		}
-		run.Series = append(run.Series, Series{Name: WithSuffix(name, "_mean_ms"), Step: step, Values: vals})
+		run.Series = append(run.Series, Series{MetricID: h.id.suffixed("_mean_ms"), Step: step, Values: vals})
 	}
-	sort.Slice(run.Metrics, func(i, j int) bool { return run.Metrics[i].Name < run.Metrics[j].Name })
-	sort.Slice(run.Series, func(i, j int) bool { return run.Series[i].Name < run.Series[j].Name })
-	sort.Slice(run.Dists, func(i, j int) bool { return run.Dists[i].Name < run.Dists[j].Name })
+	sortByFullName(run.Metrics, func(m *Metric) MetricID { return m.MetricID })
+	sortByFullName(run.Series, func(s *Series) MetricID { return s.MetricID })
+	sortByFullName(run.Dists, func(d *Dist) MetricID { return d.MetricID })
 	return run
+}
+
+// suffixed returns the ID of a metric derived from id: the suffix goes on
+// the name, the labels stay ("attempts" → "attempts_rps", tier=db).
+func (id MetricID) suffixed(suffix string) MetricID {
+	id.Name += suffix
+	return id
+}
+
+// sortByFullName sorts xs by the full names of their IDs, labels in
+// their recorded order: the order of a run's rows in metrics.csv.
+func sortByFullName[T any](xs []T, id func(*T) MetricID) {
+	keys := make([]string, len(xs))
+	idx := make([]int, len(xs))
+	for i := range xs {
+		keys[i] = id(&xs[i]).FullName()
+		idx[i] = i
+	}
+	sort.Slice(idx, func(a, b int) bool { return keys[idx[a]] < keys[idx[b]] })
+	sorted := make([]T, len(xs))
+	for i, j := range idx {
+		sorted[i] = xs[j]
+	}
+	copy(xs, sorted)
 }
 
 func ms(ns int64) float64 { return float64(ns) / 1e6 }
@@ -525,47 +693,23 @@ func rate(n, span float64) float64 {
 	return n / span
 }
 
-// WithSuffix appends suffix to a metric name before its label group:
-// WithSuffix("attempts{tier=api}", "_rps") is "attempts_rps{tier=api}".
-func WithSuffix(name, suffix string) string {
-	if i := strings.IndexByte(name, '{'); i >= 0 {
-		return name[:i] + suffix + name[i:]
-	}
-	return name + suffix
-}
-
-// SplitName splits a metric name into its base and its labels:
-// "attempts_rps{tier=api,zone=b}" gives "attempts_rps" and
-// [{tier api} {zone b}].
-func SplitName(name string) (base string, labels []Param) {
-	i := strings.IndexByte(name, '{')
-	if i < 0 || !strings.HasSuffix(name, "}") {
-		return name, nil
-	}
-	for _, kv := range strings.Split(name[i+1:len(name)-1], ",") {
-		k, v, _ := strings.Cut(kv, "=")
-		labels = append(labels, Param{Name: strings.TrimSpace(k), Value: strings.TrimSpace(v)})
-	}
-	return name[:i], labels
-}
-
 // Hist is one latency histogram of a run (samples after the warm-up), kept
 // so that the histograms of a sweep point's seeds can be merged into the
 // pooled distribution of all their samples.
 type Hist struct {
-	Name string
-	H    *hdrhistogram.Histogram
+	MetricID
+	H *hdrhistogram.Histogram
 }
 
-// Hists returns the run's latency histograms, sorted by name. Call it
-// after Finish; the recorder must not record afterwards.
+// Hists returns the run's latency histograms, sorted by full name. Call
+// it after Finish; the recorder must not record afterwards.
 func (r *Recorder) Hists() []Hist {
 	out := make([]Hist, 0, len(r.hists))
-	for name, h := range r.hists {
+	for _, h := range r.hists {
 		if h.h.TotalCount() > 0 {
-			out = append(out, Hist{Name: name, H: h.h})
+			out = append(out, Hist{MetricID: h.id, H: h.h})
 		}
 	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	sortByFullName(out, func(h *Hist) MetricID { return h.MetricID })
 	return out
 }

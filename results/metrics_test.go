@@ -161,8 +161,8 @@ func TestCountersGaugesAndWarmup(t *testing.T) {
 		}
 	}
 	for i := 1; i < len(run.Metrics); i++ {
-		if run.Metrics[i-1].Name >= run.Metrics[i].Name {
-			t.Fatalf("metrics not sorted: %q before %q", run.Metrics[i-1].Name, run.Metrics[i].Name)
+		if run.Metrics[i-1].FullName() >= run.Metrics[i].FullName() {
+			t.Fatalf("metrics not sorted: %q before %q", run.Metrics[i-1].FullName(), run.Metrics[i].FullName())
 		}
 	}
 	// Series cover the whole run, warm-up included.
@@ -239,30 +239,80 @@ func TestSeriesWidenWhenRunOutgrowsMaxBuckets(t *testing.T) {
 	}
 }
 
-func TestNames(t *testing.T) {
+func TestMetricIDs(t *testing.T) {
+	l := func(k, v string) sim.Label { return sim.Label{Key: k, Value: v} }
 	for _, tc := range []struct {
-		name, suffix, want string
-		base               string
-		labels             []Param
+		name      string   // as a user writes it
+		id        MetricID // what ParseID makes of it
+		canonical string   // FullName of Canonical
 	}{
-		{"latency", "_p99_ms", "latency_p99_ms", "latency", nil},
-		{"attempts{tier=api}", "_rps", "attempts_rps{tier=api}", "attempts", []Param{{"tier", "api"}}},
-		{"x{a=1,b=2}", "", "x{a=1,b=2}", "x", []Param{{"a", "1"}, {"b", "2"}}},
+		{"latency_p99_ms", MetricID{Name: "latency_p99_ms"}, "latency_p99_ms"},
+		{"attempts_rps{tier=api}", MetricID{"attempts_rps", Labels{l("tier", "api")}}, "attempts_rps{tier=api}"},
+		{"x{b=2, a=1}", MetricID{"x", Labels{l("b", "2"), l("a", "1")}}, "x{a=1,b=2}"},
+		{"x{a=1", MetricID{Name: "x{a=1"}, "x{a=1"},
 	} {
-		if got := WithSuffix(tc.name, tc.suffix); got != tc.want {
-			t.Errorf("WithSuffix(%q, %q) = %q, want %q", tc.name, tc.suffix, got, tc.want)
-		}
-		base, labels := SplitName(tc.name)
-		if base != tc.base || len(labels) != len(tc.labels) {
-			t.Errorf("SplitName(%q) = %q %v, want %q %v", tc.name, base, labels, tc.base, tc.labels)
+		id := ParseID(tc.name)
+		if id.Name != tc.id.Name || len(id.Labels) != len(tc.id.Labels) {
+			t.Errorf("ParseID(%q) = %+v, want %+v", tc.name, id, tc.id)
 			continue
 		}
-		for i := range labels {
-			if labels[i] != tc.labels[i] {
-				t.Errorf("SplitName(%q) label %d = %v, want %v", tc.name, i, labels[i], tc.labels[i])
+		for i := range id.Labels {
+			if id.Labels[i] != tc.id.Labels[i] {
+				t.Errorf("ParseID(%q) label %d = %v, want %v", tc.name, i, id.Labels[i], tc.id.Labels[i])
 			}
 		}
+		if got := id.Canonical().FullName(); got != tc.canonical {
+			t.Errorf("ParseID(%q).Canonical().FullName() = %q, want %q", tc.name, got, tc.canonical)
+		}
+		if !id.Same(id.Canonical()) {
+			t.Errorf("%q: not the same metric as its canonical form", tc.name)
+		}
 	}
+	a := MetricID{"attempts", Labels{l("tier", "db")}}
+	for _, tc := range []struct {
+		b    MetricID
+		less bool
+	}{
+		{MetricID{"attempts_rps", Labels{l("tier", "api")}}, true},             // by name first
+		{MetricID{"attempts", Labels{l("tier", "db"), l("zone", "a")}}, false}, // as written: '}' after ','
+		{MetricID{"attempts", Labels{l("tier", "dc")}}, true},
+		{MetricID{"attempts", nil}, false},
+		{MetricID{"attempts", Labels{l("tier", "api")}}, false},
+	} {
+		if got := a.less(tc.b); got != tc.less {
+			t.Errorf("%s less %s = %v, want %v", a.FullName(), tc.b.FullName(), got, tc.less)
+		}
+	}
+	if a.Same(MetricID{"attempts", Labels{l("tier", "api")}}) || a.Same(MetricID{Name: "attempts"}) {
+		t.Error("Same ignores label values or counts")
+	}
+}
+
+func TestRecorderKeepsLabelsApart(t *testing.T) {
+	rec := NewRecorder(DefaultConfig())
+	tier, st := sim.Label{Key: "tier", Value: "db"}, sim.Label{Key: "status", Value: "ok"}
+	c := rec.Counter("attempt_status", tier, st)
+	if rec.Counter("attempt_status", st, tier) != c {
+		t.Error("the same labels in another order gave another counter")
+	}
+	if rec.Counter("attempt_status", tier) == c {
+		t.Error("fewer labels gave the same counter")
+	}
+	c.Add(3)
+	run := rec.Finish(sim.Time(time.Second))
+	v, ok := run.Metric("attempt_status_rps{status=ok,tier=db}")
+	if !ok || v != 3 {
+		t.Fatalf("attempt_status_rps = %v, %v; metrics %+v", v, ok, run.Metrics)
+	}
+	for _, m := range run.Metrics {
+		if m.Name == "attempt_status" && len(m.Labels) == 2 {
+			if m.FullName() != "attempt_status{tier=db,status=ok}" {
+				t.Errorf("labels lost their recorded order: %s", m.FullName())
+			}
+			return
+		}
+	}
+	t.Error("no attempt_status with two labels")
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -300,7 +350,7 @@ func TestMemoryBoundedAt10MillionRequests(t *testing.T) {
 	rec.Bind(clk)
 	lat := rec.Histogram("latency")
 	req := rec.Counter("requests")
-	ok := rec.Counter("responses{outcome=ok}")
+	ok := rec.Counter("responses", sim.Label{Key: "outcome", Value: "ok"})
 	q := rec.Gauge("inflight")
 	rng := rand.New(rand.NewPCG(3, 4))
 	step := int64(1000*time.Second) / int64(n)

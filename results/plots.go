@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"image/color"
+	"maps"
 	"math"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -262,12 +264,18 @@ func legendRoom(p *chart, logY bool) {
 	if p.entries == 0 || p.roomMade {
 		return
 	}
-	frac := math.Min(0.09*float64(p.entries), 0.6)
-	if logY && p.Y.Min > 0 {
-		p.Y.Max *= math.Pow(p.Y.Max/p.Y.Min, frac)
-		return
+	p.Y.Max = raisedTop(p.Y.Min, p.Y.Max, p.entries, logY)
+}
+
+// raisedTop returns the top of a y axis running from lo to hi, raised by
+// 9% of the range per legend entry (at most 60%; on a log axis, of the
+// decades) to leave room for a legend of n entries above the data.
+func raisedTop(lo, hi float64, n int, logY bool) float64 {
+	frac := math.Min(0.09*float64(n), 0.6)
+	if logY && lo > 0 {
+		return hi * math.Pow(hi/lo, frac)
 	}
-	p.Y.Max += (p.Y.Max - p.Y.Min) * frac
+	return hi + (hi-lo)*frac
 }
 
 // selectPoints returns the sweep points matching where, in point order.
@@ -299,9 +307,9 @@ func sameValue(a, b string) bool {
 	return ok1 && ok2 && x[0] == y[0]
 }
 
-// unitOf returns the unit a metric name ends with, for axis labels.
-func unitOf(name string) string {
-	base, _ := SplitName(name)
+// unitOf returns the unit a metric name (without labels) ends with, for
+// axis labels.
+func unitOf(base string) string {
 	base = strings.TrimSuffix(base, "_mean")
 	for _, u := range unitSuffixes {
 		if strings.HasSuffix(base, u.suffix) {
@@ -321,8 +329,9 @@ var unitSuffixes = []struct{ suffix, unit string }{
 // (Manifest.Metrics) for its base name or the name it derives from
 // ("attempts" for "attempts_rps", "latency" for "latency_p99_ms"), else
 // ones made from the name ("latency_p99_ms" → "Latency p99", "ms").
+// name is as experiment files write it; labels do not matter.
 func (f *Folder) Info(name string) MetricInfo {
-	base, _ := SplitName(name)
+	base := ParseID(name).Name
 	for _, mi := range f.Manifest.Metrics {
 		if mi.Name == base {
 			if mi.Title == "" {
@@ -371,13 +380,16 @@ func humanize(name string) string {
 }
 
 // title is a metric's title with its labels: "Attempts per second (tier
-// db)".
-func (f *Folder) title(name string) string {
-	t := f.Info(name).Title
-	if _, ls := SplitName(name); len(ls) > 0 {
+// db)". name is as experiment files write it.
+func (f *Folder) title(name string) string { return f.titleOf(ParseID(name)) }
+
+// titleOf is title for a metric ID.
+func (f *Folder) titleOf(id MetricID) string {
+	t := f.Info(id.Name).Title
+	if len(id.Labels) > 0 {
 		var parts []string
-		for _, l := range ls {
-			parts = append(parts, l.Name+" "+l.Value)
+		for _, l := range id.Labels {
+			parts = append(parts, l.Key+" "+l.Value)
 		}
 		t += " (" + strings.Join(parts, ", ") + ")"
 	}
@@ -481,7 +493,7 @@ func withoutParams(ps []Param, drop ...string) string {
 	if len(keep) == 0 {
 		return ""
 	}
-	return paramsLabel(keep)
+	return Params(keep).Label()
 }
 
 // pointLabel labels a sweep point by its parameters, leaving out those
@@ -496,7 +508,7 @@ func pointLabel(ps []Param, where map[string]string) string {
 	if len(keep) == 1 {
 		return keep[0].Value // the plot's title or caption names the parameter
 	}
-	l := withoutParams(ps, sortedKeys(where)...)
+	l := withoutParams(ps, slices.Sorted(maps.Keys(where))...)
 	if l == "" {
 		return "all runs"
 	}
@@ -512,13 +524,13 @@ func pointLabel(ps []Param, where map[string]string) string {
 // distribution of all the point's samples is used instead, and pooled is
 // true.
 func CDFPoints(f *Folder, name string, where map[string]string) (labels []string, dists [][]Quantile, n []int, pooled bool) {
-	name = CanonicalName(name)
+	id := ParseID(name)
 	pts := selectPoints(f, where)
 	pooled = len(pts) > 0
 	for _, pt := range pts {
 		found := false
 		for _, d := range pt.Pooled {
-			found = found || d.Name == name
+			found = found || d.Same(id)
 		}
 		pooled = pooled && found
 	}
@@ -528,7 +540,7 @@ func CDFPoints(f *Folder, name string, where map[string]string) (labels []string
 			ds = pt.Pooled
 		}
 		for _, d := range ds {
-			if d.Name == name {
+			if d.Same(id) {
 				labels = append(labels, pointLabel(pt.Params, where))
 				dists = append(dists, d.Points)
 				n = append(n, pt.N)
@@ -626,9 +638,9 @@ func groupStats(spec PlotSpec, f *Folder) (xs []string, lines []lineData, ns []i
 	var xv []string
 	found := false
 	byIdx := map[string]int{}
-	metric := CanonicalName(spec.Metric)
+	metric := ParseID(spec.Metric)
 	for _, pt := range selectPoints(f, spec.Where) {
-		st, ok := pt.Metric(metric)
+		st, ok := pt.MetricOf(metric)
 		if !ok {
 			continue
 		}
@@ -822,22 +834,17 @@ func SeriesLines(f *Folder, metric, by string, where map[string]string) []Series
 	for _, pt := range pts {
 		var lines []SeriesLine
 		for _, ser := range pt.Series {
-			base, labels := SplitName(ser.Name)
-			if base != metric || ser.Zero {
+			if ser.Name != metric || ser.Zero {
 				continue
 			}
 			label := ""
 			if by != "" {
-				for _, l := range labels {
-					if l.Name == by {
-						label = l.Value
-					}
-				}
+				label, _ = ser.Labels.Get(by)
 				if label == "" {
 					continue
 				}
-			} else if len(labels) > 0 {
-				label = ser.Name
+			} else if len(ser.Labels) > 0 {
+				label = ser.FullName()
 			}
 			n := 0
 			for _, k := range ser.N {
@@ -861,19 +868,14 @@ func SeriesLines(f *Folder, metric, by string, where map[string]string) []Series
 
 // windowsOf returns the distinct fault windows of the points matching
 // where, sorted.
-func windowsOf(f *Folder, where map[string]string) []FaultWindow {
-	seen := map[FaultWindow]bool{}
-	var ws []FaultWindow
+func windowsOf(f *Folder, where map[string]string) []sim.Window {
+	set := map[sim.Window]bool{}
 	for _, p := range selectPoints(f, where) {
 		for _, w := range p.Windows {
-			if !seen[w] {
-				seen[w] = true
-				ws = append(ws, w)
-			}
+			set[w] = true
 		}
 	}
-	SortWindows(ws)
-	return ws
+	return slices.SortedFunc(maps.Keys(set), sim.CompareWindows)
 }
 
 // SeriesRange returns the y range a timeseries plot's lines and bands
@@ -890,51 +892,46 @@ func SeriesRange(spec PlotSpec, f *Folder) (lo, hi float64, ok bool) {
 	return lo, hi, hi >= lo
 }
 
+// seriesXYs is one timeseries line as plot points: the mean at each
+// bucket's midpoint and, where known, its confidence interval.
+type seriesXYs struct {
+	mean, low, high plotter.XYs
+}
+
+// seriesPoints turns lines into plot points, leaving out NaN buckets
+// and, on a log y axis, values ≤ 0. It returns the range of the means,
+// the end of the last bucket drawn (s) and the most seeds behind a line.
+func seriesPoints(lines []SeriesLine, logY bool) (pts []seriesXYs, ymin, ymax, tmax float64, seeds int) {
+	ymin, ymax = math.Inf(1), math.Inf(-1)
+	for _, ln := range lines {
+		var xy seriesXYs
+		for k, v := range ln.Mean {
+			if math.IsNaN(v) || logY && v <= 0 {
+				continue
+			}
+			t := (float64(k) + 0.5) * ln.Step.Seconds() // bucket midpoint
+			xy.mean = append(xy.mean, plotter.XY{X: t, Y: v})
+			ymin, ymax = math.Min(ymin, v), math.Max(ymax, v)
+			tmax = math.Max(tmax, float64(k+1)*ln.Step.Seconds())
+			if lo, hi := ln.Low[k], ln.High[k]; !math.IsNaN(lo) {
+				xy.low, xy.high = append(xy.low, plotter.XY{X: t, Y: lo}), append(xy.high, plotter.XY{X: t, Y: hi})
+			}
+		}
+		seeds = max(seeds, ln.N)
+		pts = append(pts, xy)
+	}
+	return pts, ymin, ymax, tmax, seeds
+}
+
 func plotSeries(p *chart, spec PlotSpec, f *Folder, yShare *[2]float64) error {
 	lines := SeriesLines(f, spec.Metric, spec.By, spec.Where)
 	if len(lines) == 0 {
 		return fmt.Errorf("%w: no run has a time series %q with a value other than 0", ErrNoData, spec.Metric)
 	}
-	ymin, ymax, tmax := math.Inf(1), math.Inf(-1), 0.0
-	var built []plot.Plotter
-	type rawBand struct {
-		lows, highs plotter.XYs
-		col         color.NRGBA
-	}
-	var rawBands []rawBand
-	seeds := 0
-	for i, ln := range lines {
-		var xys, lows, highs plotter.XYs
-		for k, v := range ln.Mean {
-			if math.IsNaN(v) || spec.LogY && v <= 0 {
-				continue
-			}
-			t := (float64(k) + 0.5) * ln.Step.Seconds() // bucket midpoint
-			xys = append(xys, plotter.XY{X: t, Y: v})
-			ymin, ymax = math.Min(ymin, v), math.Max(ymax, v)
-			tmax = math.Max(tmax, float64(k+1)*ln.Step.Seconds())
-			if lo, hi := ln.Low[k], ln.High[k]; !math.IsNaN(lo) {
-				lows, highs = append(lows, plotter.XY{X: t, Y: lo}), append(highs, plotter.XY{X: t, Y: hi})
-			}
-		}
-		seeds = max(seeds, ln.N)
-		if len(xys) == 0 {
-			continue
-		}
-		l, err := plotter.NewLine(xys)
-		if err != nil {
-			return err
-		}
-		l.LineStyle = lineStyle(i)
-		l.LineStyle.Width = vg.Points(1.2)
-		built = append(built, l)
-		if len(lows) > 1 {
-			c := OkabeIto[i%len(OkabeIto)]
-			rawBands = append(rawBands, rawBand{lows, highs, color.NRGBA{c.R, c.G, c.B, 0x30}})
-		}
-		if ln.Label != "" {
-			p.legend(ln.Label, l)
-		}
+	pts, ymin, ymax, tmax, seeds := seriesPoints(lines, spec.LogY)
+	built, banded, err := seriesLines(p, lines, pts)
+	if err != nil {
+		return err
 	}
 	if len(built) == 0 {
 		return fmt.Errorf("%w: time series %q has no values", ErrNoData, spec.Metric)
@@ -950,68 +947,23 @@ func plotSeries(p *chart, spec PlotSpec, f *Folder, yShare *[2]float64) error {
 	}
 	// The axis follows the means; confidence bands are clipped to it (with
 	// few seeds they can be far wider than the data).
-	dataMin, dataMax := ymin, ymax
-	var bands []plot.Plotter
-	for _, rb := range rawBands {
-		clip := func(v float64) float64 { return math.Max(dataMin, math.Min(dataMax, v)) }
-		poly := make(plotter.XYs, 0, 2*len(rb.lows))
-		for _, q := range rb.lows {
-			poly = append(poly, plotter.XY{X: q.X, Y: clip(q.Y)})
-		}
-		for k := len(rb.highs) - 1; k >= 0; k-- {
-			poly = append(poly, plotter.XY{X: rb.highs[k].X, Y: clip(rb.highs[k].Y)})
-		}
-		band, err := plotter.NewPolygon(poly)
-		if err != nil {
-			return err
-		}
-		band.Color = rb.col
-		band.LineStyle.Width = 0
-		bands = append(bands, band)
+	bands, err := confidenceBands(pts, banded, ymin, ymax)
+	if err != nil {
+		return err
 	}
 	// Fault windows first, so lines draw over them. The bands reach the
 	// top of the axis, leaving room for the legend above the data.
 	windows := windowsOf(f, spec.Where)
-	nk := map[string]bool{}
+	kinds := map[string]bool{}
 	for _, w := range windows {
-		nk[w.Kind] = true
+		kinds[w.Kind] = true
 	}
-	if n := p.entries + len(nk); n > 0 {
-		if spec.LogY && ymin > 0 {
-			ymax *= math.Pow(ymax/ymin, math.Min(0.09*float64(n), 0.6))
-		} else {
-			ymax += (ymax - ymin) * math.Min(0.09*float64(n), 0.6)
-		}
+	if n := p.entries + len(kinds); n > 0 {
+		ymax = raisedTop(ymin, ymax, n, spec.LogY)
 		p.roomMade = true
 	}
-	kinds := map[string]int{}
-	for _, w := range windows {
-		st, en := w.Start.Seconds(), tmax
-		if w.End != sim.Never {
-			en = w.End.Seconds()
-		}
-		if en <= st {
-			continue
-		}
-		k, ok := kinds[w.Kind]
-		if !ok {
-			k = len(kinds)
-			kinds[w.Kind] = k
-		}
-		lo, hi := ymin, ymax
-		if spec.LogY && lo <= 0 {
-			lo = ymax / 1e6
-		}
-		band, err := plotter.NewPolygon(plotter.XYs{{X: st, Y: lo}, {X: en, Y: lo}, {X: en, Y: hi}, {X: st, Y: hi}})
-		if err != nil {
-			return err
-		}
-		band.Color = faultColors[k%len(faultColors)]
-		band.LineStyle.Width = 0
-		p.Add(band)
-		if !ok {
-			p.legend("window: "+strings.ReplaceAll(w.Kind, "_", " "), band)
-		}
+	if err := shadeWindows(p, windows, ymin, ymax, tmax, spec.LogY); err != nil {
+		return err
 	}
 	p.Add(bands...)
 	p.Add(built...)
@@ -1030,6 +982,93 @@ func plotSeries(p *chart, spec PlotSpec, f *Folder, yShare *[2]float64) error {
 	return nil
 }
 
+// seriesLines returns a line for each of lines that has points (pts),
+// in its own style, with a legend entry when it has a label, and the
+// indexes of the lines that have a confidence band to shade.
+func seriesLines(p *chart, lines []SeriesLine, pts []seriesXYs) (built []plot.Plotter, banded []int, err error) {
+	for i, ln := range lines {
+		if len(pts[i].mean) == 0 {
+			continue
+		}
+		l, err := plotter.NewLine(pts[i].mean)
+		if err != nil {
+			return nil, nil, err
+		}
+		l.LineStyle = lineStyle(i)
+		l.LineStyle.Width = vg.Points(1.2)
+		built = append(built, l)
+		if len(pts[i].low) > 1 {
+			banded = append(banded, i)
+		}
+		if ln.Label != "" {
+			p.legend(ln.Label, l)
+		}
+	}
+	return built, banded, nil
+}
+
+// confidenceBands returns the shaded confidence band of each line of
+// pts listed in banded, in the line's colour, clipped to [lo, hi].
+func confidenceBands(pts []seriesXYs, banded []int, lo, hi float64) ([]plot.Plotter, error) {
+	clip := func(v float64) float64 { return math.Max(lo, math.Min(hi, v)) }
+	var bands []plot.Plotter
+	for _, i := range banded {
+		lows, highs := pts[i].low, pts[i].high
+		poly := make(plotter.XYs, 0, 2*len(lows))
+		for _, q := range lows {
+			poly = append(poly, plotter.XY{X: q.X, Y: clip(q.Y)})
+		}
+		for k := len(highs) - 1; k >= 0; k-- {
+			poly = append(poly, plotter.XY{X: highs[k].X, Y: clip(highs[k].Y)})
+		}
+		band, err := plotter.NewPolygon(poly)
+		if err != nil {
+			return nil, err
+		}
+		c := OkabeIto[i%len(OkabeIto)]
+		band.Color = color.NRGBA{c.R, c.G, c.B, 0x30}
+		band.LineStyle.Width = 0
+		bands = append(bands, band)
+	}
+	return bands, nil
+}
+
+// shadeWindows shades each fault window over the full height [ymin,
+// ymax] of a timeseries plot, one colour and one legend entry per kind of
+// window; a window still open at the end runs to tmax.
+func shadeWindows(p *chart, windows []sim.Window, ymin, ymax, tmax float64, logY bool) error {
+	kinds := map[string]int{}
+	for _, w := range windows {
+		st, en := w.Start.Seconds(), tmax
+		if w.End != sim.Never {
+			en = w.End.Seconds()
+		}
+		if en <= st {
+			continue
+		}
+		k, ok := kinds[w.Kind]
+		if !ok {
+			k = len(kinds)
+			kinds[w.Kind] = k
+		}
+		lo, hi := ymin, ymax
+		if logY && lo <= 0 {
+			lo = ymax / 1e6
+		}
+		band, err := plotter.NewPolygon(plotter.XYs{{X: st, Y: lo}, {X: en, Y: lo}, {X: en, Y: hi}, {X: st, Y: hi}})
+		if err != nil {
+			return err
+		}
+		band.Color = faultColors[k%len(faultColors)]
+		band.LineStyle.Width = 0
+		p.Add(band)
+		if !ok {
+			p.legend("window: "+strings.ReplaceAll(w.Kind, "_", " "), band)
+		}
+	}
+	return nil
+}
+
 // grid is a heatmap's data: Z[r][c] for column c (x) and row r (y).
 type grid struct {
 	z [][]float64
@@ -1040,15 +1079,17 @@ func (g grid) Z(c, r int) float64 { return g.z[r][c] }
 func (g grid) X(c int) float64    { return float64(c) }
 func (g grid) Y(r int) float64    { return float64(r) }
 
-func plotHeatmap(p *chart, spec PlotSpec, f *Folder) error {
+// heatmapCells returns a heatmap's data: the metric's mean for each
+// (x, y) pair of parameter values (NaN where no sweep point has it), with
+// the values in axis order, their range and the seeds behind each cell.
+func heatmapCells(spec PlotSpec, f *Folder) (xs, ys []string, g grid, lo, hi float64, ns []int, err error) {
 	pts := selectPoints(f, spec.Where)
 	var xv, yv []string
 	type key struct{ x, y string }
 	cells := map[key]float64{}
-	metric := CanonicalName(spec.Metric)
-	var ns []int
+	metric := ParseID(spec.Metric)
 	for i := range pts {
-		st, ok := pts[i].Metric(metric)
+		st, ok := pts[i].MetricOf(metric)
 		if !ok {
 			continue
 		}
@@ -1056,17 +1097,17 @@ func plotHeatmap(p *chart, spec PlotSpec, f *Folder) error {
 		x, _ := pts[i].Param(spec.X)
 		y, _ := pts[i].Param(spec.Y)
 		if _, dup := cells[key{x, y}]; dup {
-			return fmt.Errorf("several sweep points give %s=%s, %s=%s; add where: to pick one", spec.X, x, spec.Y, y)
+			return nil, nil, grid{}, 0, 0, nil, fmt.Errorf("several sweep points give %s=%s, %s=%s; add where: to pick one", spec.X, x, spec.Y, y)
 		}
 		cells[key{x, y}] = st.Mean
 		xv, yv = append(xv, x), append(yv, y)
 	}
 	if len(cells) == 0 {
-		return fmt.Errorf("%w: no run has a metric %q", ErrNoData, spec.Metric)
+		return nil, nil, grid{}, 0, 0, nil, fmt.Errorf("%w: no run has a metric %q", ErrNoData, spec.Metric)
 	}
-	xs, ys := orderValues(xv), orderValues(yv)
-	g := grid{z: make([][]float64, len(ys))}
-	lo, hi := math.Inf(1), math.Inf(-1)
+	xs, ys = orderValues(xv), orderValues(yv)
+	g = grid{z: make([][]float64, len(ys))}
+	lo, hi = math.Inf(1), math.Inf(-1)
 	for r, y := range ys {
 		g.z[r] = make([]float64, len(xs))
 		for c, x := range xs {
@@ -1079,6 +1120,14 @@ func plotHeatmap(p *chart, spec PlotSpec, f *Folder) error {
 				lo, hi = math.Min(lo, v), math.Max(hi, v)
 			}
 		}
+	}
+	return xs, ys, g, lo, hi, ns, nil
+}
+
+func plotHeatmap(p *chart, spec PlotSpec, f *Folder) error {
+	xs, ys, g, lo, hi, ns, err := heatmapCells(spec, f)
+	if err != nil {
+		return err
 	}
 	// Kindlmann's map rises monotonically in luminance, so it reads in
 	// grey scale and to colour-blind eyes; its black and white ends are
@@ -1153,10 +1202,10 @@ func DefaultPlots(sum *Summary, params []string) []PlotSpec {
 	first := &sum.Points[0]
 	var specs []PlotSpec
 	for _, d := range first.CDFs {
-		specs = append(specs, PlotSpec{Kind: CDF, Metric: d.Name})
+		specs = append(specs, PlotSpec{Kind: CDF, Metric: d.FullName()})
 	}
 	for _, d := range first.CDFs {
-		m := WithSuffix(d.Name, "_p99_ms")
+		m := d.suffixed("_p99_ms").FullName()
 		switch {
 		case len(params) == 0:
 			specs = append(specs, PlotSpec{Kind: Bars, Metric: m})
@@ -1179,14 +1228,14 @@ func DefaultPlots(sum *Summary, params []string) []PlotSpec {
 	}
 	seen := map[string]bool{}
 	for _, ser := range first.Series {
-		base, labels := SplitName(ser.Name)
+		base := ser.Name
 		if seen[base] || !strings.HasSuffix(base, "_rps") || ser.Zero {
 			continue
 		}
 		seen[base] = true
 		spec := PlotSpec{Kind: TimeSeries, Metric: base}
-		if len(labels) > 0 {
-			spec.By = labels[0].Name
+		if len(ser.Labels) > 0 {
+			spec.By = ser.Labels[0].Key
 		}
 		if len(params) > 0 {
 			// One line per sweep point would crowd the chart; show the

@@ -1,12 +1,15 @@
 package results
 
 import (
-	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=PlotKind -linecomment -output=plotspec_string.go
 
 // PlotKind is the kind of a plot.
 type PlotKind uint8
@@ -14,52 +17,28 @@ type PlotKind uint8
 // Kinds of plot.
 const (
 	// CDF overlays latency distributions, one line per sweep point.
-	CDF PlotKind = iota + 1
+	CDF PlotKind = iota + 1 // cdf
 	// Line draws a metric against a swept parameter with 95% CI error
 	// bars, one line per value of By (the comparison chart).
-	Line
+	Line // line
 	// Bars draws a metric per value of X as bars with CI whiskers, grouped
 	// by the value of By.
-	Bars
+	Bars // bars
 	// TimeSeries draws a time series over simulated time, one line per
 	// series (label value of By, or sweep point), fault windows shaded.
-	TimeSeries
+	TimeSeries // timeseries
 	// Heatmap colours a metric over two swept parameters, X and Y.
-	Heatmap
+	Heatmap // heatmap
 )
 
-var plotKindNames = [...]string{"", "cdf", "line", "bars", "timeseries", "heatmap"}
-
-// String returns the kind's YAML name.
-func (k PlotKind) String() string {
-	if int(k) < len(plotKindNames) && k != 0 {
-		return plotKindNames[k]
-	}
-	return "unknown"
-}
-
 // ParsePlotKind returns the kind named s.
-func ParsePlotKind(s string) (PlotKind, error) {
-	for i, n := range plotKindNames {
-		if i > 0 && n == s {
-			return PlotKind(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown plot kind %q (want one of %s)", s, strings.Join(plotKindNames[1:], ", "))
-}
+func ParsePlotKind(s string) (PlotKind, error) { return enum.Parse[PlotKind]("plot kind", s) }
 
 // MarshalText returns the kind's name, for YAML and JSON.
 func (k PlotKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // UnmarshalText parses a kind name.
-func (k *PlotKind) UnmarshalText(b []byte) error {
-	v, err := ParsePlotKind(string(b))
-	if err != nil {
-		return err
-	}
-	*k = v
-	return nil
-}
+func (k *PlotKind) UnmarshalText(b []byte) error { return enum.Set(k, "plot kind", string(b)) }
 
 // PlotSpec declares one plot. Experiment files list them under `plots:`:
 //
@@ -100,7 +79,7 @@ type PlotSpec struct {
 func (s PlotSpec) Validate() error {
 	var fe sim.FieldErrors
 	if s.Kind < CDF || s.Kind > Heatmap {
-		fe.Add("kind", "must be one of %s", strings.Join(plotKindNames[1:], ", "))
+		fe.Add("kind", "must be one of %s", strings.Join(enum.Names[PlotKind](), ", "))
 	}
 	if s.Metric == "" {
 		fe.Add("metric", "is required")
@@ -163,7 +142,7 @@ func (s PlotSpec) Check(params []string) error {
 	if s.By != "" && s.Kind != TimeSeries && !has(s.By) {
 		fe.Add("by", "%q must be %s", s.By, want)
 	}
-	for _, k := range sortedKeys(s.Where) {
+	for _, k := range slices.Sorted(maps.Keys(s.Where)) {
 		if !has(k) {
 			fe.Add("where."+k, "must be %s", want)
 		}
@@ -194,13 +173,4 @@ func (s PlotSpec) FileName() string {
 		}
 		return '_'
 	}, stem)
-}
-
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

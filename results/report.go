@@ -6,9 +6,12 @@ import (
 	"errors"
 	"fmt"
 	"html/template"
+	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"github.com/dsim-dev/dsim/sim"
@@ -48,7 +51,10 @@ type headlineTable struct {
 	Rows []headRow
 }
 
-type headCol struct{ Title, Name string }
+type headCol struct {
+	Title, Name string
+	id          MetricID
+}
 
 type headRow struct {
 	Title, Name string
@@ -98,28 +104,41 @@ func statCell(st Stat) string {
 // headlineColumns expands the headline names into metric names: a base
 // name stands for each of its labelled variants.
 func headlineColumns(f *Folder) []headCol {
-	var names []string
-	seen := map[string]bool{}
-	for i := range f.Summary.Points {
-		for _, ms := range f.Summary.Points[i].Metrics {
-			if !seen[ms.Name] {
-				seen[ms.Name] = true
-				names = append(names, ms.Name)
-			}
-		}
-	}
-	sortNames(names)
+	ids := summaryIDs(f.Summary.Points, nil)
 	var cols []headCol
 	for _, h := range f.Manifest.Headline {
-		c := CanonicalName(h)
-		for _, n := range names {
-			base, _ := SplitName(n)
-			if n == c || base == c {
-				cols = append(cols, headCol{Title: f.title(n), Name: n})
+		hid := ParseID(h)
+		for _, id := range ids {
+			if id.Same(hid) || len(hid.Labels) == 0 && id.Name == hid.Name {
+				cols = append(cols, headCol{Title: f.titleOf(id), Name: id.FullName(), id: id})
 			}
 		}
 	}
 	return cols
+}
+
+// summaryIDs returns the distinct metrics of the points, sorted; zero, if
+// not nil, is told for each whether it is zero at every point.
+func summaryIDs(pts []Point, zero map[string]bool) []MetricID {
+	var ids []MetricID
+	seen := map[string]bool{}
+	for i := range pts {
+		for _, ms := range pts[i].Metrics {
+			k := ms.key()
+			if !seen[k] {
+				seen[k] = true
+				ids = append(ids, ms.MetricID)
+				if zero != nil {
+					zero[k] = true
+				}
+			}
+			if zero != nil && !ms.Zero {
+				zero[k] = false
+			}
+		}
+	}
+	sortIDs(ids)
+	return ids
 }
 
 // writeReport renders report.html: one self-contained page, plots inlined
@@ -145,7 +164,7 @@ func writeReport(b *bytes.Buffer, f *Folder, plots []drawnPlot, timeline []byte)
 	for _, c := range headlineColumns(f) {
 		row := headRow{Title: c.Title, Name: c.Name}
 		for i := range pts {
-			st, ok := pts[i].Metric(c.Name)
+			st, ok := pts[i].MetricOf(c.id)
 			if !ok {
 				row.Cells = append(row.Cells, "–")
 				continue
@@ -166,30 +185,15 @@ func writeReport(b *bytes.Buffer, f *Folder, plots []drawnPlot, timeline []byte)
 	if len(d.Header) == 0 {
 		d.Header = []paramRow{{Name: "metric", Values: d.Points}}
 	}
-	var names []string
-	seen := map[string]bool{}
 	zero := map[string]bool{}
-	for i := range pts {
-		for _, ms := range pts[i].Metrics {
-			if !seen[ms.Name] {
-				seen[ms.Name] = true
-				zero[ms.Name] = true
-				names = append(names, ms.Name)
-			}
-			if !ms.Zero {
-				zero[ms.Name] = false
-			}
-		}
-	}
-	sortNames(names)
-	for _, name := range names {
-		if zero[name] {
+	for _, id := range summaryIDs(pts, zero) {
+		if zero[id.key()] {
 			d.Hidden++
 			continue
 		}
-		row := summaryRow{Name: name}
+		row := summaryRow{Name: id.FullName()}
 		for i := range pts {
-			st, ok := pts[i].Metric(name)
+			st, ok := pts[i].MetricOf(id)
 			if !ok {
 				row.Cells = append(row.Cells, "–")
 				continue
@@ -246,14 +250,14 @@ func plotTitle(s PlotSpec, f *Folder) string {
 		t += ", per " + strings.ToLower(humanize(s.By))
 	}
 	if len(s.Where) > 0 {
-		t += " (" + paramsLabel(whereParams(s.Where)) + ")"
+		t += " (" + Params(whereParams(s.Where)).Label() + ")"
 	}
 	return t
 }
 
 func whereParams(w map[string]string) []Param {
 	var ps []Param
-	for _, k := range sortedKeys(w) {
+	for _, k := range slices.Sorted(maps.Keys(w)) {
 		ps = append(ps, Param{Name: k, Value: w[k]})
 	}
 	return ps
@@ -534,8 +538,11 @@ func Render(dir string, f *Folder, progress func(done, total int)) error {
 		}
 	}
 	var timeline []byte
-	if b, err := os.ReadFile(filepath.Join(dir, TimelineSVG)); err == nil {
+	switch b, err := ReadInput(filepath.Join(dir, TimelineSVG), MaxDataBytes); {
+	case err == nil:
 		timeline = b
+	case !errors.Is(err, fs.ErrNotExist):
+		return err // no timeline is fine; one that cannot be read is not
 	}
 	var b bytes.Buffer
 	if err := writeReport(&b, f, drawn, timeline); err != nil {

@@ -51,7 +51,14 @@ func Describe(xs []float64, level float64) Stat {
 	return s
 }
 
-func paramsLabel(ps []Param) string {
+// Params are a sweep point's parameter values in the experiment's
+// parameter order: what identifies the point, and how reports, checks
+// and error messages name it.
+type Params []Param
+
+// Label returns "name=value, name=value", or "all runs" for an
+// experiment without sweep parameters.
+func (ps Params) Label() string {
 	if len(ps) == 0 {
 		return "all runs"
 	}
@@ -60,6 +67,16 @@ func paramsLabel(ps []Param) string {
 		parts[i] = q.Name + "=" + q.Value
 	}
 	return strings.Join(parts, ", ")
+}
+
+// Get returns the value of the named parameter.
+func (ps Params) Get(name string) (string, bool) {
+	for _, q := range ps {
+		if q.Name == name {
+			return q.Value, true
+		}
+	}
+	return "", false
 }
 
 // pointKey identifies a sweep point.

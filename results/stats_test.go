@@ -49,10 +49,10 @@ func close(a, b float64) bool { return math.Abs(a-b) <= 1e-9*math.Max(1, math.Ab
 func TestAggregateGroupsBySweepPoint(t *testing.T) {
 	mk := func(idx int, policy string, seed uint64, v float64) Run {
 		return Run{Index: idx, Seed: seed, Params: []Param{{"policy", policy}},
-			Metrics: []Metric{{"goodput_rps", v}}}
+			Metrics: []Metric{{MetricID{Name: "goodput_rps"}, v}}}
 	}
 	runs := []Run{mk(0, "naive", 1, 10), mk(1, "budget", 1, 20), mk(2, "naive", 2, 12), mk(3, "budget", 2, 22)}
-	runs[3].Metrics = append(runs[3].Metrics, Metric{"extra", 1})
+	runs[3].Metrics = append(runs[3].Metrics, Metric{MetricID{Name: "extra"}, 1})
 	pts := Aggregate([]string{"policy"}, runs).Points
 	if len(pts) != 2 || pts[0].Label() != "policy=naive" || pts[1].Label() != "policy=budget" {
 		t.Fatalf("points = %+v", pts)
@@ -67,5 +67,30 @@ func TestAggregateGroupsBySweepPoint(t *testing.T) {
 	ex, ok := pts[1].Metric("extra")
 	if !ok || ex.N != 1 {
 		t.Errorf("extra = %+v, %v; want one value (missing counts as NaN)", ex, ok)
+	}
+}
+
+func TestParams(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		ps    Params
+		label string
+	}{
+		{"no sweep", nil, "all runs"},
+		{"one", Params{{"network.loss", "0.05"}}, "network.loss=0.05"},
+		{"two", Params{{"protocol.variant", "naive"}, {"network.loss", "0"}}, "protocol.variant=naive, network.loss=0"},
+	} {
+		if got := tc.ps.Label(); got != tc.label {
+			t.Errorf("%s: Label() = %q, want %q", tc.name, got, tc.label)
+		}
+	}
+	ps := Params{{"a", "1"}, {"b", ""}}
+	for _, tc := range []struct {
+		name, want string
+		ok         bool
+	}{{"a", "1", true}, {"b", "", true}, {"c", "", false}} {
+		if v, ok := ps.Get(tc.name); v != tc.want || ok != tc.ok {
+			t.Errorf("Get(%q) = %q, %v; want %q, %v", tc.name, v, ok, tc.want, tc.ok)
+		}
 	}
 }

@@ -52,7 +52,7 @@ type Timeline struct {
 	names   Namer
 	events  []tlEvent
 	dropped int64
-	faults  []FaultWindow
+	faults  []sim.Window
 	end     sim.Time
 	kept    sim.Time // time of the last kept event
 	// Label names a message in the outputs. The default is the message's
@@ -131,9 +131,9 @@ func (t *Timeline) OnEvent(ev *sim.Event) {
 }
 
 // AddFaults adds fault windows to shade.
-func (t *Timeline) AddFaults(ws ...FaultWindow) {
+func (t *Timeline) AddFaults(ws ...sim.Window) {
 	t.faults = append(t.faults, ws...)
-	SortWindows(t.faults)
+	sim.SortWindows(t.faults)
 }
 
 // Finish sets the run's end time, which bounds the diagram.
@@ -276,39 +276,74 @@ const (
 // were dropped, the time axis ends at the last kept event, and messages
 // still in flight there are cut at the axis edge with a marker.
 func (t *Timeline) WriteSVG(w io.Writer) error {
-	nn := t.numNodes()
-	if nn == 0 {
-		nn = 1
-	}
-	end := t.end
-	if t.dropped > 0 {
-		end = t.kept
-	}
-	if end <= 0 {
-		end = 1
-	}
-	width := max(tlLeft+nn*tlColW, 940) // the legend needs about 940
-	ph := 14 * len(t.events)
-	ph = max(400, min(ph, 4000))
-	height := tlTop + ph + tlBottom
-	yOf := func(at sim.Time) float64 { return tlTop + float64(at)/float64(end)*float64(ph) }
-	xOf := func(id sim.NodeID) float64 { return tlLeft + tlColW/2 + float64(id)*tlColW }
+	fr := t.frame()
 	var b bytes.Buffer
-	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`+"\n", width, height, width, height)
+	fmt.Fprintf(&b, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="sans-serif" font-size="11">`+"\n", fr.width, fr.height, fr.width, fr.height)
 	b.WriteString(`<defs><marker id="arrow" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>` + "\n")
-	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", width, height)
-	// The note first, where it is seen: what the diagram shows.
-	note := fmt.Sprintf("%d events over %v of simulated time", len(t.events), end)
+	fmt.Fprintf(&b, `<rect width="%d" height="%d" fill="#ffffff"/>`+"\n", fr.width, fr.height)
+	t.svgNote(&b, fr)
+	t.svgLegend(&b)
+	t.svgFaults(&b, fr)
+	svgAxis(&b, fr)
+	t.svgLifelines(&b, fr)
+	t.svgMessages(&b, fr)
+	t.svgMarks(&b, fr)
+	b.WriteString("</svg>\n")
+	_, err := w.Write(b.Bytes())
+	return err
+}
+
+// svgFrame is the geometry of a sequence diagram.
+type svgFrame struct {
+	nodes         int      // lifelines
+	end           sim.Time // the time at the bottom of the axis
+	axisH         int      // the axis' length
+	width, height int
+}
+
+// frame lays the diagram out: a column per node, 14 px per kept event
+// (400 to 4000 px) for the time axis, which ends at the end of the run,
+// or at the last kept event when later ones were dropped.
+func (t *Timeline) frame() svgFrame {
+	fr := svgFrame{nodes: max(t.numNodes(), 1), end: t.end}
+	if t.dropped > 0 {
+		fr.end = t.kept
+	}
+	if fr.end <= 0 {
+		fr.end = 1
+	}
+	fr.width = max(tlLeft+fr.nodes*tlColW, 940) // the legend needs about 940
+	fr.axisH = max(400, min(14*len(t.events), 4000))
+	fr.height = tlTop + fr.axisH + tlBottom
+	return fr
+}
+
+// y is the vertical position of time at.
+func (fr svgFrame) y(at sim.Time) float64 {
+	return tlTop + float64(at)/float64(fr.end)*float64(fr.axisH)
+}
+
+// x is the position of node id's lifeline.
+func (fr svgFrame) x(id sim.NodeID) float64 { return tlLeft + tlColW/2 + float64(id)*tlColW }
+
+// svgNote writes the note, first, where it is seen: what the diagram
+// shows, and whether it was truncated.
+func (t *Timeline) svgNote(b *bytes.Buffer, fr svgFrame) {
+	note := fmt.Sprintf("%d events over %v of simulated time", len(t.events), fr.end)
 	if t.dropped > 0 {
 		note = fmt.Sprintf("Truncated: the first %d events, up to %v, are shown; %d later events (to %v) were not kept (max_events %d).",
-			len(t.events), end, t.dropped, t.end, t.cfg.MaxEvents)
+			len(t.events), fr.end, t.dropped, t.end, t.cfg.MaxEvents)
 	}
-	fmt.Fprintf(&b, `<text class="note" x="8" y="18" font-size="12" font-weight="bold" fill="%s">%s</text>`+"\n",
+	fmt.Fprintf(b, `<text class="note" x="8" y="18" font-size="12" font-weight="bold" fill="%s">%s</text>`+"\n",
 		map[bool]string{true: "#D55E00", false: "#333"}[t.dropped > 0], html.EscapeString(note))
-	// Legend of the line styles.
+}
+
+// svgLegend writes the legend of the line styles, in a row under the
+// note.
+func (t *Timeline) svgLegend(b *bytes.Buffer) {
 	lx := 8.0
 	item := func(draw, label string) {
-		fmt.Fprintf(&b, `<g class="legend" transform="translate(%.0f,36)">%s<text x="34" y="4" fill="#333">%s</text></g>`+"\n", lx, draw, html.EscapeString(label))
+		fmt.Fprintf(b, `<g class="legend" transform="translate(%.0f,36)">%s<text x="34" y="4" fill="#333">%s</text></g>`+"\n", lx, draw, html.EscapeString(label))
 		lx += 40 + 6.2*float64(len(label))
 	}
 	item(`<line x1="0" y1="0" x2="28" y2="0" stroke="#333" stroke-width="1.2" marker-end="url(#arrow)"/>`, "message delivered")
@@ -320,31 +355,41 @@ func (t *Timeline) WriteSVG(w io.Writer) error {
 		c := faultColors[0]
 		item(fmt.Sprintf(`<rect x="0" y="-6" width="28" height="12" fill="rgb(%d,%d,%d)" fill-opacity="%.2f"/>`, c.R, c.G, c.B, float64(c.A)/255), "fault or protocol window")
 	}
-	// Fault windows.
+}
+
+// svgFaults shades the fault windows across the diagram, each labelled
+// at its start.
+func (t *Timeline) svgFaults(b *bytes.Buffer, fr svgFrame) {
 	for k, f := range t.faults {
-		fe := f.End
-		if fe > end {
-			fe = end
-		}
+		fe := min(f.End, fr.end)
 		if fe <= f.Start {
 			continue
 		}
 		c := faultColors[k%len(faultColors)]
-		fmt.Fprintf(&b, `<rect class="fault" x="0" y="%.1f" width="%d" height="%.1f" fill="rgb(%d,%d,%d)" fill-opacity="%.2f"><title>%s</title></rect>`+"\n",
-			yOf(f.Start), width, yOf(fe)-yOf(f.Start), c.R, c.G, c.B, float64(c.A)/255, html.EscapeString(f.String()))
-		fmt.Fprintf(&b, `<text x="4" y="%.1f" fill="#444">%s</text>`+"\n", yOf(f.Start)+12, html.EscapeString(f.Kind+" "+f.Label))
+		fmt.Fprintf(b, `<rect class="fault" x="0" y="%.1f" width="%d" height="%.1f" fill="rgb(%d,%d,%d)" fill-opacity="%.2f"><title>%s</title></rect>`+"\n",
+			fr.y(f.Start), fr.width, fr.y(fe)-fr.y(f.Start), c.R, c.G, c.B, float64(c.A)/255, html.EscapeString(f.String()))
+		fmt.Fprintf(b, `<text x="4" y="%.1f" fill="#444">%s</text>`+"\n", fr.y(f.Start)+12, html.EscapeString(f.Kind+" "+f.Label))
 	}
-	// Time axis: ten ticks.
+}
+
+// svgAxis writes the time axis: ten ticks.
+func svgAxis(b *bytes.Buffer, fr svgFrame) {
 	for i := 0; i <= 10; i++ {
-		at := sim.Time(int64(end) * int64(i) / 10)
-		y := yOf(at)
-		fmt.Fprintf(&b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#999"/><text x="%d" y="%.1f" text-anchor="end" fill="#555">%s</text>`+"\n",
+		at := sim.Time(int64(fr.end) * int64(i) / 10)
+		y := fr.y(at)
+		fmt.Fprintf(b, `<line x1="%d" y1="%.1f" x2="%d" y2="%.1f" stroke="#999"/><text x="%d" y="%.1f" text-anchor="end" fill="#555">%s</text>`+"\n",
 			tlLeft-8, y, tlLeft-2, y, tlLeft-10, y+4, html.EscapeString(at.String()))
 	}
-	// Lifelines with crash and pause spans.
-	type span struct{ from, to sim.Time }
-	down := make([][]span, nn)
-	paused := make([][]span, nn)
+}
+
+// lifeSpan is a stretch of a lifeline: [from, to).
+type lifeSpan struct{ from, to sim.Time }
+
+// nodeSpans returns, per node, the spans it was crashed (down) and paused,
+// those still open at the end running to end.
+func (t *Timeline) nodeSpans(nn int, end sim.Time) (down, paused [][]lifeSpan) {
+	down = make([][]lifeSpan, nn)
+	paused = make([][]lifeSpan, nn)
 	openDown := make([]sim.Time, nn)
 	openPause := make([]sim.Time, nn)
 	for i := range openDown {
@@ -360,38 +405,79 @@ func (t *Timeline) WriteSVG(w io.Writer) error {
 			openDown[n] = e.At
 		case sim.KindRestart:
 			if openDown[n] >= 0 {
-				down[n] = append(down[n], span{openDown[n], e.At})
+				down[n] = append(down[n], lifeSpan{openDown[n], e.At})
 				openDown[n] = -1
 			}
 		case sim.KindPause:
 			openPause[n] = e.At
 		case sim.KindResume:
 			if openPause[n] >= 0 {
-				paused[n] = append(paused[n], span{openPause[n], e.At})
+				paused[n] = append(paused[n], lifeSpan{openPause[n], e.At})
 				openPause[n] = -1
 			}
 		}
 	}
 	for n := 0; n < nn; n++ {
 		if openDown[n] >= 0 {
-			down[n] = append(down[n], span{openDown[n], end})
+			down[n] = append(down[n], lifeSpan{openDown[n], end})
 		}
 		if openPause[n] >= 0 {
-			paused[n] = append(paused[n], span{openPause[n], end})
-		}
-		x := xOf(sim.NodeID(n))
-		fmt.Fprintf(&b, `<text class="node" x="%.1f" y="%d" text-anchor="middle" font-weight="bold" font-size="13">%s</text>`+"\n", x, tlTop-16, html.EscapeString(t.nodeName(sim.NodeID(n))))
-		fmt.Fprintf(&b, `<line class="lifeline" x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#333" stroke-width="1.5"/>`+"\n", x, tlTop-8, x, tlTop+ph)
-		for _, s := range paused[n] {
-			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#999999" stroke-width="7"><title>paused</title></line>`+"\n", x, yOf(s.from), x, yOf(s.to))
-		}
-		for _, s := range down[n] {
-			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#ffffff" stroke-width="3"/>`, x, yOf(s.from), x, yOf(s.to))
-			fmt.Fprintf(&b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#D55E00" stroke-width="1.5" stroke-dasharray="4 3"><title>crashed</title></line>`+"\n", x, yOf(s.from), x, yOf(s.to))
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" fill="#D55E00" font-size="10">crash</text>`+"\n", x+4, yOf(s.from)+10)
+			paused[n] = append(paused[n], lifeSpan{openPause[n], end})
 		}
 	}
-	// Messages.
+	return down, paused
+}
+
+// svgLifelines writes each node's name and lifeline, with its crash and
+// pause spans.
+func (t *Timeline) svgLifelines(b *bytes.Buffer, fr svgFrame) {
+	down, paused := t.nodeSpans(fr.nodes, fr.end)
+	for n := 0; n < fr.nodes; n++ {
+		x := fr.x(sim.NodeID(n))
+		fmt.Fprintf(b, `<text class="node" x="%.1f" y="%d" text-anchor="middle" font-weight="bold" font-size="13">%s</text>`+"\n", x, tlTop-16, html.EscapeString(t.nodeName(sim.NodeID(n))))
+		fmt.Fprintf(b, `<line class="lifeline" x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#333" stroke-width="1.5"/>`+"\n", x, tlTop-8, x, tlTop+fr.axisH)
+		for _, s := range paused[n] {
+			fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#999999" stroke-width="7"><title>paused</title></line>`+"\n", x, fr.y(s.from), x, fr.y(s.to))
+		}
+		for _, s := range down[n] {
+			fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#ffffff" stroke-width="3"/>`, x, fr.y(s.from), x, fr.y(s.to))
+			fmt.Fprintf(b, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#D55E00" stroke-width="1.5" stroke-dasharray="4 3"><title>crashed</title></line>`+"\n", x, fr.y(s.from), x, fr.y(s.to))
+			fmt.Fprintf(b, `<text x="%.1f" y="%.1f" fill="#D55E00" font-size="10">crash</text>`+"\n", x+4, fr.y(s.from)+10)
+		}
+	}
+}
+
+// arrowEnds returns where message a's arrow starts and ends: from its
+// send to its delivery or drop; a message still in flight where the
+// diagram ends heads towards its destination and is cut at the axis
+// edge; a message whose send was not kept is a short horizontal stub.
+func (t *Timeline) arrowEnds(a arrow, fr svgFrame) (x1, y1, x2, y2 float64) {
+	x1, x2 = fr.x(a.from), fr.x(a.dst)
+	switch {
+	case a.send >= 0 && a.to >= 0:
+		y1, y2 = fr.y(t.events[a.send].At), fr.y(t.events[a.to].At)
+	case a.send >= 0: // still in flight where the diagram ends: cut
+		y1, y2 = fr.y(t.events[a.send].At), fr.y(fr.end)
+		// Head towards the destination, but stop at the axis edge
+		// after at most a quarter of the way: the delivery time is
+		// unknown.
+		if y2-y1 > 0 {
+			x2 = x1 + (x2-x1)*math.Min(0.25, (y2-y1)/float64(fr.axisH)*4)
+		} else {
+			x2 = x1 + (x2-x1)*0.1
+		}
+	default: // the send was not kept
+		y2 = fr.y(t.events[a.to].At)
+		y1 = y2
+		x1 = x2 - (x2-x1)/4
+	}
+	return x1, y1, x2, y2
+}
+
+// svgMessages writes an arrow per message, coloured by label: delivered
+// (with the label at its middle in small diagrams), dropped (crossed out
+// part way) or cut (in flight at the end).
+func (t *Timeline) svgMessages(b *bytes.Buffer, fr svgFrame) {
 	colors := map[string]int{}
 	for _, a := range t.arrows() {
 		ci, ok := colors[a.label]
@@ -401,67 +487,48 @@ func (t *Timeline) WriteSVG(w io.Writer) error {
 		}
 		c := OkabeIto[ci%(len(OkabeIto)-1)] // no yellow on white
 		col := fmt.Sprintf("rgb(%d,%d,%d)", c.R, c.G, c.B)
-		x1, x2 := xOf(a.from), xOf(a.dst)
-		var y1, y2 float64
+		x1, y1, x2, y2 := t.arrowEnds(a, fr)
 		switch {
-		case a.send >= 0 && a.to >= 0:
-			y1, y2 = yOf(t.events[a.send].At), yOf(t.events[a.to].At)
-		case a.send >= 0: // still in flight where the diagram ends: cut
-			y1, y2 = yOf(t.events[a.send].At), yOf(end)
-			// Head towards the destination, but stop at the axis edge
-			// after at most a quarter of the way: the delivery time is
-			// unknown.
-			if y2-y1 > 0 {
-				x2 = x1 + (x2-x1)*math.Min(0.25, (y2-y1)/float64(ph)*4)
-			} else {
-				x2 = x1 + (x2-x1)*0.1
-			}
-		default: // the send was not kept
-			y2 = yOf(t.events[a.to].At)
-			y1 = y2
-			x1 = x2 - (x2-x1)/4
-		}
-		if a.drop {
+		case a.drop:
 			// Draw the arrow part way and cross it out.
 			mx, my := x1+(x2-x1)*0.6, y1+(y2-y1)*0.6
 			if y2 == y1 {
 				my = y1
 			}
-			fmt.Fprintf(&b, `<g class="msg drop"><title>%s dropped at %s: %s</title><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2"/>`,
+			fmt.Fprintf(b, `<g class="msg drop"><title>%s dropped at %s: %s</title><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2"/>`,
 				html.EscapeString(a.label), t.events[a.to].At, html.EscapeString(t.events[a.to].Cause), x1, y1, mx, my, col)
-			fmt.Fprintf(&b, `<path d="M%.1f,%.1f l8,8 M%.1f,%.1f l-8,8" stroke="#D55E00" stroke-width="2.5"/></g>`+"\n", mx-4, my-4, mx+4, my-4)
-			continue
-		}
-		if a.to < 0 {
+			fmt.Fprintf(b, `<path d="M%.1f,%.1f l8,8 M%.1f,%.1f l-8,8" stroke="#D55E00" stroke-width="2.5"/></g>`+"\n", mx-4, my-4, mx+4, my-4)
+		case a.to < 0:
 			dir := 1.0
 			if a.dst < a.from {
 				dir = -1
 			}
-			fmt.Fprintf(&b, `<g class="msg cut"><title>%s: in flight when the diagram ends</title><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2" stroke-dasharray="3 3"/>`,
+			fmt.Fprintf(b, `<g class="msg cut"><title>%s: in flight when the diagram ends</title><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2" stroke-dasharray="3 3"/>`,
 				html.EscapeString(a.label), x1, y1, x2, y2, col)
-			fmt.Fprintf(&b, `<path d="M%.1f,%.1f l%.1f,5 l%.1f,5 M%.1f,%.1f l%.1f,5 l%.1f,5" fill="none" stroke="%s" stroke-width="1.2"/></g>`+"\n",
+			fmt.Fprintf(b, `<path d="M%.1f,%.1f l%.1f,5 l%.1f,5 M%.1f,%.1f l%.1f,5 l%.1f,5" fill="none" stroke="%s" stroke-width="1.2"/></g>`+"\n",
 				x2, y2-10, 4*dir, -4*dir, x2+4*dir, y2-10, 4*dir, -4*dir, col)
-			continue
+		default:
+			fmt.Fprintf(b, `<g class="msg"><title>%s</title><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2" marker-end="url(#arrow)"/>`,
+				html.EscapeString(a.label), x1, y1, x2, y2, col)
+			if a.label != "" && len(t.events) <= 400 {
+				fmt.Fprintf(b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="%s" font-size="10">%s</text>`, (x1+x2)/2, (y1+y2)/2-3, col, html.EscapeString(truncate(a.label, 24)))
+			}
+			b.WriteString("</g>\n")
 		}
-		fmt.Fprintf(&b, `<g class="msg"><title>%s</title><line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="%s" stroke-width="1.2" marker-end="url(#arrow)"/>`,
-			html.EscapeString(a.label), x1, y1, x2, y2, col)
-		if a.label != "" && len(t.events) <= 400 {
-			fmt.Fprintf(&b, `<text x="%.1f" y="%.1f" text-anchor="middle" fill="%s" font-size="10">%s</text>`, (x1+x2)/2, (y1+y2)/2-3, col, html.EscapeString(truncate(a.label, 24)))
-		}
-		b.WriteString("</g>\n")
 	}
-	// Timers and notes.
+}
+
+// svgMarks writes timer firings (dots on the lifeline) and notes (text at
+// the left edge).
+func (t *Timeline) svgMarks(b *bytes.Buffer, fr svgFrame) {
 	for _, e := range t.events {
 		switch e.Kind {
 		case sim.KindTimer:
-			fmt.Fprintf(&b, `<circle cx="%.1f" cy="%.1f" r="3" fill="#56B4E9"><title>timer %d</title></circle>`+"\n", xOf(e.Node), yOf(e.At), e.Tag)
+			fmt.Fprintf(b, `<circle cx="%.1f" cy="%.1f" r="3" fill="#56B4E9"><title>timer %d</title></circle>`+"\n", fr.x(e.Node), fr.y(e.At), e.Tag)
 		case sim.KindNote:
-			fmt.Fprintf(&b, `<text x="%d" y="%.1f" fill="#555" font-style="italic">%s</text>`+"\n", tlLeft, yOf(e.At)-2, html.EscapeString(truncate(e.Cause, 60)))
+			fmt.Fprintf(b, `<text x="%d" y="%.1f" fill="#555" font-style="italic">%s</text>`+"\n", tlLeft, fr.y(e.At)-2, html.EscapeString(truncate(e.Cause, 60)))
 		}
 	}
-	b.WriteString("</svg>\n")
-	_, err := w.Write(b.Bytes())
-	return err
 }
 
 func truncate(s string, n int) string {

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/simtest"
 )
 
 type ping struct{ N int }
@@ -48,7 +49,7 @@ func timelineRun(cfg TimelineConfig) *Timeline {
 	srv := e.MustAddNode("server", func() sim.Node { return &pinger{} })
 	tl := NewTimeline(e, cfg)
 	e.Observe(tl)
-	crash := FaultWindow{Kind: "crash", Label: "server", Start: sim.Time(35 * time.Millisecond), End: sim.Time(60 * time.Millisecond)}
+	crash := sim.Window{Kind: "crash", Label: "server", Start: sim.Time(35 * time.Millisecond), End: sim.Time(60 * time.Millisecond)}
 	e.At(crash.Start, func() { e.Crash(srv) })
 	e.At(crash.End, func() { e.Restart(srv) })
 	if err := e.Run(sim.Time(100 * time.Millisecond)); err != nil {
@@ -75,21 +76,7 @@ func TestTimelineGolden(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		golden := filepath.Join("testdata", "golden", "timeline", name)
-		if *rewrite {
-			os.MkdirAll(filepath.Dir(golden), 0o755)
-			if err := os.WriteFile(golden, got, 0o644); err != nil {
-				t.Fatal(err)
-			}
-			continue
-		}
-		want, err := os.ReadFile(golden)
-		if err != nil {
-			t.Fatalf("%v (run with -rewrite to create it)", err)
-		}
-		if !bytes.Equal(got, want) {
-			t.Errorf("%s differs from %s (run with -rewrite if intended):\n%s", name, golden, firstDiff(got, want))
-		}
+		simtest.Golden(t, filepath.Join("testdata", "golden", "timeline", name), got)
 	}
 
 	// Pings at 10, 20, 30 ms are answered; the ping sent at 40 ms

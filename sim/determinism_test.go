@@ -2,9 +2,7 @@ package sim_test
 
 import (
 	"errors"
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
@@ -13,10 +11,8 @@ import (
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/simtest"
 )
-
-// rewrite regenerates golden files: go test ./sim -run Golden -rewrite
-var rewrite = flag.Bool("rewrite", false, "rewrite golden files in testdata/")
 
 // gossiper sends to random peers after random delays: a workload whose
 // event order depends on every random draw.
@@ -219,8 +215,11 @@ func (p *pinger) Timer(env sim.Env, _ uint64) {
 
 // TestGoldenPingPongWithFaults checks the exact interaction trace of a
 // ping-pong pair through a pause and a crash/restart against
-// testdata/pingpong.golden. Regenerate with -rewrite after an intended
-// change and review the diff.
+// testdata/pingpong.golden. Regenerate with
+//
+//	go test ./sim -run Golden -rewrite
+//
+// after an intended change and review the diff.
 func TestGoldenPingPongWithFaults(t *testing.T) {
 	e := sim.New(sim.Config{Seed: 1})
 	e.SetNetwork(&sim.Direct{Delay: 3 * time.Millisecond})
@@ -235,20 +234,5 @@ func TestGoldenPingPongWithFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	got := strings.Join(*lines, "\n") + "\n"
-	path := filepath.Join("testdata", "pingpong.golden")
-	if *rewrite {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -rewrite to create it)", err)
-	}
-	if got != string(want) {
-		t.Errorf("trace differs from %s (rerun with -rewrite if intended):\n%s", path, got)
-	}
+	simtest.Golden(t, filepath.Join("testdata", "pingpong.golden"), got)
 }

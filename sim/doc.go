@@ -23,4 +23,9 @@
 // netmodel drives them from fault schedules. Observers see every
 // dispatched event plus trace records (sends, drops, crashes) for metrics,
 // timelines and checks.
+//
+// Window and Outcome are the vocabulary the layers above share: a Window is
+// a span during which something was going on (a network fault, a
+// protocol's error window), whatever produced it; an Outcome is how an
+// operation ended. Protocols report them, results shade and count them.
 package sim

@@ -83,7 +83,6 @@ type Engine struct {
 	hash     uint64
 	events   uint64
 	stopped  bool
-	started  bool
 	attached bool
 }
 

@@ -1,35 +1,39 @@
 package sim
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=EventKind -linecomment -output=event_string.go
+
 // EventKind says what an event or trace record is.
 type EventKind uint8
 
 // Kinds of events. Start, Deliver, Timer and Control are dispatched from
 // the queue; the others are trace records emitted as things happen.
+// The line comments are the kinds' names (String).
 const (
-	KindStart     EventKind = iota + 1 // a node boots (Node.Start)
-	KindDeliver                        // a message reaches a node (Node.Receive)
-	KindTimer                          // a node's timer fires (Node.Timer)
-	KindControl                        // an engine-level action (faults, workload)
-	KindSend                           // trace: a node sent a message
-	KindDrop                           // trace: a message was dropped (Cause says why)
-	KindDuplicate                      // trace: the network duplicated a message
-	KindCrash                          // trace: a node crashed
-	KindRestart                        // trace: a crashed node restarted
-	KindPause                          // trace: a node was paused
-	KindResume                         // trace: a paused node resumed
-	KindNote                           // trace: a free-form annotation (fault windows, ...)
+	// KindStart: a node boots (Node.Start).
+	KindStart EventKind = iota + 1 // start
+	// KindDeliver: a message reaches a node (Node.Receive).
+	KindDeliver // deliver
+	// KindTimer: a node's timer fires (Node.Timer).
+	KindTimer // timer
+	// KindControl: an engine-level action (faults, workload).
+	KindControl // control
+	// KindSend: trace: a node sent a message.
+	KindSend // send
+	// KindDrop: trace: a message was dropped (Cause says why).
+	KindDrop // drop
+	// KindDuplicate: trace: the network duplicated a message.
+	KindDuplicate // duplicate
+	// KindCrash: trace: a node crashed.
+	KindCrash // crash
+	// KindRestart: trace: a crashed node restarted.
+	KindRestart // restart
+	// KindPause: trace: a node was paused.
+	KindPause // pause
+	// KindResume: trace: a paused node resumed.
+	KindResume // resume
+	// KindNote: trace: a free-form annotation (fault windows, ...).
+	KindNote // note
 )
-
-var kindNames = [...]string{"", "start", "deliver", "timer", "control", "send",
-	"drop", "duplicate", "crash", "restart", "pause", "resume", "note"}
-
-// String returns the kind's lower-case name.
-func (k EventKind) String() string {
-	if int(k) < len(kindNames) && k != 0 {
-		return kindNames[k]
-	}
-	return "unknown"
-}
 
 // Event describes a dispatched event or a trace record to observers. The
 // engine reuses one Event value: observers must copy what they keep.

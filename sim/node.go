@@ -106,23 +106,16 @@ type Network interface {
 	Dropped(from, to NodeID, msg Message, cause DropCause)
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=DropCause -linecomment -output=node_string.go
+
 // DropCause says why the engine dropped a message.
 type DropCause uint8
 
 // Causes of engine-side drops.
 const (
 	// DropCrashed: the receiving node was down when the message arrived.
-	DropCrashed DropCause = iota + 1
+	DropCrashed DropCause = iota + 1 // crashed_receiver
 )
-
-// String returns the cause's snake_case name.
-func (c DropCause) String() string {
-	switch c {
-	case DropCrashed:
-		return "crashed_receiver"
-	}
-	return "unknown"
-}
 
 // Clock maps true time to a node's local clock. The engine uses it for
 // Env.Local and to convert local timer spans to true time. A nil Clock is
@@ -150,14 +143,19 @@ type Storage interface {
 
 // Metrics is how protocols and the network record measurements. Handles
 // are fetched once (in Start) and then used on the hot path without lookups.
-// Names are snake_case; see package results for the conventions.
+// Names are snake_case with the unit last; labels are the metric's
+// dimensions, given separately ("attempts" with tier=db), never built into
+// the name. A name and a set of labels identify one instrument: asking
+// again returns the same handle. Label order is kept as given. See package
+// results for the conventions.
 type Metrics interface {
-	// Counter returns the counter with the given name.
-	Counter(name string) Counter
-	// Gauge returns the gauge with the given name.
-	Gauge(name string) Gauge
-	// Histogram returns the latency histogram with the given name.
-	Histogram(name string) Histogram
+	// Counter returns the counter with the given name and labels.
+	Counter(name string, labels ...Label) Counter
+	// Gauge returns the gauge with the given name and labels.
+	Gauge(name string, labels ...Label) Gauge
+	// Histogram returns the latency histogram with the given name and
+	// labels.
+	Histogram(name string, labels ...Label) Histogram
 }
 
 // Counter is a monotonically increasing count.

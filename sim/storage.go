@@ -1,6 +1,9 @@
 package sim
 
-import "sort"
+import (
+	"maps"
+	"slices"
+)
 
 // MemoryStorage is an in-memory Storage. The engine keeps one per node
 // outside the Node instance, so it survives crashes.
@@ -32,10 +35,5 @@ func (s *MemoryStorage) Delete(key string) { delete(s.m, key) }
 
 // Keys returns every key in ascending order.
 func (s *MemoryStorage) Keys() []string {
-	keys := make([]string, 0, len(s.m))
-	for k := range s.m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
+	return slices.Sorted(maps.Keys(s.m))
 }

@@ -118,7 +118,7 @@ func runBenchPHOLD(c *cli, args []string) error {
 	}
 	cfg := phold.Config{LPs: *lps, PerLP: *perLP, Events: *events, Lookahead: *lookahead, Mean: *mean, Seed: *seed}
 	if err := cfg.Validate(); err != nil {
-		return usagef("%v", err)
+		return usagef("%w", err)
 	}
 	if *lps > 1<<30 || *perLP > 1<<30 || int64(*lps)*int64(*perLP) > 1<<31 {
 		return usagef("lps × per-lp must be at most %d", 1<<31)
@@ -160,9 +160,12 @@ func runBenchPHOLD(c *cli, args []string) error {
 		rep.CPUPairRatio = pairRatio(eng, ref, func(p pholdSample) float64 { return p.CPUEventsPerSec })
 	}
 	if *asJSON {
-		b, _ := json.Marshal(rep)
-		fmt.Fprintf(c.stdout, "%s\n", b)
-		return nil
+		b, err := json.Marshal(rep)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(c.stdout, "%s\n", b)
+		return err
 	}
 	printPHOLD(c, &rep)
 	return nil
@@ -305,7 +308,7 @@ func measurePHOLD(cfg phold.Config, engine bool) (pholdSample, error) {
 		e, err := phold.Build(cfg)
 		if err != nil {
 			stopSampler()
-			return pholdSample{}, usagef("%v", err)
+			return pholdSample{}, usagef("%w", err)
 		}
 		// Dispatch the start-up events (each process schedules its
 		// first events) before timing, so the figures are steady-state.
@@ -319,7 +322,7 @@ func measurePHOLD(cfg phold.Config, engine bool) (pholdSample, error) {
 		h, err := phold.NewHeap(cfg)
 		if err != nil {
 			stopSampler()
-			return pholdSample{}, usagef("%v", err)
+			return pholdSample{}, usagef("%w", err)
 		}
 		run = func() (phold.Result, error) { return h.Run(cfg.Events), nil }
 	}
@@ -331,7 +334,8 @@ func measurePHOLD(cfg phold.Config, engine bool) (pholdSample, error) {
 	start := time.Now()
 	res, err := run()
 	wall := time.Since(start)
-	cpu1, _ := threadCPU()
+	cpu1, cpuOK1 := threadCPU()
+	cpuOK = cpuOK && cpuOK1
 	runtime.UnlockOSThread()
 	runtime.ReadMemStats(&after)
 	stopSampler()

@@ -3,11 +3,9 @@ package cli
 import (
 	"fmt"
 	"math"
-	"strings"
 	"text/tabwriter"
 
 	"github.com/dsim-dev/dsim/experiments"
-	"github.com/dsim-dev/dsim/results"
 )
 
 func init() {
@@ -126,7 +124,7 @@ func (c *cli) printChecks(x *experiments.Experiment, rows []experiments.CheckRes
 			worst = fmt.Sprintf("%.6g", r.Value)
 		}
 		runs := fmt.Sprintf("%d/%d", r.Runs-len(r.Failed), r.Runs)
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", verdict, r.Name, pointText(r.Params), runs, worst)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", verdict, r.Name, r.Params.Label(), runs, worst)
 	}
 	tw.Flush()
 	if failed == 0 {
@@ -144,15 +142,4 @@ func (c *cli) printChecks(x *experiments.Experiment, rows []experiments.CheckRes
 		}
 	}
 	return failError{msg: fmt.Sprintf("%d of %d checks failed", failed, len(rows))}
-}
-
-func pointText(ps []results.Param) string {
-	if len(ps) == 0 {
-		return "-"
-	}
-	parts := make([]string, len(ps))
-	for i, p := range ps {
-		parts[i] = p.Name + "=" + p.Value
-	}
-	return strings.Join(parts, " ")
 }

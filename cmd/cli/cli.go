@@ -226,7 +226,9 @@ func parse(fs *flag.FlagSet, args []string) error {
 		})
 		msg += strings.Replace(experiments.Suggest(bad, names), `"`, `"--`, 1)
 	}
-	return usageError{fmt.Errorf("%s\nRun '%s --help' for the flags.", msg, fs.Name())}
+	// A usage message for a person, with the hint on its own line, like
+	// every usagef message.
+	return usagef("%s\nRun '%s --help' for the flags.", msg, fs.Name())
 }
 
 func suggestCommand(name string) string {

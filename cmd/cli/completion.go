@@ -2,6 +2,8 @@ package cli
 
 import (
 	"bytes"
+	"errors"
+	"flag"
 	"fmt"
 	"os"
 	"sort"
@@ -133,7 +135,9 @@ func flagNames(name string) []string {
 	if name == "bench" {
 		args = []string{"phold", "--help"}
 	}
-	_ = cmd.run(sub, args)
+	if err := cmd.run(sub, args); err != nil && !errors.Is(err, flag.ErrHelp) {
+		return nil // no help, no flags to offer
+	}
 	var flags []string
 	for _, l := range strings.Split(out.String(), "\n") {
 		if f, ok := strings.CutPrefix(l, "  --"); ok {

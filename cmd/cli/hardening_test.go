@@ -14,6 +14,7 @@ import (
 
 	"github.com/dsim-dev/dsim/experiments"
 	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/results"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -62,8 +63,7 @@ func aliasBomb() string {
 	return b.String() + "nodes: [a]\nprotocol: {name: echo}\n"
 }
 
-// rpcTiny is a small experiment of a family that does not declare its
-// metrics, so a misspelt check is found only after the run.
+// rpcTiny is a small rpc experiment with a misspelt check metric.
 const rpcTiny = `name: rpc-tiny
 duration: 1s
 nodes: ["client-1", "api-1"]
@@ -102,6 +102,34 @@ func TestHostileInputCLI(t *testing.T) {
 	if code, _, stderr := runCLI("run", good, "--shard", "0/2", "--out", shard, "--quiet"); code != exitOK {
 		t.Fatal(stderr)
 	}
+	// Results and shard folders whose files are not regular files, or too
+	// large: dsim plot and dsim merge refuse them before reading.
+	special := func(name, file string, make func(path string) error) string {
+		d := filepath.Join(dir, name)
+		if code, _, stderr := runCLI("run", good, "--out", d, "--quiet"); code != exitOK {
+			t.Fatal(stderr)
+		}
+		p := filepath.Join(d, file)
+		if err := os.Remove(p); err != nil {
+			t.Fatal(err)
+		}
+		if err := make(p); err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	fifoSummary := special("fifo-summary", "summary.csv", mkfifo)
+	devManifest := special("dev-manifest", "manifest.json", func(p string) error { return os.Symlink("/dev/zero", p) })
+	bigSeries := special("big-series", "timeseries.csv", func(p string) error {
+		f, err := os.Create(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return f.Truncate(results.MaxDataBytes + 1) // sparse: nothing is written
+	})
+	fifoPlan := special("fifo-plan", filepath.Join("runs", "plan.json"), mkfifo)
+	fifoRun := special("fifo-run", filepath.Join("runs", "run-000000.gob.gz"), mkfifo)
 	faults := "faults:\n  schedule:\n    - {kind: partition, at: 100ms, duration: 100ms, groups: [[n1], [xx-9]]}\n"
 	late := "faults:\n  schedule:\n    - {kind: crash, label: late, at: 5s, duration: 1s, nodes: [n2]}\n"
 	for _, tc := range []struct {
@@ -124,9 +152,16 @@ func TestHostileInputCLI(t *testing.T) {
 		{"role glob works", []string{"run", file("glob.yaml", sub("timeout: 50ms", `timeout: 50ms, clients: ["n[12]"], servers: ["n*"]`)), "--quiet", "--out", "glob"}, exitOK, "", ""},
 		{"invariant fails", []string{"run", file("broken.yaml", "name: b\nduration: 1s\nnodes: [a]\nprotocol: {name: test-broken}\n"), "--quiet", "--out", "broken"}, exitFail, "invariants failed in 1 of 1 runs: always_broken (1 runs)", ""},
 		{"check metric misspelt", []string{"check", file("metric.yaml", sub("metric: success_ratio", "metric: succes_ratio"))}, exitUsage, `metric.yaml:11:14: checks[0].metric: "succes_ratio" is not a metric of protocol echo (did you mean "success_ratio"?)`, ""},
-		{"plot metric misspelt", []string{"validate", file("plot.yaml", tiny+"plots: [{kind: cdf, metric: rt}]\n")}, exitUsage, `"rt" is not a metric of protocol echo (did you mean "rtt"?)`, ""},
-		{"check metric misspelt, undeclared", []string{"check", file("rpc.yaml", rpcTiny), "--quiet"}, exitUsage, `rpc.yaml:11:14: checks[0].metric: "goodput_rsp" is not a metric of the runs (did you mean "goodput_rps"?)`, ""},
+		{"plot metric misspelt", []string{"validate", file("plot.yaml", tiny+"plots: [{kind: cdf, metric: rt}]\n")}, exitUsage, `"rt" is not a latency distribution of protocol echo (did you mean "rtt"?)`, ""},
+		{"check metric misspelt, rpc", []string{"validate", file("rpc.yaml", rpcTiny)}, exitUsage, `rpc.yaml:11:14: checks[0].metric: "goodput_rsp" is not a metric of protocol rpc (did you mean "goodput_rps"?)`, ""},
+		{"check tier misspelt, rpc", []string{"check", file("tier.yaml", strings.Replace(rpcTiny, "goodput_rsp", `"amplification{tier=apii}"`, 1)), "--quiet"}, exitUsage, `tier.yaml:11:14: checks[0].metric: "amplification{tier=apii}": this experiment records amplification for no tier "apii" (did you mean "api"?)`, ""},
+		{"check metric misspelt, undeclared", []string{"check", file("undeclared.yaml", "name: u\nduration: 1s\nnodes: [a]\nprotocol: {name: test-broken}\nchecks:\n  - {metric: event, min: 1}\n"), "--quiet"}, exitUsage, `undeclared.yaml:6:14: checks[0].metric: "event" is not a metric of the runs (did you mean "events"?)`, ""},
 		{"plot truncated summary.csv", []string{"plot", cut}, exitUsage, "is damaged", ""},
+		{"plot fifo summary.csv", []string{"plot", fifoSummary}, exitUsage, "summary.csv: is a named pipe, not a regular file", ""},
+		{"plot manifest.json is /dev/zero", []string{"plot", devManifest}, exitUsage, "manifest.json: is a device, not a regular file", ""},
+		{"plot huge timeseries.csv", []string{"plot", bigSeries}, exitUsage, "timeseries.csv: is larger than 1024 MiB", ""},
+		{"merge fifo plan.json", []string{"merge", fifoPlan, "--out", "merged-plan"}, exitUsage, "plan.json: is a named pipe, not a regular file", ""},
+		{"merge fifo run file", []string{"merge", fifoRun, "--out", "merged-run"}, exitUsage, "run-000000.gob.gz: is a named pipe, not a regular file", ""},
 		// Results silently wrong.
 		{"resume as another shard", []string{"run", good, "--shard", "1/2", "--out", shard, "--resume"}, exitUsage, "it holds shard 0/2, not shard 1/2; resume it with --shard 0/2", ""},
 		// Silently accepted.

@@ -71,6 +71,9 @@ func TestJSONOutputs(t *testing.T) {
 		}
 	}
 	code, out, _ = runCLI("examples")
+	if code != exitOK {
+		t.Errorf("examples: exit %d", code)
+	}
 	for _, l := range strings.Split(strings.TrimSpace(out), "\n") {
 		if n := utf8.RuneCountInString(l); n > 100 {
 			t.Errorf("examples line of %d characters: %s", n, l)

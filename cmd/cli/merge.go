@@ -60,7 +60,7 @@ func shardDirs(pos []string, n int) ([]string, error) {
 	}
 	entries, err := os.ReadDir(pos[0])
 	if err != nil {
-		return nil, usagef("--shards: %v", err)
+		return nil, usagef("--shards: %w", err)
 	}
 	var stale []string
 	for _, e := range entries {

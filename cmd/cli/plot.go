@@ -29,13 +29,22 @@ func runPlot(c *cli, args []string) error {
 		}
 		// A folder that cannot be read back (a truncated or edited CSV, a
 		// damaged manifest) is bad input; only rendering is the tool's.
+		// A file that is not a regular file (a named pipe would block, a
+		// device never end) or is too large is refused before it is
+		// read.
 		if _, err := results.Read(dir); err != nil {
-			if errors.Is(err, results.ErrNotResults) {
-				return usagef("%s: %v", dir, err)
+			switch {
+			case errors.Is(err, results.ErrNotResults):
+				return usagef("%s: %w", dir, err)
+			case errors.Is(err, results.ErrBadFile):
+				return usagef("%v", err)
 			}
-			return usagef("%s is damaged: %v", dir, err)
+			return usagef("%s is damaged: %w", dir, err)
 		}
 		if err := results.Replot(dir); err != nil {
+			if errors.Is(err, results.ErrBadFile) {
+				return usagef("%v", err)
+			}
 			return err
 		}
 		fmt.Fprintf(c.stdout, "re-rendered %s\n", dir)

@@ -6,10 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"os/signal"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/dsim-dev/dsim/experiments"
 	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/results"
 	"github.com/schollz/progressbar/v3"
 )
 
@@ -147,7 +149,9 @@ func inputErr(err error) error {
 	// A protocol selector that matches no node is a mistake in the file
 	// even when only the run finds it (a family whose config does not
 	// tag its selectors for the loader).
-	if errors.Is(err, experiments.ErrBadInput) || errors.Is(err, protocols.ErrNoMatch) {
+	// An input file that is not a regular file or is over its bound
+	// (a FIFO, a device, a huge file in a results folder) is bad input too.
+	if errors.Is(err, experiments.ErrBadInput) || errors.Is(err, protocols.ErrNoMatch) || errors.Is(err, results.ErrBadFile) {
 		return usageError{err}
 	}
 	return err
@@ -191,25 +195,20 @@ func runRun(c *cli, args []string) error {
 func invariantFailures(res *experiments.Result) error {
 	runs := 0
 	count := map[string]int{}
-	var names []string
 	for _, r := range res.Runs {
 		if len(r.Violations) > 0 {
 			runs++
 		}
 		for _, v := range r.Violations {
-			if count[v.Invariant] == 0 {
-				names = append(names, v.Invariant)
-			}
 			count[v.Invariant]++
 		}
 	}
 	if runs == 0 {
 		return nil
 	}
-	sort.Strings(names)
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = fmt.Sprintf("%s (%d runs)", n, count[n])
+	var parts []string
+	for _, n := range slices.Sorted(maps.Keys(count)) {
+		parts = append(parts, fmt.Sprintf("%s (%d runs)", n, count[n]))
 	}
 	return failError{msg: fmt.Sprintf("invariants failed in %d of %d runs: %s; 'dsim check' prints each failing seed and a replay command",
 		runs, max(res.Count, len(res.Runs)), strings.Join(parts, ", "))}
@@ -256,7 +255,7 @@ func (c *cli) execute(x *experiments.Experiment, f *runFlags, out string, discar
 		}
 		return res, elapsed, nil
 	case errors.Is(err, experiments.ErrInterrupted):
-		msg := fmt.Sprintf("%v", err)
+		msg := err.Error()
 		switch {
 		case out != "" && f.force:
 			msg += fmt.Sprintf("; the results in %s are unchanged (--force replaces them only with a complete run)", out)
@@ -357,7 +356,7 @@ func (p *progress) update(s experiments.Progress) {
 			progressbar.OptionSetWidth(30),
 		)
 		if s.Resumed > 0 {
-			_ = p.bar.Set(s.Resumed)
+			p.draw(p.bar.Set(s.Resumed))
 		}
 	}
 	if p.total == 0 {
@@ -365,7 +364,7 @@ func (p *progress) update(s experiments.Progress) {
 	}
 	p.total, p.done = s.Total, s.Done
 	if p.bar != nil {
-		_ = p.bar.Set(s.Done)
+		p.draw(p.bar.Set(s.Done))
 		return
 	}
 	now := time.Now()
@@ -405,7 +404,10 @@ func (p *progress) writing(s experiments.Progress) {
 	now := time.Now()
 	if p.wbar == nil && !p.plain {
 		if p.bar != nil {
-			_ = p.bar.Finish()
+			p.draw(p.bar.Finish())
+		}
+		if p.quiet {
+			return
 		}
 		p.wbar = progressbar.NewOptions(s.ToWrite,
 			progressbar.OptionSetWriter(p.w),
@@ -417,7 +419,7 @@ func (p *progress) writing(s experiments.Progress) {
 	}
 	if p.wbar != nil {
 		p.wbar.ChangeMax(s.ToWrite)
-		_ = p.wbar.Set(s.Written)
+		p.draw(p.wbar.Set(s.Written))
 		return
 	}
 	if p.wstart.IsZero() {
@@ -441,12 +443,21 @@ func (p *progress) finish() {
 		return
 	}
 	if p.wbar != nil {
-		_ = p.wbar.Finish()
+		p.draw(p.wbar.Finish())
 		return
 	}
 	if p.bar != nil {
-		_ = p.bar.Finish()
+		p.draw(p.bar.Finish())
 		return
+	}
+}
+
+// draw handles the error of drawing a progress bar: stderr cannot take
+// it (closed, full), so the display stops for the rest of the command
+// rather than failing it; the runs and their results go on.
+func (p *progress) draw(err error) {
+	if err != nil {
+		p.quiet = true
 	}
 }
 

@@ -78,6 +78,7 @@ func TestRunCommands(t *testing.T) {
 		{"bad set", []string{"run", good, "--set", "protocol.timout=1s"}, exitUsage, "", `did you mean "timeout"`},
 		{"unwritable out", []string{"run", good, "--out", filepath.Join(file, "sub"), "--quiet"}, exitUsage, "", "output folder"},
 		{"bad shard", []string{"run", good, "--shard", "3/3"}, exitUsage, "", "--shard"},
+		{"run fails", []string{"run", good, "--set", "limits.max_events=100", "--out", filepath.Join(dir, "o3"), "--quiet"}, exitRuntime, "", "event limit exceeded (max 100)"},
 		{"seed and seeds", []string{"run", good, "--seed", "1", "--seeds", "2"}, exitUsage, "", "exclude"},
 		{"no file", []string{"run"}, exitUsage, "", "want exactly one"},
 		{"bad flag", []string{"run", good, "--frob"}, exitUsage, "", "unknown flag --frob"},

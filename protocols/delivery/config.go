@@ -2,7 +2,7 @@ package delivery
 
 import (
 	"fmt"
-	"github.com/dsim-dev/dsim/protocols/enum"
+	"maps"
 	"slices"
 	"strings"
 	"time"
@@ -11,7 +11,10 @@ import (
 	"github.com/dsim-dev/dsim/protocols/history"
 	"github.com/dsim-dev/dsim/protocols/retry"
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Semantics,Store,Effect,Point -linecomment -output=config_string.go
 
 // Semantics is the delivery guarantee a configuration implements.
 type Semantics uint8
@@ -20,39 +23,30 @@ type Semantics uint8
 const (
 	// AtMostOnce sends each message once and never retransmits (fire and
 	// forget); the receiver does not acknowledge.
-	AtMostOnce Semantics = iota
+	AtMostOnce Semantics = iota // at_most_once
 	// AtLeastOnce retransmits until acknowledged (or until the retry
 	// policy's max_attempts, when set); the receiver applies every copy.
-	AtLeastOnce
+	AtLeastOnce // at_least_once
 	// IdempotencyKeys is at-least-once with a dedupe store of message
 	// ids at the receiver: effectively exactly once while the store
 	// remembers the key.
-	IdempotencyKeys
+	IdempotencyKeys // idempotency_keys
 	// SequenceNumbers numbers messages per sender→receiver session; the
 	// receiver applies them in order without gaps through a receive
 	// window and drops duplicates (TCP-like).
-	SequenceNumbers
+	SequenceNumbers // sequence_numbers
 	// TransactionalOutbox writes each message to the sender's durable
 	// outbox together with its state change; a relay delivers from the
 	// outbox (also after a sender restart) and deletes on ack. The
 	// receiver dedupes with idempotency keys.
-	TransactionalOutbox
+	TransactionalOutbox // transactional_outbox
 )
-
-var semanticsNames = []string{"at_most_once", "at_least_once", "idempotency_keys", "sequence_numbers", "transactional_outbox"}
-
-// String returns the YAML name.
-func (s Semantics) String() string { return enum.Name(semanticsNames, int(s)) }
 
 // MarshalText returns the name.
 func (s Semantics) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText parses a name.
-func (s *Semantics) UnmarshalText(b []byte) error {
-	i, err := enum.Parse("semantics", string(b), semanticsNames)
-	*s = Semantics(i)
-	return err
-}
+func (s *Semantics) UnmarshalText(b []byte) error { return enum.Set(s, "semantics", string(b)) }
 
 // Guarantee returns the promises the semantics makes. With a give-up
 // bound, at-least-once semantics promise no silent loss only (the
@@ -78,26 +72,17 @@ type Store uint8
 // Stores.
 const (
 	// Volatile keeps the state in memory: a receiver crash forgets it.
-	Volatile Store = iota
+	Volatile Store = iota // volatile
 	// Durable keeps it in the node's durable storage, written atomically
 	// with the effect: it survives crashes.
-	Durable
+	Durable // durable
 )
-
-var storeNames = []string{"volatile", "durable"}
-
-// String returns the YAML name.
-func (s Store) String() string { return enum.Name(storeNames, int(s)) }
 
 // MarshalText returns the name.
 func (s Store) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText parses a name.
-func (s *Store) UnmarshalText(b []byte) error {
-	i, err := enum.Parse("store", string(b), storeNames)
-	*s = Store(i)
-	return err
-}
+func (s *Store) UnmarshalText(b []byte) error { return enum.Set(s, "store", string(b)) }
 
 // Effect is the side effect a receiver applies per message.
 type Effect uint8
@@ -105,25 +90,16 @@ type Effect uint8
 // Effects.
 const (
 	// Counter increments a counter by one.
-	Counter Effect = iota
+	Counter Effect = iota // counter
 	// Payment charges the message's amount to an account.
-	Payment
+	Payment // payment
 )
-
-var effectNames = []string{"counter", "payment"}
-
-// String returns the YAML name.
-func (e Effect) String() string { return enum.Name(effectNames, int(e)) }
 
 // MarshalText returns the name.
 func (e Effect) MarshalText() ([]byte, error) { return []byte(e.String()), nil }
 
 // UnmarshalText parses a name.
-func (e *Effect) UnmarshalText(b []byte) error {
-	i, err := enum.Parse("effect", string(b), effectNames)
-	*e = Effect(i)
-	return err
-}
+func (e *Effect) UnmarshalText(b []byte) error { return enum.Set(e, "effect", string(b)) }
 
 // Point is a protocol event at which a crash can be scheduled.
 type Point uint8
@@ -132,31 +108,22 @@ type Point uint8
 const (
 	// OnDeliver: a message reached the receiver, before it did anything
 	// with it (the server crashes before processing).
-	OnDeliver Point = iota
+	OnDeliver Point = iota // on_deliver
 	// AfterApply: the receiver applied the effect and has not yet sent
 	// the ack (processed, but the client never hears).
-	AfterApply
+	AfterApply // after_apply
 	// AfterWrite: the sender committed the message (its state change,
 	// or the outbox row) and has not yet sent it.
-	AfterWrite
+	AfterWrite // after_write
 	// AfterSend: the sender sent an attempt and is waiting for the ack.
-	AfterSend
+	AfterSend // after_send
 )
-
-var pointNames = []string{"on_deliver", "after_apply", "after_write", "after_send"}
-
-// String returns the YAML name.
-func (p Point) String() string { return enum.Name(pointNames, int(p)) }
 
 // MarshalText returns the name.
 func (p Point) MarshalText() ([]byte, error) { return []byte(p.String()), nil }
 
 // UnmarshalText parses a name.
-func (p *Point) UnmarshalText(b []byte) error {
-	i, err := enum.Parse("crash point", string(b), pointNames)
-	*p = Point(i)
-	return err
-}
+func (p *Point) UnmarshalText(b []byte) error { return enum.Set(p, "crash point", string(b)) }
 
 func (p Point) receiverSide() bool { return p == OnDeliver || p == AfterApply }
 
@@ -190,13 +157,13 @@ type CrashPoint struct {
 // topology by ValidateNodes).
 func (c CrashPoint) Validate() error {
 	var fe sim.FieldErrors
-	if int(c.AtEvent) >= len(pointNames) {
-		fe.Add("at_event", "unknown event (one of: %s)", strings.Join(pointNames, ", "))
+	if c.AtEvent > AfterSend {
+		fe.Add("at_event", "unknown event (one of: %s)", strings.Join(enum.Names[Point](), ", "))
 	}
 	if c.Node == "" {
 		fe.Add("node", "must name a node, %q or %q", RoleSender, RoleReceiver)
 	}
-	if int(c.AtEvent) < len(pointNames) {
+	if c.AtEvent <= AfterSend {
 		if c.Node == RoleSender && c.AtEvent.receiverSide() {
 			fe.Add("node", "%s happens at a receiver, not at a sender", c.AtEvent)
 		}
@@ -414,8 +381,8 @@ func (c *Config) Validate() error {
 	if len(c.Receivers) == 0 {
 		fe.Add("receivers", "must select at least one node")
 	}
-	if int(c.Semantics) >= len(semanticsNames) {
-		fe.Add("semantics", "unknown semantics (one of: %s)", strings.Join(semanticsNames, ", "))
+	if c.Semantics > TransactionalOutbox {
+		fe.Add("semantics", "unknown semantics (one of: %s)", strings.Join(enum.Names[Semantics](), ", "))
 	}
 	if c.AckTimeout <= 0 {
 		fe.Add("ack_timeout", "must be positive, got %v", c.AckTimeout)
@@ -425,7 +392,7 @@ func (c *Config) Validate() error {
 		p.MaxAttempts = 2 // 0 means unbounded here; check the rest
 	}
 	fe.Merge("retry", p.Validate())
-	if int(c.Dedupe.Store) >= len(storeNames) {
+	if c.Dedupe.Store > Durable {
 		fe.Add("dedupe.store", "must be volatile or durable")
 	}
 	if c.Dedupe.MaxKeys <= 0 {
@@ -437,7 +404,7 @@ func (c *Config) Validate() error {
 	if c.Window <= 0 {
 		fe.Add("window", "must be at least 1 message, got %d", c.Window)
 	}
-	if int(c.Effect) >= len(effectNames) {
+	if c.Effect > Payment {
 		fe.Add("effect", "must be counter or payment")
 	}
 	if c.AmountCents <= 0 {
@@ -449,7 +416,7 @@ func (c *Config) Validate() error {
 	if _, ok := c.failures()[c.caseName()]; !ok {
 		fe.Add("case", "%q is not a failure case (one of: %s)", c.Case, strings.Join(c.caseNames(), ", "))
 	}
-	for _, name := range sortedKeys(c.Cases) {
+	for _, name := range slices.Sorted(maps.Keys(c.Cases)) {
 		fe.Merge("cases."+name, c.Cases[name].Validate())
 	}
 	fe.Merge("", c.Failure.Validate())
@@ -481,7 +448,7 @@ func (c *Config) ValidateNodes(nodes []protocols.Placement) error {
 		}
 	}
 	check("", c.CrashPoints)
-	for _, name := range sortedKeys(c.Cases) {
+	for _, name := range slices.Sorted(maps.Keys(c.Cases)) {
 		check("cases."+name+".", c.Cases[name].CrashPoints)
 	}
 	return fe.Err()
@@ -502,16 +469,7 @@ func (c *Config) failures() map[string]Failure {
 	return fs
 }
 
-func (c *Config) caseNames() []string { return sortedKeys(c.failures()) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
-}
+func (c *Config) caseNames() []string { return slices.Sorted(maps.Keys(c.failures())) }
 
 // effective returns the injected failure settings: the configuration's
 // own with the selected failure case's non-zero fields on top.

@@ -48,7 +48,10 @@
 // named case — none, req_lost, rx_crash, ack_lost, ack_crash, slow, dup,
 // overload, tx_crash (see BuiltinFailures), or one of `cases:` — so that a
 // sweep over protocol.case compares them. The network's own loss, duplication
-// and reordering apply as well.
+// and reordering apply as well. Each firing of a crash point opens a fault
+// window (kind crash_point, label node/event) from the crash to the
+// restart, through Setup.Window, so plots shade it and fault coverage
+// counts it.
 //
 // Metrics: histogram delivery_latency (submission to first
 // application); counters messages_submitted, sends, messages_applied,

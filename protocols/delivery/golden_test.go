@@ -1,9 +1,7 @@
 package delivery
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -14,40 +12,27 @@ import (
 	"github.com/dsim-dev/dsim/protocols/history"
 	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/simtest"
 )
 
-// rewrite regenerates the golden files instead of comparing with them:
+// The golden files in testdata/ hold the traces of scripted runs. After an
+// intended change of behaviour, regenerate them (sim/simtest's -rewrite
+// flag) and review the diff:
 //
 //	go test ./protocols/delivery -run Golden -rewrite
-var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata/")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *rewrite {
-		if err := os.MkdirAll("testdata", 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -rewrite to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs (run with -rewrite after checking the change):\n--- got\n%s\n--- want\n%s", path, got, want)
-	}
-}
 
 // names records the metric names a run asks for.
 type names map[string]string
 
-func (n names) Counter(s string) sim.Counter { n[s] = "counter"; return sim.NopMetrics{}.Counter(s) }
-func (n names) Gauge(s string) sim.Gauge     { n[s] = "gauge"; return sim.NopMetrics{}.Gauge(s) }
-func (n names) Histogram(s string) sim.Histogram {
+func (n names) Counter(s string, _ ...sim.Label) sim.Counter {
+	n[s] = "counter"
+	return sim.NopMetrics{}.Counter(s)
+}
+func (n names) Gauge(s string, _ ...sim.Label) sim.Gauge {
+	n[s] = "gauge"
+	return sim.NopMetrics{}.Gauge(s)
+}
+func (n names) Histogram(s string, _ ...sim.Label) sim.Histogram {
 	n[s] = "histogram"
 	return sim.NopMetrics{}.Histogram(s)
 }
@@ -102,7 +87,7 @@ func TestGoldenCrashBetweenApplyAndAck(t *testing.T) {
 		c.Liveness = 900 * time.Millisecond
 		c.Dedupe.Store = store
 		c.CrashPoints = []CrashPoint{{AtEvent: AfterApply, Node: "server", Nth: 2, DownFor: 30 * time.Millisecond}}
-		golden(t, "crash_after_apply_"+store.String()+".txt", trace(t, c))
+		simtest.Golden(t, filepath.Join("testdata", "crash_after_apply_"+store.String()+".txt"), trace(t, c))
 	}
 }
 
@@ -113,7 +98,7 @@ func TestGoldenSequenceSession(t *testing.T) {
 	c := baseConfig(SequenceNumbers)
 	c.Liveness = 900 * time.Millisecond
 	c.CrashPoints = []CrashPoint{{AtEvent: AfterWrite, Node: "client", Nth: 2, DownFor: 30 * time.Millisecond}}
-	golden(t, "sequence_sender_crash.txt", trace(t, c))
+	simtest.Golden(t, filepath.Join("testdata", "sequence_sender_crash.txt"), trace(t, c))
 }
 
 // TestGoldenMetricNames keeps the metric names stable: dashboards, plots
@@ -139,5 +124,5 @@ func TestGoldenMetricNames(t *testing.T) {
 		lines = append(lines, "scalar "+sc.Name)
 	}
 	slices.Sort(lines)
-	golden(t, "metric_names.txt", strings.Join(lines, "\n")+"\n")
+	simtest.Golden(t, filepath.Join("testdata", "metric_names.txt"), strings.Join(lines, "\n")+"\n")
 }

@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/protocols/history"
 	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
@@ -283,8 +282,8 @@ func (n *node) giveUp(env sim.Env, o *out) {
 	r.ledger[id] |= ledGaveUp
 	r.h.dead.Add(1)
 	r.hist.Record(history.Op{ID: id, Process: env.ID(), Peer: o.m.To, Kind: history.Ack,
-		Key: channel(env.ID(), o.m.To, o.m.Epoch), Value: o.m.Seq, Invoke: o.start, Complete: now, Outcome: protocols.TimedOut})
-	r.ops.Op(o.start, now, protocols.TimedOut)
+		Key: channel(env.ID(), o.m.To, o.m.Epoch), Value: o.m.Seq, Invoke: o.start, Complete: now, Outcome: sim.TimedOut})
+	r.ops.Op(o.start, now, sim.TimedOut)
 	st := env.Storage()
 	st.Put(idKey(keyDLQ, id), o.m.encode())
 	if r.cfg.Semantics == TransactionalOutbox {
@@ -303,8 +302,8 @@ func (n *node) ack(env sim.Env, a *Ack) {
 	delete(n.pending, a.ID)
 	r.h.acks.Add(1)
 	r.hist.Record(history.Op{ID: a.ID, Process: env.ID(), Peer: o.m.To, Kind: history.Ack,
-		Key: channel(env.ID(), o.m.To, o.m.Epoch), Value: o.m.Seq, Invoke: o.start, Complete: now, Outcome: protocols.OK})
-	r.ops.Op(o.start, now, protocols.OK)
+		Key: channel(env.ID(), o.m.To, o.m.Epoch), Value: o.m.Seq, Invoke: o.start, Complete: now, Outcome: sim.OK})
+	r.ops.Op(o.start, now, sim.OK)
 	if r.cfg.Semantics == TransactionalOutbox {
 		env.Storage().Delete(idKey(keyOutbox, a.ID))
 		r.setOutboxSize(env.ID(), r.outboxSizes[env.ID()]-1)

@@ -109,6 +109,7 @@ type run struct {
 	hist     *history.History
 	h        handles
 	ops      protocols.Ops
+	setup    *protocols.Setup // for the crash points' windows
 	wl       workload.Config
 	warmup   sim.Time
 	deadline sim.Time
@@ -153,7 +154,7 @@ func (c *Config) Build(s *protocols.Setup) error {
 	cfg := *c
 	m := s.Engine.Metrics()
 	r := &run{
-		cfg: &cfg, f: c.effective(), eng: s.Engine, ops: s.Ops, wl: s.Workload,
+		cfg: &cfg, f: c.effective(), eng: s.Engine, ops: s.Ops, setup: s, wl: s.Workload,
 		warmup: sim.Time(s.Warmup), deadline: sim.Time(s.Duration - c.Liveness),
 		hist:     history.New(history.Config{Enabled: c.History.Record, MaxOps: c.History.MaxOps}),
 		isSender: map[sim.NodeID]bool{}, isRecv: map[sim.NodeID]bool{},
@@ -330,5 +331,15 @@ func (r *run) crashAt(env sim.Env, p Point) bool {
 	e.Trace(sim.KindNote, me, sim.None, nil, "crash point "+p.String())
 	e.Crash(me)
 	e.At(e.Now().Add(down), func() { e.Restart(me) })
+	// The node is down from now until it restarts (or the run ends): a
+	// window plots shade and fault coverage counts, like a scheduled
+	// crash.
+	start := time.Duration(e.Now())
+	r.setup.Window(WindowCrashPoint, e.NodeName(me)+"/"+p.String(), start, min(start+down, r.setup.Duration))
 	return true
 }
+
+// WindowCrashPoint is the kind of the fault window a crash point opens,
+// labelled node/event ("server/on_deliver"): from the crash until the
+// node restarts.
+const WindowCrashPoint = "crash_point"

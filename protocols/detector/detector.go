@@ -1,11 +1,11 @@
 package detector
 
 import (
-	"github.com/dsim-dev/dsim/protocols/enum"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 	"gopkg.in/yaml.v3"
 )
 
@@ -29,6 +29,8 @@ func (Protocol) DefaultConfig() protocols.Config {
 	return &c
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Kind -linecomment -output=detector_string.go
+
 // Kind is how a monitor decides that a member failed.
 type Kind uint8
 
@@ -36,22 +38,15 @@ type Kind uint8
 const (
 	// Heartbeat suspects a member after Timeout without a heartbeat and
 	// declares it dead after Misses consecutive misses.
-	Heartbeat Kind = iota
+	Heartbeat Kind = iota // heartbeat
 	// Phi declares a member dead when the phi accrual suspicion level
 	// reaches the threshold.
-	Phi
+	Phi // phi
 )
-
-var kindNames = []string{"heartbeat", "phi"}
-
-// String returns the kind's YAML name.
-func (k Kind) String() string {
-	return enum.Name(kindNames, int(k))
-}
 
 // UnmarshalYAML parses "heartbeat" or "phi".
 func (k *Kind) UnmarshalYAML(n *yaml.Node) error {
-	return enum.Set(k, "detector kind", n.Value, kindNames)
+	return enum.Set(k, "detector kind", n.Value)
 }
 
 // MarshalYAML writes the name.
@@ -160,11 +155,10 @@ func (h *HeartbeatMsg) Size() int { return h.size }
 
 // run is the state shared by the nodes of one run.
 type run struct {
-	cfg     *Config
-	tr      *Tracker
-	pos     []int32 // NodeID -> member position, -1 for non-members
-	ids     []sim.NodeID
-	monitor bool
+	cfg *Config
+	tr  *Tracker
+	pos []int32 // NodeID -> member position, -1 for non-members
+	ids []sim.NodeID
 }
 
 // watches reports whether member position i monitors member position t.

@@ -1,12 +1,15 @@
 package detector
 
 import (
-	"github.com/dsim-dev/dsim/protocols/enum"
 	"math"
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/dsim-dev/dsim/sim/enum"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Variant -linecomment -output=phi_string.go
 
 // Variant is the distribution a phi accrual detector assumes for
 // heartbeat inter-arrival times.
@@ -17,23 +20,16 @@ const (
 	// Normal assumes normally distributed inter-arrival times with the
 	// window's mean and standard deviation, as Akka's detector does
 	// (Hayashibara et al., "The φ accrual failure detector", SRDS 2004).
-	Normal Variant = iota
+	Normal Variant = iota // normal
 	// Exponential assumes exponentially distributed inter-arrival times
 	// with the window's mean, as Cassandra's detector does: φ grows
 	// linearly with the silence.
-	Exponential
+	Exponential // exponential
 )
-
-var variantNames = []string{"normal", "exponential"}
-
-// String returns the variant's YAML name.
-func (v Variant) String() string {
-	return enum.Name(variantNames, int(v))
-}
 
 // UnmarshalYAML parses "normal" or "exponential".
 func (v *Variant) UnmarshalYAML(n *yaml.Node) error {
-	return enum.Set(v, "phi variant", n.Value, variantNames)
+	return enum.Set(v, "phi variant", n.Value)
 }
 
 // MarshalYAML writes the name.

@@ -10,6 +10,8 @@ import (
 	"github.com/dsim-dev/dsim/sim"
 )
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Opinion -linecomment -output=tracker_string.go
+
 // Opinion is what one member currently thinks of another.
 type Opinion uint8
 
@@ -17,24 +19,14 @@ type Opinion uint8
 const (
 	// Unknown: the observer does not know the member (not joined yet, or
 	// forgotten).
-	Unknown Opinion = iota
+	Unknown Opinion = iota // unknown
 	// Alive: the observer counts the member as a healthy member.
-	Alive
+	Alive // alive
 	// Suspect: the observer suspects the member but still counts it in.
-	Suspect
+	Suspect // suspect
 	// Dead: the observer has declared the member dead (or left).
-	Dead
+	Dead // dead
 )
-
-var opinionNames = [...]string{"unknown", "alive", "suspect", "dead"}
-
-// String returns the opinion's name.
-func (o Opinion) String() string {
-	if int(o) < len(opinionNames) {
-		return opinionNames[o]
-	}
-	return "invalid"
-}
 
 // in reports whether the opinion counts the member in the group.
 func (o Opinion) in() bool { return o == Alive || o == Suspect }

@@ -10,6 +10,7 @@ import (
 	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 	"gopkg.in/yaml.v3"
 )
 
@@ -33,26 +34,18 @@ func (Protocol) DefaultConfig() protocols.Config {
 	return &c
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Pick -linecomment -output=echo_string.go
+
 // Pick is how a client chooses the server of each ping.
 type Pick uint8
 
 // Server choices.
 const (
 	// RoundRobin cycles through the servers in order.
-	RoundRobin Pick = iota
+	RoundRobin Pick = iota // round_robin
 	// Random picks a server uniformly at random for each ping.
-	Random
+	Random // random
 )
-
-var pickNames = []string{"round_robin", "random"}
-
-// String returns the snake_case name.
-func (p Pick) String() string {
-	if int(p) < len(pickNames) {
-		return pickNames[p]
-	}
-	return "unknown"
-}
 
 // UnmarshalYAML parses "round_robin" or "random".
 func (p *Pick) UnmarshalYAML(n *yaml.Node) error {
@@ -60,13 +53,7 @@ func (p *Pick) UnmarshalYAML(n *yaml.Node) error {
 	if err := n.Decode(&s); err != nil {
 		return err
 	}
-	for i, name := range pickNames {
-		if s == name {
-			*p = Pick(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown value %q (one of: round_robin, random)", s)
+	return enum.Set(p, "value", s)
 }
 
 // MarshalYAML writes the name.
@@ -158,26 +145,6 @@ const (
 	// reported at the end.
 	MetricTimeoutRatio = "timeout_ratio"
 )
-
-// Metrics declares every metric echo records, so that the loader can
-// refuse a check or plot that names another.
-func (c *Config) Metrics() []protocols.MetricInfo {
-	return []protocols.MetricInfo{
-		{Name: MetricSent, Kind: protocols.CounterMetric},
-		{Name: MetricOK, Kind: protocols.CounterMetric},
-		{Name: MetricTimeouts, Kind: protocols.CounterMetric},
-		{Name: MetricLate, Kind: protocols.CounterMetric},
-		{Name: MetricDuplicates, Kind: protocols.CounterMetric},
-		{Name: MetricRTT, Kind: protocols.HistogramMetric},
-		{Name: MetricRTTSameZone, Kind: protocols.HistogramMetric},
-		{Name: MetricRTTCrossZone, Kind: protocols.HistogramMetric},
-		{Name: MetricSuccessRatio, Kind: protocols.ScalarMetric},
-		{Name: MetricLossRatio, Kind: protocols.ScalarMetric},
-		{Name: MetricTimeoutRatio, Kind: protocols.ScalarMetric},
-	}
-}
-
-var _ protocols.MetricDeclarer = (*Config)(nil)
 
 // Ping is the request.
 type Ping struct {
@@ -485,7 +452,7 @@ func (n *node) echo(env sim.Env, from sim.NodeID, m *Echo) {
 	env.Cancel(p.timer)
 	now := env.Now()
 	n.st.ok++
-	n.ops.Op(p.sent, now, protocols.OK)
+	n.ops.Op(p.sent, now, sim.OK)
 	if p.sent >= n.warmup {
 		n.st.okWarm++
 	}
@@ -519,7 +486,7 @@ func (n *node) Timer(env sim.Env, tag uint64) {
 		}
 		n.timedOut[id] = p.sent
 		n.st.timeouts++
-		n.ops.Op(p.sent, env.Now(), protocols.TimedOut)
+		n.ops.Op(p.sent, env.Now(), sim.TimedOut)
 		if p.sent >= n.warmup {
 			n.st.timeoutsWarm++
 		}

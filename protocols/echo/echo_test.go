@@ -36,13 +36,13 @@ type fhist struct {
 
 func (h fhist) Record(d time.Duration) { h.m.hists[h.name] = append(h.m.hists[h.name], d) }
 
-func (m *fakeMetrics) Counter(n string) sim.Counter     { return fcounter{m, n} }
-func (m *fakeMetrics) Gauge(string) sim.Gauge           { return sim.NopMetrics{}.Gauge("") }
-func (m *fakeMetrics) Histogram(n string) sim.Histogram { return fhist{m, n} }
+func (m *fakeMetrics) Counter(n string, _ ...sim.Label) sim.Counter     { return fcounter{m, n} }
+func (m *fakeMetrics) Gauge(string, ...sim.Label) sim.Gauge             { return sim.NopMetrics{}.Gauge("") }
+func (m *fakeMetrics) Histogram(n string, _ ...sim.Label) sim.Histogram { return fhist{m, n} }
 
 type fakeOps struct{ n [3]int }
 
-func (o *fakeOps) Op(_, _ sim.Time, out protocols.Outcome) { o.n[out]++ }
+func (o *fakeOps) Op(_, _ sim.Time, out sim.Outcome) { o.n[out]++ }
 
 // run builds an echo run over a Direct network with one-way delay d.
 func run(t *testing.T, cfg Config, wl workload.Config, d, dur time.Duration, nodes []protocols.Placement, during func(e *sim.Engine)) (*fakeMetrics, *fakeOps, *protocols.Setup) {
@@ -101,7 +101,7 @@ func TestRTTIsTwiceTheDelay(t *testing.T) {
 	if a, b := len(m.hists[MetricRTTSameZone]), len(m.hists[MetricRTTCrossZone]); a-b > 1 || b-a > 1 {
 		t.Errorf("same %d cross %d, want equal halves", a, b)
 	}
-	if ops.n[protocols.OK] != int(m.counts[MetricOK]) {
+	if ops.n[sim.OK] != int(m.counts[MetricOK]) {
 		t.Errorf("ops %v", ops.n)
 	}
 	if r := scalar(s, MetricSuccessRatio); r != 1 {
@@ -121,7 +121,7 @@ func TestTimeoutsAndLateEchoes(t *testing.T) {
 	if m.counts[MetricLate] != m.counts[MetricTimeouts] {
 		t.Errorf("late %d, want every timed-out ping (%d)", m.counts[MetricLate], m.counts[MetricTimeouts])
 	}
-	if ops.n[protocols.TimedOut] != int(m.counts[MetricTimeouts]) {
+	if ops.n[sim.TimedOut] != int(m.counts[MetricTimeouts]) {
 		t.Errorf("ops %v", ops.n)
 	}
 	if r := scalar(s, MetricTimeoutRatio); r != 1 {

@@ -2,12 +2,12 @@ package gossip
 
 import (
 	"fmt"
-	"github.com/dsim-dev/dsim/protocols/enum"
 	"math"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 	"gopkg.in/yaml.v3"
 )
 
@@ -31,6 +31,8 @@ func (Protocol) DefaultConfig() protocols.Config {
 	return &c
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Mode,Stop -linecomment -output=gossip_string.go
+
 // Mode is the direction in which a round's contacts carry the rumor.
 type Mode uint8
 
@@ -38,25 +40,18 @@ type Mode uint8
 const (
 	// Push: each node spreading the rumor sends it to fanout random
 	// nodes per round.
-	Push Mode = iota
+	Push Mode = iota // push
 	// Pull: every node asks fanout random nodes per round for news; a
 	// node spreading the rumor answers with it.
-	Pull
+	Pull // pull
 	// PushPull: every node contacts fanout random nodes per round; the
 	// rumor crosses each contact in whichever direction it is needed.
-	PushPull
+	PushPull // push_pull
 )
-
-var modeNames = []string{"push", "pull", "push_pull"}
-
-// String returns the mode's YAML name.
-func (m Mode) String() string {
-	return enum.Name(modeNames, int(m))
-}
 
 // UnmarshalYAML parses a mode name.
 func (m *Mode) UnmarshalYAML(n *yaml.Node) error {
-	return enum.Set(m, "gossip mode", n.Value, modeNames)
+	return enum.Set(m, "gossip mode", n.Value)
 }
 
 // MarshalYAML writes the name.
@@ -71,25 +66,18 @@ type Stop uint8
 const (
 	// Never: nodes spread the rumor for the whole run (flooding, as in
 	// the analysis of push rounds).
-	Never Stop = iota
+	Never Stop = iota // never
 	// Counter: a node stops after k contacts (blind) or k unnecessary
 	// contacts, with nodes that already knew (feedback).
-	Counter
+	Counter // counter
 	// Coin: after each contact (blind) or each unnecessary contact
 	// (feedback), a node stops with probability 1/k.
-	Coin
+	Coin // coin
 )
-
-var stopNames = []string{"never", "counter", "coin"}
-
-// String returns the rule's YAML name.
-func (s Stop) String() string {
-	return enum.Name(stopNames, int(s))
-}
 
 // UnmarshalYAML parses a stopping rule.
 func (s *Stop) UnmarshalYAML(n *yaml.Node) error {
-	return enum.Set(s, "stopping rule", n.Value, stopNames)
+	return enum.Set(s, "stopping rule", n.Value)
 }
 
 // MarshalYAML writes the name.

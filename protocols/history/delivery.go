@@ -6,7 +6,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -169,7 +168,7 @@ func CheckLost(h *History, o DeliveryOptions) Report {
 				continue
 			}
 			m := get(op.ID)
-			if op.Outcome == protocols.OK {
+			if op.Outcome == sim.OK {
 				m.acked = true
 			} else {
 				m.gaveUp = true

@@ -5,7 +5,6 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -16,7 +15,7 @@ type step struct {
 	at      sim.Time
 	key     uint64
 	value   int64
-	outcome protocols.Outcome
+	outcome sim.Outcome
 }
 
 func build(steps []step) *History {
@@ -32,7 +31,7 @@ func TestDeliveryCheckers(t *testing.T) {
 	// One message that went well: submit, send, deliver, apply, ack.
 	good := func(id uint64, at sim.Time, seq int64) []step {
 		return []step{{Submit, id, at, 7, seq, 0}, {Send, id, at, 7, seq, 0}, {Deliver, id, at + 1, 7, seq, 0},
-			{Apply, id, at + 1, 7, seq, 0}, {Ack, id, at + 2, 7, seq, protocols.OK}}
+			{Apply, id, at + 1, 7, seq, 0}, {Ack, id, at + 2, 7, seq, sim.OK}}
 	}
 	cat := func(parts ...[]step) []step { return slices.Concat(parts...) }
 	tests := []struct {
@@ -49,9 +48,9 @@ func TestDeliveryCheckers(t *testing.T) {
 		{"lost/submitted never sent", []step{{Submit, 3, 5, 7, 1, 0}}, DeliveryOptions{}, CheckLost, Fail, []uint64{3}, 5},
 		{"lost/after deadline is not lost", []step{{Submit, 3, 50, 7, 1, 0}}, DeliveryOptions{Deadline: 40}, CheckLost, Pass, nil, 0},
 		{"lost/before deadline is lost", []step{{Submit, 3, 30, 7, 1, 0}}, DeliveryOptions{Deadline: 40}, CheckLost, Fail, []uint64{3}, 30},
-		{"lost/give-up excused", []step{{Submit, 4, 5, 7, 1, 0}, {Ack, 4, 9, 7, 1, protocols.TimedOut}}, DeliveryOptions{ExcuseGiveUps: true}, CheckLost, Pass, nil, 0},
-		{"lost/give-up not excused", []step{{Submit, 4, 5, 7, 1, 0}, {Ack, 4, 9, 7, 1, protocols.TimedOut}}, DeliveryOptions{}, CheckLost, Fail, []uint64{4}, 5},
-		{"lost/acked but not applied", []step{{Submit, 5, 5, 7, 1, 0}, {Ack, 5, 9, 7, 1, protocols.OK}}, DeliveryOptions{ExcuseGiveUps: true}, CheckLost, Fail, []uint64{5}, 5},
+		{"lost/give-up excused", []step{{Submit, 4, 5, 7, 1, 0}, {Ack, 4, 9, 7, 1, sim.TimedOut}}, DeliveryOptions{ExcuseGiveUps: true}, CheckLost, Pass, nil, 0},
+		{"lost/give-up not excused", []step{{Submit, 4, 5, 7, 1, 0}, {Ack, 4, 9, 7, 1, sim.TimedOut}}, DeliveryOptions{}, CheckLost, Fail, []uint64{4}, 5},
+		{"lost/acked but not applied", []step{{Submit, 5, 5, 7, 1, 0}, {Ack, 5, 9, 7, 1, sim.OK}}, DeliveryOptions{ExcuseGiveUps: true}, CheckLost, Fail, []uint64{5}, 5},
 		{"dup/none", cat(good(1, 10, 1), good(2, 20, 2)), DeliveryOptions{}, CheckDuplicates, Pass, nil, 0},
 		{"dup/applied twice", cat(good(1, 10, 1), []step{{Apply, 1, 30, 7, 1, 0}, {Apply, 1, 40, 7, 1, 0}}), DeliveryOptions{}, CheckDuplicates, Fail, []uint64{1}, 30},
 		{"order/in order", cat(good(1, 10, 1), good(2, 20, 2), good(3, 30, 3)), DeliveryOptions{}, CheckOrder, Pass, nil, 0},

@@ -11,7 +11,7 @@
 //	h := history.New(history.Config{Enabled: true, MaxOps: 1_000_000})
 //	id := h.Invoke(env.ID(), history.Write, key, value, env.Now())
 //	...
-//	h.Complete(id, protocols.OK, env.Now())
+//	h.Complete(id, sim.OK, env.Now())
 //	setup.Invariant("no_lost_writes", func() error { return check(h).Err() })
 //
 // Memory is bounded: a disabled History keeps nothing per operation, and an

@@ -6,9 +6,10 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/sim"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Kind,Verdict -linecomment -output=history_string.go
 
 // Kind is what an operation did. The delivery family uses Submit, Send,
 // Deliver, Apply and Ack (one message, many steps); the quorum family uses Read,
@@ -18,33 +19,23 @@ type Kind uint8
 // Operation kinds.
 const (
 	// Send: a sender handed a message to the network (one per attempt).
-	Send Kind = iota + 1
+	Send Kind = iota + 1 // send
 	// Deliver: a message reached its receiver (before any dedupe).
-	Deliver
+	Deliver // deliver
 	// Apply: the receiver applied the message's side effect.
-	Apply
+	Apply // apply
 	// Ack: the sender learned that the message was processed.
-	Ack
+	Ack // ack
 	// Read: a client read a key.
-	Read
+	Read // read
 	// Write: a client wrote a key.
-	Write
+	Write // write
 	// CAS: a client wrote a key on condition that its version matched.
-	CAS
+	CAS // cas
 	// Submit: a process committed to sending a message (its state change
 	// is done; the message exists even if no send follows).
-	Submit
+	Submit // submit
 )
-
-var kindNames = [...]string{"", "send", "deliver", "apply", "ack", "read", "write", "cas", "submit"}
-
-// String returns the kind's snake_case name.
-func (k Kind) String() string {
-	if int(k) < len(kindNames) && k != 0 {
-		return kindNames[k]
-	}
-	return "unknown"
-}
 
 // Op is one recorded operation. For single-step events (a delivery, an
 // apply) Invoke and Complete are equal.
@@ -82,7 +73,7 @@ type Op struct {
 	Complete sim.Time
 	// Outcome is how it ended: OK, Failed (it certainly had no effect) or
 	// TimedOut (it may or may not have taken effect).
-	Outcome protocols.Outcome
+	Outcome sim.Outcome
 }
 
 // Pending is the Complete time of an operation that has not completed.
@@ -180,7 +171,7 @@ func (h *History) Invoke(id uint64, process sim.NodeID, kind Kind, key uint64, v
 
 // Complete ends the operation r at time at with the given outcome; for a
 // read, value and version are what it returned. A zero Ref is ignored.
-func (h *History) Complete(r Ref, outcome protocols.Outcome, value int64, version uint64, at sim.Time) {
+func (h *History) Complete(r Ref, outcome sim.Outcome, value int64, version uint64, at sim.Time) {
 	if r <= 0 || h == nil || int(r) > len(h.ops) {
 		return
 	}
@@ -209,26 +200,13 @@ type Verdict uint8
 // Verdicts.
 const (
 	// Pass: the property holds on the recorded history.
-	Pass Verdict = iota
+	Pass Verdict = iota // pass
 	// Fail: the property is violated; the report lists violations.
-	Fail
+	Fail // fail
 	// Unknown: the checker could not decide (recording off, history
 	// truncated, or a time budget ran out).
-	Unknown
+	Unknown // unknown
 )
-
-// String returns the verdict's name.
-func (v Verdict) String() string {
-	switch v {
-	case Pass:
-		return "pass"
-	case Fail:
-		return "fail"
-	case Unknown:
-		return "unknown"
-	}
-	return "invalid"
-}
 
 // Violation is one breach of a property, naming the operations involved
 // so that a user can find them in the trace.

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -12,7 +11,7 @@ func TestDisabledKeepsNothing(t *testing.T) {
 	h := New(Config{})
 	for i := 0; i < 1000; i++ {
 		r := h.Invoke(uint64(i), 1, Write, 0, int64(i), sim.Time(i))
-		h.Complete(r, protocols.OK, 0, 0, sim.Time(i+1))
+		h.Complete(r, sim.OK, 0, 0, sim.Time(i+1))
 	}
 	if h.Len() != 0 || h.Full() {
 		t.Fatalf("disabled history kept %d ops, full=%v", h.Len(), h.Full())
@@ -36,15 +35,15 @@ func TestInvokeComplete(t *testing.T) {
 	if h.Op(w).Done() {
 		t.Fatal("pending op reported done")
 	}
-	h.Complete(w, protocols.OK, 0, 5, 20)
-	h.Complete(r, protocols.OK, 42, 5, 21)
+	h.Complete(w, sim.OK, 0, 5, 20)
+	h.Complete(r, sim.OK, 42, 5, 21)
 	if op := h.Op(w); op.Complete != 20 || op.Value != 42 || op.Version != 5 {
 		t.Fatalf("write %+v", *op)
 	}
-	if op := h.Op(r); op.Value != 42 || op.Outcome != protocols.OK {
+	if op := h.Op(r); op.Value != 42 || op.Outcome != sim.OK {
 		t.Fatalf("read %+v", *op)
 	}
-	h.Complete(0, protocols.OK, 0, 0, 0) // zero Ref ignored
+	h.Complete(0, sim.OK, 0, 0, 0) // zero Ref ignored
 }
 
 func TestReportErr(t *testing.T) {

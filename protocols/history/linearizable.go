@@ -2,12 +2,12 @@ package history
 
 import (
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
 
 	"github.com/anishathalye/porcupine"
-	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -101,7 +101,7 @@ func CheckLinearizable(h *History, budget time.Duration) Report {
 	for i := range h.ops {
 		op := &h.ops[i]
 		switch {
-		case op.Kind == Read && op.Done() && op.Outcome == protocols.OK:
+		case op.Kind == Read && op.Done() && op.Outcome == sim.OK:
 			seen[kv{op.Key, op.Value}] = true
 		case op.Kind == CAS:
 			seen[kv{op.Key, op.Expect}] = true
@@ -124,12 +124,8 @@ func CheckLinearizable(h *History, budget time.Duration) Report {
 		})
 		ids[op.Key] = append(ids[op.Key], op.ID)
 	}
-	keys := make([]uint64, 0, len(byKey))
+	keys := slices.Sorted(maps.Keys(byKey))
 	var all [][]porcupine.Operation
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
 	for _, k := range keys {
 		all = append(all, byKey[k])
 	}
@@ -190,7 +186,7 @@ func CheckLinearizable(h *History, budget time.Duration) Report {
 // regOp converts a recorded operation to the register model's input, or
 // reports false if it carries no information for the check.
 func regOp(op *Op) (regInput, bool) {
-	known := op.Done() && op.Outcome == protocols.OK
+	known := op.Done() && op.Outcome == sim.OK
 	switch op.Kind {
 	case Read:
 		if !known {
@@ -198,7 +194,7 @@ func regOp(op *Op) (regInput, bool) {
 		}
 		return regInput{kind: Read, value: op.Value, known: true}, true
 	case Write, CAS:
-		if op.Done() && op.Outcome == protocols.Failed {
+		if op.Done() && op.Outcome == sim.Failed {
 			return regInput{}, false
 		}
 		return regInput{kind: op.Kind, value: op.Value, expect: op.Expect, known: known}, true

@@ -2,9 +2,10 @@ package history
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 
-	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/sim"
 )
 
 // CheckerLostWrites names the lost-acknowledged-writes checker in reports.
@@ -34,15 +35,11 @@ func CheckLostWrites(h *History, final map[uint64]uint64) Report {
 	byKey := map[uint64][]*Op{}
 	for i := range h.ops {
 		op := &h.ops[i]
-		if (op.Kind == Write || op.Kind == CAS) && op.Done() && op.Outcome == protocols.OK {
+		if (op.Kind == Write || op.Kind == CAS) && op.Done() && op.Outcome == sim.OK {
 			byKey[op.Key] = append(byKey[op.Key], op)
 		}
 	}
-	keys := make([]uint64, 0, len(byKey))
-	for k := range byKey {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
+	keys := slices.Sorted(maps.Keys(byKey))
 	for _, k := range keys {
 		ws := byKey[k]
 		// Sorted by completion, a running maximum gives the newest version
@@ -73,11 +70,7 @@ func CheckLostWrites(h *History, final map[uint64]uint64) Report {
 				base[w.Prev] = append(base[w.Prev], w)
 			}
 		}
-		prevs := make([]uint64, 0, len(base))
-		for p := range base {
-			prevs = append(prevs, p)
-		}
-		slices.Sort(prevs)
+		prevs := slices.Sorted(maps.Keys(base))
 		for _, p := range prevs {
 			group := base[p]
 			if len(group) < 2 {
@@ -122,7 +115,7 @@ func Conflicts(h *History) int {
 	type kp struct{ key, prev uint64 }
 	n := map[kp]int{}
 	for _, op := range h.ops {
-		if op.Kind == CAS && op.Done() && op.Outcome == protocols.OK {
+		if op.Kind == CAS && op.Done() && op.Outcome == sim.OK {
 			n[kp{op.Key, op.Prev}]++
 		}
 	}

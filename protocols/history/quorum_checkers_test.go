@@ -7,7 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -21,7 +20,7 @@ type rop struct {
 	version uint64
 	inv     sim.Time
 	done    sim.Time // Pending for an operation that never completed
-	out     protocols.Outcome
+	out     sim.Outcome
 	prev    uint64
 	expect  int64
 }
@@ -36,7 +35,7 @@ func buildOps(ops ...rop) *History {
 }
 
 func TestLinearizable(t *testing.T) {
-	ok := protocols.OK
+	ok := sim.OK
 	cases := []struct {
 		name string
 		h    *History
@@ -68,12 +67,12 @@ func TestLinearizable(t *testing.T) {
 		), Fail},
 		// A timed-out write may have taken effect later.
 		{"timed out write seen", buildOps(
-			rop{p: 1, kind: Write, value: 7, inv: 0, done: 10, out: protocols.TimedOut},
+			rop{p: 1, kind: Write, value: 7, inv: 0, done: 10, out: sim.TimedOut},
 			rop{p: 2, kind: Read, value: 7, inv: 100, done: 110, out: ok},
 		), Pass},
 		// A failed write certainly had no effect: reading it is wrong.
 		{"failed write seen", buildOps(
-			rop{p: 1, kind: Write, value: 7, inv: 0, done: 10, out: protocols.Failed},
+			rop{p: 1, kind: Write, value: 7, inv: 0, done: 10, out: sim.Failed},
 			rop{p: 2, kind: Read, value: 7, inv: 100, done: 110, out: ok},
 		), Fail},
 		// Two CASes on the same expected value cannot both succeed.
@@ -136,9 +135,9 @@ func hardHistory(n, c int, seed uint64) *History {
 		now += sim.Time(rng.IntN(5))
 		if rng.IntN(2) == 0 {
 			last = int64(i + 1)
-			h.Record(Op{ID: uint64(i + 1), Process: p, Kind: Write, Value: last, Invoke: inv, Complete: done, Outcome: protocols.OK})
+			h.Record(Op{ID: uint64(i + 1), Process: p, Kind: Write, Value: last, Invoke: inv, Complete: done, Outcome: sim.OK})
 		} else {
-			h.Record(Op{ID: uint64(i + 1), Process: p, Kind: Read, Value: last, Invoke: inv, Complete: done, Outcome: protocols.OK})
+			h.Record(Op{ID: uint64(i + 1), Process: p, Kind: Read, Value: last, Invoke: inv, Complete: done, Outcome: sim.OK})
 		}
 	}
 	return h
@@ -207,7 +206,7 @@ func TestStalenessTracker(t *testing.T) {
 }
 
 func TestCheckStaleness(t *testing.T) {
-	ok := protocols.OK
+	ok := sim.OK
 	h := buildOps(
 		rop{p: 1, kind: Write, value: 1, version: 1, inv: 0, done: 10, out: ok},
 		rop{p: 1, kind: Write, value: 2, version: 2, inv: 20, done: 30, out: ok},
@@ -227,7 +226,7 @@ func TestCheckStaleness(t *testing.T) {
 }
 
 func TestCheckLostWrites(t *testing.T) {
-	ok := protocols.OK
+	ok := sim.OK
 	// Write 1 carries a clock 50 ahead: write 2 starts after it was
 	// acknowledged but gets an older version, so it is lost. Write 3 is
 	// newer than both and survives.
@@ -236,7 +235,7 @@ func TestCheckLostWrites(t *testing.T) {
 		rop{p: 2, kind: Write, value: 2, version: 20, inv: 20, done: 30, out: ok},
 		rop{p: 2, kind: Write, value: 3, version: 70, inv: 70, done: 80, out: ok},
 		// A failed write is never lost.
-		rop{p: 2, kind: Write, value: 4, version: 5, inv: 90, done: 95, out: protocols.Failed},
+		rop{p: 2, kind: Write, value: 4, version: 5, inv: 90, done: 95, out: sim.Failed},
 	)
 	r := CheckLostWrites(h, nil)
 	if r.Count != 1 || r.Violations[0].IDs[1] != 2 {
@@ -313,9 +312,9 @@ func quorumLike(n, c, keys int) *History {
 		done := now + sim.Time(rng.IntN(c))
 		if rng.IntN(2) == 0 {
 			val[k] = int64(i + 1)
-			h.Record(Op{ID: uint64(i + 1), Process: sim.NodeID(i % c), Kind: Write, Key: uint64(k), Value: val[k], Invoke: inv, Complete: done, Outcome: protocols.OK})
+			h.Record(Op{ID: uint64(i + 1), Process: sim.NodeID(i % c), Kind: Write, Key: uint64(k), Value: val[k], Invoke: inv, Complete: done, Outcome: sim.OK})
 		} else {
-			h.Record(Op{ID: uint64(i + 1), Process: sim.NodeID(i % c), Kind: Read, Key: uint64(k), Value: val[k], Invoke: inv, Complete: done, Outcome: protocols.OK})
+			h.Record(Op{ID: uint64(i + 1), Process: sim.NodeID(i % c), Kind: Read, Key: uint64(k), Value: val[k], Invoke: inv, Complete: done, Outcome: sim.OK})
 		}
 	}
 	return h
@@ -330,7 +329,7 @@ func TestQuorumLikeHistoryPasses(t *testing.T) {
 // TestLinearizableNamesTheFailingKey: of two keys only key 2 has a stale
 // read; the report names key 2 and its operations only.
 func TestLinearizableNamesTheFailingKey(t *testing.T) {
-	ok := protocols.OK
+	ok := sim.OK
 	h := buildOps(
 		rop{p: 1, kind: Write, key: 1, value: 1, inv: 0, done: 10, out: ok},
 		rop{p: 2, kind: Read, key: 1, value: 1, inv: 20, done: 30, out: ok},

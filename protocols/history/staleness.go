@@ -6,7 +6,6 @@ import (
 	"slices"
 	"time"
 
-	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -190,12 +189,12 @@ func CheckStaleness(h *History, maxBehind int) Report {
 	}
 	writes := map[uint64][]w{}
 	for _, op := range h.ops {
-		if (op.Kind == Write || op.Kind == CAS) && op.Done() && op.Outcome == protocols.OK {
+		if (op.Kind == Write || op.Kind == CAS) && op.Done() && op.Outcome == sim.OK {
 			writes[op.Key] = append(writes[op.Key], w{op.ID, op.Version, op.Complete})
 		}
 	}
 	for _, op := range h.ops {
-		if op.Kind != Read || !op.Done() || op.Outcome != protocols.OK {
+		if op.Kind != Read || !op.Done() || op.Outcome != sim.OK {
 			continue
 		}
 		var missed []uint64

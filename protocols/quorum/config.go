@@ -2,17 +2,20 @@ package quorum
 
 import (
 	"fmt"
-	"github.com/dsim-dev/dsim/protocols/enum"
 	"strings"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/protocols/dist"
 	"github.com/dsim-dev/dsim/protocols/retry"
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 	"gopkg.in/yaml.v3"
 )
 
 // enum is the YAML plumbing shared by the family's enums.
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Strategy,Coordinator,Fanout,Merge,KeyDist,OpKind -linecomment -output=config_string.go
 
 // Strategy is what the store does about partitions and failures.
 type Strategy uint8
@@ -23,35 +26,30 @@ const (
 	// key's N replicas (its preference list) and succeeds with W acks, a
 	// read with R answers; versions are last-writer-wins on the
 	// coordinator's local clock. Any R and W in [1, N].
-	Dynamo Strategy = iota
+	Dynamo Strategy = iota // dynamo
 	// CP uses majority quorums (R+W > N, 2W > N) and two phases (the
 	// ABD register of Attiya, Bar-Noy and Dolev, 1995): a write first
 	// reads a quorum's versions and writes above them; a read writes the
 	// newest value back to a quorum before answering unless all answers
 	// agree. The side of a partition without a quorum refuses service.
-	CP
+	CP // cp
 	// AP accepts writes on both sides of a partition: replicas that do
 	// not answer within hint_timeout are replaced by the next nodes of
 	// the ring (a sloppy quorum), which keep a hint and hand the write
 	// off to the intended replica once they can reach it. Replicas
 	// reconcile by the merge rule.
-	AP
+	AP // ap
 	// Primary sends every write through one designated primary (the
 	// primary field, else each key's first replica), which orders it
 	// with its own clock and replicates it, answering after W replicas
 	// (itself included) have it. Reads go to R replicas anywhere: where
 	// the primary cannot be reached, writes fail and reads are stale.
-	Primary
+	Primary // primary
 )
-
-var strategyNames = []string{"dynamo", "cp", "ap", "primary"}
-
-// String returns the strategy's YAML name.
-func (s Strategy) String() string { return enum.Name(strategyNames, int(s)) }
 
 // UnmarshalYAML parses a strategy name.
 func (s *Strategy) UnmarshalYAML(n *yaml.Node) error {
-	return enum.Set(s, "value", n.Value, strategyNames)
+	return enum.Set(s, "value", n.Value)
 }
 
 // MarshalYAML writes the name.
@@ -64,21 +62,16 @@ type Coordinator uint8
 const (
 	// ClientCoordinates: the client talks to the replicas itself (a
 	// client-side or "smart client" library).
-	ClientCoordinates Coordinator = iota
+	ClientCoordinates Coordinator = iota // client
 	// ReplicaCoordinates: the client sends the operation to one of the
 	// key's replicas, chosen at random, which coordinates it (one more
 	// network hop each way).
-	ReplicaCoordinates
+	ReplicaCoordinates // replica
 )
-
-var coordinatorNames = []string{"client", "replica"}
-
-// String returns the YAML name.
-func (c Coordinator) String() string { return enum.Name(coordinatorNames, int(c)) }
 
 // UnmarshalYAML parses "client" or "replica".
 func (c *Coordinator) UnmarshalYAML(n *yaml.Node) error {
-	return enum.Set(c, "value", n.Value, coordinatorNames)
+	return enum.Set(c, "value", n.Value)
 }
 
 // MarshalYAML writes the name.
@@ -92,22 +85,17 @@ const (
 	// FanoutAll sends to all N replicas and waits for the first R (or W)
 	// answers, as Dynamo, Cassandra and Riak do; the others still get
 	// the write.
-	FanoutAll Fanout = iota
+	FanoutAll Fanout = iota // all
 	// FanoutQuorum sends to exactly R (or W) replicas picked at random:
 	// the probabilistic quorum model behind the closed forms of
 	// Probabilistically Bounded Staleness (a write reaches only W
 	// replicas until something repairs the others).
-	FanoutQuorum
+	FanoutQuorum // quorum
 )
-
-var fanoutNames = []string{"all", "quorum"}
-
-// String returns the YAML name.
-func (f Fanout) String() string { return enum.Name(fanoutNames, int(f)) }
 
 // UnmarshalYAML parses "all" or "quorum".
 func (f *Fanout) UnmarshalYAML(n *yaml.Node) error {
-	return enum.Set(f, "value", n.Value, fanoutNames)
+	return enum.Set(f, "value", n.Value)
 }
 
 // MarshalYAML writes the name.
@@ -121,24 +109,19 @@ const (
 	// LWW keeps the value with the highest version: the coordinator's
 	// local clock reading (tie broken by node), so a clock that runs
 	// ahead wins and one that runs behind loses its writes silently.
-	LWW Merge = iota
+	LWW Merge = iota // lww
 	// Siblings tracks causality with version vectors: a write carries
 	// the vector of what its client last read of the key, a replica
 	// keeps every value no other value has seen (siblings), and a read
 	// returns them all; the client's next write supersedes them. Nothing
 	// acknowledged is lost, at the price of conflicts surfaced to
 	// readers.
-	Siblings
+	Siblings // siblings
 )
-
-var mergeNames = []string{"lww", "siblings"}
-
-// String returns the YAML name.
-func (m Merge) String() string { return enum.Name(mergeNames, int(m)) }
 
 // UnmarshalYAML parses "lww" or "siblings".
 func (m *Merge) UnmarshalYAML(n *yaml.Node) error {
-	return enum.Set(m, "value", n.Value, mergeNames)
+	return enum.Set(m, "value", n.Value)
 }
 
 // MarshalYAML writes the name.
@@ -150,19 +133,14 @@ type KeyDist uint8
 // Key choices.
 const (
 	// Uniform picks every key with the same probability.
-	Uniform KeyDist = iota
+	Uniform KeyDist = iota // uniform
 	// Zipf picks key i (from 1) with probability ∝ 1/i^s: a few hot keys.
-	Zipf
+	Zipf // zipf
 )
-
-var keyDistNames = []string{"uniform", "zipf"}
-
-// String returns the YAML name.
-func (k KeyDist) String() string { return enum.Name(keyDistNames, int(k)) }
 
 // UnmarshalYAML parses "uniform" or "zipf".
 func (k *KeyDist) UnmarshalYAML(n *yaml.Node) error {
-	return enum.Set(k, "value", n.Value, keyDistNames)
+	return enum.Set(k, "value", n.Value)
 }
 
 // MarshalYAML writes the name.
@@ -174,21 +152,21 @@ func (k KeyDist) MarshalYAML() (any, error) { return k.String(), nil }
 // the paper fits to production latencies (Pareto body, exponential tail).
 type Legs struct {
 	// WriteRequest delays each write from coordinator to replica (W).
-	WriteRequest DistConfig `yaml:"write_request"`
+	WriteRequest dist.Config `yaml:"write_request"`
 	// WriteAck delays each write acknowledgement (A).
-	WriteAck DistConfig `yaml:"write_ack"`
+	WriteAck dist.Config `yaml:"write_ack"`
 	// ReadRequest delays each read from coordinator to replica (R).
-	ReadRequest DistConfig `yaml:"read_request"`
+	ReadRequest dist.Config `yaml:"read_request"`
 	// ReadResponse delays each read answer (S).
-	ReadResponse DistConfig `yaml:"read_response"`
+	ReadResponse dist.Config `yaml:"read_response"`
 
 	// WriteRequestDist, WriteAckDist, ReadRequestDist and
 	// ReadResponseDist, when set by code, replace the YAML ones (for
 	// distributions from other packages).
-	WriteRequestDist Dist `yaml:"-"`
-	WriteAckDist     Dist `yaml:"-"`
-	ReadRequestDist  Dist `yaml:"-"`
-	ReadResponseDist Dist `yaml:"-"`
+	WriteRequestDist dist.Dist `yaml:"-"`
+	WriteAckDist     dist.Dist `yaml:"-"`
+	ReadRequestDist  dist.Dist `yaml:"-"`
+	ReadResponseDist dist.Dist `yaml:"-"`
 }
 
 // Mix is the share of each operation kind in the workload (weights,
@@ -321,18 +299,13 @@ type OpKind uint8
 // Client operations.
 const (
 	// OpRead is a quorum read.
-	OpRead OpKind = iota
+	OpRead OpKind = iota // read
 	// OpWrite is a blind write of a fresh value.
-	OpWrite
+	OpWrite // write
 	// OpIncrement is a read followed by a conditional write, retried on
 	// conflict.
-	OpIncrement
+	OpIncrement // increment
 )
-
-var opKindNames = []string{"read", "write", "increment"}
-
-// String returns the kind's name.
-func (k OpKind) String() string { return enum.Name(opKindNames, int(k)) }
 
 // DefaultConfig is a three-way replicated store with strict quorums
 // (N=3, R=W=2), every node both store and client, 100 uniform keys, 80%
@@ -387,7 +360,7 @@ func (c *Config) Validate() error {
 		fe.Add("w", "must be in [1, n=%d], got %d", c.N, c.W)
 	}
 	if c.Strategy > Primary {
-		fe.Add("strategy", "unknown strategy (one of: %s)", strings.Join(strategyNames, ", "))
+		fe.Add("strategy", "unknown strategy (one of: %s)", strings.Join(enum.Names[Strategy](), ", "))
 	}
 	if c.Strategy == CP && c.R >= 1 && c.W >= 1 && c.R <= c.N && c.W <= c.N {
 		if c.R+c.W <= c.N {
@@ -407,7 +380,7 @@ func (c *Config) Validate() error {
 		fe.Add("fanout", "must be all or quorum")
 	}
 	if c.Merge > Siblings {
-		fe.Add("merge", "unknown merge rule (one of: %s)", strings.Join(mergeNames, ", "))
+		fe.Add("merge", "unknown merge rule (one of: %s)", strings.Join(enum.Names[Merge](), ", "))
 	}
 	if c.Merge == Siblings {
 		if c.Strategy == CP || c.Strategy == Primary {

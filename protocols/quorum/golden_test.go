@@ -1,9 +1,7 @@
 package quorum
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,30 +10,14 @@ import (
 	"github.com/dsim-dev/dsim/protocols/retry"
 	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/simtest"
 )
 
-// rewrite regenerates the golden files instead of comparing with them:
+// The golden files in testdata/ hold the traces of scripted runs. After an
+// intended change of behaviour, regenerate them (sim/simtest's -rewrite
+// flag) and review the diff:
 //
 //	go test ./protocols/quorum -run Golden -rewrite
-var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata/")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *rewrite {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -rewrite to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the run (rerun with -rewrite if the change is intended)\n--- got:\n%s", path, got)
-	}
-}
 
 // TestGoldenSloppyQuorumHandoff scripts the ap strategy around a cut:
 // key 0 has two replicas (N=2, R=W=2) among three stores. The second
@@ -80,7 +62,7 @@ func TestGoldenSloppyQuorumHandoff(t *testing.T) {
 	for _, op := range h.rs.hist.Ops() {
 		lines = append(lines, fmt.Sprintf("op %v key %d value %d version %v [%v, %v] %v", op.Kind, op.Key, op.Value, op.Version, op.Invoke, op.Complete, op.Outcome))
 	}
-	golden(t, "sloppy_quorum_handoff.txt", strings.Join(lines, "\n")+"\n")
+	simtest.Golden(t, filepath.Join("testdata", "sloppy_quorum_handoff.txt"), strings.Join(lines, "\n")+"\n")
 	if h.rs.st.ok != 4 {
 		t.Errorf("%d of 4 operations succeeded", h.rs.st.ok)
 	}

@@ -46,24 +46,26 @@ func (v Ver) Key() uint64 {
 	return uint64(ts)<<17 | uint64(v.Node)&(1<<17-1)
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=status,opKind -linecomment -output=msg_string.go
+
 // status is how a coordinated attempt ended.
 type status uint8
 
 const (
-	stOK status = iota
+	stOK status = iota // ok
 	// stConflict: a conditional write found a newer version.
-	stConflict
+	stConflict // conflict
 	// stUnavailable: the coordinator could not gather its quorum in time.
-	stUnavailable
+	stUnavailable // unavailable
 )
 
 // opKind is what a coordinator is asked to do.
 type opKind uint8
 
 const (
-	kRead opKind = iota
-	kWrite
-	kCAS
+	kRead  opKind = iota // read
+	kWrite               // write
+	kCAS                 // cas
 )
 
 // ClientReq asks a coordinator to run one attempt.
@@ -165,12 +167,12 @@ func (v Ver) String() string {
 
 // String describes the request for traces.
 func (m *ClientReq) String() string {
-	return fmt.Sprintf("client-req #%d %s key %d value %d expect %v", m.ID, kindNames[m.Kind], m.Key, m.Value, m.Expect)
+	return fmt.Sprintf("client-req #%d %s key %d value %d expect %v", m.ID, m.Kind, m.Key, m.Value, m.Expect)
 }
 
 // String describes the answer for traces.
 func (m *ClientResp) String() string {
-	return fmt.Sprintf("client-resp #%d %s value %d %v", m.ID, statusNames[m.Status], m.Value, m.Ver)
+	return fmt.Sprintf("client-resp #%d %s value %d %v", m.ID, m.Status, m.Value, m.Ver)
 }
 
 // String describes the write for traces.
@@ -207,8 +209,3 @@ func (m *ReadReq) String() string { return fmt.Sprintf("read #%d key %d", m.Op, 
 func (m *ReadResp) String() string {
 	return fmt.Sprintf("read-resp #%d key %d value %d %v", m.Op, m.Key, m.Value, m.Ver)
 }
-
-var (
-	kindNames   = [...]string{"read", "write", "cas"}
-	statusNames = [...]string{"ok", "conflict", "unavailable"}
-)

@@ -3,11 +3,13 @@ package quorum
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/protocols/dist"
 	"github.com/dsim-dev/dsim/protocols/history"
 	"github.com/dsim-dev/dsim/protocols/retry"
 	"github.com/dsim-dev/dsim/protocols/workload"
@@ -172,7 +174,7 @@ func (n *node) armArrival(env sim.Env) {
 
 // send hands msg to the network after the leg's extra delay (none if the
 // leg has no distribution). Messages to the node itself skip the network.
-func (n *node) send(env sim.Env, to sim.NodeID, msg sim.Message, leg Dist) {
+func (n *node) send(env sim.Env, to sim.NodeID, msg sim.Message, leg dist.Dist) {
 	var d time.Duration
 	if leg != nil {
 		d = leg.Sample(env.Rand())
@@ -337,11 +339,7 @@ func (n *node) antiEntropy(env sim.Env) {
 	if peer >= n.store {
 		peer++
 	}
-	keys := make([]uint64, 0, len(n.data))
-	for k := range n.data {
-		keys = append(keys, k)
-	}
-	sortKeys(keys)
+	keys := slices.Sorted(maps.Keys(n.data))
 	var out []SyncEntry
 	for _, k := range keys {
 		reps := rs.ring.Replicas(k, rs.cfg.N)
@@ -586,16 +584,16 @@ func (n *node) attemptDone(env sim.Env, a *attempt, ans answer) {
 	}
 	op := a.op
 	now := env.Now()
-	out := protocols.OK
+	out := sim.OK
 	switch {
 	case s == stOK:
 	case !applied:
-		out = protocols.Failed
+		out = sim.Failed
 	default:
-		out = protocols.TimedOut
+		out = sim.TimedOut
 	}
 	rs.hist.Complete(a.ref, out, value, v.Key(), now)
-	if a.kind != kRead && out != protocols.Failed {
+	if a.kind != kRead && out != sim.Failed {
 		op.anyEffect = true
 	}
 	if s == stOK {
@@ -668,11 +666,11 @@ func (n *node) finish(env sim.Env, op *logical, ok bool) {
 		} else {
 			rs.h.failed.Add(1)
 		}
-		out := protocols.OK
+		out := sim.OK
 		if !ok {
-			out = protocols.Failed
+			out = sim.Failed
 			if op.anyEffect {
-				out = protocols.TimedOut
+				out = sim.TimedOut
 			}
 		}
 		rs.ops.Op(op.start, now, out)

@@ -3,14 +3,17 @@ package quorum
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"math/rand/v2"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols"
+	"github.com/dsim-dev/dsim/protocols/dist"
 	"github.com/dsim-dev/dsim/protocols/history"
 	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
@@ -143,7 +146,7 @@ type runState struct {
 	storeIDs []sim.NodeID
 	storeIdx map[sim.NodeID]int
 	primary  int // store index of the global primary, -1 for per key
-	legs     [4]Dist
+	legs     [4]dist.Dist
 	keys     *keyChooser
 	mixCum   [3]float64
 	warmup   sim.Time
@@ -204,7 +207,7 @@ func (rs *runState) count(start, end sim.Time, ok bool) {
 	}
 }
 
-func legDist(c DistConfig, override Dist) Dist {
+func legDist(c dist.Config, override dist.Dist) dist.Dist {
 	if override != nil {
 		return override
 	}
@@ -236,7 +239,7 @@ func (c *Config) Build(s *protocols.Setup) error {
 		}
 	}
 	rs.ring = NewRing(names, c.VNodes)
-	rs.legs = [4]Dist{
+	rs.legs = [4]dist.Dist{
 		legDist(c.Legs.WriteRequest, c.Legs.WriteRequestDist), legDist(c.Legs.WriteAck, c.Legs.WriteAckDist),
 		legDist(c.Legs.ReadRequest, c.Legs.ReadRequestDist), legDist(c.Legs.ReadResponse, c.Legs.ReadResponseDist),
 	}
@@ -332,8 +335,8 @@ func (rs *runState) report(s *protocols.Setup) {
 	}
 	st := rs.st
 	s.Report(MetricAvailability, ratio(st.inOK+st.outOK, st.inN+st.outN))
-	s.Report(MetricAvailability+"{window=partition}", ratio(st.inOK, st.inN))
-	s.Report(MetricAvailability+"{window=none}", ratio(st.outOK, st.outN))
+	s.Report(MetricAvailability, ratio(st.inOK, st.inN), sim.Label{Key: "window", Value: "partition"})
+	s.Report(MetricAvailability, ratio(st.outOK, st.outN), sim.Label{Key: "window", Value: "none"})
 	sl := rs.stale
 	s.Report(MetricStaleReadRatio, sl.StaleRatio())
 	reads := sl.Reads()
@@ -351,11 +354,11 @@ func (rs *runState) report(s *protocols.Setup) {
 			}
 			label += "+"
 		}
-		s.Report(fmt.Sprintf("%s{k=%s}", MetricVersionsBehind, label), ratio(uint64(n), uint64(reads)))
+		s.Report(MetricVersionsBehind, ratio(uint64(n), uint64(reads)), sim.Label{Key: "k", Value: label})
 	}
 	s.Report(MetricVersionsBehind+"_mean", ratio(uint64(mean), uint64(reads)))
 	for i, t := range rs.cfg.TVisibility {
-		s.Report(fmt.Sprintf("%s{t_ms=%s}", MetricPConsistent, msLabel(t)), sl.PConsistent(i))
+		s.Report(MetricPConsistent, sl.PConsistent(i), sim.Label{Key: "t_ms", Value: msLabel(t)})
 	}
 	s.Report(MetricSiblingReadRatio, ratio(st.siblingReads, uint64(reads)))
 	nan := math.NaN()
@@ -375,7 +378,7 @@ func (rs *runState) report(s *protocols.Setup) {
 			lost = float64(r.Count)
 			acked := 0
 			for _, op := range rs.hist.Ops() {
-				if (op.Kind == history.Write || op.Kind == history.CAS) && op.Done() && op.Outcome == protocols.OK {
+				if (op.Kind == history.Write || op.Kind == history.CAS) && op.Done() && op.Outcome == sim.OK {
 					acked++
 				}
 			}
@@ -428,7 +431,7 @@ func (rs *runState) siblingLoss(e *sim.Engine) (lost, ratio, conflicts float64) 
 	final := rs.siblingSets(e)
 	acked, nlost := 0, 0
 	for _, op := range rs.hist.Ops() {
-		if op.Kind != history.Write || !op.Done() || op.Outcome != protocols.OK {
+		if op.Kind != history.Write || !op.Done() || op.Outcome != sim.OK {
 			continue
 		}
 		acked++
@@ -441,11 +444,7 @@ func (rs *runState) siblingLoss(e *sim.Engine) (lost, ratio, conflicts float64) 
 			nlost++
 		}
 	}
-	keys := make([]uint64, 0, len(final))
-	for k := range final {
-		keys = append(keys, k)
-	}
-	sortKeys(keys)
+	keys := slices.Sorted(maps.Keys(final))
 	c := 0
 	for _, k := range keys {
 		c += max(0, len(final[k])-1)
@@ -471,5 +470,3 @@ func sortHints(k []hintKey) {
 		return k[i].key < k[j].key
 	})
 }
-
-func sortKeys(k []uint64) { sort.Slice(k, func(i, j int) bool { return k[i] < k[j] }) }

@@ -1,12 +1,13 @@
 package retry
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=State,Trip,BreakerMode -linecomment -output=breaker_string.go
 
 // State is a circuit breaker's state.
 type State uint8
@@ -15,23 +16,13 @@ type State uint8
 // records.
 const (
 	// Closed lets every call through and watches the failures.
-	Closed State = iota
+	Closed State = iota // closed
 	// Open rejects every call until the recovery timeout has passed.
-	Open
+	Open // open
 	// HalfOpen lets a few probe calls through: if they all succeed the
 	// breaker closes, if one fails it opens again.
-	HalfOpen
+	HalfOpen // half_open
 )
-
-var stateNames = [...]string{"closed", "open", "half_open"}
-
-// String returns the state's snake_case name.
-func (s State) String() string {
-	if int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return "unknown"
-}
 
 // Trip selects what trips a breaker.
 type Trip uint8
@@ -39,43 +30,22 @@ type Trip uint8
 // Trip conditions.
 const (
 	// NoBreaker disables the breaker.
-	NoBreaker Trip = iota
+	NoBreaker Trip = iota // none
 	// TripCount opens once failures within the window reach Failures.
-	TripCount
+	TripCount // count
 	// TripRate opens once the failure fraction within the window reaches
 	// FailureRate, with at least MinRequests outcomes in the window.
-	TripRate
+	TripRate // rate
 )
 
-var tripNames = [...]string{"none", "count", "rate"}
-
-// String returns the trip condition's YAML name.
-func (t Trip) String() string {
-	if int(t) < len(tripNames) {
-		return tripNames[t]
-	}
-	return "unknown"
-}
-
 // ParseTrip parses a trip condition name.
-func ParseTrip(s string) (Trip, error) {
-	for i, n := range tripNames {
-		if s == n {
-			return Trip(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown breaker trip %q (want one of %s)", s, strings.Join(tripNames[:], ", "))
-}
+func ParseTrip(s string) (Trip, error) { return enum.Parse[Trip]("breaker trip", s) }
 
 // MarshalText returns the condition's name.
 func (t Trip) MarshalText() ([]byte, error) { return []byte(t.String()), nil }
 
 // UnmarshalText parses a condition name.
-func (t *Trip) UnmarshalText(b []byte) error {
-	v, err := ParseTrip(string(b))
-	*t = v
-	return err
-}
+func (t *Trip) UnmarshalText(b []byte) error { return enum.Set(t, "breaker trip", string(b)) }
 
 // BreakerMode is what an open breaker stops.
 type BreakerMode uint8
@@ -83,36 +53,18 @@ type BreakerMode uint8
 // Breaker modes.
 const (
 	// BlockAll is the classic breaker: while open it refuses every call.
-	BlockAll BreakerMode = iota
+	BlockAll BreakerMode = iota // all
 	// BlockRetries only suppresses retries: first tries always go out
 	// (and their outcomes are counted), as in the circuit breaker of
 	// M. Brooker's retry simulator.
-	BlockRetries
+	BlockRetries // retries
 )
-
-var modeNames = [...]string{"all", "retries"}
-
-// String returns the mode's YAML name.
-func (m BreakerMode) String() string {
-	if int(m) < len(modeNames) {
-		return modeNames[m]
-	}
-	return "unknown"
-}
 
 // MarshalText returns the mode's name.
 func (m BreakerMode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
 // UnmarshalText parses a mode name.
-func (m *BreakerMode) UnmarshalText(b []byte) error {
-	for i, n := range modeNames {
-		if string(b) == n {
-			*m = BreakerMode(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown breaker mode %q (want one of %s)", b, strings.Join(modeNames[:], ", "))
-}
+func (m *BreakerMode) UnmarshalText(b []byte) error { return enum.Set(m, "breaker mode", string(b)) }
 
 // BreakerFields lists the YAML fields a breaker with trip t uses (besides
 // trip itself), for telling a user that a field does nothing.
@@ -263,9 +215,13 @@ func (b *Breaker) State(now sim.Time) State {
 // Allow reports whether a call may go out now. When it may, the caller
 // must pass the ticket to Record (or Release) once the outcome is known.
 func (b *Breaker) Allow(now sim.Time) (Ticket, bool) {
-	if b.cfg.Trip == NoBreaker {
-		return Ticket{gen: b.gen}, true
+	if b.cfg.Trip == NoBreaker { // inlined: most hops have no breaker
+		return Ticket{}, true // Record and Release ignore it
 	}
+	return b.allow(now)
+}
+
+func (b *Breaker) allow(now sim.Time) (Ticket, bool) {
 	if b.state == Open {
 		if now < b.openedAt.Add(b.cfg.OpenFor) {
 			return Ticket{}, false
@@ -287,8 +243,15 @@ func (b *Breaker) Allow(now sim.Time) (Ticket, bool) {
 // closed, as a probe while half-open, and not at all while open. In mode
 // all it is Allow.
 func (b *Breaker) Pass(now sim.Time) (Ticket, bool) {
-	if b.cfg.Mode != BlockRetries || b.cfg.Trip == NoBreaker {
-		return b.Allow(now)
+	if b.cfg.Trip == NoBreaker {
+		return Ticket{}, true
+	}
+	return b.pass(now)
+}
+
+func (b *Breaker) pass(now sim.Time) (Ticket, bool) {
+	if b.cfg.Mode != BlockRetries {
+		return b.allow(now)
 	}
 	if b.state == Open {
 		if now < b.openedAt.Add(b.cfg.OpenFor) {
@@ -310,6 +273,10 @@ func (b *Breaker) Record(now sim.Time, t Ticket, c Class) {
 	if b.cfg.Trip == NoBreaker || t.gen != b.gen || t.ignore {
 		return
 	}
+	b.record(now, t, c)
+}
+
+func (b *Breaker) record(now sim.Time, t Ticket, c Class) {
 	failed := c == Overload || c == Failure || c == Timeout
 	if t.probe {
 		b.probes--

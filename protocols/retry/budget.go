@@ -1,13 +1,14 @@
 package retry
 
 import (
-	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=BudgetKind -linecomment -output=budget_string.go
 
 // BudgetKind selects a retry budget.
 type BudgetKind uint8
@@ -15,62 +16,41 @@ type BudgetKind uint8
 // Retry budgets.
 const (
 	// NoBudget allows every retry the policy allows.
-	NoBudget BudgetKind = iota
+	NoBudget BudgetKind = iota // none
 	// TokenBucket is gRPC retry throttling (gRFC A6 "Client-side retry
 	// support"): every retryable failure takes one token, every success
 	// adds token_ratio, and retries are allowed only while the bucket holds
 	// more than half of max_tokens.
-	TokenBucket
+	TokenBucket // token_bucket
 	// Percentage is Finagle's RetryBudget: retries may be at most percent
 	// of the requests seen in the last window, plus a floor of
 	// min_retries_per_second (mind that floor at small request rates:
 	// see DefaultBudgetConfig).
-	Percentage
+	Percentage // percentage
 	// Quota is the AWS SDKs' standard-mode retry quota: a pool of
 	// capacity tokens; a retry costs retry_cost, or timeout_cost after a
 	// timeout; a call that succeeds gives back what its last retry cost,
 	// or success_refill when it needed no retry.
-	Quota
+	Quota // quota
 	// PerCall is the adaptive token bucket of M. Brooker's retry
 	// simulator: every new call adds token_ratio tokens (at most
 	// max_tokens) and every retry takes one while more than one is left,
 	// whatever the outcomes.
-	PerCall
+	PerCall // per_call
 	// Concurrency is Envoy's retry budget: retries in flight may be at
 	// most percent of the calls in flight, with a floor of
 	// min_concurrency.
-	Concurrency
+	Concurrency // concurrency
 )
 
-var budgetNames = [...]string{"none", "token_bucket", "percentage", "quota", "per_call", "concurrency"}
-
-// String returns the budget kind's YAML name.
-func (k BudgetKind) String() string {
-	if int(k) < len(budgetNames) {
-		return budgetNames[k]
-	}
-	return "unknown"
-}
-
 // ParseBudgetKind parses a budget kind name.
-func ParseBudgetKind(s string) (BudgetKind, error) {
-	for i, n := range budgetNames {
-		if s == n {
-			return BudgetKind(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown retry budget %q (want one of %s)", s, strings.Join(budgetNames[:], ", "))
-}
+func ParseBudgetKind(s string) (BudgetKind, error) { return enum.Parse[BudgetKind]("retry budget", s) }
 
 // MarshalText returns the kind's name.
 func (k BudgetKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // UnmarshalText parses a kind name.
-func (k *BudgetKind) UnmarshalText(b []byte) error {
-	v, err := ParseBudgetKind(string(b))
-	*k = v
-	return err
-}
+func (k *BudgetKind) UnmarshalText(b []byte) error { return enum.Set(k, "retry budget", string(b)) }
 
 // BudgetConfig configures a retry budget.
 type BudgetConfig struct {

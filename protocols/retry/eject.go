@@ -1,13 +1,14 @@
 package retry
 
 import (
-	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Growth -linecomment -output=eject_string.go
 
 // Growth is how an ejection's length grows with repeated ejections.
 type Growth uint8
@@ -16,35 +17,17 @@ type Growth uint8
 const (
 	// Linear ejects for base × n (Envoy's outlier detection: n is the
 	// number of times the host has been ejected).
-	GrowLinear Growth = iota
+	GrowLinear Growth = iota // linear
 	// Exponential ejects for base × 2^(n−1) (Finagle's failure accrual
 	// backoff, without its jitter).
-	GrowExponential
+	GrowExponential // exponential
 )
-
-var growthNames = [...]string{"linear", "exponential"}
-
-// String returns the growth's YAML name.
-func (g Growth) String() string {
-	if int(g) < len(growthNames) {
-		return growthNames[g]
-	}
-	return "unknown"
-}
 
 // MarshalText returns the name.
 func (g Growth) MarshalText() ([]byte, error) { return []byte(g.String()), nil }
 
 // UnmarshalText parses a name.
-func (g *Growth) UnmarshalText(b []byte) error {
-	for i, n := range growthNames {
-		if string(b) == n {
-			*g = Growth(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown ejection growth %q (want one of %s)", b, strings.Join(growthNames[:], ", "))
-}
+func (g *Growth) UnmarshalText(b []byte) error { return enum.Set(g, "ejection growth", string(b)) }
 
 // EjectionConfig configures outlier ejection in load balancing: a replica
 // that fails Consecutive attempts in a row is taken out of rotation for a

@@ -1,13 +1,14 @@
 package retry
 
 import (
-	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=LimitKind -linecomment -output=limit_string.go
 
 // LimitKind selects a server-side adaptive concurrency limit.
 type LimitKind uint8
@@ -17,40 +18,22 @@ type LimitKind uint8
 // Gradient2Limit).
 const (
 	// NoLimit admits every request the queue can hold.
-	NoLimit LimitKind = iota
+	NoLimit LimitKind = iota // none
 	// AIMD grows the limit by one after a success that used at least half
 	// of it, and multiplies it by backoff_ratio after a drop (a request
 	// that failed for lack of capacity, or took longer than timeout).
-	AIMD
+	AIMD // aimd
 	// Gradient compares a long-term average of latency with the latest
 	// sample: limit ← limit·gradient + queue_size, gradient =
 	// clamp(tolerance·long/short, 0.5, 1), smoothed.
-	Gradient
+	Gradient // gradient
 )
-
-var limitNames = [...]string{"none", "aimd", "gradient"}
-
-// String returns the kind's YAML name.
-func (k LimitKind) String() string {
-	if int(k) < len(limitNames) {
-		return limitNames[k]
-	}
-	return "unknown"
-}
 
 // MarshalText returns the name.
 func (k LimitKind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // UnmarshalText parses a name.
-func (k *LimitKind) UnmarshalText(b []byte) error {
-	for i, n := range limitNames {
-		if string(b) == n {
-			*k = LimitKind(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown concurrency limit %q (want one of %s)", b, strings.Join(limitNames[:], ", "))
-}
+func (k *LimitKind) UnmarshalText(b []byte) error { return enum.Set(k, "concurrency limit", string(b)) }
 
 // LimitConfig configures an adaptive concurrency limit: requests beyond
 // the limit in progress at a replica are refused at once (429) instead

@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
-	"strings"
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Kind,Jitter,Class -linecomment -output=policy_string.go
 
 // Kind is the shape of a retry schedule.
 type Kind uint8
@@ -16,51 +18,32 @@ type Kind uint8
 // Retry schedules.
 const (
 	// None never retries: one attempt per call.
-	None Kind = iota
+	None Kind = iota // none
 	// Immediate retries at once, with no delay ("naive" retries).
-	Immediate
+	Immediate // immediate
 	// Fixed waits Base between attempts.
-	Fixed
+	Fixed // fixed
 	// Exponential waits Base·Multiplier^(n-1) before retry n, capped at
 	// Cap.
-	Exponential
+	Exponential // exponential
 )
 
-var kindNames = [...]string{"none", "immediate", "fixed", "exponential"}
-
-// String returns the kind's YAML name.
-func (k Kind) String() string {
-	if int(k) < len(kindNames) {
-		return kindNames[k]
-	}
-	return "unknown"
-}
-
 // ParseKind parses a kind name; "naive" is an alias of "immediate".
-func ParseKind(s string) (Kind, error) {
-	if s == "naive" {
-		return Immediate, nil
-	}
-	for i, n := range kindNames {
-		if s == n {
-			return Kind(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown retry policy %q (want one of %s, naive)", s, strings.Join(kindNames[:], ", "))
-}
+func ParseKind(s string) (Kind, error) { return enum.Parse("retry policy", s, kindAliases...) }
+
+// kindAliases are the names ParseKind accepts besides String's.
+var kindAliases = []enum.Alias[Kind]{{Name: "naive", Value: Immediate}}
 
 // EnumNames lists every name ParseKind accepts, aliases included (for
 // the experiment file's JSON Schema).
-func (Kind) EnumNames() []string { return append(kindNames[:], "naive") }
+func (Kind) EnumNames() []string { return enum.Names(kindAliases...) }
 
 // MarshalText returns the kind's name.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // UnmarshalText parses a kind name.
 func (k *Kind) UnmarshalText(b []byte) error {
-	v, err := ParseKind(string(b))
-	*k = v
-	return err
+	return enum.Set(k, "retry policy", string(b), kindAliases...)
 }
 
 // Jitter is how a backoff delay is randomised. The definitions follow
@@ -75,45 +58,24 @@ type Jitter uint8
 // Jitter variants.
 const (
 	// NoJitter uses the delay as computed.
-	NoJitter Jitter = iota
+	NoJitter Jitter = iota // none
 	// FullJitter draws uniformly from [0, d).
-	FullJitter
+	FullJitter // full
 	// EqualJitter keeps half of d and draws the other half.
-	EqualJitter
+	EqualJitter // equal
 	// DecorrelatedJitter draws from [base, 3·previous), capped; it
 	// ignores the attempt number and grows from the previous delay.
-	DecorrelatedJitter
+	DecorrelatedJitter // decorrelated
 )
 
-var jitterNames = [...]string{"none", "full", "equal", "decorrelated"}
-
-// String returns the jitter's YAML name.
-func (j Jitter) String() string {
-	if int(j) < len(jitterNames) {
-		return jitterNames[j]
-	}
-	return "unknown"
-}
-
 // ParseJitter parses a jitter name.
-func ParseJitter(s string) (Jitter, error) {
-	for i, n := range jitterNames {
-		if s == n {
-			return Jitter(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown jitter %q (want one of %s)", s, strings.Join(jitterNames[:], ", "))
-}
+func ParseJitter(s string) (Jitter, error) { return enum.Parse[Jitter]("jitter", s) }
 
 // MarshalText returns the jitter's name.
 func (j Jitter) MarshalText() ([]byte, error) { return []byte(j.String()), nil }
 
 // UnmarshalText parses a jitter name.
-func (j *Jitter) UnmarshalText(b []byte) error {
-	v, err := ParseJitter(string(b))
-	*j = v
-	return err
-}
+func (j *Jitter) UnmarshalText(b []byte) error { return enum.Set(j, "jitter", string(b)) }
 
 // Class is what kind of outcome an attempt had, which decides whether it
 // may be retried.
@@ -122,47 +84,26 @@ type Class uint8
 // Outcome classes, in the spirit of HTTP status classes.
 const (
 	// Success: the call did what was asked.
-	Success Class = iota
+	Success Class = iota // success
 	// ClientError: the request itself is wrong (4xx). Never retried:
 	// sending it again cannot help.
-	ClientError
+	ClientError // client_error
 	// Overload: the server refused for lack of capacity (429, 503).
-	Overload
+	Overload // overload
 	// Failure: the server failed while handling the request (5xx).
-	Failure
+	Failure // failure
 	// Timeout: no answer came within the per-try timeout.
-	Timeout
+	Timeout // timeout
 )
 
-var classNames = [...]string{"success", "client_error", "overload", "failure", "timeout"}
-
-// String returns the class's snake_case name.
-func (c Class) String() string {
-	if int(c) < len(classNames) {
-		return classNames[c]
-	}
-	return "unknown"
-}
-
 // ParseClass parses a class name.
-func ParseClass(s string) (Class, error) {
-	for i, n := range classNames {
-		if s == n {
-			return Class(i), nil
-		}
-	}
-	return 0, fmt.Errorf("unknown outcome class %q (want one of %s)", s, strings.Join(classNames[:], ", "))
-}
+func ParseClass(s string) (Class, error) { return enum.Parse[Class]("outcome class", s) }
 
 // MarshalText returns the class's name.
 func (c Class) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
 // UnmarshalText parses a class name.
-func (c *Class) UnmarshalText(b []byte) error {
-	v, err := ParseClass(string(b))
-	*c = v
-	return err
-}
+func (c *Class) UnmarshalText(b []byte) error { return enum.Set(c, "outcome class", string(b)) }
 
 // DefaultRetryOn is the classes retried when a policy names none:
 // overload, failure and timeout.

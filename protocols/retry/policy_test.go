@@ -194,7 +194,7 @@ func TestEnumStrings(t *testing.T) {
 			t.Errorf("trip %v round trip: %v %v", k, v, err)
 		}
 	}
-	if Kind(9).String() != "unknown" || HalfOpen.String() != "half_open" {
+	if Kind(9).String() != "Kind(9)" || HalfOpen.String() != "half_open" {
 		t.Error("bad names")
 	}
 }

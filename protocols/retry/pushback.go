@@ -1,12 +1,13 @@
 package retry
 
 import (
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=PushbackMode -linecomment -output=pushback_string.go
 
 // PushbackMode is how a client combines a server's retry-after hint with
 // its own backoff.
@@ -16,35 +17,17 @@ type PushbackMode uint8
 const (
 	// AtLeast waits at least the hint: max(backoff, hint), the way HTTP
 	// clients honour Retry-After.
-	AtLeast PushbackMode = iota
+	AtLeast PushbackMode = iota // at_least
 	// Replace waits exactly the hint instead of the backoff, as gRPC does
 	// with the grpc-retry-pushback-ms trailer (gRFC A6 "Pushback").
-	Replace
+	Replace // replace
 )
-
-var pushbackNames = [...]string{"at_least", "replace"}
-
-// String returns the mode's YAML name.
-func (m PushbackMode) String() string {
-	if int(m) < len(pushbackNames) {
-		return pushbackNames[m]
-	}
-	return "unknown"
-}
 
 // MarshalText returns the mode's name.
 func (m PushbackMode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
 // UnmarshalText parses a mode name.
-func (m *PushbackMode) UnmarshalText(b []byte) error {
-	for i, n := range pushbackNames {
-		if string(b) == n {
-			*m = PushbackMode(i)
-			return nil
-		}
-	}
-	return fmt.Errorf("unknown pushback mode %q (want one of %s)", b, strings.Join(pushbackNames[:], ", "))
-}
+func (m *PushbackMode) UnmarshalText(b []byte) error { return enum.Set(m, "pushback mode", string(b)) }
 
 // NoRetryHint is the hint value that means "do not retry" (gRPC: a
 // negative or malformed grpc-retry-pushback-ms).

@@ -78,6 +78,17 @@ func BenchmarkChain3(b *testing.B) {
 // process (req/cpu-s, steadier than req/s on a loaded machine; run with
 // -cpu 1 for one core), and heap allocations per request (allocs/req,
 // Build included). One b.N is one run.
+//
+// On a shared machine timings drift by tens of percent; instruction
+// counts do not. valgrind's callgrind gives them exactly (GOGC=off keeps
+// the collector's timing out; Go's preemption signals and RDTSCP are
+// beyond valgrind, hence the GODEBUG settings):
+//
+//	go test -c -o /tmp/rpc.test ./protocols/rpc
+//	cd protocols/rpc && GOGC=off GODEBUG=asyncpreemptoff=1,cpu.rdtscp=off \
+//	  valgrind --tool=callgrind --callgrind-out-file=/tmp/cg.out \
+//	  /tmp/rpc.test -test.run '^$' -test.bench 'RetryStorm$' -test.cpu 1 -test.benchtime 1x
+//	callgrind_annotate /tmp/cg.out | head -40
 func BenchmarkRetryStorm(b *testing.B) {
 	cfg, wl := exampleConfig(b, "../../experiments/examples/retry-storm.yaml")
 	cfg.Workload = wl

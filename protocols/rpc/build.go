@@ -23,12 +23,11 @@ type Deployment struct {
 	// coverage and custom checks).
 	Ops func(start, end sim.Time, st Status)
 
-	stats        Stats
+	tiers        map[string]*tier // by service name
+	client       *clientCounts
 	base         *Stats // snapshot at the end of the warm-up
 	winFrom      *Stats // snapshots at the ends of the error window
 	winTo        *Stats
-	hops         map[string]*hopMetrics
-	cm           *clientMetrics
 	clientBudget sharedBudget
 	rec          *recovery        // client outcomes after the error window
 	tx           *transport.Layer // nil when every hop is a datagram without DNS
@@ -96,13 +95,29 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 	d := &Deployment{
 		Config:   cfg,
 		Replicas: map[string][]sim.NodeID{},
-		stats:    Stats{Tiers: map[string]*TierStats{}},
-		hops:     map[string]*hopMetrics{},
-		cm:       newClientMetrics(e.Metrics()),
+		tiers:    map[string]*tier{},
+		client:   newClientCounts(e.Metrics()),
 	}
-	names := cfg.Names()
-	// IDs are dense in the order of AddNode, so every caller can know its
-	// callees' IDs before any node exists.
+	if err := d.assignIDs(e, pl); err != nil {
+		return nil, err
+	}
+	if err := d.addServers(e, pl); err != nil {
+		return nil, err
+	}
+	if err := d.addClients(e, pl); err != nil {
+		return nil, err
+	}
+	if err := d.setupTransport(e, pl, warmup); err != nil {
+		return nil, err
+	}
+	d.scheduleSnapshots(e, warmup)
+	return d, nil
+}
+
+// assignIDs gives every replica its node ID before any node exists (IDs
+// are dense in the order of AddNode), so that every caller knows its
+// callees' IDs; it refuses a node given two roles.
+func (d *Deployment) assignIDs(e *sim.Engine, pl placement) error {
 	next := sim.NodeID(e.NumNodes())
 	role := map[string]string{}
 	claim := func(node, r string) error {
@@ -112,10 +127,10 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 		role[node] = r
 		return nil
 	}
-	for _, n := range names {
+	for _, n := range d.Config.Names() {
 		for _, node := range pl.replicas[n] {
 			if err := claim(node, "a replica of "+n); err != nil {
-				return nil, err
+				return err
 			}
 			d.Replicas[n] = append(d.Replicas[n], next)
 			next++
@@ -123,16 +138,24 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 	}
 	for _, node := range pl.clients {
 		if err := claim(node, "a client"); err != nil {
-			return nil, err
+			return err
 		}
 	}
-	for _, n := range names {
-		sc := cfg.Services[n]
+	return nil
+}
+
+// addServers adds every service's replicas, in service name order, with
+// the service's tier counts.
+func (d *Deployment) addServers(e *sim.Engine, pl placement) error {
+	for _, n := range d.Config.Names() {
+		sc := d.Config.Services[n]
 		st, ok := errorStatus(sc.Errors.Status)
 		if !ok {
-			return nil, fmt.Errorf("services.%s.errors.status: unknown status %q", n, sc.Errors.Status)
+			return fmt.Errorf("services.%s.errors.status: unknown status %q", n, sc.Errors.Status)
 		}
-		svc := &service{name: n, cfg: sc, dist: sc.dist(), errStatus: st, m: newServerMetrics(e.Metrics(), n), ts: d.stats.tier(n)}
+		t := newTier(e.Metrics(), n)
+		d.tiers[n] = t
+		svc := &service{name: n, cfg: sc, dist: sc.dist(), errStatus: st, tier: t}
 		for i, call := range sc.Calls {
 			for k := 0; k < call.Count; k++ {
 				svc.calls = append(svc.calls, i)
@@ -141,48 +164,54 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 			svc.budgets = append(svc.budgets, newSharedBudget(call.Budget, n))
 		}
 		for i, node := range pl.replicas[n] {
-			i := i
 			id, err := e.AddNode(node, func() sim.Node { return &server{d: d, svc: svc, index: i} })
 			if err != nil {
-				return nil, err
+				return err
 			}
 			if id != d.Replicas[n][i] {
-				return nil, fmt.Errorf("rpc: node %s got ID %d, expected %d", node, id, d.Replicas[n][i])
+				return fmt.Errorf("rpc: node %s got ID %d, expected %d", node, id, d.Replicas[n][i])
 			}
 		}
 	}
+	return nil
+}
+
+// addClients adds the workload's client nodes.
+func (d *Deployment) addClients(e *sim.Engine, pl placement) error {
 	cc := &d.Config.Client
 	wl := &d.Config.Workload
 	d.clientBudget = newSharedBudget(cc.Call.Budget, "client")
 	for i, node := range pl.clients {
-		i := i
 		id, err := e.AddNode(node, func() sim.Node { return &client{d: d, cfg: cc, wl: wl, index: i, n: len(pl.clients)} })
 		if err != nil {
-			return nil, err
+			return err
 		}
 		d.Clients = append(d.Clients, id)
 	}
-	if err := d.setupTransport(e, pl, warmup); err != nil {
-		return nil, err
-	}
+	return nil
+}
+
+// scheduleSnapshots takes the snapshots of the counts that the figures
+// subtract: at the end of the warm-up, and at both ends of the error
+// window.
+func (d *Deployment) scheduleSnapshots(e *sim.Engine, warmup time.Duration) {
 	if warmup > 0 {
 		e.At(sim.Time(warmup), func() {
-			b := d.stats.clone()
+			b := d.snapshot()
 			d.base = &b
 		})
 	}
-	if from, to, ok := cfg.ErrorWindow(); ok {
+	if from, to, ok := d.Config.ErrorWindow(); ok {
 		e.At(sim.Time(from), func() {
-			b := d.stats.clone()
+			b := d.snapshot()
 			d.winFrom = &b
 		})
 		e.At(sim.Time(to), func() {
-			b := d.stats.clone()
+			b := d.snapshot()
 			d.winTo = &b
 		})
 		d.rec = &recovery{to: sim.Time(to)}
 	}
-	return d, nil
 }
 
 // ErrorWindow returns the span of injected errors that have an end: from
@@ -216,29 +245,44 @@ func (d *Deployment) WindowStats() *Stats {
 	return &s
 }
 
-func (d *Deployment) hop(m sim.Metrics, callee string) *hopMetrics {
-	h := d.hops[callee]
-	if h == nil {
-		h = newHopMetrics(m, callee)
-		d.hops[callee] = h
+// hop returns the tier a caller calls, its caller-side metrics
+// registered.
+func (d *Deployment) hop(m sim.Metrics, callee string) *tier {
+	t := d.tiers[callee]
+	t.registerHop(m)
+	return t
+}
+
+// snapshot returns the run's counts so far, from its start.
+func (d *Deployment) snapshot() Stats {
+	c := d.client
+	s := Stats{Requests: c.requests.n, Tiers: make(map[string]*TierStats, len(d.tiers))}
+	for i := range s.Done {
+		s.Done[i] = c.done[i].n
 	}
-	return h
+	for name, t := range d.tiers {
+		ts := t.stats()
+		s.Tiers[name] = &ts
+	}
+	return s
 }
 
 // Stats returns the run's exact counts so far, from the end of the
 // warm-up when there is one.
 func (d *Deployment) Stats() *Stats {
-	if d.base == nil {
-		return &d.stats
+	s := d.snapshot()
+	if d.base != nil {
+		s = s.minus(d.base)
 	}
-	s := d.stats.minus(d.base)
 	return &s
 }
 
-// Figure is one end-of-run figure: a name and a value.
+// Figure is one end-of-run figure: a name, its labels (tier=db for
+// amplification) and a value.
 type Figure struct {
-	Name  string
-	Value float64
+	Name   string
+	Labels []sim.Label
+	Value  float64
 }
 
 // Figures returns the end-of-run figures over the measured span (after
@@ -256,18 +300,18 @@ func (d *Deployment) Figures(span time.Duration) []Figure {
 	if s.Requests == 0 {
 		return nil
 	}
-	out := []Figure{{MetricSuccessRatio, s.SuccessRate()}}
+	out := []Figure{{Name: MetricSuccessRatio, Value: s.SuccessRate()}}
 	if span > 0 {
-		out = append(out, Figure{MetricGoodput, float64(s.Done[OK]) / span.Seconds()})
+		out = append(out, Figure{Name: MetricGoodput, Value: float64(s.Done[OK]) / span.Seconds()})
 	}
 	for _, t := range s.TierNames() {
-		out = append(out, Figure{Label(MetricAmplification, "tier", t), s.Amplification(t)})
+		out = append(out, Figure{Name: MetricAmplification, Labels: []sim.Label{d.tiers[t].label}, Value: s.Amplification(t)})
 	}
 	out = append(out, d.transportFigures(span)...)
 	if w := d.WindowStats(); w != nil && w.Requests > 0 {
-		out = append(out, Figure{MetricWindowSuccessRatio, w.SuccessRate()})
+		out = append(out, Figure{Name: MetricWindowSuccessRatio, Value: w.SuccessRate()})
 		for _, t := range w.TierNames() {
-			out = append(out, Figure{Label(MetricWindowAmplification, "tier", t), w.Amplification(t)})
+			out = append(out, Figure{Name: MetricWindowAmplification, Labels: []sim.Label{d.tiers[t].label}, Value: w.Amplification(t)})
 		}
 		if f, ok := d.recoveryFigure(); ok {
 			out = append(out, f)
@@ -279,7 +323,7 @@ func (d *Deployment) Figures(span time.Duration) []Figure {
 // Summarize records Figures as gauges of m.
 func (d *Deployment) Summarize(m sim.Metrics, span time.Duration) {
 	for _, f := range d.Figures(span) {
-		m.Gauge(f.Name).Set(f.Value)
+		m.Gauge(f.Name, f.Labels...).Set(f.Value)
 	}
 }
 

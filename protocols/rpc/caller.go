@@ -1,6 +1,7 @@
 package rpc
 
 import (
+	"math/rand/v2"
 	"slices"
 	"time"
 
@@ -44,8 +45,9 @@ type call struct {
 	n         int      // attempts made, hedges included
 	hedges    int
 	prev      time.Duration // previous backoff (decorrelated jitter)
-	live      []*attempt
-	timer     sim.TimerID // backoff or hedge timer
+	live      []*attempt    // in liveBuf unless hedges outgrew it
+	liveBuf   [2]*attempt   // beside the call: one cache line fewer to fetch
+	timer     sim.TimerID   // backoff or hedge timer
 
 	cost     float64 // tokens held by the retry about to be sent (Tracker budgets)
 	lastCost float64 // cost of the call's last retry
@@ -71,27 +73,30 @@ type caller struct {
 	cfg      *CallConfig
 	reps     []sim.NodeID
 	out      []int32 // attempts in flight per replica
-	rr       int
+	next     int     // round-robin cursor (round_robin, and least_outstanding's tie-break)
 	budget   retry.Budget
-	brk      *retry.Breaker
+	limited  bool // budget is not retry.Unlimited: skip its no-op calls otherwise
+	breaker  *retry.Breaker
 	state    retry.State
 	host     host
+	rng      *rand.Rand // the node's stream (env.Rand), kept to skip the lookup
 	seq      uint64
 	calls    seqRing[call]
 	atts     seqRing[attempt]
 	inflight int
 	lat      quantiles
-	m        *hopMetrics
-	g        gauges
-	ts       *TierStats
+	tier     *tier // the callee's counts, shared by all its callers
+	gauges   gauges
 	tx       *transport.Hop // nil: plain datagrams
 	msgs     *msgSlab       // the deployment's
 
-	// Optional mechanisms (nil when off).
-	tracker retry.Tracker
-	thr     *retry.Throttle
-	ej      *retry.Ejector
-	rl      *retry.RateLimiter
+	// Optional mechanisms (nil when off); observed is set when any of
+	// them wants every attempt's outcome.
+	tracker  retry.Tracker
+	thr      *retry.Throttle
+	ej       *retry.Ejector
+	rl       *retry.RateLimiter
+	observed bool
 
 	freeCalls []*call
 	freeAtts  []*attempt
@@ -105,31 +110,35 @@ type gauges struct {
 
 func newCaller(env sim.Env, idx uint64, inc uint64, cfg *CallConfig, reps []sim.NodeID, budget retry.Budget, budgetScope string, d *Deployment, h host) *caller {
 	c := &caller{
-		idx:    idx,
-		cfg:    cfg,
-		reps:   reps,
-		out:    make([]int32, len(reps)),
-		budget: budget,
-		brk:    retry.NewBreaker(cfg.Breaker),
-		host:   h,
-		seq:    idx<<idxShift | (inc&(1<<incBits-1))<<seqBits,
-		m:      d.hop(env.Metrics(), cfg.Service),
-		ts:     d.stats.tier(cfg.Service),
-		msgs:   &d.msgs,
+		idx:     idx,
+		cfg:     cfg,
+		reps:    reps,
+		out:     make([]int32, len(reps)),
+		budget:  budget,
+		breaker: retry.NewBreaker(cfg.Breaker),
+		host:    h,
+		rng:     env.Rand(),
+		seq:     idx<<idxShift | (inc&(1<<incBits-1))<<seqBits,
+		tier:    d.hop(env.Metrics(), cfg.Service),
+		msgs:    &d.msgs,
 	}
+	node := sim.Label{Key: "node", Value: env.Name()}
 	if cfg.Breaker.Trip != retry.NoBreaker {
-		c.g.breaker = env.Metrics().Gauge(Label("breaker_state", "node", env.Name(), "tier", cfg.Service))
-		c.g.breaker.Set(0)
+		c.gauges.breaker = env.Metrics().Gauge("breaker_state", node, c.tier.label)
+		c.gauges.breaker.Set(0)
 	}
 	if cfg.Budget.Kind != retry.NoBudget {
-		c.g.budget = env.Metrics().Gauge(Label("budget_tokens", "scope", budgetScope, "tier", cfg.Service))
-		c.g.budget.Set(budget.Level(env.Now()))
+		c.gauges.budget = env.Metrics().Gauge("budget_tokens", sim.Label{Key: "scope", Value: budgetScope}, c.tier.label)
+		c.gauges.budget.Set(budget.Level(env.Now()))
 	}
 	if cfg.Hedge.Quantile > 0 {
 		c.lat.q = cfg.Hedge.Quantile
 	}
 	c.tracker, _ = budget.(retry.Tracker)
+	_, unlimited := budget.(retry.Unlimited)
+	c.limited = !unlimited
 	c.extras(env, d)
+	c.observed = c.tracker != nil || c.thr != nil || c.ej != nil || c.rl != nil
 	return c
 }
 
@@ -142,12 +151,10 @@ func (c *caller) nextID() uint64 {
 // callDone with the same token, possibly before start returns.
 func (c *caller) start(env sim.Env, token uint64, deadline sim.Time) {
 	now := env.Now()
-	c.m.calls.Add(1)
-	c.ts.Calls++
+	c.tier.calls.inc()
 	if c.cfg.Bulkhead > 0 && c.inflight >= c.cfg.Bulkhead {
-		c.m.bulkhead.Add(1)
-		c.ts.BulkheadRejected++
-		c.m.callStatus[BulkheadFull].Add(1)
+		c.tier.bulkheadRejected.inc()
+		c.tier.callStatus[BulkheadFull].Add(1)
 		c.host.callDone(env, token, BulkheadFull)
 		return
 	}
@@ -155,7 +162,9 @@ func (c *caller) start(env sim.Env, token uint64, deadline sim.Time) {
 	cl.id, cl.token, cl.deadline, cl.start = c.nextID(), token, deadline, now
 	c.calls.put(cl.id, cl)
 	c.inflight++
-	c.budget.OnRequest(now)
+	if c.limited {
+		c.budget.OnRequest(now)
+	}
 	c.send(env, cl, false)
 }
 
@@ -166,8 +175,7 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	if cl.deadline != sim.Never {
 		budget = cl.deadline.Sub(env.Local())
 		if budget <= 0 {
-			c.m.deadline.Add(1)
-			c.ts.DeadlineExceeded++
+			c.tier.deadlineExceeded.inc()
 			if len(cl.live) == 0 {
 				c.finish(env, cl, Timeout)
 			}
@@ -182,14 +190,13 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	var tk retry.Ticket
 	var ok bool
 	if cl.n == 0 && !hedge {
-		tk, ok = c.brk.Pass(now) // Allow, unless the breaker only blocks retries
+		tk, ok = c.breaker.Pass(now) // Allow, unless the breaker only blocks retries
 	} else {
-		tk, ok = c.brk.Allow(now)
+		tk, ok = c.breaker.Allow(now)
 	}
 	c.breakerGauge(now)
 	if !ok {
-		c.m.breaker.Add(1)
-		c.ts.BreakerRejected++
+		c.tier.breakerRejected.inc()
 		if len(cl.live) == 0 {
 			st := CircuitOpen
 			if c.cfg.Breaker.Mode == retry.BlockRetries && cl.n > 0 {
@@ -203,22 +210,25 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	if hedge && len(cl.live) > 0 {
 		avoid = cl.live[0].rep
 	}
-	r := c.pick(env, avoid)
+	var r int
+	if c.cfg.Balance == RoundRobin && avoid < 0 {
+		r = c.roundRobin() // the default, inlined
+	} else {
+		r = c.pick(env, avoid)
+	}
 	if c.ej != nil {
 		r = c.avoidEjected(now, r)
 	}
 	cl.n++
 	a := c.newAttempt()
-	a.id, a.call, a.rep, a.sent, a.ticket = c.nextID(), cl, r, now, tk
+	a.id, a.call, a.rep, a.sent, a.ticket, a.timer = c.nextID(), cl, r, now, tk, 0 // every field: see freeAttempt
 	a.cost, cl.cost = cl.cost, 0
 	c.atts.put(a.id, a)
 	cl.live = append(cl.live, a)
 	c.out[r]++
-	c.m.attempts.Add(1)
-	c.ts.Attempts++
+	c.tier.attempts.inc()
 	if cl.n > 1 && !hedge {
-		c.m.retries.Add(1)
-		c.ts.Retries++
+		c.tier.retries.inc()
 	}
 	timeout := c.cfg.Timeout
 	if budget > 0 && (timeout == 0 || budget < timeout) {
@@ -240,6 +250,15 @@ func (c *caller) hedgeDelay() time.Duration {
 	return c.cfg.Hedge.Delay
 }
 
+// roundRobin returns the next replica in rotation.
+func (c *caller) roundRobin() int {
+	r := c.next
+	if c.next++; c.next >= len(c.reps) {
+		c.next = 0
+	}
+	return r
+}
+
 // pick chooses a replica for an attempt, avoiding one if possible (a
 // hedge should not go where the first attempt went).
 func (c *caller) pick(env sim.Env, avoid int) int {
@@ -250,11 +269,11 @@ func (c *caller) pick(env sim.Env, avoid int) int {
 	var r int
 	switch c.cfg.Balance {
 	case Random:
-		r = env.Rand().IntN(n)
+		r = c.rng.IntN(n)
 	case LeastOutstanding:
 		best := int32(-1)
 		for k := 0; k < n; k++ {
-			i := (c.rr + k) % n
+			i := (c.next + k) % n
 			if i == avoid {
 				continue
 			}
@@ -262,11 +281,14 @@ func (c *caller) pick(env sim.Env, avoid int) int {
 				best, r = c.out[i], i
 			}
 		}
-		c.rr = (c.rr + 1) % n
+		// The next scan starts after the pick, so ties rotate over the
+		// tied replicas evenly; starting after the previous start instead
+		// would hand a busy replica's turns to its successor.
+		c.next = (r + 1) % n
 		return r
 	case PowerOfTwo:
-		i := env.Rand().IntN(n)
-		j := env.Rand().IntN(n - 1)
+		i := c.rng.IntN(n)
+		j := c.rng.IntN(n - 1)
 		if j >= i {
 			j++
 		}
@@ -275,8 +297,7 @@ func (c *caller) pick(env sim.Env, avoid int) int {
 			r = j
 		}
 	default:
-		r = c.rr % n
-		c.rr = (c.rr + 1) % n
+		r = c.roundRobin()
 	}
 	if r == avoid {
 		r = (r + 1) % n
@@ -284,12 +305,13 @@ func (c *caller) pick(env sim.Env, avoid int) int {
 	return r
 }
 
-// receive handles a response; it reports whether the response belonged
-// to this caller's live attempts.
+// receive handles a response to one of this caller's attempts. An answer
+// to an attempt no longer live (timed out, cancelled as a losing hedge,
+// or a network duplicate) only counts as late.
 func (c *caller) receive(env sim.Env, resp *Response) {
 	a := c.atts.get(resp.ID)
 	if a == nil {
-		c.m.late.Add(1) // timed out, cancelled, or duplicated by the network
+		c.tier.late.Add(1) // timed out, cancelled, or duplicated by the network
 		return
 	}
 	env.Cancel(a.timer)
@@ -323,15 +345,13 @@ func (c *caller) timer(env sim.Env, kind, id uint64) {
 		}
 		cl.timer = 0
 		if !c.takeRetry(env.Now(), cl, retry.Failure) {
-			c.m.budgetDenied.Add(1)
-			c.ts.BudgetDenied++
+			c.tier.budgetDenied.inc()
 			c.budgetGauge(env.Now())
 			return
 		}
 		c.budgetGauge(env.Now())
 		cl.hedges++
-		c.m.hedges.Add(1)
-		c.ts.Hedges++
+		c.tier.hedges.inc()
 		c.send(env, cl, true)
 	}
 }
@@ -344,14 +364,16 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 	c.drop(a)
 	cls := st.Class()
 	cl.last = st
-	c.brk.Record(now, a.ticket, cls)
+	c.breaker.Record(now, a.ticket, cls)
 	c.breakerGauge(now)
-	c.budget.OnResult(now, cls)
-	if c.tracker != nil || c.thr != nil || c.ej != nil || c.rl != nil {
+	if c.limited {
+		c.budget.OnResult(now, cls)
+	}
+	if c.observed {
 		c.observe(now, a, st)
 	}
-	c.m.attemptStatus[st].Add(1)
-	if st == OK {
+	c.tier.attemptStatus[st].Add(1)
+	if st == OK && c.lat.q != 0 {
 		c.lat.add(now.Sub(a.sent))
 	}
 	c.freeAttempt(a)
@@ -387,14 +409,13 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 	ok := c.takeRetry(now, cl, cls)
 	c.budgetGauge(now)
 	if !ok {
-		c.m.budgetDenied.Add(1)
-		c.ts.BudgetDenied++
+		c.tier.budgetDenied.inc()
 		c.finish(env, cl, st)
 		return
 	}
 	env.Cancel(cl.timer) // a pending hedge timer
 	cl.timer = 0
-	d := c.cfg.Retry.Next(cl.n, cl.prev, env.Rand())
+	d := c.cfg.Retry.Next(cl.n, cl.prev, c.rng)
 	cl.prev = d
 	if hint != 0 && c.cfg.Pushback.Honour {
 		d, _ = c.cfg.Pushback.Delay(d, hint) // checked above: the retry goes ahead
@@ -414,10 +435,12 @@ func (c *caller) drop(a *attempt) {
 	live := a.call.live
 	for i, x := range live {
 		if x == a {
-			// Usually the only one: no copy, and one pointer store
-			// instead of slices.Delete's bulk clear.
+			// Usually the only one (or the last): no copy, and one
+			// pointer store instead of slices.Delete's bulk clear.
 			n := len(live) - 1
-			copy(live[i:], live[i+1:])
+			if i < n {
+				copy(live[i:], live[i+1:])
+			}
 			live[n] = nil
 			a.call.live = live[:n]
 			return
@@ -433,11 +456,11 @@ func (c *caller) finish(env sim.Env, cl *call, st Status) {
 		a := cl.live[0]
 		env.Cancel(a.timer)
 		c.sendCancel(env, c.reps[a.rep], c.msgs.cancel(Cancel{ID: a.id}))
-		c.brk.Release(a.ticket)
+		c.breaker.Release(a.ticket)
 		if a.cost > 0 && c.tracker != nil {
 			c.tracker.RetryEnded(env.Now(), a.cost)
 		}
-		c.m.cancelled.Add(1)
+		c.tier.cancelled.Add(1)
 		c.drop(a)
 		c.freeAttempt(a)
 	}
@@ -451,28 +474,35 @@ func (c *caller) finish(env sim.Env, cl *call, st Status) {
 	}
 	c.calls.del(cl.id)
 	c.inflight--
-	c.m.callStatus[st].Add(1)
-	c.m.latency.Record(env.Now().Sub(cl.start))
+	c.tier.callStatus[st].Add(1)
+	c.tier.callLatency.Record(env.Now().Sub(cl.start))
 	token := cl.token
 	c.freeCall(cl)
 	c.host.callDone(env, token, st)
 }
 
+// breakerGauge and budgetGauge are small enough to inline: most hops
+// have neither gauge.
 func (c *caller) breakerGauge(now sim.Time) {
-	if c.g.breaker == nil {
-		return
+	if c.gauges.breaker != nil {
+		c.setBreakerGauge(now)
 	}
-	if s := c.brk.State(now); s != c.state {
+}
+
+func (c *caller) setBreakerGauge(now sim.Time) {
+	if s := c.breaker.State(now); s != c.state {
 		c.state = s
-		c.g.breaker.Set(float64(s))
+		c.gauges.breaker.Set(float64(s))
 	}
 }
 
 func (c *caller) budgetGauge(now sim.Time) {
-	if c.g.budget != nil {
-		c.g.budget.Set(c.budget.Level(now))
+	if c.gauges.budget != nil {
+		c.setBudgetGauge(now)
 	}
 }
+
+func (c *caller) setBudgetGauge(now sim.Time) { c.gauges.budget.Set(c.budget.Level(now)) }
 
 func (c *caller) newCall() *call {
 	if n := len(c.freeCalls); n > 0 {
@@ -480,11 +510,18 @@ func (c *caller) newCall() *call {
 		c.freeCalls = c.freeCalls[:n-1]
 		return cl
 	}
-	return &call{live: make([]*attempt, 0, 2)}
+	cl := &call{}
+	cl.live = cl.liveBuf[:0]
+	return cl
 }
 
+// freeCall recycles cl. Field by field, not *cl = call{}: a whole-struct
+// store of a type with pointers goes through the GC's bulk write barrier
+// while a collection is marking.
 func (c *caller) freeCall(cl *call) {
-	*cl = call{live: cl.live[:0]}
+	cl.n, cl.hedges, cl.prev, cl.timer = 0, 0, 0, 0
+	cl.cost, cl.lastCost, cl.last, cl.waited = 0, 0, OK, false
+	cl.live = cl.live[:0]
 	c.freeCalls = append(c.freeCalls, cl)
 }
 
@@ -497,8 +534,9 @@ func (c *caller) newAttempt() *attempt {
 	return &attempt{}
 }
 
+// freeAttempt recycles a as it is: send sets every field of a reused
+// attempt (zeroing it here would cost a bulk write barrier during GC).
 func (c *caller) freeAttempt(a *attempt) {
-	*a = attempt{}
 	c.freeAtts = append(c.freeAtts, a)
 }
 

@@ -86,8 +86,7 @@ func (c *client) Timer(env sim.Env, t uint64) {
 	if id == 0 {
 		c.arm(env)
 	}
-	c.d.cm.requests.Add(1)
-	c.d.stats.Requests++
+	c.d.client.requests.inc()
 	deadline := sim.Never
 	if c.cfg.Deadline > 0 {
 		deadline = env.Local().Add(c.cfg.Deadline)
@@ -99,14 +98,13 @@ func (c *client) Timer(env sim.Env, t uint64) {
 // callDone records a finished request.
 func (c *client) callDone(env sim.Env, token uint64, st Status) {
 	start, now := sim.Time(token), env.Now()
-	m := c.d.cm
-	m.status[st].Add(1)
+	m := c.d.client
+	m.done[st].inc()
 	lat := now.Sub(start)
 	m.latency.Record(lat)
 	if st == OK {
 		m.okLatency.Record(lat)
 	}
-	c.d.stats.Done[st]++
 	if c.d.rec != nil {
 		c.d.rec.add(now, st)
 	}

@@ -1,21 +1,23 @@
 package rpc
 
 import (
-	"bytes"
 	"fmt"
 	"math"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
+	"github.com/dsim-dev/dsim/protocols/dist"
 	"github.com/dsim-dev/dsim/protocols/retry"
 	"github.com/dsim-dev/dsim/protocols/transport"
 	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Balance,FanOut,OverloadMode -linecomment -output=config_string.go
 
 // Balance is how a caller picks a replica of the callee for each attempt.
 type Balance uint8
@@ -23,37 +25,23 @@ type Balance uint8
 // Load-balancing choices.
 const (
 	// RoundRobin cycles through the replicas.
-	RoundRobin Balance = iota
+	RoundRobin Balance = iota // round_robin
 	// Random picks a replica uniformly.
-	Random
+	Random // random
 	// LeastOutstanding picks the replica with the fewest attempts this
 	// caller has in flight (ties broken in rotating order).
-	LeastOutstanding
+	LeastOutstanding // least_outstanding
 	// PowerOfTwo picks two distinct replicas at random and takes the one
 	// with fewer outstanding attempts (Mitzenmacher, "The Power of Two
 	// Choices in Randomized Load Balancing", 2001).
-	PowerOfTwo
+	PowerOfTwo // p2c
 )
-
-var balanceNames = [...]string{"round_robin", "random", "least_outstanding", "p2c"}
-
-// String returns the balance's YAML name.
-func (b Balance) String() string {
-	if int(b) < len(balanceNames) {
-		return balanceNames[b]
-	}
-	return "unknown"
-}
 
 // MarshalText returns the name.
 func (b Balance) MarshalText() ([]byte, error) { return []byte(b.String()), nil }
 
 // UnmarshalText parses a name.
-func (b *Balance) UnmarshalText(t []byte) error {
-	i, err := parseEnum("balance", string(t), balanceNames[:])
-	*b = Balance(i)
-	return err
-}
+func (b *Balance) UnmarshalText(t []byte) error { return enum.Set(b, "balance", string(t)) }
 
 // FanOut is how a service makes its downstream calls.
 type FanOut uint8
@@ -61,30 +49,16 @@ type FanOut uint8
 // Fan-out modes.
 const (
 	// Serial makes one call after the other.
-	Serial FanOut = iota
+	Serial FanOut = iota // serial
 	// Parallel makes every call at once and waits for all.
-	Parallel
+	Parallel // parallel
 )
-
-var fanOutNames = [...]string{"serial", "parallel"}
-
-// String returns the mode's YAML name.
-func (f FanOut) String() string {
-	if int(f) < len(fanOutNames) {
-		return fanOutNames[f]
-	}
-	return "unknown"
-}
 
 // MarshalText returns the name.
 func (f FanOut) MarshalText() ([]byte, error) { return []byte(f.String()), nil }
 
 // UnmarshalText parses a name.
-func (f *FanOut) UnmarshalText(t []byte) error {
-	i, err := parseEnum("fan-out mode", string(t), fanOutNames[:])
-	*f = FanOut(i)
-	return err
-}
+func (f *FanOut) UnmarshalText(t []byte) error { return enum.Set(f, "fan-out mode", string(t)) }
 
 // OverloadMode is what a server does when its queue grows past the
 // overload threshold.
@@ -93,41 +67,18 @@ type OverloadMode uint8
 // Overload modes.
 const (
 	// Reject answers 429 at once (fail fast), keeping latency bounded.
-	Reject OverloadMode = iota
+	Reject OverloadMode = iota // reject
 	// Slow accepts the work but every queued request beyond the threshold
 	// makes service slower (contention, swapping, GC), the way real
 	// servers degrade.
-	Slow
+	Slow // slow
 )
-
-var overloadNames = [...]string{"reject", "slow"}
-
-// String returns the mode's YAML name.
-func (o OverloadMode) String() string {
-	if int(o) < len(overloadNames) {
-		return overloadNames[o]
-	}
-	return "unknown"
-}
 
 // MarshalText returns the name.
 func (o OverloadMode) MarshalText() ([]byte, error) { return []byte(o.String()), nil }
 
 // UnmarshalText parses a name.
-func (o *OverloadMode) UnmarshalText(t []byte) error {
-	i, err := parseEnum("overload mode", string(t), overloadNames[:])
-	*o = OverloadMode(i)
-	return err
-}
-
-func parseEnum(what, s string, names []string) (int, error) {
-	for i, n := range names {
-		if s == n {
-			return i, nil
-		}
-	}
-	return 0, fmt.Errorf("unknown %s %q (want one of %s)", what, s, strings.Join(names, ", "))
-}
+func (o *OverloadMode) UnmarshalText(t []byte) error { return enum.Set(o, "overload mode", string(t)) }
 
 // HedgeConfig configures hedged requests (J. Dean and L. A. Barroso, "The
 // Tail at Scale", CACM 2013): when the first attempt has not answered
@@ -204,17 +155,23 @@ func DefaultCallConfig() CallConfig {
 		Transport: transport.DefaultConfig()}
 }
 
-// UnmarshalYAML accepts a bare service name or a mapping, filling
-// defaults first, then the values of the preset it names, if any.
+// SetDefaults sets c to DefaultCallConfig(): what a hop starts from
+// before the keys of its YAML are decoded over it.
+func (c *CallConfig) SetDefaults() { *c = DefaultCallConfig() }
+
+// UnmarshalYAML accepts a bare service name or a mapping. It fills the
+// defaults first (SetDefaults), then the values of the preset the mapping
+// names, if any, and decodes the mapping's keys over them. Keys are not
+// checked here: the experiment loader checks every key against the
+// struct's fields, with its place in the file.
 func (c *CallConfig) UnmarshalYAML(n *yaml.Node) error {
-	*c = DefaultCallConfig()
+	c.SetDefaults()
 	if n.Kind == yaml.ScalarNode {
 		return n.Decode(&c.Service)
 	}
-	c.given = startPreset(n, c)
-	given := c.given
+	given := startPreset(n, c)
 	type plain CallConfig
-	err := decodeStrict(n, (*plain)(c))
+	err := n.Decode((*plain)(c))
 	c.given = given
 	return err
 }
@@ -353,11 +310,16 @@ func DefaultServiceConfig() ServiceConfig {
 	return ServiceConfig{Workers: 16, Queue: 100, ServiceTime: DistConfig{Dist: "exponential", Mean: time.Millisecond}, Limit: retry.DefaultLimitConfig()}
 }
 
-// UnmarshalYAML fills defaults before decoding.
+// SetDefaults sets c to DefaultServiceConfig(): what each service of the
+// services mapping starts from before its keys are decoded over it.
+func (c *ServiceConfig) SetDefaults() { *c = DefaultServiceConfig() }
+
+// UnmarshalYAML fills the defaults (SetDefaults), then decodes the
+// mapping's keys over them; the loader checks the keys.
 func (c *ServiceConfig) UnmarshalYAML(n *yaml.Node) error {
-	*c = DefaultServiceConfig()
+	c.SetDefaults()
 	type plain ServiceConfig
-	return decodeStrict(n, (*plain)(c))
+	return n.Decode((*plain)(c))
 }
 
 // errorStatus parses an injected error status ("" = internal).
@@ -366,10 +328,8 @@ func errorStatus(s string) (Status, bool) {
 	case "", "internal":
 		return Internal, true
 	}
-	for i, n := range statusNames {
-		if n == s && Status(i) != OK && Status(i) < CircuitOpen {
-			return Status(i), true
-		}
+	if st, err := enum.Parse[Status]("status", s); err == nil && st != OK && st < CircuitOpen {
+		return st, true
 	}
 	return 0, false
 }
@@ -390,7 +350,9 @@ func (c ServiceConfig) Validate() error {
 	if c.QueueTimeout < 0 {
 		fe.Add("queue_timeout", "must not be negative, got %v", c.QueueTimeout)
 	}
-	if c.ServiceTimeDist == nil {
+	if c.ServiceTimeDist == nil && c.ServiceTime.IsZero() {
+		fe.Add("service_time.dist", "is required (one of %s)", strings.Join(dist.Names(), ", "))
+	} else if c.ServiceTimeDist == nil {
 		fe.Merge("service_time", c.ServiceTime.Validate())
 	}
 	if !(c.Errors.Rate >= 0 && c.Errors.Rate <= 1) {
@@ -470,23 +432,15 @@ func DefaultClientConfig() ClientConfig {
 	return ClientConfig{Replicas: 1, Call: DefaultCallConfig()}
 }
 
-// UnmarshalYAML decodes the client section strictly, with the hop's
-// fields at the same level as the client's own.
+// UnmarshalYAML decodes the client section, with the hop's fields at the
+// same level as the client's own, over the values of the preset it names,
+// if any; the loader checks the keys.
 func (c *ClientConfig) UnmarshalYAML(n *yaml.Node) error {
-	type hop CallConfig // the fields without CallConfig's own decoder
-	var s struct {
-		Replicas int           `yaml:"replicas"`
-		Nodes    []string      `yaml:"nodes"`
-		Deadline time.Duration `yaml:"deadline"`
-		Stop     time.Duration `yaml:"stop"`
-		Call     hop           `yaml:",inline"`
-	}
 	given := startPreset(n, &c.Call)
-	s.Replicas, s.Nodes, s.Deadline, s.Stop, s.Call = c.Replicas, c.Nodes, c.Deadline, c.Stop, hop(c.Call)
-	if err := decodeStrict(n, &s); err != nil {
+	type plain ClientConfig
+	if err := n.Decode((*plain)(c)); err != nil {
 		return err
 	}
-	c.Replicas, c.Nodes, c.Deadline, c.Stop, c.Call = s.Replicas, s.Nodes, s.Deadline, s.Stop, CallConfig(s.Call)
 	c.Call.given = given
 	return nil
 }
@@ -577,19 +531,28 @@ type HopPreset struct {
 	given []string        // the fields given beside preset
 }
 
-// UnmarshalYAML decodes a preset strictly and remembers which fields it
-// gives.
+// SetDefaults sets p to the hop defaults (DefaultCallConfig), giving
+// nothing: what each entry of variants starts from.
+func (p *HopPreset) SetDefaults() { p.from(DefaultCallConfig()) }
+
+// from sets p to the hop settings of d, giving nothing.
+func (p *HopPreset) from(d CallConfig) {
+	*p = HopPreset{Count: d.Count, Retry: d.Retry, Budget: d.Budget, Breaker: d.Breaker, Hedge: d.Hedge,
+		Throttle: d.Throttle, Pushback: d.Pushback, Outlier: d.Outlier, RateLimit: d.RateLimit, Balance: d.Balance, Bulkhead: d.Bulkhead,
+		Transport: d.Transport}
+}
+
+// UnmarshalYAML fills the defaults and the values of the preset the
+// mapping names, decodes the mapping's keys over them and remembers which
+// fields it gives; the loader checks the keys.
 func (p *HopPreset) UnmarshalYAML(n *yaml.Node) error {
 	d := DefaultCallConfig()
 	given := startPreset(n, &d)
+	p.from(d)
 	type plain HopPreset
-	v := plain{Count: d.Count, Retry: d.Retry, Budget: d.Budget, Breaker: d.Breaker, Hedge: d.Hedge,
-		Throttle: d.Throttle, Pushback: d.Pushback, Outlier: d.Outlier, RateLimit: d.RateLimit, Balance: d.Balance, Bulkhead: d.Bulkhead,
-		Transport: d.Transport}
-	if err := decodeStrict(n, &v); err != nil {
+	if err := n.Decode((*plain)(p)); err != nil {
 		return err
 	}
-	*p = HopPreset(v)
 	p.given = given
 	p.set = map[string]bool{}
 	if n.Kind == yaml.MappingNode {
@@ -795,23 +758,6 @@ func (c Config) cycle() []string {
 		if color[n] == white && visit(n) {
 			return found
 		}
-	}
-	return nil
-}
-
-var notFoundRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
-
-// decodeStrict decodes a mapping into out, rejecting unknown keys at every
-// level (yaml.v3's Node.Decode alone would ignore them).
-func decodeStrict(n *yaml.Node, out any) error {
-	b, err := yaml.Marshal(n)
-	if err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil {
-		return fmt.Errorf("%s", notFoundRE.ReplaceAllString(err.Error(), `unknown field "$1"`))
 	}
 	return nil
 }

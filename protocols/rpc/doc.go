@@ -72,7 +72,9 @@
 //
 // # Metrics
 //
-// Names follow package results: snake_case, one label group. Counters
+// Names follow package results: snake_case, unit last; labels (tier,
+// status, node, scope) are separate dimensions, written here as experiment
+// files name them ("attempts{tier=T}"). Counters
 // give a total and a _rps series; histograms of spans give _mean_ms,
 // _p99_ms and the like; gauges give _last, _max, _mean.
 //

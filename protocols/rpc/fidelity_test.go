@@ -271,7 +271,7 @@ func TestStackedRetriesInWindow(t *testing.T) {
 	}
 	var names []string
 	for _, f := range d.Figures(8 * time.Second) {
-		names = append(names, f.Name)
+		names = append(names, fullName(f.Name, f.Labels))
 	}
 	if !slices.Contains(names, "window_amplification{tier=c}") || !slices.Contains(names, "window_success_ratio") {
 		t.Errorf("figures %v lack the window figures", names)

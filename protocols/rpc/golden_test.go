@@ -1,9 +1,7 @@
 package rpc
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -12,31 +10,14 @@ import (
 	"github.com/dsim-dev/dsim/protocols/retry"
 	"github.com/dsim-dev/dsim/protocols/workload"
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/simtest"
 )
 
-// rewrite regenerates the golden files instead of comparing with them:
+// The golden files in testdata/ hold the traces of scripted runs. After an
+// intended change of behaviour, regenerate them (sim/simtest's -rewrite
+// flag) and review the diff:
 //
 //	go test ./protocols/rpc -run Golden -rewrite
-var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it with -rewrite.
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *rewrite {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -rewrite to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the run (rerun with -rewrite if the change is intended)\n--- got:\n%s", path, got)
-	}
-}
 
 // TestGoldenRetryThenBreaker scripts one client against one server that
 // fails every request during its first 200ms: the client retries with
@@ -79,7 +60,7 @@ func TestGoldenRetryThenBreaker(t *testing.T) {
 	if err := e.Run(sim.Time(500 * ms)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "retry_then_breaker.txt", strings.Join(lines, "\n")+"\n")
+	simtest.Golden(t, filepath.Join("testdata", "retry_then_breaker.txt"), strings.Join(lines, "\n")+"\n")
 }
 
 // TestMetricNames pins the metric names a small graph records, so that a
@@ -104,7 +85,7 @@ func TestMetricNames(t *testing.T) {
 		t.Fatal(err)
 	}
 	d.Summarize(m, time.Second)
-	golden(t, "metric_names.txt", m.names()+"\n")
+	simtest.Golden(t, filepath.Join("testdata", "metric_names.txt"), m.names()+"\n")
 }
 
 // TestGoldenPushback scripts two closed-loop clients against one replica
@@ -136,5 +117,5 @@ func TestGoldenPushback(t *testing.T) {
 	if err := e.Run(sim.Time(400 * ms)); err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "pushback.txt", strings.Join(lines, "\n")+"\n")
+	simtest.Golden(t, filepath.Join("testdata", "pushback.txt"), strings.Join(lines, "\n")+"\n")
 }

@@ -17,8 +17,9 @@ import (
 )
 
 // testMetrics is a small in-memory sim.Metrics for tests: counters,
-// last gauge values, and every histogram sample in recording order. If
-// log is set, gauge changes are written to it with the engine's time.
+// last gauge values, and every histogram sample in recording order, by
+// full name ("attempts{tier=db}", labels in recording order). If log is
+// set, gauge changes are written to it with the engine's time.
 type testMetrics struct {
 	counters map[string]*tcounter
 	gauges   map[string]*tgauge
@@ -52,21 +53,36 @@ func newTestMetrics() *testMetrics {
 	return &testMetrics{counters: map[string]*tcounter{}, gauges: map[string]*tgauge{}, hists: map[string]*thist{}}
 }
 
-func (m *testMetrics) Counter(name string) sim.Counter {
+// fullName writes a metric with its labels as experiment files do.
+func fullName(name string, labels []sim.Label) string {
+	if len(labels) == 0 {
+		return name
+	}
+	parts := make([]string, len(labels))
+	for i, l := range labels {
+		parts[i] = l.Key + "=" + l.Value
+	}
+	return name + "{" + strings.Join(parts, ",") + "}"
+}
+
+func (m *testMetrics) Counter(name string, labels ...sim.Label) sim.Counter {
+	name = fullName(name, labels)
 	if m.counters[name] == nil {
 		m.counters[name] = &tcounter{}
 	}
 	return m.counters[name]
 }
 
-func (m *testMetrics) Gauge(name string) sim.Gauge {
+func (m *testMetrics) Gauge(name string, labels ...sim.Label) sim.Gauge {
+	name = fullName(name, labels)
 	if m.gauges[name] == nil {
 		m.gauges[name] = &tgauge{name: name, m: m}
 	}
 	return m.gauges[name]
 }
 
-func (m *testMetrics) Histogram(name string) sim.Histogram {
+func (m *testMetrics) Histogram(name string, labels ...sim.Label) sim.Histogram {
+	name = fullName(name, labels)
 	if m.hists[name] == nil {
 		m.hists[name] = &thist{}
 	}
@@ -159,7 +175,7 @@ func exampleConfig(t testing.TB, file string) (Config, workload.Config) {
 		}
 	}
 	c := DefaultConfig()
-	if err := decodeStrict(p, &c); err != nil {
+	if err := p.Decode(&c); err != nil {
 		t.Fatalf("%s: %v", file, err)
 	}
 	wl := workload.DefaultConfig()

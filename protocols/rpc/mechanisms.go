@@ -17,31 +17,27 @@ import (
 // extras builds a caller's optional mechanisms and registers their
 // metrics.
 func (c *caller) extras(env sim.Env, d *Deployment) {
-	cfg, m, node, tier := c.cfg, env.Metrics(), env.Name(), c.cfg.Service
-	counter := func(h *sim.Counter, name string) {
-		if *h == nil {
-			*h = m.Counter(Label(name, "tier", tier))
-		}
-	}
+	cfg, m, t := c.cfg, env.Metrics(), c.tier
+	node := sim.Label{Key: "node", Value: env.Name()}
 	if cfg.Throttle.Adaptive {
 		c.thr = retry.NewThrottle(cfg.Throttle)
-		counter(&c.m.throttled, "throttled")
-		c.g.throttle = m.Gauge(Label("throttle_probability", "node", node, "tier", tier))
+		t.throttled.register(m, "throttled", t.label)
+		c.gauges.throttle = m.Gauge("throttle_probability", node, t.label)
 	}
 	if cfg.RateLimit.Adaptive {
 		c.rl = retry.NewRateLimiter(cfg.RateLimit)
-		counter(&c.m.rateLimited, "rate_limited")
-		c.g.rate = m.Gauge(Label("rate_limit_rps", "node", node, "tier", tier))
+		t.rateLimited.register(m, "rate_limited", t.label)
+		c.gauges.rate = m.Gauge("rate_limit_rps", node, t.label)
 	}
 	if cfg.Outlier.Consecutive > 0 {
 		c.ej = retry.NewEjector(cfg.Outlier, len(c.reps))
-		counter(&c.m.ejections, "ejections")
-		c.g.ejected = m.Gauge(Label("ejected_replicas", "node", node, "tier", tier))
-		c.g.ejected.Set(0)
+		t.ejections.register(m, "ejections", t.label)
+		c.gauges.ejected = m.Gauge("ejected_replicas", node, t.label)
+		c.gauges.ejected.Set(0)
 	}
 	if cfg.Pushback.Honour {
-		counter(&c.m.pushHonoured, "pushback_honoured")
-		counter(&c.m.pushStopped, "pushback_stopped")
+		t.pushbackHonoured.register(m, "pushback_honoured", t.label)
+		t.pushbackStopped.register(m, "pushback_stopped", t.label)
 	}
 }
 
@@ -59,14 +55,12 @@ func (c *caller) admit(env sim.Env, cl *call, hedge bool) bool {
 		}
 		w, ok := c.rl.Acquire(now, limit)
 		if w > 0 && !cl.waited {
-			c.m.rateLimited.Add(1) // counted once per attempt, however often it waits
-			c.ts.RateLimited++
+			c.tier.rateLimited.inc() // counted once per attempt, however often it waits
 		}
 		cl.waited = w > 0
 		if !ok {
 			// No token before the deadline.
-			c.m.deadline.Add(1)
-			c.ts.DeadlineExceeded++
+			c.tier.deadlineExceeded.inc()
 			c.finish(env, cl, Timeout)
 			return false
 		}
@@ -76,11 +70,10 @@ func (c *caller) admit(env sim.Env, cl *call, hedge bool) bool {
 		}
 	}
 	if c.thr != nil {
-		ok := c.thr.Allow(now, env.Rand().Float64())
-		c.g.throttle.Set(c.thr.RejectProbability(now))
+		ok := c.thr.Allow(now, c.rng.Float64())
+		c.gauges.throttle.Set(c.thr.RejectProbability(now))
 		if !ok {
-			c.m.throttled.Add(1)
-			c.ts.Throttled++
+			c.tier.throttled.inc()
 			if len(cl.live) == 0 {
 				c.finish(env, cl, TooManyRequests)
 			}
@@ -114,14 +107,13 @@ func (c *caller) observe(now sim.Time, a *attempt, st Status) {
 	}
 	if c.ej != nil {
 		if c.ej.Record(now, a.rep, cls) {
-			c.m.ejections.Add(1)
-			c.ts.Ejections++
+			c.tier.ejections.inc()
 		}
-		c.g.ejected.Set(float64(c.ej.Count(now)))
+		c.gauges.ejected.Set(float64(c.ej.Count(now)))
 	}
 	if c.rl != nil {
 		c.rl.OnResponse(now, st == TooManyRequests)
-		c.g.rate.Set(c.rl.Rate())
+		c.gauges.rate.Set(c.rl.Rate())
 	}
 }
 
@@ -129,7 +121,7 @@ func (c *caller) observe(now sim.Time, a *attempt, st Status) {
 // class cls; an outcome-charged budget records what the retry holds.
 func (c *caller) takeRetry(now sim.Time, cl *call, cls retry.Class) bool {
 	if c.tracker == nil {
-		return c.budget.TryRetry(now)
+		return !c.limited || c.budget.TryRetry(now)
 	}
 	cost, ok := c.tracker.RetryAfter(now, cls)
 	if !ok {
@@ -146,28 +138,24 @@ func (c *caller) takeRetry(now sim.Time, cl *call, cls retry.Class) bool {
 // pushback.
 func (c *caller) pushedBack(delayed bool) {
 	if delayed {
-		c.m.pushHonoured.Add(1)
-		c.ts.PushbackHonoured++
+		c.tier.pushbackHonoured.inc()
 		return
 	}
-	c.m.pushStopped.Add(1)
-	c.ts.PushbackStopped++
+	c.tier.pushbackStopped.inc()
 }
 
 // serverExtras builds a replica's concurrency limiter and registers the
 // service's optional metrics.
 func (s *server) serverExtras(env sim.Env) {
-	cfg, m := &s.svc.cfg, env.Metrics()
+	cfg, m, t := &s.svc.cfg, env.Metrics(), s.svc.tier
 	if cfg.Limit.Kind != retry.NoLimit {
 		s.lim = retry.NewLimiter(cfg.Limit)
-		if s.svc.m.limitRejected == nil {
-			s.svc.m.limitRejected = m.Counter(Label("server_limit_rejected", "tier", s.svc.name))
-		}
-		s.limGauge = m.Gauge(Label("concurrency_limit", "node", env.Name(), "tier", s.svc.name))
+		t.limitRejected.register(m, "server_limit_rejected", t.label)
+		s.limGauge = m.Gauge("concurrency_limit", sim.Label{Key: "node", Value: env.Name()}, t.label)
 		s.limGauge.Set(float64(s.lim.Limit()))
 	}
-	if cfg.Pushback.hint() != 0 && s.svc.m.pushbacks == nil {
-		s.svc.m.pushbacks = m.Counter(Label("server_pushbacks", "tier", s.svc.name))
+	if cfg.Pushback.hint() != 0 {
+		t.pushbacks.register(m, "server_pushbacks", t.label)
 	}
 }
 
@@ -180,10 +168,8 @@ func (s *server) refuse(env sim.Env, to sim.NodeID, id uint64, st Status) {
 		s.reply(env, to, id, st)
 		return
 	}
-	s.svc.m.status[st].Add(1)
-	s.svc.ts.Answered[st]++
-	s.svc.m.pushbacks.Add(1)
-	s.svc.ts.Pushbacks++
+	s.svc.tier.answered[st].inc()
+	s.svc.tier.pushbacks.inc()
 	env.Send(to, &Response{ID: id, Status: st, RetryAfter: h})
 }
 

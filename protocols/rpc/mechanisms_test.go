@@ -168,11 +168,11 @@ func TestThrottleFidelityRPC(t *testing.T) {
 		t.Fatal(err)
 	}
 	var at20 TierStats
-	e.At(sim.Time(20*time.Second), func() { at20 = *d.stats.Tiers["db"] })
+	e.At(sim.Time(20*time.Second), func() { at20 = *d.snapshot().Tiers["db"] })
 	if err := e.Run(sim.Time(60 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	end := *d.stats.Tiers["db"]
+	end := *d.snapshot().Tiers["db"]
 	rate := float64(end.Attempts-at20.Attempts) / 40
 	want := (2 - 1) / 0.010
 	if math.Abs(rate-want)/want > 0.06 {

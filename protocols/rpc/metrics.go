@@ -2,34 +2,9 @@ package rpc
 
 import (
 	"slices"
-	"strings"
 
 	"github.com/dsim-dev/dsim/sim"
 )
-
-// Label returns base with a label group, the form package results splits
-// on: Label("attempts", "tier", "db") is "attempts{tier=db}", and
-// Label("attempt_status", "tier", "db", "status", "ok") is
-// "attempt_status{tier=db,status=ok}". kv alternates label names and
-// values.
-func Label(base string, kv ...string) string {
-	if len(kv) < 2 {
-		return base
-	}
-	var b strings.Builder
-	b.WriteString(base)
-	b.WriteByte('{')
-	for i := 0; i+1 < len(kv); i += 2 {
-		if i > 0 {
-			b.WriteByte(',')
-		}
-		b.WriteString(kv[i])
-		b.WriteByte('=')
-		b.WriteString(kv[i+1])
-	}
-	b.WriteByte('}')
-	return b.String()
-}
 
 // Names of the end-of-run figures Summarize records and of the main
 // client metrics; doc.go lists every metric.
@@ -47,90 +22,141 @@ const (
 	MetricWindowAmplification = "window_amplification"
 )
 
-// hopMetrics are the handles of one callee's per-tier metrics, shared by
-// every caller of that callee.
-type hopMetrics struct {
-	calls, attempts, retries, hedges, budgetDenied, breaker, bulkhead, deadline, cancelled, late sim.Counter
-	attemptStatus, callStatus                                                                    [numStatus]sim.Counter
-	latency                                                                                      sim.Histogram
-
-	// Optional mechanisms' counters, registered by the first caller that
-	// uses them (nil otherwise, so that runs without them keep their
-	// metric set).
-	throttled, pushHonoured, pushStopped, ejections, rateLimited sim.Counter
+// count is one kind of event's count: the exact total that Stats reports
+// and the metric counter of the same meaning. Every counted rpc event
+// goes through exactly one count, so the figures and the metrics cannot
+// disagree.
+type count struct {
+	n int64
+	m sim.Counter
 }
 
-func newHopMetrics(m sim.Metrics, callee string) *hopMetrics {
-	h := &hopMetrics{
-		calls:        m.Counter(Label("calls", "tier", callee)),
-		attempts:     m.Counter(Label("attempts", "tier", callee)),
-		retries:      m.Counter(Label("retries", "tier", callee)),
-		hedges:       m.Counter(Label("hedges", "tier", callee)),
-		budgetDenied: m.Counter(Label("budget_denied", "tier", callee)),
-		breaker:      m.Counter(Label("breaker_rejected", "tier", callee)),
-		bulkhead:     m.Counter(Label("bulkhead_rejected", "tier", callee)),
-		deadline:     m.Counter(Label("deadline_exceeded", "tier", callee)),
-		cancelled:    m.Counter(Label("cancelled", "tier", callee)),
-		late:         m.Counter(Label("late_responses", "tier", callee)),
-		latency:      m.Histogram(Label("call_latency", "tier", callee)),
-	}
-	for s := Status(0); s < numStatus; s++ {
-		h.attemptStatus[s] = m.Counter(Label("attempt_status", "tier", callee, "status", s.String()))
-		h.callStatus[s] = m.Counter(Label("call_status", "tier", callee, "status", s.String()))
-	}
-	return h
+func (c *count) inc() {
+	c.n++
+	c.m.Add(1)
 }
 
-// serverMetrics are the handles of one service's server-side metrics.
-type serverMetrics struct {
-	arrivals, shed, rejected, queueTimeouts, expired, cancelled, injected sim.Counter
-	status                                                                [numStatus]sim.Counter
-	wait, latency                                                         sim.Histogram
-
-	// Optional mechanisms' counters (nil unless configured).
-	pushbacks, limitRejected sim.Counter
+// register gives the count its metric, once.
+func (c *count) register(m sim.Metrics, name string, labels ...sim.Label) {
+	if c.m == nil {
+		c.m = m.Counter(name, labels...)
+	}
 }
 
-func newServerMetrics(m sim.Metrics, svc string) *serverMetrics {
-	s := &serverMetrics{
-		arrivals:      m.Counter(Label("server_arrivals", "tier", svc)),
-		shed:          m.Counter(Label("server_shed", "tier", svc)),
-		rejected:      m.Counter(Label("server_rejected", "tier", svc)),
-		queueTimeouts: m.Counter(Label("server_queue_timeouts", "tier", svc)),
-		expired:       m.Counter(Label("server_expired", "tier", svc)),
-		cancelled:     m.Counter(Label("server_cancelled", "tier", svc)),
-		injected:      m.Counter(Label("server_injected_errors", "tier", svc)),
-		wait:          m.Histogram(Label("server_queue_wait", "tier", svc)),
-		latency:       m.Histogram(Label("server_latency", "tier", svc)),
-	}
+// tier is one service's counts and metric handles: the caller side, what
+// all the callers of the service did (shared by every caller), and the
+// server side, what its replicas did.
+type tier struct {
+	name  string
+	label sim.Label // tier=<name>
+
+	// Caller side, registered by the service's first caller (a service
+	// nobody calls has none).
+	hop                                                               bool
+	calls, attempts, retries, hedges                                  count
+	budgetDenied, breakerRejected, bulkheadRejected, deadlineExceeded count
+	cancelled, late                                                   sim.Counter // losing hedges cancelled; answers nobody waits for
+	attemptStatus, callStatus                                         [numStatus]sim.Counter
+	callLatency                                                       sim.Histogram
+	// Optional mechanisms' counts, registered by the first caller that
+	// uses them (runs without them keep their metric set).
+	throttled, pushbackHonoured, pushbackStopped, ejections, rateLimited count
+
+	// Server side, registered at Build.
+	arrivals, shed, rejected, queueTimeouts, expired, serverCancelled, injected count
+	answered                                                                    [numStatus]count // the metric only below CircuitOpen: servers never answer with a caller-side status
+	wait, serverLatency                                                         sim.Histogram
+	// Optional: refusals that carried pushback, and refusals by the
+	// concurrency limit (registered when a replica has them).
+	pushbacks, limitRejected count
+}
+
+// newTier registers a service's server-side metrics.
+func newTier(m sim.Metrics, name string) *tier {
+	t := &tier{name: name, label: sim.Label{Key: "tier", Value: name}}
+	l := t.label
+	t.arrivals.register(m, "server_arrivals", l)
+	t.shed.register(m, "server_shed", l)
+	t.rejected.register(m, "server_rejected", l)
+	t.queueTimeouts.register(m, "server_queue_timeouts", l)
+	t.expired.register(m, "server_expired", l)
+	t.serverCancelled.register(m, "server_cancelled", l)
+	t.injected.register(m, "server_injected_errors", l)
+	t.wait = m.Histogram("server_queue_wait", l)
+	t.serverLatency = m.Histogram("server_latency", l)
 	for st := Status(0); st < CircuitOpen; st++ {
-		s.status[st] = m.Counter(Label("server_status", "tier", svc, "status", st.String()))
+		t.answered[st].register(m, "server_status", l, statusLabel(st))
 	}
-	return s
+	return t
 }
 
-// clientMetrics are the handles of the workload's metrics.
-type clientMetrics struct {
-	requests           sim.Counter
-	status             [numStatus]sim.Counter
+// registerHop registers the caller-side metrics, once.
+func (t *tier) registerHop(m sim.Metrics) {
+	if t.hop {
+		return
+	}
+	t.hop = true
+	l := t.label
+	t.calls.register(m, "calls", l)
+	t.attempts.register(m, "attempts", l)
+	t.retries.register(m, "retries", l)
+	t.hedges.register(m, "hedges", l)
+	t.budgetDenied.register(m, "budget_denied", l)
+	t.breakerRejected.register(m, "breaker_rejected", l)
+	t.bulkheadRejected.register(m, "bulkhead_rejected", l)
+	t.deadlineExceeded.register(m, "deadline_exceeded", l)
+	t.cancelled = m.Counter("cancelled", l)
+	t.late = m.Counter("late_responses", l)
+	t.callLatency = m.Histogram("call_latency", l)
+	for s := Status(0); s < numStatus; s++ {
+		t.attemptStatus[s] = m.Counter("attempt_status", l, statusLabel(s))
+		t.callStatus[s] = m.Counter("call_status", l, statusLabel(s))
+	}
+}
+
+func statusLabel(s Status) sim.Label { return sim.Label{Key: "status", Value: s.String()} }
+
+// stats returns the tier's counts so far.
+func (t *tier) stats() TierStats {
+	ts := TierStats{
+		Calls: t.calls.n, Attempts: t.attempts.n, Retries: t.retries.n, Hedges: t.hedges.n,
+		BudgetDenied: t.budgetDenied.n, BreakerRejected: t.breakerRejected.n, BulkheadRejected: t.bulkheadRejected.n,
+		DeadlineExceeded: t.deadlineExceeded.n,
+		Arrivals:         t.arrivals.n, Shed: t.shed.n, Rejected: t.rejected.n, QueueTimeouts: t.queueTimeouts.n,
+		Expired: t.expired.n, Cancelled: t.serverCancelled.n, Injected: t.injected.n,
+		Throttled: t.throttled.n, PushbackHonoured: t.pushbackHonoured.n, PushbackStopped: t.pushbackStopped.n,
+		Ejections: t.ejections.n, RateLimited: t.rateLimited.n,
+		Pushbacks: t.pushbacks.n, LimitRejected: t.limitRejected.n,
+	}
+	for i := range t.answered {
+		ts.Answered[i] = t.answered[i].n
+	}
+	return ts
+}
+
+// clientCounts are the workload's counts and metric handles.
+type clientCounts struct {
+	requests           count
+	done               [numStatus]count // responses{status=…}
 	latency, okLatency sim.Histogram
 }
 
-func newClientMetrics(m sim.Metrics) *clientMetrics {
-	c := &clientMetrics{
-		requests:  m.Counter(MetricRequests),
+func newClientCounts(m sim.Metrics) *clientCounts {
+	c := &clientCounts{
 		latency:   m.Histogram(MetricLatency),
 		okLatency: m.Histogram(MetricOKLatency),
 	}
+	c.requests.register(m, MetricRequests)
 	for s := Status(0); s < numStatus; s++ {
-		c.status[s] = m.Counter(Label(MetricResponses, "status", s.String()))
+		c.done[s].register(m, MetricResponses, statusLabel(s))
 	}
 	return c
 }
 
-// TierStats are the exact counts of one service (tier) over a run, kept
-// beside the metrics so that end-of-run figures such as amplification can
-// be computed without reading the metric store back.
+// TierStats are the exact counts of one service (tier) over a run, a
+// snapshot of the counts that also feed the metrics, so that end-of-run
+// figures such as amplification can be computed without reading the
+// metric store back.
 type TierStats struct {
 	// Calls is logical calls made to the tier; Attempts counts every
 	// request sent (retries and hedges included).
@@ -213,15 +239,6 @@ func (t *TierStats) sub(o *TierStats) {
 	for i := range t.Answered {
 		t.Answered[i] -= o.Answered[i]
 	}
-}
-
-func (s *Stats) tier(name string) *TierStats {
-	t := s.Tiers[name]
-	if t == nil {
-		t = &TierStats{}
-		s.Tiers[name] = t
-	}
-	return t
 }
 
 // Amplification returns the attempts sent to tier (by all its callers;

@@ -9,6 +9,7 @@ import (
 
 	"github.com/dsim-dev/dsim/protocols/retry"
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 )
 
 // Preset is a real client library's or proxy's documented resilience
@@ -193,9 +194,14 @@ func init() {
 		if err := yaml.Unmarshal([]byte(p.Hop), &n); err != nil {
 			panic("rpc: preset " + p.Name + ": " + err.Error())
 		}
+		// A preset's hop is a plain mapping of the hop's sections, none
+		// of which has a decoder of its own: the decoder can refuse
+		// unknown keys itself.
 		c := DefaultCallConfig()
 		type plain CallConfig
-		if err := decodeStrict(n.Content[0], (*plain)(&c)); err != nil {
+		dec := yaml.NewDecoder(strings.NewReader(p.Hop))
+		dec.KnownFields(true)
+		if err := dec.Decode((*plain)(&c)); err != nil {
 			panic("rpc: preset " + p.Name + ": " + err.Error())
 		}
 		c.Service = "x"
@@ -402,37 +408,11 @@ func describeSection(c CallConfig, section string) string {
 	return section
 }
 
-// suggest returns ` (did you mean "x"?)` for the closest name within a
-// small edit distance, or the list of names.
+// suggest returns ` (did you mean "x"?)` for the closest name
+// (enum.Closest), or the list of names.
 func suggest(s string, names []string) string {
-	best, bd := "", 1<<30
-	for _, n := range names {
-		if d := editDistance(s, n); d < bd {
-			best, bd = n, d
-		}
-	}
-	if best != "" && (bd <= 2 || bd*3 <= len(best) || strings.HasPrefix(best, s) && s != "") {
+	if best, ok := enum.Closest(s, names); ok {
 		return fmt.Sprintf(" (did you mean %q?)", best)
 	}
 	return " (want one of " + strings.Join(names, ", ") + ")"
-}
-
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

@@ -90,18 +90,18 @@ func (c *Config) Build(s *protocols.Setup) error {
 		if start < warm {
 			return
 		}
-		out := protocols.Failed
+		out := sim.Failed
 		switch st {
 		case OK:
-			out = protocols.OK
+			out = sim.OK
 		case Timeout:
-			out = protocols.TimedOut
+			out = sim.TimedOut
 		}
 		ops.Op(start, end, out)
 	}
 	s.AtEnd(func() {
 		for _, f := range d.Figures(s.Duration - s.Warmup) {
-			s.Report(f.Name, f.Value)
+			s.Report(f.Name, f.Value, f.Labels...)
 		}
 	})
 	s.Invariant("rpc_accounting", d.checkAccounting)
@@ -120,7 +120,7 @@ func (c *Config) Build(s *protocols.Setup) error {
 // checkAccounting verifies the run's books over the whole run: no request
 // finished twice, and no tier answered more requests than reached it.
 func (d *Deployment) checkAccounting() error {
-	s := &d.stats
+	s := d.snapshot()
 	var done int64
 	for _, v := range s.Done {
 		done += v

@@ -80,5 +80,5 @@ func (d *Deployment) recoveryFigure() (Figure, bool) {
 		baseline = before.SuccessRate()
 	}
 	s, ok := d.rec.seconds(baseline)
-	return Figure{MetricRecovery, s}, ok
+	return Figure{Name: MetricRecovery, Value: s}, ok
 }

@@ -2,6 +2,7 @@ package rpc
 
 import (
 	"encoding/binary"
+	"math/rand/v2"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols/retry"
@@ -20,8 +21,7 @@ type service struct {
 	calls     []int // index into cfg.Calls, once per count
 	callees   [][]sim.NodeID
 	budgets   []sharedBudget
-	m         *serverMetrics
-	ts        *TierStats
+	tier      *tier // its counts and metrics
 }
 
 // job is one request at a server.
@@ -59,6 +59,7 @@ type server struct {
 	free    []*job
 	pumping bool
 
+	rng      *rand.Rand     // the node's stream (env.Rand), kept to skip the lookup
 	lim      *retry.Limiter // adaptive concurrency limit, nil when off
 	limGauge sim.Gauge
 	ep       *transport.Endpoint // nil without a transport layer
@@ -82,6 +83,7 @@ func incarnation(env sim.Env) uint64 {
 // Start builds the callers for the service's downstream hops.
 func (s *server) Start(env sim.Env) {
 	inc := incarnation(env)
+	s.rng = env.Rand()
 	s.seq = jobIdx<<idxShift | (inc&(1<<incBits-1))<<seqBits
 	for i := range s.svc.cfg.Calls {
 		b, scope := s.svc.budgets[i].get(env)
@@ -129,27 +131,23 @@ func (s *server) Timer(env sim.Env, t uint64) {
 
 func (s *server) arrive(env sim.Env, from sim.NodeID, r *Request) {
 	svc, cfg := s.svc, &s.svc.cfg
-	svc.m.arrivals.Add(1)
-	svc.ts.Arrivals++
+	svc.tier.arrivals.inc()
 	if s.byReq.getFrom(from, r.ID) != nil {
 		return // a network duplicate of a request in progress
 	}
 	if s.lim != nil && !s.lim.Admit(s.busy+s.qlive) {
-		svc.m.limitRejected.Add(1)
-		svc.ts.LimitRejected++
+		svc.tier.limitRejected.inc()
 		s.refuse(env, from, r.ID, TooManyRequests)
 		return
 	}
 	if s.busy >= cfg.Workers {
 		if cfg.Overload.Mode == Reject && cfg.Overload.Threshold > 0 && s.qlive >= cfg.Overload.Threshold {
-			svc.m.rejected.Add(1)
-			svc.ts.Rejected++
+			svc.tier.rejected.inc()
 			s.refuse(env, from, r.ID, TooManyRequests)
 			return
 		}
 		if s.qlive >= cfg.Queue {
-			svc.m.shed.Add(1)
-			svc.ts.Shed++
+			svc.tier.shed.inc()
 			s.refuse(env, from, r.ID, Unavailable)
 			return
 		}
@@ -206,13 +204,12 @@ func (s *server) begin(env sim.Env, j *job) {
 		return
 	}
 	wait := now.Sub(j.arrived)
-	svc.m.wait.Record(wait)
+	svc.tier.wait.Record(wait)
 	if cfg.QueueTimeout > 0 && wait > cfg.QueueTimeout {
-		svc.m.queueTimeouts.Add(1)
-		svc.ts.QueueTimeouts++
+		svc.tier.queueTimeouts.inc()
 		if svc.cfg.Pushback.hint() != 0 {
 			s.refuse(env, j.from, j.req, Unavailable)
-			s.svc.m.latency.Record(now.Sub(j.arrived))
+			svc.tier.serverLatency.Record(now.Sub(j.arrived))
 			if s.lim != nil {
 				s.sample(env, j, true)
 			}
@@ -222,7 +219,7 @@ func (s *server) begin(env sim.Env, j *job) {
 		s.respond(env, j, Unavailable)
 		return
 	}
-	rng := env.Rand()
+	rng := s.rng
 	d := svc.dist.Sample(rng)
 	if cfg.Overload.Mode == Slow && cfg.Overload.Slowdown > 0 {
 		if over := s.qlive - cfg.Overload.Threshold; over > 0 {
@@ -252,8 +249,7 @@ func (s *server) serviceDone(env sim.Env, id uint64) {
 	case s.expired(env, j):
 		s.expire(env, j)
 	case j.fail != OK:
-		s.svc.m.injected.Add(1)
-		s.svc.ts.Injected++
+		s.svc.tier.injected.inc()
 		s.respond(env, j, j.fail)
 	case len(s.svc.calls) == 0:
 		s.respond(env, j, OK)
@@ -316,8 +312,7 @@ func (s *server) callDone(env sim.Env, token uint64, st Status) {
 
 // reply answers a request that never became a job.
 func (s *server) reply(env sim.Env, to sim.NodeID, id uint64, st Status) {
-	s.svc.m.status[st].Add(1)
-	s.svc.ts.Answered[st]++
+	s.svc.tier.answered[st].inc()
 	s.sendResponse(env, to, s.d.msgs.response(Response{ID: id, Status: st}))
 }
 
@@ -327,7 +322,7 @@ func (s *server) respond(env sim.Env, j *job, st Status) {
 		s.sample(env, j, cls == retry.Overload || cls == retry.Timeout)
 	}
 	s.reply(env, j.from, j.req, st)
-	s.svc.m.latency.Record(env.Now().Sub(j.arrived))
+	s.svc.tier.serverLatency.Record(env.Now().Sub(j.arrived))
 	s.finish(env, j)
 }
 
@@ -336,16 +331,14 @@ func (s *server) expire(env sim.Env, j *job) {
 	if s.lim != nil {
 		s.sample(env, j, true)
 	}
-	s.svc.m.expired.Add(1)
-	s.svc.ts.Expired++
+	s.svc.tier.expired.inc()
 	s.unanswered(j)
 	s.finish(env, j)
 }
 
 // drop abandons a cancelled job.
 func (s *server) drop(env sim.Env, j *job) {
-	s.svc.m.cancelled.Add(1)
-	s.svc.ts.Cancelled++
+	s.svc.tier.serverCancelled.inc()
 	s.unanswered(j)
 	s.finish(env, j)
 }
@@ -380,8 +373,7 @@ func (s *server) cancel(from sim.NodeID, id uint64) {
 		s.byReq.delFrom(from, id)
 		s.jobs.del(j.id)
 		s.qlive--
-		s.svc.m.cancelled.Add(1)
-		s.svc.ts.Cancelled++
+		s.svc.tier.serverCancelled.inc()
 	}
 }
 

@@ -1,10 +1,8 @@
 package rpc
 
-import (
-	"fmt"
+import "github.com/dsim-dev/dsim/protocols/retry"
 
-	"github.com/dsim-dev/dsim/protocols/retry"
-)
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Status -linecomment -output=status_string.go
 
 // Status is the outcome of an RPC, in the spirit of HTTP status codes.
 // The first six travel on the wire; CircuitOpen and BulkheadFull are
@@ -14,38 +12,29 @@ type Status uint8
 // Statuses.
 const (
 	// OK (200): the request was served.
-	OK Status = iota
+	OK Status = iota // ok
 	// BadRequest (400): the request is wrong; never retried.
-	BadRequest
+	BadRequest // bad_request
 	// TooManyRequests (429): the server sheds load it could queue
 	// (overload mode reject).
-	TooManyRequests
+	TooManyRequests // too_many_requests
 	// Internal (500): the server failed while handling the request.
-	Internal
+	Internal // internal
 	// Unavailable (503): the server's queue is full, the request waited
 	// longer than the queue timeout, or a dependency is unavailable.
-	Unavailable
+	Unavailable // unavailable
 	// Timeout (504): no answer within the per-try timeout or the
 	// deadline.
-	Timeout
+	Timeout // timeout
 	// CircuitOpen: the caller's circuit breaker refused the call.
-	CircuitOpen
+	CircuitOpen // circuit_open
 	// BulkheadFull: the caller's concurrency pool for the callee was full.
-	BulkheadFull
-	numStatus
+	BulkheadFull // bulkhead_full
+
+	numStatus = iota // the number of statuses (untyped: not a status)
 )
 
-var statusNames = [...]string{"ok", "bad_request", "too_many_requests", "internal", "unavailable", "timeout", "circuit_open", "bulkhead_full"}
-
 var statusCodes = [...]int{200, 400, 429, 500, 503, 504, 503, 503}
-
-// String returns the status's snake_case name, used in metric names.
-func (s Status) String() string {
-	if s < numStatus {
-		return statusNames[s]
-	}
-	return fmt.Sprintf("status(%d)", uint8(s))
-}
 
 // Code returns the HTTP status code closest to s.
 func (s Status) Code() int {

@@ -138,7 +138,7 @@ func (d *Deployment) transportFigures(span time.Duration) []Figure {
 	if d.tx == nil {
 		return nil
 	}
-	return []Figure{{transport.MetricServerCPUBusy, d.tx.ServerCPUBusyRatio(span)}}
+	return []Figure{{Name: transport.MetricServerCPUBusy, Value: d.tx.ServerCPUBusyRatio(span)}}
 }
 
 // TransportStats returns the transport layer's counts, or nil when every

@@ -2,15 +2,17 @@ package swim
 
 import (
 	"fmt"
-	"github.com/dsim-dev/dsim/protocols/enum"
 	"math"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/protocols/detector"
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 	"gopkg.in/yaml.v3"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Variant,Target,Preset -linecomment -output=config_string.go
 
 // Variant selects which of SWIM's mechanisms run.
 type Variant uint8
@@ -21,31 +23,24 @@ const (
 	// (Dadgar, Phillips, Currey, "Lifeguard: Local Health Awareness for
 	// More Accurate Failure Detection", 2018) that the lifeguard section
 	// switches on: local health, dynamic suspicion timeouts, buddy system.
-	Lifeguard Variant = iota
+	Lifeguard Variant = iota // lifeguard
 	// Suspicion is SWIM with the suspicion mechanism (DSN 2002 §4.2): a
 	// failed probe makes the target a suspect, which can refute with a
 	// higher incarnation before its suspicion times out.
-	Suspicion
+	Suspicion // suspicion
 	// Basic is SWIM without suspicion (DSN 2002 §3): a failed probe
 	// declares the target dead at once.
-	Basic
+	Basic // basic
 	// Heartbeat is not SWIM but its baseline (DSN 2002 §1): every member
 	// heartbeats every other one each period, as configured by the
 	// heartbeat section (the detector family's heartbeat detector, with
 	// this section's members, group_size and period).
-	Heartbeat
+	Heartbeat // heartbeat
 )
-
-var variantNames = []string{"lifeguard", "suspicion", "basic", "heartbeat"}
-
-// String returns the variant's YAML name.
-func (v Variant) String() string {
-	return enum.Name(variantNames, int(v))
-}
 
 // UnmarshalYAML parses a variant name.
 func (v *Variant) UnmarshalYAML(n *yaml.Node) error {
-	return enum.Set(v, "swim variant", n.Value, variantNames)
+	return enum.Set(v, "swim variant", n.Value)
 }
 
 // MarshalYAML writes the name.
@@ -59,22 +54,15 @@ const (
 	// RoundRobin walks the members in a fresh random order each pass, so
 	// every member is probed once per pass: a crashed member is probed
 	// within 2N−1 periods at worst (DSN 2002 §4.3).
-	RoundRobin Target = iota
+	RoundRobin Target = iota // round_robin
 	// Random picks a member uniformly at random each period, as in the
 	// paper's analysis (§3.1).
-	Random
+	Random // random
 )
-
-var targetNames = []string{"round_robin", "random"}
-
-// String returns the choice's YAML name.
-func (t Target) String() string {
-	return enum.Name(targetNames, int(t))
-}
 
 // UnmarshalYAML parses "round_robin" or "random".
 func (t *Target) UnmarshalYAML(n *yaml.Node) error {
-	return enum.Set(t, "target choice", n.Value, targetNames)
+	return enum.Set(t, "target choice", n.Value)
 }
 
 // MarshalYAML writes the name.
@@ -86,22 +74,15 @@ type Preset uint8
 // Presets.
 const (
 	// NoPreset: the fields are used as given.
-	NoPreset Preset = iota
+	NoPreset Preset = iota // none
 	// PresetMemberlistLAN is hashicorp/memberlist's DefaultLANConfig
 	// (see MemberlistLAN).
-	PresetMemberlistLAN
+	PresetMemberlistLAN // memberlist_lan
 )
-
-var presetNames = []string{"none", "memberlist_lan"}
-
-// String returns the preset's YAML name.
-func (p Preset) String() string {
-	return enum.Name(presetNames, int(p))
-}
 
 // UnmarshalYAML parses "none" or "memberlist_lan".
 func (p *Preset) UnmarshalYAML(n *yaml.Node) error {
-	return enum.Set(p, "swim preset", n.Value, presetNames)
+	return enum.Set(p, "swim preset", n.Value)
 }
 
 // MarshalYAML writes the name.

@@ -1,39 +1,21 @@
 package swim
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/simtest"
 )
 
-// rewrite regenerates the golden files instead of comparing with them:
+// The golden files in testdata/ hold the traces of scripted runs. After an
+// intended change of behaviour, regenerate them (sim/simtest's -rewrite
+// flag) and review the diff:
 //
 //	go test ./protocols/swim -run Golden -rewrite
-var rewrite = flag.Bool("rewrite", false, "rewrite the golden files in testdata/")
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *rewrite {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -rewrite to create it)", err)
-	}
-	if string(want) != got {
-		t.Errorf("%s differs from the run (rerun with -rewrite if the change is intended)\n--- got:\n%s", path, got)
-	}
-}
 
 func updates(us []Update) string {
 	var b strings.Builder
@@ -83,5 +65,5 @@ func TestGoldenSuspectThenDead(t *testing.T) {
 		}
 	}))
 	runFor(t, e, s, dur)
-	golden(t, "suspect_then_dead.txt", b.String())
+	simtest.Golden(t, filepath.Join("testdata", "suspect_then_dead.txt"), b.String())
 }

@@ -30,31 +30,23 @@ func (Protocol) DefaultConfig() protocols.Config {
 	return &c
 }
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=State -linecomment -output=swim_string.go
+
 // State is a member's state in a membership list.
 type State uint8
 
 // Member states.
 const (
 	// StateUnknown: not in the list.
-	StateUnknown State = iota
+	StateUnknown State = iota // unknown
 	// StateAlive: a member in good standing.
-	StateAlive
+	StateAlive // alive
 	// StateSuspect: suspected; still a member until the suspicion times
 	// out or is refuted.
-	StateSuspect
+	StateSuspect // suspect
 	// StateDead: declared dead (or left).
-	StateDead
+	StateDead // dead
 )
-
-var stateNames = [...]string{"unknown", "alive", "suspect", "dead"}
-
-// String returns the state's name.
-func (s State) String() string {
-	if int(s) < len(stateNames) {
-		return stateNames[s]
-	}
-	return "invalid"
-}
 
 // entry is one member in a membership list, packed in 32 bits:
 // incarnation << 2 | state. Lists are slices of entries indexed by node
@@ -274,18 +266,17 @@ type bcast struct {
 
 // node is one SWIM member.
 type node struct {
-	r       *run
-	env     sim.Env
-	me      int32
-	inc     uint32
-	view    []entry
-	nIn     int // members this node counts in (alive or suspect), itself excluded
-	joined  bool
-	left    bool
-	silent  bool
-	seq     uint32
-	health  int
-	seedTry int
+	r      *run
+	env    sim.Env
+	me     int32
+	inc    uint32
+	view   []entry
+	nIn    int // members this node counts in (alive or suspect), itself excluded
+	joined bool
+	left   bool
+	silent bool
+	seq    uint32
+	health int
 
 	// the probe of the current period
 	target   int32

@@ -1,16 +1,15 @@
 package transport
 
 import (
-	"bytes"
-	"fmt"
-	"regexp"
-	"strings"
 	"time"
 
 	"gopkg.in/yaml.v3"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Kind,HTTP,TLS,Congestion,PoolMode,Side,CrashMode -linecomment -output=config_string.go
 
 // Kind is the transport a hop runs over.
 type Kind uint8
@@ -19,33 +18,24 @@ type Kind uint8
 const (
 	// Auto is a datagram unless the HTTP version needs a stream: TCP for
 	// http1, http2 and grpc, QUIC for http3.
-	Auto Kind = iota
+	Auto Kind = iota // auto
 	// Datagram sends each message as one network message: loss,
 	// duplication and reordering reach the application.
-	Datagram
+	Datagram // datagram
 	// TCP is a reliable, ordered byte stream with a 3-way handshake,
 	// retransmission, congestion control and a receive window.
-	TCP
+	TCP // tcp
 	// QUIC is reliable streams over datagrams: a combined transport and
 	// TLS 1.3 handshake of one round trip, and per-stream delivery, so a
 	// lost packet holds up only the streams whose data it carried.
-	QUIC
+	QUIC // quic
 )
-
-var kindNames = []string{"auto", "datagram", "tcp", "quic"}
-
-// String returns the kind's YAML name.
-func (k Kind) String() string { return enumName(kindNames, int(k)) }
 
 // MarshalText returns the name.
 func (k Kind) MarshalText() ([]byte, error) { return []byte(k.String()), nil }
 
 // UnmarshalText parses a name.
-func (k *Kind) UnmarshalText(t []byte) error {
-	i, err := parseEnum("transport", string(t), kindNames)
-	*k = Kind(i)
-	return err
-}
+func (k *Kind) UnmarshalText(t []byte) error { return enum.Set(k, "transport", string(t)) }
 
 // HTTP is the application protocol on a stream transport.
 type HTTP uint8
@@ -54,35 +44,26 @@ type HTTP uint8
 const (
 	// NoHTTP sends messages as they are: on TCP one byte stream carries
 	// every message in order, like a custom binary protocol.
-	NoHTTP HTTP = iota
+	NoHTTP HTTP = iota // none
 	// HTTP1 is HTTP/1.1: one request at a time per connection (no
 	// pipelining), so requests queue for a free connection, and text
 	// headers on every request.
-	HTTP1
+	HTTP1 // http1
 	// HTTP2 multiplexes streams on one TCP connection with compressed
 	// headers: no application head-of-line blocking, but one lost segment
 	// stalls every stream behind it in TCP's byte order.
-	HTTP2
+	HTTP2 // http2
 	// HTTP3 is HTTP over QUIC: streams recover loss independently.
-	HTTP3
+	HTTP3 // http3
 	// GRPC is HTTP/2 with binary (Protocol Buffers) payloads.
-	GRPC
+	GRPC // grpc
 )
-
-var httpNames = []string{"none", "http1", "http2", "http3", "grpc"}
-
-// String returns the version's YAML name.
-func (h HTTP) String() string { return enumName(httpNames, int(h)) }
 
 // MarshalText returns the name.
 func (h HTTP) MarshalText() ([]byte, error) { return []byte(h.String()), nil }
 
 // UnmarshalText parses a name.
-func (h *HTTP) UnmarshalText(t []byte) error {
-	i, err := parseEnum("HTTP version", string(t), httpNames)
-	*h = HTTP(i)
-	return err
-}
+func (h *HTTP) UnmarshalText(t []byte) error { return enum.Set(h, "HTTP version", string(t)) }
 
 // multiplexed reports whether many requests share one connection.
 func (h HTTP) multiplexed() bool { return h != HTTP1 }
@@ -93,28 +74,19 @@ type TLS uint8
 // TLS versions.
 const (
 	// NoTLS is plain text: data follows the TCP handshake.
-	NoTLS TLS = iota
+	NoTLS TLS = iota // none
 	// TLS12 adds two round trips to a fresh connection (one when resuming
 	// a session).
-	TLS12
+	TLS12 // 1.2
 	// TLS13 adds one round trip (none with 0-RTT resumption).
-	TLS13
+	TLS13 // 1.3
 )
-
-var tlsNames = []string{"none", "1.2", "1.3"}
-
-// String returns the version's YAML name.
-func (v TLS) String() string { return enumName(tlsNames, int(v)) }
 
 // MarshalText returns the name.
 func (v TLS) MarshalText() ([]byte, error) { return []byte(v.String()), nil }
 
 // UnmarshalText parses a name.
-func (v *TLS) UnmarshalText(t []byte) error {
-	i, err := parseEnum("TLS version", string(t), tlsNames)
-	*v = TLS(i)
-	return err
-}
+func (v *TLS) UnmarshalText(t []byte) error { return enum.Set(v, "TLS version", string(t)) }
 
 // Congestion is a congestion-control algorithm.
 type Congestion uint8
@@ -123,25 +95,18 @@ type Congestion uint8
 const (
 	// Reno: slow start, then one segment more per round trip, halving the
 	// window on loss (RFC 5681, with NewReno recovery, RFC 6582).
-	Reno Congestion = iota
+	Reno Congestion = iota // reno
 	// Cubic: the window grows as a cubic function of the time since the
 	// last loss and shrinks to 0.7 of it on loss (RFC 8312).
-	Cubic
+	Cubic // cubic
 )
-
-var ccNames = []string{"reno", "cubic"}
-
-// String returns the algorithm's YAML name.
-func (c Congestion) String() string { return enumName(ccNames, int(c)) }
 
 // MarshalText returns the name.
 func (c Congestion) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
 
 // UnmarshalText parses a name.
 func (c *Congestion) UnmarshalText(t []byte) error {
-	i, err := parseEnum("congestion control", string(t), ccNames)
-	*c = Congestion(i)
-	return err
+	return enum.Set(c, "congestion control", string(t))
 }
 
 // PoolMode is how a client uses connections.
@@ -150,26 +115,17 @@ type PoolMode uint8
 // Pool modes.
 const (
 	// Pooled keeps connections open and reuses them.
-	Pooled PoolMode = iota
+	Pooled PoolMode = iota // pooled
 	// PerRequest opens a connection for each request and closes it once
 	// the response came (HTTP/1.0 style).
-	PerRequest
+	PerRequest // per_request
 )
-
-var poolNames = []string{"pooled", "per_request"}
-
-// String returns the mode's YAML name.
-func (m PoolMode) String() string { return enumName(poolNames, int(m)) }
 
 // MarshalText returns the name.
 func (m PoolMode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
 // UnmarshalText parses a name.
-func (m *PoolMode) UnmarshalText(t []byte) error {
-	i, err := parseEnum("pool mode", string(t), poolNames)
-	*m = PoolMode(i)
-	return err
-}
+func (m *PoolMode) UnmarshalText(t []byte) error { return enum.Set(m, "pool mode", string(t)) }
 
 // Side is one end of a connection.
 type Side uint8
@@ -177,25 +133,16 @@ type Side uint8
 // Sides.
 const (
 	// ClientSide is the end that connected.
-	ClientSide Side = iota
+	ClientSide Side = iota // client
 	// ServerSide is the end that accepted.
-	ServerSide
+	ServerSide // server
 )
-
-var sideNames = []string{"client", "server"}
-
-// String returns the side's YAML name.
-func (s Side) String() string { return enumName(sideNames, int(s)) }
 
 // MarshalText returns the name.
 func (s Side) MarshalText() ([]byte, error) { return []byte(s.String()), nil }
 
 // UnmarshalText parses a name.
-func (s *Side) UnmarshalText(t []byte) error {
-	i, err := parseEnum("side", string(t), sideNames)
-	*s = Side(i)
-	return err
-}
+func (s *Side) UnmarshalText(t []byte) error { return enum.Set(s, "side", string(t)) }
 
 // CrashMode is what a node crash looks like to its peers.
 type CrashMode uint8
@@ -205,27 +152,18 @@ const (
 	// ProcessCrash: the process dies but its host's kernel lives on, so
 	// segments to it are answered with a reset: new connections are
 	// refused and open ones reset on their next segment.
-	ProcessCrash CrashMode = iota
+	ProcessCrash CrashMode = iota // process
 	// MachineCrash: the whole machine goes silent; peers see timeouts,
 	// and idle connections stay half-open until keep-alive probes or the
 	// next request find out.
-	MachineCrash
+	MachineCrash // machine
 )
-
-var crashNames = []string{"process", "machine"}
-
-// String returns the mode's YAML name.
-func (m CrashMode) String() string { return enumName(crashNames, int(m)) }
 
 // MarshalText returns the name.
 func (m CrashMode) MarshalText() ([]byte, error) { return []byte(m.String()), nil }
 
 // UnmarshalText parses a name.
-func (m *CrashMode) UnmarshalText(t []byte) error {
-	i, err := parseEnum("crash mode", string(t), crashNames)
-	*m = CrashMode(i)
-	return err
-}
+func (m *CrashMode) UnmarshalText(t []byte) error { return enum.Set(m, "crash mode", string(t)) }
 
 // PoolConfig is a client's connection management per server.
 type PoolConfig struct {
@@ -247,10 +185,12 @@ type PoolConfig struct {
 	sizeGiven bool // size was written in the file (so 0 is an error)
 }
 
-// UnmarshalYAML decodes strictly and remembers whether size was given.
+// UnmarshalYAML decodes the mapping's keys and remembers whether size
+// was given. Keys are not checked here: the experiment loader checks every
+// key against the struct's fields, with its place in the file.
 func (p *PoolConfig) UnmarshalYAML(n *yaml.Node) error {
 	type plain PoolConfig
-	if err := decodeStrict(n, (*plain)(p)); err != nil {
+	if err := n.Decode((*plain)(p)); err != nil {
 		return err
 	}
 	for i := 0; i+1 < len(n.Content); i += 2 {
@@ -398,58 +338,6 @@ func DefaultConfig() Config {
 		Ports:              PortRange{Min: 32768, Max: 60999},
 		Encoding:           EncodingConfig{Name: "none", RequestFields: 10, ResponseFields: 10},
 	}
-}
-
-// UnmarshalYAML fills the defaults, then decodes strictly (unknown keys
-// are errors).
-func (c *Config) UnmarshalYAML(n *yaml.Node) error {
-	*c = DefaultConfig()
-	if err := checkEnums(n, "transport."); err != nil {
-		return err
-	}
-	type plain Config
-	return decodeStrict(n, (*plain)(c))
-}
-
-// checkEnums reports an unknown enum value with its field (decoding alone
-// would name only the enclosing mapping).
-func checkEnums(n *yaml.Node, prefix string) error {
-	if n.Kind != yaml.MappingNode {
-		return nil
-	}
-	for i := 0; i+1 < len(n.Content); i += 2 {
-		k, v := n.Content[i].Value, n.Content[i+1]
-		if k == "pool" {
-			if err := checkEnums(v, prefix+"pool."); err != nil {
-				return err
-			}
-			continue
-		}
-		var u interface{ UnmarshalText([]byte) error }
-		switch k {
-		case "kind":
-			u = new(Kind)
-		case "http":
-			u = new(HTTP)
-		case "tls":
-			u = new(TLS)
-		case "congestion":
-			u = new(Congestion)
-		case "closer":
-			u = new(Side)
-		case "crash":
-			u = new(CrashMode)
-		case "mode":
-			u = new(PoolMode)
-		}
-		if u == nil || v.Kind != yaml.ScalarNode {
-			continue
-		}
-		if err := u.UnmarshalText([]byte(v.Value)); err != nil {
-			return fmt.Errorf("%s%s: %v", prefix, k, err)
-		}
-	}
-	return nil
 }
 
 // Resolved returns the config with Kind and the HTTP defaults made
@@ -633,36 +521,4 @@ func (c Config) Validate() error {
 		fe.Add("header_bytes", "must not be negative, got %d", c.HeaderBytes)
 	}
 	return fe.Err()
-}
-
-func enumName(names []string, i int) string {
-	if i >= 0 && i < len(names) {
-		return names[i]
-	}
-	return "unknown"
-}
-
-func parseEnum(what, s string, names []string) (int, error) {
-	for i, n := range names {
-		if s == n {
-			return i, nil
-		}
-	}
-	return 0, fmt.Errorf("unknown %s %q (want one of %s)", what, s, strings.Join(names, ", "))
-}
-
-var notFoundRE = regexp.MustCompile(`field (\S+) not found in type \S+`)
-
-// decodeStrict decodes a mapping into out, rejecting unknown keys.
-func decodeStrict(n *yaml.Node, out any) error {
-	b, err := yaml.Marshal(n)
-	if err != nil {
-		return err
-	}
-	dec := yaml.NewDecoder(bytes.NewReader(b))
-	dec.KnownFields(true)
-	if err := dec.Decode(out); err != nil {
-		return fmt.Errorf("%s", notFoundRE.ReplaceAllString(err.Error(), `unknown field "$1"`))
-	}
-	return nil
 }

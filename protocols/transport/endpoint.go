@@ -55,15 +55,13 @@ type Endpoint struct {
 	inc    uint64
 	seq    uint64
 	conns  map[uint64]*conn
-	reqs   map[uint64]*conn       // client: request ID → its connection
 	byPeer map[sim.NodeID][]*conn // server: open connections by client
 	lost   map[srvKey]struct{}    // server: requests whose connection died before the answer
 	hops   []*Hop
 	// TIME_WAIT expiry times (all of one length per config, so FIFO).
 	tw      []sim.Time
 	twHead  int
-	twSrv   int // server-side TIME_WAITs: no port held
-	twSrvQ  []sim.Time
+	twSrvQ  []sim.Time // server-side TIME_WAITs: no port held
 	twSrvH  int
 	ports   int // ports held by open client connections
 	cpuFree sim.Time

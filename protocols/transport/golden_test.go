@@ -1,25 +1,24 @@
 package transport
 
 import (
-	"flag"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/simtest"
 )
 
 // The interaction traces in testdata/*.txt are golden files: every
 // segment sent and delivered in a short scripted exchange. After an
-// intended change of behaviour, regenerate them with
+// intended change of behaviour, regenerate them (sim/simtest's -rewrite
+// flag) with
 //
 //	go test ./protocols/transport -run TestGolden -rewrite
 //
 // and read the diff.
-var rewrite = flag.Bool("rewrite", false, "rewrite the golden traces in testdata/")
 
 type traceObs struct{ lines []string }
 
@@ -77,20 +76,7 @@ func TestGolden(t *testing.T) {
 			w.e.Observe(o)
 			w.run(3 * time.Second)
 			got := strings.Join(o.lines, "\n") + "\n"
-			path := filepath.Join("testdata", tc.name+".txt")
-			if *rewrite {
-				if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-					t.Fatal(err)
-				}
-				return
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("%v (run with -rewrite to create it)", err)
-			}
-			if got != string(want) {
-				t.Errorf("trace differs from %s (rerun with -rewrite after an intended change):\n%s", path, got)
-			}
+			simtest.Golden(t, filepath.Join("testdata", tc.name+".txt"), got)
 		})
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"github.com/dsim-dev/dsim/sim"
 )
 
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Cause -linecomment -output=layer_string.go
+
 // Cause is why a request failed in the transport.
 type Cause uint8
 
@@ -13,25 +15,21 @@ type Cause uint8
 const (
 	// Refused: the peer answered the connection attempt with a reset (its
 	// process is down, its host is up).
-	Refused Cause = iota
+	Refused Cause = iota // refused
 	// Reset: the peer reset an open connection (it crashed and forgot it).
-	Reset
+	Reset // reset
 	// Timeout: the handshake or a retransmission ran out of retries.
-	Timeout
+	Timeout // timeout
 	// HalfOpen: keep-alive probes found the peer gone.
-	HalfOpen
+	HalfOpen // half_open
 	// PortExhaustion: no ephemeral port was free for a new connection.
-	PortExhaustion
+	PortExhaustion // port_exhaustion
 	// DNSFailure: the name could not be resolved (resolver down, or a
 	// cached failure).
-	DNSFailure
-	numCauses
+	DNSFailure // dns
+
+	numCauses = iota // the number of causes (untyped: not a cause)
 )
-
-var causeNames = [...]string{"refused", "reset", "timeout", "half_open", "port_exhaustion", "dns"}
-
-// String returns the cause's metric label.
-func (c Cause) String() string { return enumName(causeNames[:], int(c)) }
 
 // Handler is the node an Endpoint serves: it gets the application
 // messages that arrived and the requests that failed.
@@ -95,7 +93,6 @@ type Layer struct {
 	servers   map[sim.NodeID]bool
 	DNS       *Authority
 	sampleGap time.Duration
-	sampling  bool
 	segs      []*Segment // free segments (pool.go)
 	dropped   []*Segment // segments to release at the next newSeg
 	msgs      []*wireMsg // free messages
@@ -123,7 +120,7 @@ func NewLayer(e *sim.Engine, warmup, sample time.Duration) *Layer {
 		timeWait:  m.Gauge(MetricTimeWait),
 	}
 	for c := Cause(0); c < numCauses; c++ {
-		l.m.fail[c] = m.Counter(MetricFailures + "{cause=" + c.String() + "}")
+		l.m.fail[c] = m.Counter(MetricFailures, sim.Label{Key: "cause", Value: c.String()})
 	}
 	l.m.timeWait.Set(0)
 	e.At(0, func() {

@@ -71,20 +71,6 @@ func (l *Layer) unref(m *wireMsg) {
 	}
 }
 
-// setParts makes ps (from a flight or a segment being built) the parts
-// of s, each taking a reference to its message.
-func (s *Segment) setParts(ps []part) {
-	if len(ps) == 1 {
-		s.one[0] = ps[0]
-		s.parts = s.one[:]
-	} else {
-		s.parts = append(s.parts[:0], ps...)
-	}
-	for _, p := range ps {
-		p.m.refs++
-	}
-}
-
 // release recycles s if nothing holds it: no copy in the network, not
 // kept by the receiver.
 func (l *Layer) release(s *Segment) {

@@ -2,7 +2,6 @@ package workload
 
 import (
 	"fmt"
-	"github.com/dsim-dev/dsim/protocols/enum"
 	"math"
 	"math/rand/v2"
 	"strconv"
@@ -10,8 +9,11 @@ import (
 	"time"
 
 	"github.com/dsim-dev/dsim/sim"
+	"github.com/dsim-dev/dsim/sim/enum"
 	"gopkg.in/yaml.v3"
 )
+
+//go:generate go run golang.org/x/tools/cmd/stringer@v0.52.0 -type=Kind,Arrival -linecomment -output=workload_string.go
 
 // Kind is the shape of a workload.
 type Kind uint8
@@ -20,19 +22,14 @@ type Kind uint8
 const (
 	// Open: requests arrive at a rate whatever the system does (the
 	// arrival process of users on the internet).
-	Open Kind = iota
+	Open Kind = iota // open
 	// Closed: a fixed number of clients each send one request, wait for
 	// the answer (or its timeout), think, and send the next.
-	Closed
+	Closed // closed
 )
 
-var kindNames = []string{"open", "closed"}
-
-// String returns "open" or "closed".
-func (k Kind) String() string { return enum.Name(kindNames, int(k)) }
-
 // UnmarshalYAML parses "open" or "closed".
-func (k *Kind) UnmarshalYAML(n *yaml.Node) error { return enum.Set(k, "value", n.Value, kindNames) }
+func (k *Kind) UnmarshalYAML(n *yaml.Node) error { return enum.Set(k, "value", n.Value) }
 
 // MarshalYAML writes the name.
 func (k Kind) MarshalYAML() (any, error) { return k.String(), nil }
@@ -44,19 +41,14 @@ type Arrival uint8
 // Arrival processes.
 const (
 	// Poisson: exponential gaps with mean 1/rate (memoryless arrivals).
-	Poisson Arrival = iota
+	Poisson Arrival = iota // poisson
 	// Constant: gaps of exactly 1/rate.
-	Constant
+	Constant // constant
 )
-
-var arrivalNames = []string{"poisson", "constant"}
-
-// String returns "poisson" or "constant".
-func (a Arrival) String() string { return enum.Name(arrivalNames, int(a)) }
 
 // UnmarshalYAML parses "poisson" or "constant".
 func (a *Arrival) UnmarshalYAML(n *yaml.Node) error {
-	return enum.Set(a, "value", n.Value, arrivalNames)
+	return enum.Set(a, "value", n.Value)
 }
 
 // MarshalYAML writes the name.

@@ -64,7 +64,6 @@ var tok = &token{}
 type lp struct {
 	perLP int
 	n     int
-	net   *network
 }
 
 func (p *lp) Start(env sim.Env) {

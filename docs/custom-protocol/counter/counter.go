@@ -2,6 +2,7 @@ package counter
 
 import (
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols"
@@ -92,7 +93,7 @@ func (c *Config) Build(s *protocols.Setup) error {
 	cfg := *c
 	for _, n := range s.Nodes {
 		n := n
-		client := n.Name != cfg.Server && contains(clients, n.Name)
+		client := n.Name != cfg.Server && slices.ContainsFunc(clients, func(c protocols.Placement) bool { return c.Name == n.Name })
 		factory := func() sim.Node {
 			return &node{cfg: &cfg, st: st, ops: s.Ops, wl: s.Workload, client: client,
 				share: 1 / share, warmup: sim.Time(s.Warmup), pending: map[uint64]sim.Time{}}
@@ -113,15 +114,6 @@ func (c *Config) Build(s *protocols.Setup) error {
 		return nil
 	})
 	return nil
-}
-
-func contains(ps []protocols.Placement, name string) bool {
-	for _, p := range ps {
-		if p.Name == name {
-			return true
-		}
-	}
-	return false
 }
 
 // node is a client or the server (or idle).
@@ -179,7 +171,7 @@ func (n *node) Timer(env sim.Env, tag uint64) {
 		delete(n.pending, id)
 		n.timedOut.Add(1)
 		n.st.timedOut++
-		n.ops.Op(start, env.Now(), protocols.TimedOut)
+		n.ops.Op(start, env.Now(), sim.TimedOut)
 	}
 }
 
@@ -199,6 +191,6 @@ func (n *node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 		if start >= n.warmup {
 			n.latency.Record(time.Duration(env.Now() - start))
 		}
-		n.ops.Op(start, env.Now(), protocols.OK)
+		n.ops.Op(start, env.Now(), sim.OK)
 	}
 }

@@ -1,4 +1,4 @@
-package quorum
+package dist
 
 import (
 	"fmt"
@@ -10,16 +10,14 @@ import (
 	"github.com/dsim-dev/dsim/sim"
 )
 
-// Dist is a distribution of spans: the extra delay of one latency leg. It
-// has the shape of the network model's distributions (and of rpc.Dist),
-// so code can hand any of them to a leg (LegConfig's *Dist fields).
+// Dist is a distribution of spans. The network model's distributions
+// have the same method, so code can hand any of them to a protocol
+// (rpc.ServiceConfig.ServiceTimeDist, quorum's Legs).
 type Dist interface {
 	Sample(r *rand.Rand) time.Duration
 }
 
-// DistConfig describes a leg delay in YAML, with the network section's
-// field names so that a latency model can be pasted from one to the
-// other:
+// Config describes a Dist in YAML:
 //
 //	{dist: constant, value: 1ms}
 //	{dist: uniform, min: 1ms, max: 3ms}
@@ -32,59 +30,64 @@ type Dist interface {
 //	{dist: mixture, of: [{weight: 0.9, dist: pareto, scale: 235us, shape: 10},
 //	                     {weight: 0.1, dist: exponential, mean: 602us}]}
 //
-// An empty dist means no extra delay.
-type DistConfig struct {
+// An empty dist is no distribution (Build returns nil): quorum reads it
+// as no extra delay, rpc refuses it. As in the network section, the
+// resolved config writes dist and the fields that are set.
+type Config struct {
 	// Dist names the family: constant, uniform, exponential, normal,
-	// lognormal, pareto, weibull, empirical or mixture; empty for none.
+	// lognormal, pareto, weibull, empirical or mixture.
 	Dist string `yaml:"dist"`
 	// Value is the constant's value.
-	Value time.Duration `yaml:"value"`
+	Value time.Duration `yaml:"value,omitempty"`
 	// Min is the uniform lower bound or the exponential shift.
-	Min time.Duration `yaml:"min"`
+	Min time.Duration `yaml:"min,omitempty"`
 	// Max is the uniform upper bound.
-	Max time.Duration `yaml:"max"`
+	Max time.Duration `yaml:"max,omitempty"`
 	// Mean is the exponential mean (shift included) or the normal mean.
-	Mean time.Duration `yaml:"mean"`
+	Mean time.Duration `yaml:"mean,omitempty"`
 	// Stddev is the normal standard deviation.
-	Stddev time.Duration `yaml:"stddev"`
+	Stddev time.Duration `yaml:"stddev,omitempty"`
 	// Median is the log-normal median.
-	Median time.Duration `yaml:"median"`
+	Median time.Duration `yaml:"median,omitempty"`
 	// P99 is the log-normal 99th percentile (at least the median).
-	P99 time.Duration `yaml:"p99"`
+	P99 time.Duration `yaml:"p99,omitempty"`
 	// Scale is the Pareto minimum x_m or the Weibull lambda.
-	Scale time.Duration `yaml:"scale"`
+	Scale time.Duration `yaml:"scale,omitempty"`
 	// Shape is the Pareto alpha (> 0; the mean is finite above 1) or the
 	// Weibull k (> 0).
-	Shape float64 `yaml:"shape"`
+	Shape float64 `yaml:"shape,omitempty"`
 	// Samples are the empirical distribution's values, drawn uniformly.
-	Samples []time.Duration `yaml:"samples"`
+	Samples []time.Duration `yaml:"samples,omitempty"`
 	// Of lists a mixture's components, each with a weight; the weights
 	// sum to 1.
-	Of []DistConfig `yaml:"of"`
+	Of []Config `yaml:"of,omitempty"`
 	// Weight is a mixture component's probability; only inside of.
-	Weight float64 `yaml:"weight"`
+	Weight float64 `yaml:"weight,omitempty"`
 }
 
-var distNames = []string{"constant", "uniform", "exponential", "normal", "lognormal", "pareto", "weibull", "empirical", "mixture"}
+var names = []string{"constant", "uniform", "exponential", "normal", "lognormal", "pareto", "weibull", "empirical", "mixture"}
+
+// Names returns the family names Config.Dist accepts.
+func Names() []string { return append([]string(nil), names...) }
 
 // IsZero reports whether no distribution is set.
-func (c DistConfig) IsZero() bool { return c.Dist == "" }
+func (c Config) IsZero() bool { return c.Dist == "" }
 
 // Validate reports impossible settings with paths relative to c.
-func (c DistConfig) Validate() error {
+func (c Config) Validate() error {
 	var fe sim.FieldErrors
 	c.validate(&fe, false)
 	return fe.Err()
 }
 
-func (c DistConfig) validate(fe *sim.FieldErrors, inMixture bool) {
+func (c Config) validate(fe *sim.FieldErrors, inMixture bool) {
 	if c.Weight != 0 && !inMixture {
 		fe.Add("weight", "only a mixture component has a weight")
 	}
 	switch c.Dist {
 	case "":
 		if inMixture {
-			fe.Add("dist", "missing; one of %s", strings.Join(distNames, ", "))
+			fe.Add("dist", "missing; one of %s", strings.Join(names, ", "))
 		}
 	case "constant":
 		if c.Value < 0 {
@@ -154,12 +157,12 @@ func (c DistConfig) validate(fe *sim.FieldErrors, inMixture bool) {
 			fe.Add("of", "weights must sum to 1, got %v", sum)
 		}
 	default:
-		fe.Add("dist", "unknown distribution %q (want one of %s)", c.Dist, strings.Join(distNames, ", "))
+		fe.Add("dist", "unknown distribution %q (want one of %s)", c.Dist, strings.Join(names, ", "))
 	}
 }
 
 // Build returns the Dist c describes, or nil for none; c must be valid.
-func (c DistConfig) Build() Dist {
+func (c Config) Build() Dist {
 	switch c.Dist {
 	case "constant":
 		return constant(c.Value)
@@ -189,6 +192,36 @@ func (c DistConfig) Build() Dist {
 		return m
 	}
 	return nil
+}
+
+// String describes the distribution briefly: "exponential(mean 2ms)".
+func (c Config) String() string {
+	switch c.Dist {
+	case "constant":
+		return fmt.Sprintf("constant(%v)", c.Value)
+	case "uniform":
+		return fmt.Sprintf("uniform(%v, %v)", c.Min, c.Max)
+	case "exponential":
+		if c.Min != 0 {
+			return fmt.Sprintf("exponential(mean %v, min %v)", c.Mean, c.Min)
+		}
+		return fmt.Sprintf("exponential(mean %v)", c.Mean)
+	case "lognormal":
+		return fmt.Sprintf("lognormal(median %v, p99 %v)", c.Median, c.P99)
+	case "normal":
+		return fmt.Sprintf("normal(mean %v, stddev %v)", c.Mean, c.Stddev)
+	case "pareto", "weibull":
+		return fmt.Sprintf("%s(scale %v, shape %v)", c.Dist, c.Scale, c.Shape)
+	case "empirical":
+		return fmt.Sprintf("empirical(%d samples)", len(c.Samples))
+	case "mixture":
+		parts := make([]string, len(c.Of))
+		for i, o := range c.Of {
+			parts[i] = fmt.Sprintf("%v %v", o.Weight, o)
+		}
+		return "mixture(" + strings.Join(parts, ", ") + ")"
+	}
+	return c.Dist
 }
 
 type constant time.Duration
