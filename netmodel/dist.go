@@ -328,14 +328,15 @@ func (s DistSpec) MustBuild() Dist {
 func (s DistSpec) build() (Dist, error) {
 	switch s.Dist {
 	case DistConstant:
-		return constDist(s.Value), nil
+		c := constDist(s.Value)
+		return &c, nil
 	case DistUniform:
-		return uniformDist{lo: float64(s.Min), hi: float64(s.Max)}, nil
+		return &uniformDist{lo: float64(s.Min), hi: float64(s.Max)}, nil
 	case DistNormal:
 		return newNormal(float64(s.Mean), float64(s.Stddev)), nil
 	case DistExponential:
 		rate := 1 / float64(s.Mean-s.Min)
-		return expDist{min: float64(s.Min), g: distuv.Exponential{Rate: rate}}, nil
+		return &expDist{min: float64(s.Min), g: distuv.Exponential{Rate: rate}}, nil
 	case DistLogNormal:
 		var mu, sigma float64
 		if s.Median != 0 {
@@ -345,11 +346,11 @@ func (s DistSpec) build() (Dist, error) {
 			mu = s.Mu + math.Log(1e9) // ln(seconds) to ln(ns)
 			sigma = s.Sigma
 		}
-		return lognormalDist{g: distuv.LogNormal{Mu: mu, Sigma: sigma}}, nil
+		return &lognormalDist{g: distuv.LogNormal{Mu: mu, Sigma: sigma}}, nil
 	case DistPareto:
-		return paretoDist{g: distuv.Pareto{Xm: float64(s.Scale), Alpha: s.Shape}}, nil
+		return &paretoDist{g: distuv.Pareto{Xm: float64(s.Scale), Alpha: s.Shape}}, nil
 	case DistWeibull:
-		return weibullDist{g: distuv.Weibull{K: s.Shape, Lambda: float64(s.Scale)}}, nil
+		return &weibullDist{g: distuv.Weibull{K: s.Shape, Lambda: float64(s.Scale)}}, nil
 	case DistEmpirical:
 		if s.File != "" {
 			d, err := LoadEmpirical(s.File)
@@ -400,24 +401,24 @@ func span(x float64) time.Duration {
 
 type constDist time.Duration
 
-func (c constDist) Sample(*rand.Rand) time.Duration { return time.Duration(c) }
-func (c constDist) CDF(x time.Duration) float64 {
-	if x >= time.Duration(c) {
+func (c *constDist) Sample(*rand.Rand) time.Duration { return time.Duration(*c) }
+func (c *constDist) CDF(x time.Duration) float64 {
+	if x >= time.Duration(*c) {
 		return 1
 	}
 	return 0
 }
-func (c constDist) String() string { return fmt.Sprintf("constant(%v)", time.Duration(c)) }
+func (c *constDist) String() string { return fmt.Sprintf("constant(%v)", time.Duration(*c)) }
 
 type uniformDist struct{ lo, hi float64 }
 
-func (u uniformDist) Sample(r *rand.Rand) time.Duration {
+func (u *uniformDist) Sample(r *rand.Rand) time.Duration {
 	// The float64 conversions here and below round the product, so no
 	// architecture fuses a multiply-add and draws stay identical on every
 	// machine (Go spec, "Arithmetic operators").
 	return span(u.lo + float64(r.Float64()*(u.hi-u.lo)))
 }
-func (u uniformDist) CDF(x time.Duration) float64 {
+func (u *uniformDist) CDF(x time.Duration) float64 {
 	v := float64(x)
 	switch {
 	case v < u.lo:
@@ -427,7 +428,7 @@ func (u uniformDist) CDF(x time.Duration) float64 {
 	}
 	return (v - u.lo) / (u.hi - u.lo)
 }
-func (u uniformDist) String() string {
+func (u *uniformDist) String() string {
 	return fmt.Sprintf("uniform(%v, %v)", time.Duration(u.lo), time.Duration(u.hi))
 }
 
@@ -438,15 +439,15 @@ type normalDist struct {
 	p0 float64 // P(X < 0) before truncation
 }
 
-func newNormal(mean, sd float64) normalDist {
+func newNormal(mean, sd float64) *normalDist {
 	if sd == 0 {
 		sd = 1e-300
 	}
 	g := distuv.Normal{Mu: mean, Sigma: sd}
-	return normalDist{g: g, p0: g.CDF(0)}
+	return &normalDist{g: g, p0: g.CDF(0)}
 }
 
-func (n normalDist) Sample(r *rand.Rand) time.Duration {
+func (n *normalDist) Sample(r *rand.Rand) time.Duration {
 	// mean >= 0, so each draw is accepted with probability >= 1/2.
 	for {
 		x := n.g.Mu + float64(n.g.Sigma*r.NormFloat64())
@@ -455,13 +456,13 @@ func (n normalDist) Sample(r *rand.Rand) time.Duration {
 		}
 	}
 }
-func (n normalDist) CDF(x time.Duration) float64 {
+func (n *normalDist) CDF(x time.Duration) float64 {
 	if x < 0 {
 		return 0
 	}
 	return (n.g.CDF(float64(x)) - n.p0) / (1 - n.p0)
 }
-func (n normalDist) String() string {
+func (n *normalDist) String() string {
 	return fmt.Sprintf("normal(mean %v, stddev %v, truncated at 0)", time.Duration(n.g.Mu), time.Duration(n.g.Sigma))
 }
 
@@ -470,49 +471,49 @@ type expDist struct {
 	g   distuv.Exponential
 }
 
-func (d expDist) Sample(r *rand.Rand) time.Duration { return span(d.min + r.ExpFloat64()/d.g.Rate) }
-func (d expDist) CDF(x time.Duration) float64       { return d.g.CDF(float64(x) - d.min) }
-func (d expDist) String() string {
+func (d *expDist) Sample(r *rand.Rand) time.Duration { return span(d.min + r.ExpFloat64()/d.g.Rate) }
+func (d *expDist) CDF(x time.Duration) float64       { return d.g.CDF(float64(x) - d.min) }
+func (d *expDist) String() string {
 	return fmt.Sprintf("exponential(min %v, mean %v)", time.Duration(d.min), time.Duration(d.min+1/d.g.Rate))
 }
 
 type lognormalDist struct{ g distuv.LogNormal }
 
-func (d lognormalDist) Sample(r *rand.Rand) time.Duration {
+func (d *lognormalDist) Sample(r *rand.Rand) time.Duration {
 	return span(math.Exp(d.g.Mu + float64(d.g.Sigma*r.NormFloat64())))
 }
-func (d lognormalDist) CDF(x time.Duration) float64 {
+func (d *lognormalDist) CDF(x time.Duration) float64 {
 	if x <= 0 {
 		return 0
 	}
 	return d.g.CDF(float64(x))
 }
-func (d lognormalDist) String() string {
+func (d *lognormalDist) String() string {
 	return fmt.Sprintf("lognormal(median %v, p99 %v)", time.Duration(math.Round(math.Exp(d.g.Mu))), time.Duration(math.Round(math.Exp(d.g.Mu+z99*d.g.Sigma))))
 }
 
 type paretoDist struct{ g distuv.Pareto }
 
-func (d paretoDist) Sample(r *rand.Rand) time.Duration {
+func (d *paretoDist) Sample(r *rand.Rand) time.Duration {
 	// Inverse transform: x_m * U^(-1/alpha), U in (0, 1].
 	u := 1 - r.Float64()
 	return span(d.g.Xm * math.Pow(u, -1/d.g.Alpha))
 }
-func (d paretoDist) CDF(x time.Duration) float64 { return d.g.CDF(float64(x)) }
-func (d paretoDist) String() string {
+func (d *paretoDist) CDF(x time.Duration) float64 { return d.g.CDF(float64(x)) }
+func (d *paretoDist) String() string {
 	return fmt.Sprintf("pareto(scale %v, shape %g)", time.Duration(d.g.Xm), d.g.Alpha)
 }
 
 type weibullDist struct{ g distuv.Weibull }
 
-func (d weibullDist) Sample(r *rand.Rand) time.Duration { return span(d.g.Quantile(r.Float64())) }
-func (d weibullDist) CDF(x time.Duration) float64 {
+func (d *weibullDist) Sample(r *rand.Rand) time.Duration { return span(d.g.Quantile(r.Float64())) }
+func (d *weibullDist) CDF(x time.Duration) float64 {
 	if x <= 0 {
 		return 0
 	}
 	return d.g.CDF(float64(x))
 }
-func (d weibullDist) String() string {
+func (d *weibullDist) String() string {
 	return fmt.Sprintf("weibull(scale %v, shape %g)", time.Duration(d.g.Lambda), d.g.K)
 }
 

@@ -20,6 +20,10 @@ type params struct {
 	corrupt    float64
 	ge         GilbertElliott
 	fifo       bool
+	// plain: no loss, bandwidth, FIFO, corruption or duplication, so
+	// Send only samples the latency (the same single draw the full
+	// path makes then).
+	plain bool
 }
 
 // link is the state of one directed link.
@@ -43,13 +47,28 @@ type rule struct {
 
 // getLink returns the link from->to, creating it on first use.
 func (m *Model) getLink(from, to sim.NodeID) *link {
+	if l := m.cached(from, to); l != nil {
+		return l
+	}
+	return m.findLink(from, to)
+}
+
+// cached returns link from->to if the dense table holds it, else nil.
+// It is inlined, so the hot paths (Send, Arrive) call findLink only for
+// a link's first message or in a model too large for the table.
+func (m *Model) cached(from, to sim.NodeID) *link {
 	if uint(from) < uint(m.denseN) && uint(to) < uint(m.denseN) {
-		i := int(from)*m.denseN + int(to)
-		if l := m.dense[i]; l != nil {
-			return l
-		}
+		return m.dense[int(from)*m.denseN+int(to)]
+	}
+	return nil
+}
+
+// findLink is getLink's slow path: a link not made yet, or any link of
+// a model too large for the dense table.
+func (m *Model) findLink(from, to sim.NodeID) *link {
+	if uint(from) < uint(m.denseN) && uint(to) < uint(m.denseN) {
 		l := m.newLink(from, to)
-		m.dense[i] = l
+		m.dense[int(from)*m.denseN+int(to)] = l
 		return l
 	}
 	if n := m.e.NumNodes(); from < 0 || to < 0 || int(from) >= n || int(to) >= n {
@@ -103,6 +122,7 @@ func (m *Model) params(from, to sim.NodeID) *params {
 		ge:         c.GilbertElliott,
 		fifo:       c.FIFO,
 	}
+	p.plain = p.bytesPerNs == 0 && p.loss == 0 && p.dup == 0 && p.corrupt == 0 && p.ge.PGoodBad == 0 && !p.fifo
 	m.paramsByRules[key] = p
 	return p
 }
@@ -126,7 +146,10 @@ func (m *Model) isCut(from, to sim.NodeID, inFlight bool) bool {
 // Send decides the fate of one message: partition, loss, link queue,
 // latency, corruption and duplication, in that order.
 func (m *Model) Send(from, to sim.NodeID, msg sim.Message) {
-	l := m.getLink(from, to)
+	l := m.cached(from, to)
+	if l == nil {
+		l = m.findLink(from, to)
+	}
 	l.c.Sent++
 	m.totals.Sent++
 	m.metrics.sent.Add(1)
@@ -136,6 +159,10 @@ func (m *Model) Send(from, to sim.NodeID, msg sim.Message) {
 	}
 	p := l.p
 	r := l.rng
+	if p.plain {
+		m.e.Deliver(m.e.Now().Add(p.lat.Sample(r)), from, to, msg, 0)
+		return
+	}
 	// The Gilbert–Elliott chain steps on every message that reaches the
 	// link, whatever the Bernoulli draw says, so its bursts keep their
 	// configured length.
@@ -202,7 +229,10 @@ func (m *Model) Send(from, to sim.NodeID, msg sim.Message) {
 // them), and with a processing time the message waits for the node's
 // earlier inputs before it is handled.
 func (m *Model) Arrive(from, to sim.NodeID, msg sim.Message, flags uint32) bool {
-	l := m.getLink(from, to)
+	l := m.cached(from, to)
+	if l == nil {
+		l = m.findLink(from, to)
+	}
 	if flags&flagQueued == 0 {
 		if flags&FlagCorrupt != 0 {
 			m.drop(l, from, to, msg, CauseCorruption)

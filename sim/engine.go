@@ -39,19 +39,6 @@ type Config struct {
 	Metrics Metrics
 }
 
-// timer is the side entry of a pending timer: what its queue item does
-// not carry, and what Cancel needs to find it. Timer entries live in a
-// slab recycled through a free list, so arming a timer allocates nothing
-// in steady state.
-type timer struct {
-	tag   uint64
-	gen   uint32 // bumped when the slot is freed; validates TimerIDs
-	epoch uint32 // node epoch when the timer was armed
-	node  NodeID
-	armed bool // pending (false once fired, dropped or freed)
-	dead  bool // cancelled
-}
-
 // nodeState is the engine's record of one node. Records are allocated in
 // blocks (nodeBlock at a time), so nodes added together sit together in
 // memory and a node costs one slot of a block rather than an allocation.
@@ -85,8 +72,7 @@ type Engine struct {
 	now      Time
 	seq      uint64
 	q        radixQueue
-	timers   []timer
-	free     []int32
+	timers   timerSlab
 	nodes    []*nodeState
 	block    []nodeState // unused records of the current block
 	byName   map[string]NodeID
@@ -115,13 +101,15 @@ func New(cfg Config) *Engine {
 	if m == nil {
 		m = NopMetrics{}
 	}
-	return &Engine{
+	e := &Engine{
 		cfg:     cfg,
 		byName:  make(map[string]NodeID),
 		metrics: m,
 		hash:    hashOffset,
 		net:     &Direct{},
 	}
+	e.q.timers = &e.timers
+	return e
 }
 
 // Seed returns the run seed.
@@ -240,13 +228,11 @@ func (n *nodeState) store() Storage {
 	return n.storage
 }
 
-// stream returns the node's random stream "node/<name>", made on first
-// use; it depends only on the run seed and the name, so when it is made
-// does not change its draws.
-func (n *nodeState) stream(e *Engine) *rand.Rand {
-	if n.rng == nil {
-		n.rng = e.Stream("node/" + n.name)
-	}
+// newStream makes the node's random stream "node/<name>" on its first
+// use (Env.Rand); it depends only on the run seed and the name, so when
+// it is made does not change its draws.
+func (n *nodeState) newStream(e *Engine) *rand.Rand {
+	n.rng = e.Stream("node/" + n.name)
 	return n.rng
 }
 
@@ -284,7 +270,7 @@ func (e *Engine) Crash(id NodeID) {
 				e.net.Dropped(it.from, it.node, it.msg, DropCrashed)
 				e.trace(KindDrop, it.node, it.from, it.msg, DropCrashed.String())
 			case KindTimer:
-				e.freeTimer(int32(it.aux))
+				e.timers.release(int32(it.aux))
 			}
 		}
 		clear(n.inbox)
@@ -380,33 +366,6 @@ func (e *Engine) schedule(it *item) {
 	e.q.push(it)
 }
 
-// newTimer takes a timer slot from the free list (or grows the slab).
-func (e *Engine) newTimer(t timer) int32 {
-	var s int32
-	if n := len(e.free); n > 0 {
-		s = e.free[n-1]
-		e.free = e.free[:n-1]
-		t.gen = e.timers[s].gen
-	} else {
-		s = int32(len(e.timers))
-		t.gen = 1
-		e.timers = append(e.timers, timer{})
-	}
-	t.armed = true
-	e.timers[s] = t
-	return s
-}
-
-func (e *Engine) freeTimer(s int32) {
-	t := &e.timers[s]
-	gen := t.gen + 1
-	if gen == 0 {
-		gen = 1
-	}
-	*t = timer{gen: gen}
-	e.free = append(e.free, s)
-}
-
 // Stop makes Run return once the current event is handled.
 func (e *Engine) Stop() { e.stopped = true }
 
@@ -459,6 +418,9 @@ func (e *Engine) dispatch(it *item) bool {
 		fn := it.msg.(func())
 		it.msg = nil
 		e.count(it, kind, 0)
+		if len(e.obs) > 0 {
+			e.observe(it, kind, 0)
+		}
 		fn()
 		return true
 	}
@@ -480,13 +442,16 @@ func (e *Engine) dispatch(it *item) bool {
 			return false
 		}
 		e.count(it, kind, 0)
+		if len(e.obs) > 0 {
+			e.observe(it, kind, 0)
+		}
 		n.inst.Receive(&n.env, from, msg)
 	case KindTimer:
 		s := int32(it.aux)
-		t := &e.timers[s]
+		t := &e.timers.t[s]
 		if t.dead || t.epoch != n.epoch {
 			// Cancelled, or armed before a crash.
-			e.freeTimer(s)
+			e.timers.release(s)
 			return false
 		}
 		if n.paused {
@@ -494,8 +459,11 @@ func (e *Engine) dispatch(it *item) bool {
 			return false
 		}
 		tag := t.tag
-		e.freeTimer(s)
+		e.timers.release(s)
 		e.count(it, kind, tag)
+		if len(e.obs) > 0 {
+			e.observe(it, kind, tag)
+		}
 		n.inst.Timer(&n.env, tag)
 	case KindStart:
 		if uint32(it.aux) != n.epoch {
@@ -507,6 +475,9 @@ func (e *Engine) dispatch(it *item) bool {
 			return false
 		}
 		e.count(it, kind, 0)
+		if len(e.obs) > 0 {
+			e.observe(it, kind, 0)
+		}
 		n.inst.Start(&n.env)
 	default:
 		panic(fmt.Sprintf("sim: bad event kind %v", kind))
@@ -514,23 +485,25 @@ func (e *Engine) dispatch(it *item) bool {
 	return true
 }
 
-// count adds a dispatched event to the hash and tells the observers.
+// count adds a dispatched event to the count and the hash; dispatch then
+// tells the observers, if any. It is inlined into dispatch.
 func (e *Engine) count(it *item, kind EventKind, tag uint64) {
 	e.events++
 	h := e.hash
 	h = (h ^ uint64(it.at)) * hashPrime
 	h = (h ^ (uint64(kind) | uint64(uint32(it.node))<<8 | uint64(uint32(it.from))<<40)) * hashPrime
-	h = (h ^ tag) * hashPrime
-	e.hash = h
-	if len(e.obs) > 0 {
-		var msg Message
-		if kind == KindDeliver {
-			msg = it.msg
-		}
-		e.ev = Event{At: it.at, Seq: it.seq(), Kind: kind, Node: it.node, From: it.from, Tag: tag, Msg: msg}
-		for _, o := range e.obs {
-			o.OnEvent(&e.ev)
-		}
+	e.hash = (h ^ tag) * hashPrime
+}
+
+// observe tells the observers about a dispatched event.
+func (e *Engine) observe(it *item, kind EventKind, tag uint64) {
+	var msg Message
+	if kind == KindDeliver {
+		msg = it.msg
+	}
+	e.ev = Event{At: it.at, Seq: it.seq(), Kind: kind, Node: it.node, From: it.from, Tag: tag, Msg: msg}
+	for _, o := range e.obs {
+		o.OnEvent(&e.ev)
 	}
 }
 
@@ -549,9 +522,9 @@ func (e *Engine) after(n *nodeState, d time.Duration, tag uint64) TimerID {
 	if n.clock != nil {
 		d = n.clock.Span(e.now, d)
 	}
-	s := e.newTimer(timer{tag: tag, epoch: n.epoch, node: n.id})
+	s, gen := e.timers.alloc(timer{tag: tag, epoch: n.epoch, node: n.id})
 	e.schedule(&item{at: e.now.Add(d), key: uint64(KindTimer), node: n.id, from: None, aux: uint64(s)})
-	return TimerID(uint64(e.timers[s].gen)<<32 | uint64(uint32(s)+1))
+	return TimerID(uint64(gen)<<32 | uint64(uint32(s)+1))
 }
 
 func (e *Engine) cancel(n *nodeState, id TimerID) bool {
@@ -560,10 +533,10 @@ func (e *Engine) cancel(n *nodeState, id TimerID) bool {
 	}
 	s := int32(uint32(id) - 1)
 	gen := uint32(id >> 32)
-	if s < 0 || int(s) >= len(e.timers) {
+	if s < 0 || int(s) >= len(e.timers.t) {
 		return false
 	}
-	t := &e.timers[s]
+	t := &e.timers.t[s]
 	if t.gen != gen || !t.armed || t.dead || t.node != n.id || t.epoch != n.epoch {
 		return false
 	}

@@ -3,6 +3,7 @@ package sim_test
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
 	"time"
@@ -364,5 +365,119 @@ func TestMemoryStorage(t *testing.T) {
 	}
 	if fmt.Sprint(s.Keys()) != "[b]" {
 		t.Errorf("Keys = %v", s.Keys())
+	}
+}
+
+// TestCancelledTimersAtScale arms and cancels timers at random, from
+// many handlers, with long and short delays, and checks every fire and
+// every Cancel result against a plain model: a timer fires at its time,
+// ties in arming order, unless cancelled first; Cancel reports true
+// exactly once, only for a pending timer. The queue discards cancelled
+// timers on the way, which must not show.
+func TestCancelledTimersAtScale(t *testing.T) {
+	type armed struct {
+		id    sim.TimerID
+		at    sim.Time
+		n     int // arming order
+		state int // 0 pending, 1 fired, 2 cancelled
+	}
+	var all []*armed
+	byTag := map[uint64]*armed{}
+	r := rand.New(rand.NewPCG(1, 2))
+	var lastFire *armed
+	var fails int
+	e := sim.New(sim.Config{Seed: 1})
+	arm := func(env sim.Env) {
+		for k := r.IntN(4); k > 0; k-- {
+			var d time.Duration
+			switch r.IntN(3) {
+			case 0:
+				d = time.Duration(r.IntN(1000)) * time.Microsecond
+			case 1:
+				d = time.Duration(r.IntN(2000)) * time.Millisecond
+			default:
+				d = time.Duration(r.IntN(3)) * time.Millisecond
+			}
+			a := &armed{at: env.Now().Add(d), n: len(all)}
+			a.id = env.After(d, uint64(a.n))
+			all = append(all, a)
+			byTag[uint64(a.n)] = a
+		}
+		for k := r.IntN(4); k > 0 && len(all) > 0; k-- {
+			a := all[r.IntN(len(all))]
+			got := env.Cancel(a.id)
+			if want := a.state == 0; got != want && fails < 5 {
+				fails++
+				t.Errorf("at %v: Cancel of timer %d (state %d) = %v", env.Now(), a.n, a.state, got)
+			}
+			if a.state == 0 {
+				a.state = 2
+			}
+		}
+	}
+	e.MustAddNode("a", func() sim.Node {
+		return &script{
+			start: func(env sim.Env) {
+				for i := 0; i < 20; i++ {
+					arm(env)
+				}
+			},
+			timer: func(env sim.Env, tag uint64) {
+				a := byTag[tag]
+				if (a.state != 0 || a.at != env.Now()) && fails < 5 {
+					fails++
+					t.Errorf("at %v: timer %d fired (state %d, due %v)", env.Now(), a.n, a.state, a.at)
+				}
+				if p := lastFire; p != nil && (p.at > a.at || p.at == a.at && p.n > a.n) && fails < 5 {
+					fails++
+					t.Errorf("timer %d fired after timer %d", a.n, p.n)
+				}
+				a.state, lastFire = 1, a
+				if len(all) < 200_000 {
+					arm(env)
+					if r.IntN(2) == 0 {
+						arm(env)
+					}
+				}
+			},
+		}
+	})
+	if err := e.Run(sim.Never); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range all {
+		if a.state == 0 {
+			t.Fatalf("timer %d (due %v) never fired", a.n, a.at)
+		}
+	}
+	if len(all) < 100_000 {
+		t.Fatalf("only %d timers armed", len(all))
+	}
+}
+
+// TestRunAfterOnlyCancelledTimersLeft runs until the queue holds only
+// a cancelled timer, later than the last event, then schedules more:
+// the queue must take times before the discarded timer's again.
+func TestRunAfterOnlyCancelledTimersLeft(t *testing.T) {
+	e := sim.New(sim.Config{Seed: 1})
+	var env sim.Env
+	e.MustAddNode("a", func() sim.Node {
+		return &script{start: func(v sim.Env) {
+			env = v
+			env.Cancel(env.After(ms(500), 1))
+		}}
+	})
+	if err := e.Run(sim.Never); err != nil {
+		t.Fatal(err)
+	}
+	var got []sim.Time
+	for _, d := range []int{499, 1, 2} {
+		e.At(e.Now().Add(ms(d)), func() { got = append(got, e.Now()) })
+	}
+	if err := e.Run(sim.Never); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(got) != "[1ms 2ms 499ms]" || e.Pending() != 0 {
+		t.Fatalf("fired at %v, %d pending; want [1ms 2ms 499ms], 0", got, e.Pending())
 	}
 }

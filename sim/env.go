@@ -14,10 +14,15 @@ type nodeEnv struct {
 
 var _ Env = (*nodeEnv)(nil)
 
-func (v *nodeEnv) ID() NodeID       { return v.n.id }
-func (v *nodeEnv) Name() string     { return v.n.name }
-func (v *nodeEnv) Now() Time        { return v.e.now }
-func (v *nodeEnv) Rand() *rand.Rand { return v.n.stream(v.e) }
+func (v *nodeEnv) ID() NodeID   { return v.n.id }
+func (v *nodeEnv) Name() string { return v.n.name }
+func (v *nodeEnv) Now() Time    { return v.e.now }
+func (v *nodeEnv) Rand() *rand.Rand {
+	if r := v.n.rng; r != nil {
+		return r
+	}
+	return v.n.newStream(v.e)
+}
 func (v *nodeEnv) Metrics() Metrics { return v.e.metrics }
 func (v *nodeEnv) Storage() Storage { return v.n.store() }
 

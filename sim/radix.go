@@ -72,14 +72,20 @@ type bucket struct {
 // a cache miss per heap level, and item payloads travel with the items.
 //
 // The last levels of spreading are replaced by a sort: once the first
-// non-empty bucket holds at most frontSort items, they move to the front,
+// non-empty bucket holds at most sortMax items (32 to 256, see sortable),
+// they move to the front,
 // whose index (time, position) is sorted and popped from its head.
 // Positions follow insertion order, so they order ties by Seq, and
 // sorting the index moves 16-byte values rather than items. While the
 // front is active it covers every time that differs from last only below
 // the sorted bucket's level (pushes with bits.Len64(at^last) < lvl); a
-// push in that range is inserted into the front's index in order
-// (scanning from its end, where new events usually land).
+// push in that range is inserted into the front's index in order (see
+// insertFront).
+//
+// The sort is an MSD radix sort of the index on the digits below the
+// bucket's level, finished by insertion sort on small groups, so sorting
+// a few hundred entries costs a few passes over 16-byte values; that
+// takes the place of the two lowest levels of spreading 48-byte items.
 type radixQueue struct {
 	// b[0] holds items at exactly last; b[1+16l+d] holds items whose
 	// highest 4-bit digit differing from last is digit l, with value d.
@@ -89,11 +95,25 @@ type radixQueue struct {
 	last   Time
 	n      int
 
-	front []item // front items in insertion order
-	spare []item // the other buffer for compacting the front
-	index []fref // sorted by (at, pos); index[fh:] are pending
-	fh    int
-	lvl   int // pushes to buckets below lvl go to the front instead
+	front   []item // front items in insertion order
+	spare   []item // the other buffer for compacting the front
+	index   []fref // sorted by (at, pos); index[fh:] are pending
+	scratch []fref // for sorting the index
+	fh      int
+	lvl     int // pushes to buckets below lvl go to the front instead
+
+	// sortMax is the largest bucket sorted into the front; it adapts
+	// (see sortable) between frontSortMin and frontSort.
+	sortMax  int
+	sorted   int  // entries sorted into the current front
+	walked   int  // entries shifted by pushes into the current front
+	probe    int  // buckets to spread before trying a larger front
+	probeGap int  // probe's starting value
+	probing  bool // the current front is such a try
+
+	// timers, when set, is the engine's timer slab: cancelled timers
+	// are discarded when their bucket is drained.
+	timers *timerSlab
 
 	free   *chunk // pool of unused chunks
 	nfree  int
@@ -101,13 +121,15 @@ type radixQueue struct {
 }
 
 const (
-	// frontSort is the largest bucket sorted into the front rather
-	// than spread over lower buckets.
-	frontSort = 32
+	// frontSort is the largest bucket ever sorted into the front
+	// rather than spread over lower buckets, and frontSortMin the
+	// least bound adapt sets.
+	frontSort    = 256
+	frontSortMin = 32
 	// frontMax bounds the front: pushes into its range beyond this
 	// spill it back into the buckets, so an insertion never shifts
 	// more than frontMax items.
-	frontMax = 256
+	frontMax = 512
 )
 
 // fref is the front's index entry for front[pos].
@@ -178,22 +200,71 @@ func (q *radixQueue) push(it *item) {
 }
 
 // insertFront adds it to the front. Its position is the largest so far,
-// so it goes after every item with the same time.
+// so it goes after every item with the same time: at the end when no
+// pending item is later (the usual case), else after the last one that
+// is not later: in a short front found by walking back from the end, in
+// a longer one by binary search, after which the pending entries before
+// it shift one slot towards the head when there is room and they are
+// fewer than those after it.
 func (q *radixQueue) insertFront(it *item) {
-	if len(q.front) == cap(q.front) && q.fh > 0 {
+	if len(q.front) == cap(q.front) && 2*(len(q.index)-q.fh) <= len(q.front) {
+		// At most half the front's items are pending: compacting
+		// costs at most one move per item popped since the last time.
+		// Otherwise the front grows, and compacting waits for more
+		// pops. (Not fh: an insertion towards the head reuses a
+		// popped index slot, so fh can stay small while popped items
+		// pile up in the front.)
 		q.compactFront()
 	}
-	pos := int32(len(q.front))
+	r := fref{at: it.at, pos: int32(len(q.front))}
 	q.front = append(q.front, *it)
-	q.index = append(q.index, fref{})
-	x := q.index
-	k := len(x) - 1
-	for k > q.fh && x[k-1].at > it.at {
-		x[k] = x[k-1]
-		k--
+	x, fh := q.index, q.fh
+	n := len(x)
+	if n == fh || x[n-1].at <= r.at {
+		q.index = append(x, r)
+		return
 	}
-	x[k] = fref{at: it.at, pos: pos}
+	if n-fh <= walkMax {
+		// A short front: walk back from the end, shifting.
+		x = append(x, fref{})
+		k := n
+		for k > fh && x[k-1].at > r.at {
+			x[k] = x[k-1]
+			k--
+		}
+		x[k] = r
+		q.index = x
+		q.walked += n - k
+		return
+	}
+	// The first pending entry later than r (there is one).
+	lo, hi := fh, n-1
+	for lo < hi {
+		m := int(uint(lo+hi) >> 1)
+		if x[m].at > r.at {
+			hi = m
+		} else {
+			lo = m + 1
+		}
+	}
+	if fh > 0 && lo-fh < n-lo {
+		copy(x[fh-1:], x[fh:lo])
+		x[lo-1] = r
+		q.fh--
+		q.walked += lo - fh
+		return
+	}
+	x = append(x, fref{})
+	copy(x[lo+1:], x[lo:n])
+	x[lo] = r
+	q.index = x
+	q.walked += n - lo
 }
+
+// walkMax is the most pending entries for which insertFront walks back
+// from the end, shifting as it goes, rather than searching and moving
+// entries with copy.
+const walkMax = 16
 
 // compactFront drops the front's popped items, renumbering the pending
 // ones in index order (which keeps ties in Seq order).
@@ -263,8 +334,8 @@ func (q *radixQueue) put(i int, it *item) {
 }
 
 // drain empties bucket b into the front (sorted later) or, with front
-// false, spreads it over the buckets below relative to last. Chunks are
-// recycled as soon as they are read. The two loops are written out, not
+// false, spreads it over the buckets below relative to last, leaving
+// out cancelled timers. Chunks are recycled as soon as they are read. The two loops are written out, not
 // passed a callback, to keep an indirect call off every moved item.
 func (q *radixQueue) drain(b *bucket, front bool) {
 	c, r := b.head, b.r
@@ -278,11 +349,18 @@ func (q *radixQueue) drain(b *bucket, front bool) {
 		}
 		if front {
 			for k := r; k < end; k++ {
-				q.toFront(&c.items[k])
+				it := &c.items[k]
+				if it.kind() == KindTimer && q.discard(it) {
+					continue
+				}
+				q.toFront(it)
 			}
 		} else {
 			for k := r; k < end; k++ {
 				it := &c.items[k]
+				if it.kind() == KindTimer && q.discard(it) {
+					continue
+				}
 				q.put(q.bucketOf(it.at, bits.Len64(uint64(it.at^m))), it)
 			}
 		}
@@ -291,6 +369,77 @@ func (q *radixQueue) drain(b *bucket, front bool) {
 		c, r = next, 0
 	}
 }
+
+// discard drops timer item it if it was cancelled, freeing its slot,
+// and reports whether it did. A cancelled timer would be thrown away
+// when popped anyway; dropping it the first time its bucket is drained
+// saves moving it down the levels and sorting it. Long timeouts that are
+// nearly always cancelled (a request's deadline) make most of the items
+// spread in rpc workloads. Which events are dispatched, and in what
+// order, does not change.
+func (q *radixQueue) discard(it *item) bool {
+	if q.timers == nil {
+		return false
+	}
+	s := int32(it.aux)
+	if !q.timers.t[s].dead {
+		return false
+	}
+	q.timers.release(s)
+	q.n--
+	return true
+}
+
+// sortable reports whether a bucket of n items is to be sorted into the
+// front rather than spread, after setting sortMax from how the last
+// front fared. Sorting a large bucket saves spreading it, but widens the
+// front's time range, and then more pushes land inside the front, each
+// shifting entries. When the pushes into the last front shifted more
+// entries than it started with, sortMax halves; when a front of at least
+// half sortMax took few shifts, it doubles. Smaller fronts say nothing
+// about larger ones, so once in a while a bucket of up to frontSort
+// items is sorted anyway to try: after probeMin buckets too large for
+// sortMax, twice as many after each failed try (up to probeMax).
+//
+// In PHOLD no push lands inside the front, and sortMax stays at
+// frontSort; in an rpc chain over a network with random latency most
+// pushes land inside it, anywhere.
+func (q *radixQueue) sortable(n int) bool {
+	if q.sortMax == 0 {
+		q.sortMax, q.probeGap = frontSort, probeMin
+	}
+	if q.sorted > 0 {
+		switch {
+		case q.walked > q.sorted:
+			q.sortMax = max(q.sortMax/2, frontSortMin)
+			if q.probing {
+				q.probeGap = min(2*q.probeGap, probeMax)
+			}
+		case q.walked*4 < q.sorted && 2*q.sorted > q.sortMax:
+			q.sortMax = min(q.sortMax*2, frontSort)
+			q.probeGap = probeMin
+		}
+		q.sorted, q.probing = 0, false
+	}
+	switch {
+	case n <= q.sortMax:
+		return true
+	case n > frontSort:
+		return false
+	case q.probe > 0:
+		q.probe--
+		return false
+	}
+	q.probe, q.probing = q.probeGap, true
+	return true
+}
+
+// probeMin and probeMax bound how many buckets too large for sortMax are
+// spread between two that are sorted to try a larger front.
+const (
+	probeMin = 16
+	probeMax = 1024
+)
 
 // refill makes the next items poppable, unless the minimum is after
 // until: it takes the smallest non-empty bucket and either sorts it into
@@ -310,12 +459,23 @@ func (q *radixQueue) refill(until Time) bool {
 	if q.dmask[l] &^= 1 << d; q.dmask[l] == 0 {
 		q.levels &^= 1 << l
 	}
-	if src.n <= frontSort {
+	if q.sortable(src.n) {
 		q.drain(src, true)
-		sortIndex(q.index)
+		switch x := q.index; {
+		case l == 0:
+			// A bucket of level 0 holds one time, in Seq order.
+		case len(x) <= insertionMax:
+			insertionSort(x)
+		default:
+			if cap(q.scratch) < len(x) {
+				q.scratch = make([]fref, len(x), cap(x))
+			}
+			sortIndex(x, q.scratch[:len(x)], (l-1)*digitBits)
+		}
 		// The front now covers every time that differs from last
 		// below digit l.
 		q.lvl = l*digitBits + 1
+		q.sorted, q.walked = len(q.index), 0
 		return true
 	}
 	// Spread bucket i over the lower buckets (all empty).
@@ -323,13 +483,48 @@ func (q *radixQueue) refill(until Time) bool {
 	return true
 }
 
-// sortIndex sorts a short index by (at, pos): insertion sort, since it
-// holds at most frontSort entries.
-func sortIndex(x []fref) {
+// sortIndex sorts a front index by (at, pos), given entries with equal
+// times in pos order (as drain appends them). Its entries agree on every
+// digit of at above the one at bit shift, so it is an MSD radix sort: a
+// stable counting pass on that digit, then each group of equal digits is
+// sorted on the next digit down, or by stable insertion once it is
+// small. tmp is scratch space of len(x) entries.
+func sortIndex(x, tmp []fref, shift int) {
+	if len(x) <= insertionMax || shift < 0 {
+		insertionSort(x)
+		return
+	}
+	var count [digits + 1]int32
+	for _, r := range x {
+		count[1+int(uint64(r.at)>>shift)&(digits-1)]++
+	}
+	for d := 1; d <= digits; d++ {
+		count[d] += count[d-1]
+	}
+	next := count
+	for _, r := range x {
+		d := int(uint64(r.at)>>shift) & (digits - 1)
+		tmp[next[d]] = r
+		next[d]++
+	}
+	copy(x, tmp)
+	for d := 0; d < digits; d++ {
+		if lo, hi := count[d], count[d+1]; hi-lo > 1 {
+			sortIndex(x[lo:hi], tmp[lo:hi], shift-digitBits)
+		}
+	}
+}
+
+// insertionMax is the largest index sorted by insertion alone.
+const insertionMax = 24
+
+// insertionSort sorts a short index by (at, pos), given entries with
+// equal times in pos order: it is stable, so comparing times will do.
+func insertionSort(x []fref) {
 	for i := 1; i < len(x); i++ {
 		v := x[i]
 		j := i
-		for j > 0 && (x[j-1].at > v.at || (x[j-1].at == v.at && x[j-1].pos > v.pos)) {
+		for j > 0 && x[j-1].at > v.at {
 			x[j] = x[j-1]
 			j--
 		}
@@ -338,7 +533,9 @@ func sortIndex(x []fref) {
 }
 
 // popUntil removes the minimum into *out if its time is not after until,
-// and reports whether it did. The queue must not be empty.
+// and reports whether it did. The queue must not be empty; it may turn
+// out empty when all that was left were cancelled timers (then popUntil
+// reports false).
 //
 // At most one of the front and bucket 0 holds items: bucket 0 fills only
 // while the front is inactive (or when it spills), and a refill happens
@@ -361,13 +558,22 @@ func (q *radixQueue) popUntil(until Time, out *item) bool {
 // popSlow is popUntil when the front is empty: bucket 0, or a refill.
 func (q *radixQueue) popSlow(until Time, out *item) bool {
 	b0 := &q.b[0]
-	if b0.n == 0 {
+	for b0.n == 0 {
+		if q.n == 0 {
+			// Only cancelled timers were left, and they are gone.
+			// An empty queue takes any time again.
+			q.clearFront()
+			q.last = 0
+			return false
+		}
 		if !q.refill(until) {
 			return false
 		}
-		if b0.n == 0 {
+		if q.fh < len(q.index) {
 			return q.popUntil(until, out) // sorted into the front
 		}
+		// Else bucket 0 holds the minimum, unless every item of the
+		// bucket was a cancelled timer: then refill again.
 	}
 	// Items at exactly last, straight from bucket 0.
 	if q.last > until {

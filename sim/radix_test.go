@@ -1,7 +1,9 @@
 package sim
 
 import (
+	"cmp"
 	"math/rand/v2"
+	"slices"
 	"testing"
 )
 
@@ -196,5 +198,114 @@ func TestRadixGivesBackChunks(t *testing.T) {
 	}
 	if rq.chunks > peak/4 || rq.nfree > rq.chunks {
 		t.Fatalf("after draining: %d chunks kept (%d pooled), peak %d", rq.chunks, rq.nfree, peak)
+	}
+}
+
+// TestSortIndex checks the front's radix sort against a stable library
+// sort on indexes whose times share the digits above the sorted one, as
+// a bucket's do: short and long, few and many distinct times, deep
+// recursion on the digits below.
+func TestSortIndex(t *testing.T) {
+	r := rand.New(rand.NewPCG(9, 10))
+	for _, tc := range []struct {
+		n, level int
+		span     int64 // times drawn in [base, base+span)
+	}{
+		{1, 1, 16}, {5, 1, 16}, {insertionMax, 2, 256}, {insertionMax + 1, 2, 256},
+		{40, 1, 16}, {100, 2, 3}, {256, 3, 4096}, {256, 5, 1 << 20}, {256, 5, 7},
+		{512, 15, 1 << 60}, {300, 4, 65536},
+	} {
+		for rep := 0; rep < 20; rep++ {
+			base := Time(r.Int64N(1<<40)) &^ (1<<(4*tc.level) - 1)
+			x := make([]fref, tc.n)
+			for i := range x {
+				x[i] = fref{at: base + Time(r.Int64N(tc.span)), pos: int32(i)}
+			}
+			want := slices.Clone(x)
+			slices.SortStableFunc(want, func(a, b fref) int { return cmp.Compare(a.at, b.at) })
+			sortIndex(x, make([]fref, len(x)), (tc.level-1)*digitBits)
+			if !slices.Equal(x, want) {
+				t.Fatalf("n=%d level=%d span=%d: sorted %v, want %v", tc.n, tc.level, tc.span, x, want)
+			}
+		}
+	}
+}
+
+// TestRadixFrontInsert keeps the front active and pushes into its range
+// at random: at the head's time, before it (the slot before the head),
+// between pending items (binary search) and after them (append). The
+// radix queue must pop what the reference heap pops.
+func TestRadixFrontInsert(t *testing.T) {
+	r := rand.New(rand.NewPCG(11, 12))
+	var h queue
+	var rq radixQueue
+	var seq uint64
+	push := func(at Time) {
+		seq++
+		it := mkitem(at, seq, int32(seq))
+		h.push(it)
+		rq.push(&it)
+	}
+	now := Time(0)
+	for round := 0; round < 200; round++ {
+		// A bucket of level 2 (times within 256 ns) becomes the front.
+		base := now + 1<<12
+		for i := 0; i < 1+r.IntN(frontSort); i++ {
+			push(base + Time(r.IntN(200)))
+		}
+		for rq.len() > 0 {
+			var got item
+			rq.popUntil(Never, &got)
+			if w := h.popDefer(); got != w {
+				t.Fatalf("round %d: radix popped %+v, heap %+v", round, got, w)
+			}
+			now = got.at
+			for k := r.IntN(3); k > 0; k-- {
+				switch r.IntN(4) {
+				case 0:
+					push(now)
+				case 1:
+					push(now + Time(r.IntN(3)))
+				default:
+					push(now + Time(r.IntN(256)))
+				}
+			}
+			if r.IntN(8) == 0 {
+				break
+			}
+		}
+	}
+	for h.len() > 0 {
+		var got item
+		rq.popUntil(Never, &got)
+		if w := h.popDefer(); got != w {
+			t.Fatalf("drain: radix popped %+v, heap %+v", got, w)
+		}
+	}
+}
+
+// TestRadixFrontStaysBounded runs a small queue whose pushes land inside
+// the front, many of them before most of its pending entries (PHOLD with
+// 100 processes and a 1 µs lookahead): the front's storage must be
+// compacted, not grow with the number of events.
+func TestRadixFrontStaysBounded(t *testing.T) {
+	r := rand.New(rand.NewPCG(13, 14))
+	var q radixQueue
+	var seq uint64
+	for i := 0; i < 100; i++ {
+		seq++
+		it := mkitem(Time(1000+r.ExpFloat64()*1e6), seq, 0)
+		q.push(&it)
+	}
+	var it item
+	for i := 0; i < 300_000; i++ {
+		q.popUntil(Never, &it)
+		seq++
+		it.at += Time(1000 + r.ExpFloat64()*1e6)
+		it.key = seq<<kindBits | uint64(KindDeliver)
+		q.push(&it)
+	}
+	if c := cap(q.front); c > 4*frontMax {
+		t.Fatalf("front storage grew to %d items for %d pending", c, q.len())
 	}
 }

@@ -78,6 +78,12 @@ type pholdReport struct {
 	// clock; CPURatio is the same by CPU time.
 	Ratio    float64 `json:"ratio,omitempty"`
 	CPURatio float64 `json:"cpu_ratio,omitempty"`
+	// PairRatio and CPUPairRatio are the medians of the ratios of each
+	// engine run to the heap run next to it. On a machine whose load
+	// drifts they are steadier than the ratio of medians, since the two
+	// runs of a pair share the load of their moment.
+	PairRatio    float64 `json:"pair_ratio,omitempty"`
+	CPUPairRatio float64 `json:"cpu_pair_ratio,omitempty"`
 }
 
 func runBenchPHOLD(c *cli, args []string) error {
@@ -150,6 +156,8 @@ func runBenchPHOLD(c *cli, args []string) error {
 		if h.CPUEventsPerSec > 0 {
 			rep.CPURatio = rep.CPUEventsPerSec / h.CPUEventsPerSec
 		}
+		rep.PairRatio = pairRatio(eng, ref, func(p pholdSample) float64 { return p.EventsPerSec })
+		rep.CPUPairRatio = pairRatio(eng, ref, func(p pholdSample) float64 { return p.CPUEventsPerSec })
 	}
 	if *asJSON {
 		b, err := json.Marshal(rep)
@@ -209,6 +217,13 @@ func printPHOLD(c *cli, rep *pholdReport) {
 		if rep.CPURatio > 0 {
 			fmt.Fprintf(w, "  dsim / bare heap   %13.2fx (CPU time)\n", rep.CPURatio)
 		}
+		if rep.Repeat > 1 {
+			fmt.Fprintf(w, "  paired runs        %13.2fx (wall clock)", rep.PairRatio)
+			if rep.CPUPairRatio > 0 {
+				fmt.Fprintf(w, " %.2fx (CPU time)", rep.CPUPairRatio)
+			}
+			fmt.Fprintln(w, "  median of each run / the heap run next to it")
+		}
 	}
 }
 
@@ -247,6 +262,27 @@ func medians(s []pholdSample, pending int) pholdFigures {
 	out.HeapBytesPerPending = float64(out.PeakHeapBytes) / float64(pending)
 	out.RSSBytesPerPending = float64(out.PeakRSSBytes) / float64(pending)
 	return out
+}
+
+// pairRatio returns the median over runs i of f(eng[i]) / f(ref[i]), or
+// 0 if some figure is 0 (not measured).
+func pairRatio(eng, ref []pholdSample, f func(p pholdSample) float64) float64 {
+	var rs []float64
+	for i := range eng {
+		if i >= len(ref) || f(eng[i]) == 0 || f(ref[i]) == 0 {
+			return 0
+		}
+		rs = append(rs, f(eng[i])/f(ref[i]))
+	}
+	if len(rs) == 0 {
+		return 0
+	}
+	slices.Sort(rs)
+	n := len(rs)
+	if n%2 == 1 {
+		return rs[n/2]
+	}
+	return (rs[n/2-1] + rs[n/2]) / 2
 }
 
 // measurePHOLD runs the workload once on the engine (or, with engine

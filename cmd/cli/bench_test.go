@@ -24,8 +24,8 @@ func TestBenchPHOLDReference(t *testing.T) {
 	if rep.Heap == nil || len(rep.Heap.Samples) != 3 {
 		t.Fatalf("no heap reference samples: %s", out)
 	}
-	if rep.Ratio <= 0 || rep.Heap.EventsPerSec <= 0 || rep.HeapBytesPerPending <= 0 {
-		t.Fatalf("ratio %v, heap events/s %v, heap B/pending %v", rep.Ratio, rep.Heap.EventsPerSec, rep.HeapBytesPerPending)
+	if rep.Ratio <= 0 || rep.PairRatio <= 0 || rep.Heap.EventsPerSec <= 0 || rep.HeapBytesPerPending <= 0 {
+		t.Fatalf("ratio %v, paired %v, heap events/s %v, heap B/pending %v", rep.Ratio, rep.PairRatio, rep.Heap.EventsPerSec, rep.HeapBytesPerPending)
 	}
 	for _, s := range append(rep.Samples, rep.Heap.Samples...) {
 		if s.Hash == "" || s.EventsPerSec <= 0 {
@@ -58,6 +58,25 @@ func TestBenchPHOLDText(t *testing.T) {
 	}
 	if code, _, errOut := runCLI("bench", "phold", "--repeat", "0"); code != exitUsage || !strings.Contains(errOut, "--repeat") {
 		t.Errorf("--repeat 0: exit %d, stderr %s", code, errOut)
+	}
+}
+
+func TestPairRatio(t *testing.T) {
+	eng := []pholdSample{{EventsPerSec: 10}, {EventsPerSec: 4}, {EventsPerSec: 9}}
+	ref := []pholdSample{{EventsPerSec: 5}, {EventsPerSec: 4}, {EventsPerSec: 3}}
+	f := func(p pholdSample) float64 { return p.EventsPerSec }
+	for _, tc := range []struct {
+		eng, ref []pholdSample
+		want     float64
+	}{
+		{eng, ref, 2},                   // ratios 2, 1, 3
+		{eng[:2], ref[:2], 1.5},         // ratios 2, 1
+		{eng, nil, 0},                   // no reference
+		{eng[:1], []pholdSample{{}}, 0}, // not measured
+	} {
+		if got := pairRatio(tc.eng, tc.ref, f); got != tc.want {
+			t.Errorf("pairRatio(%v, %v) = %v, want %v", tc.eng, tc.ref, got, tc.want)
+		}
 	}
 }
 
