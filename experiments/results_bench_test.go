@@ -120,3 +120,29 @@ func BenchmarkResultsAtScale(b *testing.B) {
 			len(specs), float64(peak)/(1<<20), float64(total)/(1<<20), float64(runsDirBytes)/(1<<20), store.Round(time.Millisecond), write.Round(time.Millisecond))
 	}
 }
+
+// BenchmarkRetryStormWorkers measures how the run phase scales with
+// workers on the bundled retry-storm (16 runs of 60 s: 4 variants × 4
+// seeds, in memory, no output folder). The bar is two workers on
+// two free cores ≥ 1.8× one worker: compare the runs/s of the two
+// sub-benchmarks, interleaved, on an otherwise idle machine:
+//
+//	go test -run '^$' -bench RetryStormWorkers -benchtime 1x -count 5 ./experiments
+func BenchmarkRetryStormWorkers(b *testing.B) {
+	x, err := Load("retry-storm", Options{Sets: []string{"seeds=4"}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	n := len(x.Runs())
+	for _, par := range []int{1, 2} {
+		b.Run(fmt.Sprintf("workers=%d", par), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				res := mustRun(b, x, RunOptions{Parallel: par, Slim: true})
+				if len(res.Runs) != n {
+					b.Fatalf("%d runs, want %d", len(res.Runs), n)
+				}
+			}
+			b.ReportMetric(float64(n*b.N)/b.Elapsed().Seconds(), "runs/s")
+		})
+	}
+}
