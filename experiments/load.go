@@ -196,18 +196,7 @@ func readConfigFile(source string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		what := "a special file"
-		switch {
-		case st.IsDir():
-			what = "a folder"
-		case st.Mode()&fs.ModeNamedPipe != 0:
-			what = "a named pipe"
-		case st.Mode()&fs.ModeDevice != 0:
-			what = "a device"
-		case st.Mode()&fs.ModeSocket != 0:
-			what = "a socket"
-		}
+	if what := results.NotRegular(st.Mode()); what != "" {
 		return nil, badInput("%s: is %s, not an experiment file", source, what)
 	}
 	if st.Size() > maxFileBytes {

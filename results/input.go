@@ -31,6 +31,25 @@ type badFile struct{ msg string }
 func (e *badFile) Error() string        { return e.msg }
 func (e *badFile) Is(target error) bool { return target == ErrBadFile }
 
+// NotRegular says what a file of mode m is when it is not a regular file
+// ("a folder", "a named pipe", "a device", "a socket", "a special file"),
+// for messages that refuse it; it returns "" for a regular file.
+func NotRegular(m fs.FileMode) string {
+	switch {
+	case m.IsRegular():
+		return ""
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
+}
+
 // OpenInput opens a file of a results or run folder for reading. It
 // refuses anything but a regular file before opening it (a named pipe
 // would block, a device such as /dev/zero never end) and a file larger
@@ -42,18 +61,7 @@ func OpenInput(path string, limit int64) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
-		what := "a special file"
-		switch {
-		case st.IsDir():
-			what = "a folder"
-		case st.Mode()&fs.ModeNamedPipe != 0:
-			what = "a named pipe"
-		case st.Mode()&fs.ModeDevice != 0:
-			what = "a device"
-		case st.Mode()&fs.ModeSocket != 0:
-			what = "a socket"
-		}
+	if what := NotRegular(st.Mode()); what != "" {
 		return nil, &badFile{fmt.Sprintf("%s: is %s, not a regular file", path, what)}
 	}
 	if st.Size() > limit {
