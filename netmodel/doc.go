@@ -41,7 +41,8 @@
 // exceeded), the latency draw, FIFO clamping if asked, corruption (the
 // delivery carries FlagCorrupt and Arrive drops it, as a receiver's
 // checksum would) and duplication (a copy DuplicateDelay after the
-// original, flagged FlagDuplicate).
+// original, flagged FlagDuplicate). The copy is the same message value
+// delivered again; a sim.Retainer message is told of it by sim.Retain.
 //
 // # Placement
 //

@@ -220,6 +220,7 @@ func (m *Model) Send(from, to sim.NodeID, msg sim.Message) {
 			flags |= FlagCorrupt
 		}
 		m.e.Trace(sim.KindDuplicate, to, from, msg, "")
+		sim.Retain(msg)
 		m.e.Deliver(at.Add(p.dupDelay), from, to, msg, flags)
 	}
 }

@@ -146,6 +146,11 @@ func (e *Engine) Network() Network { return e.net }
 // Observe registers an observer of every event and trace record.
 func (e *Engine) Observe(o Observer) { e.obs = append(e.obs, o) }
 
+// Observed reports whether any observer is registered. Observers may keep
+// the messages they see, so a protocol that reuses message values must not
+// reuse one while the engine is observed.
+func (e *Engine) Observed() bool { return len(e.obs) > 0 }
+
 // AddNode adds a node built by factory, which is called now and again on
 // every restart. The node starts at the current time (time 0 before Run).
 func (e *Engine) AddNode(name string, factory func() Node) (NodeID, error) {

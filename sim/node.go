@@ -22,6 +22,26 @@ type Sizer interface {
 	Size() int
 }
 
+// Retainer is implemented by messages whose sender reuses their memory
+// once the last delivery is handled. A message value normally reaches its
+// receiver at most once; a network that delivers the same value again (a
+// duplicate) calls Retain once for every extra delivery it schedules, so
+// the receiver can tell the last delivery from an earlier one. A network
+// that never delivers a value twice need not call it.
+type Retainer interface {
+	// Retain records one more pending delivery of the message.
+	Retain()
+}
+
+// Retain calls m.Retain if m is a Retainer. Networks call it before they
+// schedule an extra delivery of a message they already delivered or will
+// deliver.
+func Retain(m Message) {
+	if r, ok := m.(Retainer); ok {
+		r.Retain()
+	}
+}
+
 // DefaultMessageSize is the size in bytes the network assumes for a message
 // that does not implement Sizer.
 const DefaultMessageSize = 64

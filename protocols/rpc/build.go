@@ -110,6 +110,7 @@ func build(e *sim.Engine, cfg Config, pl placement, warmup time.Duration) (*Depl
 	if err := d.setupTransport(e, pl, warmup); err != nil {
 		return nil, err
 	}
+	d.msgs.e, d.msgs.reuse = e, d.tx == nil && !noReuse
 	d.scheduleSnapshots(e, warmup)
 	return d, nil
 }

@@ -65,6 +65,7 @@ func (c *client) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 	}
 	if m, ok := msg.(*Response); ok {
 		c.caller.receive(env, m)
+		c.d.msgs.doneResponse(m)
 	}
 }
 

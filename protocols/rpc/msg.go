@@ -3,6 +3,8 @@ package rpc
 import (
 	"fmt"
 	"time"
+
+	"github.com/dsim-dev/dsim/sim"
 )
 
 // Request asks a replica to serve one attempt of a call.
@@ -19,6 +21,8 @@ type Request struct {
 	Attempt int32
 	// Hedge marks a backup attempt.
 	Hedge bool
+
+	refs uint8 // deliveries still pending beyond the next (Retain)
 }
 
 // String describes the request for traces.
@@ -37,6 +41,7 @@ func (r *Request) String() string {
 type Response struct {
 	ID     uint64
 	Status Status
+	refs   uint8 // deliveries still pending beyond the next (Retain)
 	// RetryAfter is the server's pushback: 0 for none, a positive wait
 	// before any retry (HTTP Retry-After, gRPC grpc-retry-pushback-ms), or
 	// negative for "do not retry".
@@ -57,7 +62,11 @@ func (r *Response) String() string {
 // Cancel tells a replica that the caller no longer wants the answer to
 // request ID (a hedge lost the race): queued work is dropped, work in
 // progress is abandoned at its next step.
-type Cancel struct{ ID uint64 }
+type Cancel struct {
+	ID uint64
+
+	refs uint8 // deliveries still pending beyond the next (Retain)
+}
 
 // String describes the cancellation for traces.
 func (c *Cancel) String() string { return fmt.Sprintf("cancel %x", c.ID) }
@@ -66,46 +75,137 @@ func (c *Cancel) String() string { return fmt.Sprintf("cancel %x", c.ID) }
 // allocation.
 const msgBlock = 256
 
-// msgSlab hands out the messages of one deployment from blocks, one heap
-// allocation per msgBlock messages instead of one per message. A message
-// is never reused: the network may deliver the same value twice (a
-// netmodel duplicate is the same pointer, delivered again), observers and
-// the transport may keep it, and nothing tells the sender when the last
-// reference is gone. So every message is a distinct value for good, and a
-// block is freed by the garbage collector once none of its messages is
-// referenced (the types hold no pointers, so blocks are never scanned).
+// refsPinned is a reference count that never drops back: a message
+// retained that many times is left to the garbage collector.
+const refsPinned = 0xff
+
+// Retain records a network duplicate of the request still to be delivered
+// (sim.Retainer).
+func (r *Request) Retain() { r.refs = retain(r.refs) }
+
+// Retain records a network duplicate of the response still to be
+// delivered (sim.Retainer).
+func (r *Response) Retain() { r.refs = retain(r.refs) }
+
+// Retain records a network duplicate of the cancellation still to be
+// delivered (sim.Retainer).
+func (c *Cancel) Retain() { c.refs = retain(c.refs) }
+
+func retain(n uint8) uint8 {
+	if n < refsPinned {
+		n++
+	}
+	return n
+}
+
+// msgSlab hands out the messages of one deployment. They are carved from
+// blocks, one heap allocation per msgBlock messages, and reused once
+// handled: a receiver calls done after its last look at a message, and
+// the value goes back to a free list unless another delivery of it is
+// pending. Those are the network's duplicates, which it announces with
+// sim.Retain; an extra delivery without Retain would see a reused value.
+// Messages are not reused when the engine is observed (an observer may
+// keep what it sees) or when a transport carries them (it keeps them for
+// retransmission); messages lost on the way are left to the collector.
+// A freed value is overwritten with an ID no attempt has, so a stale
+// reference shows up as a late answer in the figures instead of passing
+// unnoticed.
 type msgSlab struct {
-	reqs    []Request
-	resps   []Response
-	cancels []Cancel
+	reqs    msgPool[Request]
+	resps   msgPool[Response]
+	cancels msgPool[Cancel]
+	e       *sim.Engine
+	reuse   bool // no transport: every delivery comes straight from the network
+	reused  int  // messages handed out again (tests)
+}
+
+// noReuse turns message reuse off for the deployments built after it is
+// set. Only tests set it, to show that reuse changes no run.
+var noReuse bool
+
+// staleID is the ID a freed message carries.
+const staleID = ^uint64(0)
+
+// msgPool is the block and the free list of one message type.
+type msgPool[T any] struct {
+	block []T
+	free  []*T
+}
+
+// get returns a value holding v: a freed one if there is one (reported by
+// reused), else the next of the current block.
+func (p *msgPool[T]) get(v T) (m *T, reused bool) {
+	if n := len(p.free); n > 0 {
+		m = p.free[n-1]
+		p.free = p.free[:n-1]
+		reused = true
+	} else {
+		if len(p.block) == 0 {
+			p.block = make([]T, msgBlock)
+		}
+		m = &p.block[0]
+		p.block = p.block[1:]
+	}
+	*m = v
+	return m, reused
+}
+
+// put frees m, overwriting it with stale, unless *refs says a duplicate is
+// still to be delivered (then it counts that delivery off) or m is
+// pinned.
+func (p *msgPool[T]) put(m *T, refs *uint8, stale T) {
+	switch {
+	case *refs == 0:
+		*m = stale
+		p.free = append(p.free, m)
+	case *refs < refsPinned:
+		*refs--
+	}
 }
 
 func (s *msgSlab) request(r Request) *Request {
-	if len(s.reqs) == 0 {
-		s.reqs = make([]Request, msgBlock)
+	m, again := s.reqs.get(r)
+	if again {
+		s.reused++
 	}
-	m := &s.reqs[0]
-	s.reqs = s.reqs[1:]
-	*m = r
 	return m
 }
 
 func (s *msgSlab) response(r Response) *Response {
-	if len(s.resps) == 0 {
-		s.resps = make([]Response, msgBlock)
+	m, again := s.resps.get(r)
+	if again {
+		s.reused++
 	}
-	m := &s.resps[0]
-	s.resps = s.resps[1:]
-	*m = r
 	return m
 }
 
 func (s *msgSlab) cancel(c Cancel) *Cancel {
-	if len(s.cancels) == 0 {
-		s.cancels = make([]Cancel, msgBlock)
+	m, again := s.cancels.get(c)
+	if again {
+		s.reused++
 	}
-	m := &s.cancels[0]
-	s.cancels = s.cancels[1:]
-	*m = c
 	return m
+}
+
+// reusable reports whether handled messages may be reused now.
+func (s *msgSlab) reusable() bool { return s.reuse && !s.e.Observed() }
+
+// doneRequest, doneResponse and doneCancel take back a message its
+// receiver has handled.
+func (s *msgSlab) doneRequest(m *Request) {
+	if s.reusable() {
+		s.reqs.put(m, &m.refs, Request{ID: staleID})
+	}
+}
+
+func (s *msgSlab) doneResponse(m *Response) {
+	if s.reusable() {
+		s.resps.put(m, &m.refs, Response{ID: staleID})
+	}
+}
+
+func (s *msgSlab) doneCancel(m *Cancel) {
+	if s.reusable() {
+		s.cancels.put(m, &m.refs, Cancel{ID: staleID})
+	}
 }

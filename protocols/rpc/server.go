@@ -104,12 +104,15 @@ func (s *server) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 	switch m := msg.(type) {
 	case *Request:
 		s.arrive(env, from, m)
+		s.d.msgs.doneRequest(m)
 	case *Response:
 		if i := int(m.ID >> idxShift & 0xff); i < len(s.callers) {
 			s.callers[i].receive(env, m)
 		}
+		s.d.msgs.doneResponse(m)
 	case *Cancel:
 		s.cancel(from, m.ID)
+		s.d.msgs.doneCancel(m)
 	}
 }
 
