@@ -17,8 +17,11 @@ type timer struct {
 // dispatcher pops it cancelled or stale, or when the queue discards it
 // cancelled on the way (see radixQueue.discard).
 type timerSlab struct {
-	t    []timer
-	free []int32
+	t []timer
+	// free holds the free slots, each with its generation (slot in the
+	// low 32 bits), so that taking one writes the slot without reading
+	// it first: a slot freed long ago is likely out of the cache.
+	free []uint64
 }
 
 // alloc takes a slot from the free list (or grows the slab) and stores
@@ -26,9 +29,9 @@ type timerSlab struct {
 func (s *timerSlab) alloc(t timer) (int32, uint32) {
 	var i int32
 	if n := len(s.free); n > 0 {
-		i = s.free[n-1]
+		f := s.free[n-1]
 		s.free = s.free[:n-1]
-		t.gen = s.t[i].gen
+		i, t.gen = int32(uint32(f)), uint32(f>>32)
 	} else {
 		i = int32(len(s.t))
 		t.gen = 1
@@ -47,5 +50,5 @@ func (s *timerSlab) release(i int32) {
 		gen = 1
 	}
 	*t = timer{gen: gen}
-	s.free = append(s.free, i)
+	s.free = append(s.free, uint64(gen)<<32|uint64(uint32(i)))
 }
