@@ -67,6 +67,7 @@ lint:
 	cd docs/custom-protocol && $(GO) run $(STATICCHECK) ./...
 	@$(GO) mod tidy -diff >/dev/null || { echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1; }
 	@cd docs/custom-protocol && $(GO) mod tidy -diff >/dev/null || { echo "docs/custom-protocol's go.mod/go.sum are not tidy: run go mod tidy there"; exit 1; }
+	@$(GO) generate ./... && out=$$(git status --porcelain -- '*_string.go'); if [ -n "$$out" ]; then echo "generated enum files were stale (go generate ./... rewrote them; commit them):"; echo "$$out"; exit 1; fi
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem $(PKGS)
