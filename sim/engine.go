@@ -53,10 +53,13 @@ type nodeState struct {
 	epoch  uint32
 	up     bool
 	paused bool
+	// starting: the instance exists but its Start has not run yet; inputs
+	// that come due meanwhile (in the same instant) wait for it.
+	starting bool
 
 	name    string
 	factory func() Node
-	inbox   []item // inputs that came due while paused
+	inbox   []item // inputs that came due while paused or starting
 	clock   Clock
 	storage Storage
 }
@@ -167,11 +170,12 @@ func (e *Engine) AddNode(name string, factory func() Node) (NodeID, error) {
 	n := &e.block[0]
 	e.block = e.block[1:]
 	*n = nodeState{
-		id:      id,
-		name:    name,
-		factory: factory,
-		inst:    factory(),
-		up:      true,
+		id:       id,
+		name:     name,
+		factory:  factory,
+		inst:     factory(),
+		up:       true,
+		starting: true,
 	}
 	n.env = nodeEnv{e: e, n: n}
 	e.nodes = append(e.nodes, n)
@@ -266,8 +270,8 @@ func (e *Engine) Crash(id NodeID) {
 	n.up = false
 	n.epoch++
 	n.inst = nil
-	if n.paused {
-		n.paused = false
+	n.paused, n.starting = false, false
+	if len(n.inbox) > 0 {
 		for i := range n.inbox {
 			it := &n.inbox[i]
 			switch it.kind() {
@@ -285,13 +289,16 @@ func (e *Engine) Crash(id NodeID) {
 }
 
 // Restart boots a fresh instance of a crashed node now. It sees only its
-// durable storage. Restarting a running node does nothing.
+// durable storage, and its Start runs before any input reaches it: inputs
+// due in the same instant wait for Start, in order. Restarting a running
+// node does nothing.
 func (e *Engine) Restart(id NodeID) {
 	n := e.node(id)
 	if n.up {
 		return
 	}
 	n.up = true
+	n.starting = true
 	n.inst = n.factory()
 	e.trace(KindRestart, id, None, nil, "")
 	e.schedule(&item{at: e.now, key: uint64(KindStart), node: id, from: None, aux: uint64(n.epoch)})
@@ -318,6 +325,11 @@ func (e *Engine) Resume(id NodeID) {
 	}
 	n.paused = false
 	e.trace(KindResume, id, None, nil, "")
+	e.requeue(n)
+}
+
+// requeue schedules now, in order, the inputs that waited for n.
+func (e *Engine) requeue(n *nodeState) {
 	for i := range n.inbox {
 		it := &n.inbox[i]
 		it.at = e.now
@@ -438,7 +450,7 @@ func (e *Engine) dispatch(it *item) bool {
 			e.net.Dropped(it.from, it.node, it.msg, DropCrashed)
 			e.trace(KindDrop, it.node, it.from, it.msg, DropCrashed.String())
 			return false
-		case n.paused:
+		case n.paused || n.starting:
 			n.inbox = append(n.inbox, *it)
 			return false
 		}
@@ -459,7 +471,7 @@ func (e *Engine) dispatch(it *item) bool {
 			e.timers.release(s)
 			return false
 		}
-		if n.paused {
+		if n.paused || n.starting {
 			n.inbox = append(n.inbox, *it)
 			return false
 		}
@@ -479,11 +491,16 @@ func (e *Engine) dispatch(it *item) bool {
 			n.inbox = append(n.inbox, *it)
 			return false
 		}
+		n.starting = false
 		e.count(it, kind, 0)
 		if len(e.obs) > 0 {
 			e.observe(it, kind, 0)
 		}
 		n.inst.Start(&n.env)
+		if len(n.inbox) > 0 && n.up && !n.paused {
+			// Inputs that came due before Start, in the same instant.
+			e.requeue(n)
+		}
 	default:
 		panic(fmt.Sprintf("sim: bad event kind %v", kind))
 	}

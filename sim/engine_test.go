@@ -256,6 +256,51 @@ func TestCrashRestartKeepsOnlyDurableState(t *testing.T) {
 	}
 }
 
+// TestInputsWaitForStart: a restarted node handles nothing before its
+// Start. Messages queued before the restart that arrive in its instant
+// wait for Start, then arrive in order.
+func TestInputsWaitForStart(t *testing.T) {
+	var log []string
+	e := sim.New(sim.Config{})
+	e.SetNetwork(&sim.Direct{Delay: ms(5)})
+	var a sim.NodeID
+	e.MustAddNode("b", func() sim.Node {
+		return &script{
+			start: func(env sim.Env) { env.After(ms(5), 0) },
+			timer: func(env sim.Env, _ uint64) {
+				env.Send(a, "m1") // due at 10ms, queued before the restart's Start
+				env.Send(a, "m2")
+			},
+		}
+	})
+	a = e.MustAddNode("a", func() sim.Node {
+		started := false
+		return &script{
+			start: func(env sim.Env) {
+				started = true
+				log = append(log, fmt.Sprintf("start@%v", env.Now()))
+			},
+			receive: func(env sim.Env, _ sim.NodeID, msg sim.Message) {
+				log = append(log, fmt.Sprintf("recv %v@%v started=%v", msg, env.Now(), started))
+			},
+		}
+	})
+	e.At(at(7), func() { e.Crash(a) })
+	e.At(at(10), func() { e.Restart(a) })
+	if err := e.Run(at(20)); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"start@0s",
+		"start@10ms",
+		"recv m1@10ms started=true",
+		"recv m2@10ms started=true",
+	}
+	if got := strings.Join(log, "\n"); got != strings.Join(want, "\n") {
+		t.Errorf("log:\n%s\nwant:\n%s", got, strings.Join(want, "\n"))
+	}
+}
+
 func TestPauseDefersInputsInOrder(t *testing.T) {
 	var log []string
 	e := sim.New(sim.Config{})

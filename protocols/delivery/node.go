@@ -66,7 +66,6 @@ type node struct {
 	r        *run
 	sender   bool
 	receiver bool
-	started  bool
 
 	// sender
 	gen     *workload.Generator
@@ -88,14 +87,9 @@ type node struct {
 	nextJob   uint64
 }
 
-// Start boots the node. A message can arrive at a restarted node before
-// its start event (both due at the same instant), so Receive starts the
-// node first if need be; Start then does nothing.
+// Start boots the node. The engine runs it before anything else reaches
+// the instance, even a message due in the instant of a restart.
 func (n *node) Start(env sim.Env) {
-	if n.started {
-		return
-	}
-	n.started = true
 	if n.receiver {
 		n.startReceiver(env)
 	}
@@ -105,9 +99,6 @@ func (n *node) Start(env sim.Env) {
 }
 
 func (n *node) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
-	if !n.started {
-		n.Start(env)
-	}
 	switch m := msg.(type) {
 	case *Msg:
 		if n.receiver {
