@@ -87,7 +87,7 @@ func TestDeclaredMetricsMatchRuns(t *testing.T) {
 				seen := map[string]bool{}
 				for f, names := range got {
 					for _, n := range names {
-						if msg := decl.problem(n, f, x.Config.Protocol.Name, nil); msg != "" {
+						if msg := decl.problem(n, f, use{what: "a run"}, x.Config.Protocol.Name, nil); msg != "" {
 							t.Errorf("point %d records %s %q, which the loader would refuse: %s", s.Point.Index, f, n, msg)
 						}
 						base := results.ParseID(n).Name
