@@ -428,7 +428,8 @@ func (p ProtocolSpec) MarshalYAML() (any, error) {
 // Check bounds one metric. Without `when` it applies to every sweep
 // point.
 type Check struct {
-	// Metric is a run metric name, e.g. "rtt_p99_ms" or "success_ratio".
+	// Metric is a run metric name, e.g. "rtt_p99_ms" or "success_ratio",
+	// with a value of every label of its metric ("attempts_rps{tier=db}").
 	Metric string `yaml:"metric"`
 	// Min is the smallest allowed value (inclusive).
 	Min *float64 `yaml:"min"`

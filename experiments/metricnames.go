@@ -4,11 +4,13 @@ import (
 	"fmt"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/dsim-dev/dsim/netmodel"
 	"github.com/dsim-dev/dsim/protocols"
 	"github.com/dsim-dev/dsim/results"
+	"github.com/dsim-dev/dsim/sim"
 	"gopkg.in/yaml.v3"
 )
 
@@ -207,11 +209,46 @@ func (s *metricSet) of(f form) []string {
 	return out
 }
 
+// A use is what a config does with a metric name, which decides whether
+// it may leave out some of the metric's labels. A check and a line,
+// bars, heatmap or cdf plot read one label set, so they name a value of
+// every label the metric has ("attempt_status{tier=db,status=ok}"). A
+// timeseries plot draws, and a headline shows, every recorded label set
+// that has the labels named ("attempts_rps": a line per tier), so they
+// may leave labels out. Summing over the labels left out would be
+// natural for a counter only (not for a ratio, a gauge or a latency
+// percentile), and the aggregated tables have no such sums to read.
+type use struct {
+	what string // "a check", "a bars plot"
+	some bool   // labels may be left out
+}
+
+// totals are, by family, the labelled metrics whose runs also record
+// them without labels, a figure over every label set (quorum's
+// availability over the whole run beside availability{window=...}): a
+// check may name those bare. protocols.MetricLabel cannot say so yet;
+// TestDeclaredMetricsMatchRuns fails when a bundled family records a
+// bare name not listed here.
+var totals = map[string][]string{
+	"quorum": {"availability"},
+}
+
+// checkUse is a check's use of a metric.
+var checkUse = use{what: "a check"}
+
+// plotUse is the use of a plot of kind k.
+func plotUse(k results.PlotKind) use {
+	return use{what: "a " + k.String() + " plot", some: k == results.TimeSeries}
+}
+
+// headlineUse is the headline table's use of a metric.
+var headlineUse = use{what: "a headline", some: true}
+
 // problem says what is wrong with name ("attempts_rps",
-// "attempts{tier=db}") as a f, or "" when runs can record it. possible,
-// if not nil, is what the family records under some config: a name it
-// has is one this config does not record.
-func (s *metricSet) problem(name string, f form, family string, possible *metricSet) string {
+// "attempts{tier=db}") as a f used as u, or "" when runs can record it.
+// possible, if not nil, is what the family records under some config: a
+// name it has is one this config does not record.
+func (s *metricSet) problem(name string, f form, u use, family string, possible *metricSet) string {
 	id := results.ParseID(name)
 	base, labels := id.Name, id.Labels
 	ni, ok := s.names[base]
@@ -236,7 +273,80 @@ func (s *metricSet) problem(name string, f form, family string, possible *metric
 			return fmt.Sprintf("%q: this experiment records %s for no %s %q%s", name, base, l.Key, l.Value, Suggest(l.Value, vs))
 		}
 	}
+	if !u.some && len(labels) < len(ni.labels) && !(len(labels) == 0 && slices.Contains(totals[family], base)) {
+		return partialLabels(id, ni.labels, u)
+	}
 	return ""
+}
+
+// partialLabels says that id, whose labels are all among declared,
+// leaves some out where u needs them all, naming the missing keys, the
+// values this experiment records for them when the family declares them,
+// and a full name to write instead.
+func partialLabels(id results.MetricID, declared []protocols.MetricLabel, u use) string {
+	var missing []string
+	full := slices.Clone(id.Labels)
+	known := true
+	for _, d := range declared {
+		if _, ok := id.Labels.Get(d.Key); ok {
+			continue
+		}
+		if len(d.Values) == 0 {
+			missing = append(missing, d.Key)
+			known = false
+			continue
+		}
+		oneOf := "one of "
+		if len(d.Values) == 1 {
+			oneOf = ""
+		}
+		missing = append(missing, fmt.Sprintf("%s (%s%s)", d.Key, oneOf, quoteList(d.Values, 8)))
+		full = append(full, sim.Label{Key: d.Key, Value: d.Values[0]})
+	}
+	name := "name"
+	if len(id.Labels) > 0 {
+		name = "also name"
+	}
+	msg := fmt.Sprintf("%q: %s is recorded per %s, and %s reads one label set: %s %s",
+		id.FullName(), id.Name, andList(labelKeys(declared)), u.what, name, andList(missing))
+	if known {
+		msg += fmt.Sprintf(", as in %q", results.MetricID{Name: id.Name, Labels: full}.FullName())
+	}
+	return msg
+}
+
+// freeLabels returns the declared label keys that id names no value of,
+// but by.
+func freeLabels(id results.MetricID, declared []protocols.MetricLabel, by string) []string {
+	var free []string
+	for _, d := range declared {
+		if _, ok := id.Labels.Get(d.Key); !ok && d.Key != by {
+			free = append(free, d.Key)
+		}
+	}
+	return free
+}
+
+// quoteList returns `"a", "b"`, the first max values then how many in
+// all.
+func quoteList(vs []string, max int) string {
+	var qs []string
+	for i, v := range vs {
+		if i == max {
+			qs = append(qs, fmt.Sprintf("… (%d in all)", len(vs)))
+			break
+		}
+		qs = append(qs, strconv.Quote(v))
+	}
+	return strings.Join(qs, ", ")
+}
+
+// andList returns "a", "a and b", "a, b and c".
+func andList(xs []string) string {
+	if len(xs) < 2 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
 }
 
 func labelKeys(ls []protocols.MetricLabel) []string {
@@ -312,7 +422,7 @@ func checkMetrics(ps *problems, root *yaml.Node, x *Experiment) {
 		if ch.Metric == "" {
 			continue
 		}
-		if msg := union(ch.When).problem(ch.Metric, runMetric, family, possible); msg != "" {
+		if msg := union(ch.When).problem(ch.Metric, runMetric, checkUse, family, possible); msg != "" {
 			p := fmt.Sprintf("checks[%d].metric", i)
 			ps.at(nodeAt(root, p), p, "%s", msg)
 		}
@@ -323,7 +433,7 @@ func checkMetrics(ps *problems, root *yaml.Node, x *Experiment) {
 		}
 		u := union(pl.Where)
 		p := fmt.Sprintf("plots[%d]", i)
-		if msg := u.problem(pl.Metric, plotForm(pl.Kind), family, possible); msg != "" {
+		if msg := u.problem(pl.Metric, plotForm(pl.Kind), plotUse(pl.Kind), family, possible); msg != "" {
 			ps.at(nodeAt(root, p+".metric"), p+".metric", "%s", msg)
 			continue
 		}
@@ -335,6 +445,11 @@ func checkMetrics(ps *problems, root *yaml.Node, x *Experiment) {
 					what = fmt.Sprintf("has no label %q%s", pl.By, Suggest(pl.By, labelKeys(ls)))
 				}
 				ps.at(nodeAt(root, p+".by"), p+".by", "%s %s to split its lines by", base, what)
+			} else if free := freeLabels(results.ParseID(pl.Metric), ls, pl.By); len(free) > 0 {
+				// Lines labelled by one key's value alone would be
+				// several to a legend entry.
+				ps.at(nodeAt(root, p+".by"), p+".by", "%s is recorded per %s, so lines split by %s alone would share their legend entries: name %s in the metric too (or leave by out, for a line per label set)",
+					base, andList(labelKeys(ls)), pl.By, andList(free))
 			}
 		}
 	}
@@ -343,7 +458,7 @@ func checkMetrics(ps *problems, root *yaml.Node, x *Experiment) {
 		if h == "" {
 			continue
 		}
-		if msg := all.problem(h, runMetric, family, possible); msg != "" {
+		if msg := all.problem(h, runMetric, headlineUse, family, possible); msg != "" {
 			p := fmt.Sprintf("report.headline[%d]", i)
 			ps.at(nodeAt(root, p), p, "%s", msg)
 		}

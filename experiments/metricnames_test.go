@@ -87,7 +87,7 @@ func TestDeclaredMetricsMatchRuns(t *testing.T) {
 				seen := map[string]bool{}
 				for f, names := range got {
 					for _, n := range names {
-						if msg := decl.problem(n, f, x.Config.Protocol.Name, nil); msg != "" {
+						if msg := decl.problem(n, f, use{what: "a run"}, x.Config.Protocol.Name, nil); msg != "" {
 							t.Errorf("point %d records %s %q, which the loader would refuse: %s", s.Point.Index, f, n, msg)
 						}
 						base := results.ParseID(n).Name
@@ -297,5 +297,92 @@ checks:
 	_, err := Parse("test.yaml", []byte(bad), Options{})
 	if !errors.Is(err, ErrBadInput) || !strings.Contains(err.Error(), `checks[0].metric: "breaker_state_max{node=client-1,tier=api}" is not a metric of protocol rpc`) {
 		t.Errorf("a check where no point has a breaker: %v", err)
+	}
+}
+
+// TestPartialLabelSets: a check, or a plot that reads one value, naming
+// only some of a labelled metric's label keys (or none) is refused at its
+// place with the keys left out, the values this experiment records for
+// them and a full name to write; a timeseries plot and a headline, which
+// show every label set a name matches, may leave labels out.
+func TestPartialLabelSets(t *testing.T) {
+	rpc := `name: t
+duration: 2s
+nodes: [client-1, api-1, db-1]
+protocol:
+  name: rpc
+  services:
+    api: {calls: [{service: db, timeout: 100ms}]}
+    db: {}
+  client: {service: api, breaker: {trip: count}}
+`
+	quorum := "nodes: [\"s{1..3}\", c]\nprotocol: {name: quorum, stores: [\"s*\"], clients: [c], t_visibility: [10ms, 50ms]}\n"
+	statuses := `"ok", "bad_request", "too_many_requests", "internal", "unavailable", "timeout", "circuit_open", "bulkhead_full"`
+	for _, tc := range []struct {
+		name, src, want string // want "": accepted
+	}{
+		{"check with one of two keys", rpc + "checks:\n  - {metric: \"attempt_status{tier=db}\", max: 10}\n",
+			`test.yaml:11:14: checks[0].metric: "attempt_status{tier=db}": attempt_status is recorded per tier and status, and a check reads one label set: also name status (one of ` + statuses + `), as in "attempt_status{tier=db,status=ok}"`},
+		{"check with no key of two", rpc + "checks:\n  - {metric: attempt_status, max: 10}\n",
+			`test.yaml:11:14: checks[0].metric: "attempt_status": attempt_status is recorded per tier and status, and a check reads one label set: name tier (one of "api", "db") and status (one of ` + statuses + `), as in "attempt_status{tier=api,status=ok}"`},
+		{"check of a derived rate with no key", rpc + "checks:\n  - {metric: attempts_rps, max: 10}\n",
+			`test.yaml:11:14: checks[0].metric: "attempts_rps": attempts_rps is recorded per tier, and a check reads one label set: name tier (one of "api", "db"), as in "attempts_rps{tier=api}"`},
+		{"check of a one-value label", rpc + "checks:\n  - {metric: server_queue_wait_p99_ms, max: 10}\n",
+			`checks[0].metric: "server_queue_wait_p99_ms": server_queue_wait_p99_ms is recorded per tier, and a check reads one label set: name tier (one of "api", "db"), as in "server_queue_wait_p99_ms{tier=api}"`},
+		{"check of a label with values unknown before the run", rpc + "checks:\n  - {metric: \"breaker_state_max{tier=api}\", max: 2}\n",
+			`test.yaml:11:14: checks[0].metric: "breaker_state_max{tier=api}": breaker_state_max is recorded per node and tier, and a check reads one label set: also name node`},
+		{"check with every key", rpc + "checks:\n  - {metric: \"attempt_status{status=ok,tier=db}\", min: 0}\n", ""},
+		{"bars plot", rpc + "plots:\n  - {kind: bars, metric: \"attempt_status_rps{status=ok}\", x: protocol.variant}\n",
+			`test.yaml:11:26: plots[0].metric: "attempt_status_rps{status=ok}": attempt_status_rps is recorded per tier and status, and a bars plot reads one label set: also name tier (one of "api", "db"), as in "attempt_status_rps{status=ok,tier=api}"`},
+		{"line plot", rpc + "plots:\n  - {kind: line, metric: amplification, x: protocol.variant}\n",
+			`plots[0].metric: "amplification": amplification is recorded per tier, and a line plot reads one label set: name tier (one of "api", "db"), as in "amplification{tier=api}"`},
+		{"cdf plot", rpc + "plots:\n  - {kind: cdf, metric: call_latency}\n",
+			`test.yaml:11:25: plots[0].metric: "call_latency": call_latency is recorded per tier, and a cdf plot reads one label set: name tier (one of "api", "db"), as in "call_latency{tier=api}"`},
+		{"cdf plot with every key", rpc + "plots:\n  - {kind: cdf, metric: \"call_latency{tier=db}\"}\n", ""},
+		{"timeseries plot with one of two keys", rpc + "plots:\n  - {kind: timeseries, metric: \"attempt_status_rps{tier=db}\"}\n", ""},
+		{"timeseries plot with no key, by one", rpc + "plots:\n  - {kind: timeseries, metric: attempts_rps, by: tier}\n", ""},
+		{"timeseries plot by one key, the other named", rpc + "plots:\n  - {kind: timeseries, metric: \"attempt_status_rps{status=ok}\", by: tier}\n", ""},
+		{"timeseries plot by one key, the other left out", rpc + "plots:\n  - {kind: timeseries, metric: attempt_status_rps, by: tier}\n",
+			`test.yaml:11:56: plots[0].by: attempt_status_rps is recorded per tier and status, so lines split by tier alone would share their legend entries: name status in the metric too (or leave by out, for a line per label set)`},
+		{"headline with one of two keys", rpc + "report: {headline: [\"attempt_status{tier=db}\", amplification]}\n", ""},
+		{"quorum check with no key", quorum + "checks:\n  - {metric: p_consistent, min: 0.5}\n",
+			`test.yaml:4:14: checks[0].metric: "p_consistent": p_consistent is recorded per t_ms, and a check reads one label set: name t_ms (one of "10", "50"), as in "p_consistent{t_ms=10}"`},
+		{"quorum total recorded without its label", quorum + "checks:\n  - {metric: availability, min: 0.5}\n", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Parse("test.yaml", []byte(tc.src), Options{})
+			if tc.want == "" {
+				if err != nil {
+					t.Fatalf("refused: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, ErrBadInput) {
+				t.Fatalf("want bad input, got %v", err)
+			}
+			if !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("error lacks\n%s\ngot\n%v", tc.want, err)
+			}
+		})
+	}
+}
+
+// TestQuoteAndList: the lists of partial-label messages.
+func TestQuoteAndList(t *testing.T) {
+	for _, tc := range []struct {
+		in       []string
+		and, quo string
+	}{
+		{nil, "", ""},
+		{[]string{"a"}, "a", `"a"`},
+		{[]string{"a", "b"}, "a and b", `"a", "b"`},
+		{[]string{"a", "b", "c"}, "a, b and c", `"a", "b", … (3 in all)`},
+	} {
+		if got := andList(tc.in); got != tc.and {
+			t.Errorf("andList(%q) = %q, want %q", tc.in, got, tc.and)
+		}
+		if got := quoteList(tc.in, 2); got != tc.quo {
+			t.Errorf("quoteList(%q, 2) = %q, want %q", tc.in, got, tc.quo)
+		}
 	}
 }

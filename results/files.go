@@ -90,9 +90,10 @@ func (c OutputConfig) Validate() error {
 // ReportConfig is the `report:` section of an experiment.
 type ReportConfig struct {
 	// Headline lists the metrics of the report's headline table, in
-	// order (base names like "success_ratio" or full names with labels
-	// like "window_amplification{tier=db}"). Empty: the protocol
-	// family's headline metrics.
+	// order: names like "success_ratio" or "window_amplification{tier=db}";
+	// a name that leaves out labels of its metric gives a column for each
+	// label set it matches ("amplification": one per tier). Empty: the
+	// protocol family's headline metrics.
 	Headline []string `yaml:"headline" json:"headline"`
 }
 

@@ -432,6 +432,21 @@ func (id MetricID) Same(o MetricID) bool {
 	return true
 }
 
+// Matches reports whether id is one of the metrics o names when o leaves
+// labels out: the same name, and every label of o among id's. An o with
+// every label of id is the same metric.
+func (id MetricID) Matches(o MetricID) bool {
+	if id.Name != o.Name || len(o.Labels) > len(id.Labels) {
+		return false
+	}
+	for _, l := range o.Labels {
+		if v, ok := id.Labels.Get(l.Key); !ok || v != l.Value {
+			return false
+		}
+	}
+	return true
+}
+
 // less orders IDs by name, then by their labels as written:
 // attempts{tier=db} before attempts_rps{tier=api}.
 func (id MetricID) less(o MetricID) bool {

@@ -824,17 +824,21 @@ type SeriesLine struct {
 	N int
 }
 
-// SeriesLines returns the lines of a timeseries plot: every series whose
-// base name is metric and that is not zero everywhere, for each sweep
-// point matching where. With by, lines are labelled with the value of
-// that label key.
+// SeriesLines returns the lines of a timeseries plot: every series that
+// metric names and that is not zero everywhere, for each sweep point
+// matching where. metric is as experiment files write it; it names every
+// series of its base name that has the labels it gives
+// ("attempt_status_rps{tier=db}": one per status at db), all of them
+// when it gives none. With by, lines are labelled with the value of that
+// label key.
 func SeriesLines(f *Folder, metric, by string, where map[string]string) []SeriesLine {
 	var out []SeriesLine
+	id := ParseID(metric)
 	pts := selectPoints(f, where)
 	for _, pt := range pts {
 		var lines []SeriesLine
 		for _, ser := range pt.Series {
-			if ser.Name != metric || ser.Zero {
+			if !ser.MetricID.Matches(id) || ser.Zero {
 				continue
 			}
 			label := ""

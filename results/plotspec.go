@@ -52,8 +52,10 @@ type PlotSpec struct {
 	// Kind is cdf, line, bars, timeseries or heatmap.
 	Kind PlotKind `yaml:"kind" json:"kind"`
 	// Metric is what is plotted: a histogram name for cdf ("latency"), a
-	// run metric for line, bars and heatmap ("latency_p99_ms"), a series
-	// base name for timeseries ("attempts_rps").
+	// run metric for line, bars and heatmap ("latency_p99_ms"), each with
+	// a value of every label of its metric ("call_latency{tier=db}"); a
+	// series for timeseries, a line per label set it matches
+	// ("attempts_rps": one per tier; "attempts_rps{tier=db}": one).
 	Metric string `yaml:"metric" json:"metric"`
 	// X is the swept parameter on the x axis (line, bars, heatmap).
 	X string `yaml:"x,omitempty" json:"x,omitempty"`

@@ -101,15 +101,16 @@ func statCell(st Stat) string {
 	return cell
 }
 
-// headlineColumns expands the headline names into metric names: a base
-// name stands for each of its labelled variants.
+// headlineColumns expands the headline names into metric names: a name
+// stands for each recorded label set that has the labels it gives (a
+// base name for each of its labelled variants).
 func headlineColumns(f *Folder) []headCol {
 	ids := summaryIDs(f.Summary.Points, nil)
 	var cols []headCol
 	for _, h := range f.Manifest.Headline {
 		hid := ParseID(h)
 		for _, id := range ids {
-			if id.Same(hid) || len(hid.Labels) == 0 && id.Name == hid.Name {
+			if id.Matches(hid) {
 				cols = append(cols, headCol{Title: f.titleOf(id), Name: id.FullName(), id: id})
 			}
 		}
