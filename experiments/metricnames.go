@@ -112,11 +112,12 @@ type metricSet struct {
 type nameInfo struct {
 	form   form
 	labels []protocols.MetricLabel
+	total  bool // also recorded without labels (MetricInfo.Total, or declared bare)
 }
 
 func newMetricSet() *metricSet { return &metricSet{names: map[string]*nameInfo{}} }
 
-func (s *metricSet) add(name string, f form, labels []protocols.MetricLabel) {
+func (s *metricSet) add(name string, f form, labels []protocols.MetricLabel, total bool) {
 	ni := s.names[name]
 	if ni == nil {
 		ni = &nameInfo{}
@@ -124,6 +125,8 @@ func (s *metricSet) add(name string, f form, labels []protocols.MetricLabel) {
 	}
 	ni.form |= f
 	ni.labels = mergeLabels(ni.labels, labels)
+	// Declared once without labels: the bare name is recorded too.
+	ni.total = ni.total || total || len(labels) == 0
 }
 
 // declaredMetrics returns the names a run of cfg can have, when its
@@ -155,7 +158,7 @@ func expand(list []protocols.MetricInfo) *metricSet {
 	for _, m := range append(list, runMetrics()...) {
 		base := results.ParseID(m.Name).Name
 		for _, dn := range derived[m.Kind] {
-			ms.add(base+dn.suffix, dn.form, m.Labels)
+			ms.add(base+dn.suffix, dn.form, m.Labels, m.Total)
 		}
 	}
 	return ms
@@ -184,7 +187,7 @@ func mergeLabels(a, b []protocols.MetricLabel) []protocols.MetricLabel {
 // merge adds the names of o to s.
 func (s *metricSet) merge(o *metricSet) {
 	for n, ni := range o.names {
-		s.add(n, ni.form, ni.labels)
+		s.add(n, ni.form, ni.labels, ni.total)
 	}
 }
 
@@ -221,16 +224,6 @@ func (s *metricSet) of(f form) []string {
 type use struct {
 	what string // "a check", "a bars plot"
 	some bool   // labels may be left out
-}
-
-// totals are, by family, the labelled metrics whose runs also record
-// them without labels, a figure over every label set (quorum's
-// availability over the whole run beside availability{window=...}): a
-// check may name those bare. protocols.MetricLabel cannot say so yet;
-// TestDeclaredMetricsMatchRuns fails when a bundled family records a
-// bare name not listed here.
-var totals = map[string][]string{
-	"quorum": {"availability"},
 }
 
 // checkUse is a check's use of a metric.
@@ -273,7 +266,7 @@ func (s *metricSet) problem(name string, f form, u use, family string, possible 
 			return fmt.Sprintf("%q: this experiment records %s for no %s %q%s", name, base, l.Key, l.Value, Suggest(l.Value, vs))
 		}
 	}
-	if !u.some && len(labels) < len(ni.labels) && !(len(labels) == 0 && slices.Contains(totals[family], base)) {
+	if !u.some && len(labels) < len(ni.labels) && !(len(labels) == 0 && ni.total) {
 		return partialLabels(id, ni.labels, u)
 	}
 	return ""

@@ -53,6 +53,11 @@ type MetricInfo struct {
 	// MetricDeclarer's list they say which label keys, and where the
 	// config fixes them which values, a check or plot may name.
 	Labels []MetricLabel
+	// Total says that the runs also record a labelled metric without
+	// labels, as one figure over every label set (quorum's availability
+	// over the whole run beside availability{window=...}), so a check or
+	// plot may name it bare.
+	Total bool
 }
 
 // MetricLabel is one label dimension of a declared metric.

@@ -30,7 +30,7 @@ func metrics(c *Config) []protocols.MetricInfo {
 	ks = append(ks, strconv.Itoa(behindBuckets)+"+")
 	return []protocols.MetricInfo{
 		{Name: MetricAvailability, Kind: protocols.ScalarMetric, Title: "Availability (operations that succeeded)", Unit: "fraction", Headline: true,
-			Labels: []protocols.MetricLabel{{Key: "window", Values: []string{"partition", "none"}}}},
+			Labels: []protocols.MetricLabel{{Key: "window", Values: []string{"partition", "none"}}}, Total: true},
 		{Name: MetricStaleReadRatio, Kind: protocols.ScalarMetric, Title: "Stale reads", Unit: "fraction", Headline: true},
 		{Name: MetricLostAckedWrites, Kind: protocols.ScalarMetric, Title: "Acknowledged writes lost", Headline: true},
 		{Name: MetricLinearizable, Kind: protocols.ScalarMetric, Title: "Linearizable (1 yes, 0 no)", Headline: true},
