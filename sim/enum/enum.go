@@ -2,8 +2,11 @@ package enum
 
 import (
 	"fmt"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // Enum is an enumeration: an integer type whose String method names its
@@ -25,7 +28,22 @@ type Alias[T Enum] struct {
 }
 
 // Values returns T's named values from 0 to 255, in order.
-func Values[T Enum]() []T {
+func Values[T Enum]() []T { return slices.Clone(values[T]()) }
+
+// found caches each type's named values: finding them calls String on
+// every value up to maxValue, and stringer builds a string for each
+// unnamed one, which made decoding a config with thousands of sweep
+// points spend most of its time here. A cache entry depends only on the
+// type, so sharing it between goroutines changes nothing.
+var found sync.Map // reflect.Type -> []T
+
+// values returns T's named values from the cache; callers must not
+// modify the slice.
+func values[T Enum]() []T {
+	t := reflect.TypeFor[T]()
+	if vs, ok := found.Load(t); ok {
+		return vs.([]T)
+	}
 	var out []T
 	for i := range maxValue {
 		v := T(i)
@@ -33,14 +51,15 @@ func Values[T Enum]() []T {
 			out = append(out, v)
 		}
 	}
-	return out
+	vs, _ := found.LoadOrStore(t, out)
+	return vs.([]T)
 }
 
 // Names returns the names of T's values in value order, followed by the
 // aliases' names.
 func Names[T Enum](aliases ...Alias[T]) []string {
 	var out []string
-	for _, v := range Values[T]() {
+	for _, v := range values[T]() {
 		out = append(out, v.String())
 	}
 	for _, a := range aliases {
@@ -60,7 +79,7 @@ func named(s string, i int) bool {
 // every name: `unknown gossip mode "pusj" (did you mean "push"? one of:
 // push, pull, push_pull)`.
 func Parse[T Enum](what, s string, aliases ...Alias[T]) (T, error) {
-	for _, v := range Values[T]() {
+	for _, v := range values[T]() {
 		if v.String() == s {
 			return v, nil
 		}
