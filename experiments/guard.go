@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dsim-dev/dsim/protocols"
@@ -46,7 +47,7 @@ func checkSelectors(ps *problems, root *yaml.Node, cfg *Config) {
 			t := v.Type()
 			for i := 0; i < t.NumField(); i++ {
 				f := t.Field(i)
-				if !f.IsExported() {
+				if !f.IsExported() || f.Tag.Get("dsim") != selectorTag && !mayHoldSelector(f.Type) {
 					continue
 				}
 				name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
@@ -67,18 +68,53 @@ func checkSelectors(ps *problems, root *yaml.Node, cfg *Config) {
 				visit(v.Field(i), fp)
 			}
 		case reflect.Map:
+			if !mayHoldSelector(v.Type().Elem()) {
+				return
+			}
 			keys := v.MapKeys()
 			sort.Slice(keys, func(i, j int) bool { return fmt.Sprint(keys[i]) < fmt.Sprint(keys[j]) })
 			for _, k := range keys {
 				visit(v.MapIndex(k), joinKey(path, fmt.Sprint(k)))
 			}
 		case reflect.Slice, reflect.Array:
+			if !mayHoldSelector(v.Type().Elem()) {
+				return
+			}
 			for i := 0; i < v.Len(); i++ {
 				visit(v.Index(i), fmt.Sprintf("%s[%d]", path, i))
 			}
 		}
 	}
 	visit(reflect.ValueOf(cfg.Protocol.Config), "protocol")
+}
+
+// selectorTypes caches mayHoldSelector: reflect.Type -> bool.
+var selectorTypes sync.Map
+
+// mayHoldSelector reports whether a value of type t can contain a
+// selector field, so that checkSelectors walks (and names the paths of)
+// only those parts of a config: a sweep of thousands of points decodes
+// and checks each point's config.
+func mayHoldSelector(t reflect.Type) bool {
+	if v, ok := selectorTypes.Load(t); ok {
+		return v.(bool)
+	}
+	// A recursive type sees itself as "may" while it is being looked at.
+	selectorTypes.Store(t, true)
+	may := false
+	switch t.Kind() {
+	case reflect.Interface:
+		may = true
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		may = mayHoldSelector(t.Elem())
+	case reflect.Struct:
+		for i := 0; i < t.NumField() && !may; i++ {
+			f := t.Field(i)
+			may = f.IsExported() && (f.Tag.Get("dsim") == selectorTag || mayHoldSelector(f.Type))
+		}
+	}
+	selectorTypes.Store(t, may)
+	return may
 }
 
 func checkSelectorField(ps *problems, root *yaml.Node, nodes []protocols.Placement, v reflect.Value, path string) {
