@@ -234,7 +234,11 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	if budget > 0 && (timeout == 0 || budget < timeout) {
 		timeout = budget
 	}
-	c.sendRequest(env, c.reps[r], c.msgs.request(Request{ID: a.id, Budget: budget, Attempt: int32(cl.n), Hedge: hedge}))
+	if m := c.msgs.request(a.id, budget, int32(cl.n), hedge); c.tx == nil {
+		env.Send(c.reps[r], m) // sendRequest's datagram case, one call level fewer
+	} else {
+		c.sendRequest(env, c.reps[r], m)
+	}
 	if timeout > 0 {
 		a.timer = env.After(timeout, tag(tagAttempt, a.id))
 	}
@@ -455,7 +459,7 @@ func (c *caller) finish(env sim.Env, cl *call, st Status) {
 	for len(cl.live) > 0 {
 		a := cl.live[0]
 		env.Cancel(a.timer)
-		c.sendCancel(env, c.reps[a.rep], c.msgs.cancel(Cancel{ID: a.id}))
+		c.sendCancel(env, c.reps[a.rep], c.msgs.cancel(a.id))
 		c.breaker.Release(a.ticket)
 		if a.cost > 0 && c.tracker != nil {
 			c.tracker.RetryEnded(env.Now(), a.cost)

@@ -51,6 +51,31 @@ func (t *idTable[T]) getFrom(from sim.NodeID, id uint64) *T {
 	}
 }
 
+// find returns the value stored under (from, id), or nil and the slot
+// where fill may store it. It makes room first, so that fill needs no
+// second probe; the table must not change between the two.
+func (t *idTable[T]) find(from sim.NodeID, id uint64) (slot uint64, v *T) {
+	if 2*(t.n+1) > len(t.slots) {
+		t.grow()
+	}
+	mask := uint64(len(t.slots) - 1)
+	for i := home(from, id, t.shift); ; i = (i + 1) & mask {
+		s := &t.slots[i]
+		if s.v == nil {
+			return i, nil
+		}
+		if s.id == id && s.from == from {
+			return i, s.v
+		}
+	}
+}
+
+// fill stores v under (from, id) in the slot find returned for that key.
+func (t *idTable[T]) fill(slot uint64, from sim.NodeID, id uint64, v *T) {
+	t.n++
+	t.slots[slot] = idSlot[T]{id: id, from: from, v: v}
+}
+
 // putFrom stores v under (from, id); the key must not be present.
 func (t *idTable[T]) putFrom(from sim.NodeID, id uint64, v *T) {
 	if 2*(t.n+1) > len(t.slots) {

@@ -135,7 +135,8 @@ func (s *server) Timer(env sim.Env, t uint64) {
 func (s *server) arrive(env sim.Env, from sim.NodeID, r *Request) {
 	svc, cfg := s.svc, &s.svc.cfg
 	svc.tier.arrivals.inc()
-	if s.byReq.getFrom(from, r.ID) != nil {
+	slot, dup := s.byReq.find(from, r.ID)
+	if dup != nil {
 		return // a network duplicate of a request in progress
 	}
 	if s.lim != nil && !s.lim.Admit(s.busy+s.qlive) {
@@ -163,7 +164,13 @@ func (s *server) arrive(env sim.Env, from sim.NodeID, r *Request) {
 		j.deadline = env.Local().Add(r.Budget)
 	}
 	s.jobs.put(j.id, j)
-	s.byReq.putFrom(from, r.ID, j)
+	s.byReq.fill(slot, from, r.ID, j)
+	if !s.pumping && s.qhead == len(s.queue) && s.busy < cfg.Workers {
+		// Nothing waits and a worker is free: pump would take j
+		// straight back off the queue and begin it.
+		s.begin(env, j)
+		return
+	}
 	j.queued = true
 	s.queue = append(s.queue, j)
 	s.qlive++
@@ -316,7 +323,11 @@ func (s *server) callDone(env sim.Env, token uint64, st Status) {
 // reply answers a request that never became a job.
 func (s *server) reply(env sim.Env, to sim.NodeID, id uint64, st Status) {
 	s.svc.tier.answered[st].inc()
-	s.sendResponse(env, to, s.d.msgs.response(Response{ID: id, Status: st}))
+	if m := s.d.msgs.response(id, st); s.ep == nil {
+		env.Send(to, m) // sendResponse's datagram case, one call level fewer
+	} else {
+		s.sendResponse(env, to, m)
+	}
 }
 
 func (s *server) respond(env sim.Env, j *job, st Status) {
@@ -352,7 +363,9 @@ func (s *server) finish(env sim.Env, j *job) {
 	s.byReq.delFrom(j.from, j.req)
 	s.busy--
 	s.release(j)
-	s.pump(env)
+	if s.qhead < len(s.queue) {
+		s.pump(env) // (an empty queue leaves pump nothing to do)
+	}
 }
 
 // release recycles a finished job once no downstream call refers to it.
