@@ -160,24 +160,25 @@ func (c *caller) start(env sim.Env, token uint64, deadline sim.Time) {
 	}
 	cl := c.newCall()
 	cl.id, cl.token, cl.deadline, cl.start = c.nextID(), token, deadline, now
-	c.calls.put(cl.id, cl)
+	if !c.calls.tryPut(cl.id, cl) {
+		c.calls.put(cl.id, cl)
+	}
 	c.inflight++
 	if c.limited {
 		c.budget.OnRequest(now)
 	}
-	c.send(env, cl, false)
+	c.send(env, now, cl, false)
 }
 
 // send makes the next attempt of cl (a backup when hedge is set).
-func (c *caller) send(env sim.Env, cl *call, hedge bool) {
-	now := env.Now()
+func (c *caller) send(env sim.Env, now sim.Time, cl *call, hedge bool) {
 	var budget time.Duration
 	if cl.deadline != sim.Never {
 		budget = cl.deadline.Sub(env.Local())
 		if budget <= 0 {
 			c.tier.deadlineExceeded.inc()
 			if len(cl.live) == 0 {
-				c.finish(env, cl, Timeout)
+				c.finish(env, now, cl, Timeout)
 			}
 			return
 		}
@@ -202,7 +203,7 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 			if c.cfg.Breaker.Mode == retry.BlockRetries && cl.n > 0 {
 				st = cl.last // only the retry was refused: the call ends as its last try did
 			}
-			c.finish(env, cl, st)
+			c.finish(env, now, cl, st)
 		}
 		return
 	}
@@ -223,7 +224,9 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	a := c.newAttempt()
 	a.id, a.call, a.rep, a.sent, a.ticket, a.timer = c.nextID(), cl, r, now, tk, 0 // every field: see freeAttempt
 	a.cost, cl.cost = cl.cost, 0
-	c.atts.put(a.id, a)
+	if !c.atts.tryPut(a.id, a) {
+		c.atts.put(a.id, a)
+	}
 	cl.live = append(cl.live, a)
 	c.out[r]++
 	c.tier.attempts.inc()
@@ -319,7 +322,7 @@ func (c *caller) receive(env sim.Env, resp *Response) {
 		return
 	}
 	env.Cancel(a.timer)
-	c.settle(env, a, resp.Status, resp.RetryAfter)
+	c.settle(env, env.Now(), a, resp.Status, resp.RetryAfter)
 }
 
 // timer handles one of this caller's timers.
@@ -329,18 +332,18 @@ func (c *caller) timer(env sim.Env, kind, id uint64) {
 		if a := c.atts.get(id); a != nil {
 			a.timer = 0
 			c.abandon(env, a)
-			c.settle(env, a, Timeout, 0)
+			c.settle(env, env.Now(), a, Timeout, 0)
 		}
 	case tagBackoff:
 		if cl := c.calls.get(id); cl != nil {
 			cl.timer = 0
-			c.send(env, cl, false)
+			c.send(env, env.Now(), cl, false)
 		}
 	case tagPace:
 		if cl := c.calls.get(id); cl != nil {
 			cl.timer = 0
 			c.rl.Woke()
-			c.send(env, cl, false)
+			c.send(env, env.Now(), cl, false)
 		}
 	case tagHedge:
 		cl := c.calls.get(id)
@@ -348,22 +351,22 @@ func (c *caller) timer(env sim.Env, kind, id uint64) {
 			return
 		}
 		cl.timer = 0
-		if !c.takeRetry(env.Now(), cl, retry.Failure) {
+		now := env.Now()
+		if !c.takeRetry(now, cl, retry.Failure) {
 			c.tier.budgetDenied.inc()
-			c.budgetGauge(env.Now())
+			c.budgetGauge(now)
 			return
 		}
-		c.budgetGauge(env.Now())
+		c.budgetGauge(now)
 		cl.hedges++
 		c.tier.hedges.inc()
-		c.send(env, cl, true)
+		c.send(env, now, cl, true)
 	}
 }
 
 // settle records the outcome of attempt a and decides what the call does
 // next: finish, wait for a hedge, or retry after a backoff.
-func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) {
-	now := env.Now()
+func (c *caller) settle(env sim.Env, now sim.Time, a *attempt, st Status, hint time.Duration) {
 	cl := a.call
 	c.drop(a)
 	cls := st.Class()
@@ -383,7 +386,7 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 	c.freeAttempt(a)
 	if st == OK {
 		c.budgetGauge(now)
-		c.finish(env, cl, OK)
+		c.finish(env, now, cl, OK)
 		return
 	}
 	if len(cl.live) > 0 {
@@ -392,12 +395,12 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 	}
 	if !c.cfg.Retry.ShouldRetry(cl.n, cls) {
 		c.budgetGauge(now)
-		c.finish(env, cl, st)
+		c.finish(env, now, cl, st)
 		return
 	}
 	if cl.deadline != sim.Never && env.Local() >= cl.deadline {
 		c.budgetGauge(now)
-		c.finish(env, cl, st)
+		c.finish(env, now, cl, st)
 		return
 	}
 	if hint != 0 && c.cfg.Pushback.Honour {
@@ -406,7 +409,7 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 			// give up before the budget pays for a retry.
 			c.pushedBack(false)
 			c.budgetGauge(now)
-			c.finish(env, cl, st)
+			c.finish(env, now, cl, st)
 			return
 		}
 	}
@@ -414,7 +417,7 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 	c.budgetGauge(now)
 	if !ok {
 		c.tier.budgetDenied.inc()
-		c.finish(env, cl, st)
+		c.finish(env, now, cl, st)
 		return
 	}
 	env.Cancel(cl.timer) // a pending hedge timer
@@ -426,7 +429,7 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 		c.pushedBack(true)
 	}
 	if d <= 0 {
-		c.send(env, cl, false)
+		c.send(env, now, cl, false)
 		return
 	}
 	cl.timer = env.After(d, tag(tagBackoff, cl.id))
@@ -454,7 +457,7 @@ func (c *caller) drop(a *attempt) {
 
 // finish ends a call: losers are cancelled, timers disarmed, the host
 // told.
-func (c *caller) finish(env sim.Env, cl *call, st Status) {
+func (c *caller) finish(env sim.Env, now sim.Time, cl *call, st Status) {
 	env.Cancel(cl.timer)
 	for len(cl.live) > 0 {
 		a := cl.live[0]
@@ -462,14 +465,13 @@ func (c *caller) finish(env sim.Env, cl *call, st Status) {
 		c.sendCancel(env, c.reps[a.rep], c.msgs.cancel(a.id))
 		c.breaker.Release(a.ticket)
 		if a.cost > 0 && c.tracker != nil {
-			c.tracker.RetryEnded(env.Now(), a.cost)
+			c.tracker.RetryEnded(now, a.cost)
 		}
 		c.tier.cancelled.Add(1)
 		c.drop(a)
 		c.freeAttempt(a)
 	}
 	if c.tracker != nil {
-		now := env.Now()
 		if cl.cost > 0 {
 			c.tracker.RetryEnded(now, cl.cost) // a retry paid for but never sent
 		}
@@ -479,7 +481,7 @@ func (c *caller) finish(env sim.Env, cl *call, st Status) {
 	c.calls.del(cl.id)
 	c.inflight--
 	c.tier.callStatus[st].Add(1)
-	c.tier.callLatency.Record(env.Now().Sub(cl.start))
+	c.tier.callLatency.Record(now.Sub(cl.start))
 	token := cl.token
 	c.freeCall(cl)
 	c.host.callDone(env, token, st)

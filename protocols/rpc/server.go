@@ -163,7 +163,9 @@ func (s *server) arrive(env sim.Env, from sim.NodeID, r *Request) {
 	if r.Budget > 0 {
 		j.deadline = env.Local().Add(r.Budget)
 	}
-	s.jobs.put(j.id, j)
+	if !s.jobs.tryPut(j.id, j) {
+		s.jobs.put(j.id, j)
+	}
 	s.byReq.fill(slot, from, r.ID, j)
 	if !s.pumping && s.qhead == len(s.queue) && s.busy < cfg.Workers {
 		// Nothing waits and a worker is free: pump would take j
