@@ -24,8 +24,16 @@ type service struct {
 	tier      *tier // its counts and metrics
 }
 
-// job is one request at a server.
+// job is one request at a server: its state, and its link in the
+// server's request table.
 type job struct {
+	jobState
+	nextReq *job // next in its reqTable chain
+}
+
+// jobState is a job's state, pointer-free so that release clears it in
+// one plain store.
+type jobState struct {
 	id        uint64
 	from      sim.NodeID
 	req       uint64
@@ -54,7 +62,7 @@ type server struct {
 	qhead   int
 	qlive   int          // queued and not cancelled
 	jobs    seqRing[job] // by job ID
-	byReq   idTable[job] // by sender and request ID
+	byReq   reqTable     // by sender and request ID
 	seq     uint64
 	free    []*job
 	pumping bool
@@ -135,8 +143,7 @@ func (s *server) Timer(env sim.Env, t uint64) {
 func (s *server) arrive(env sim.Env, from sim.NodeID, r *Request) {
 	svc, cfg := s.svc, &s.svc.cfg
 	svc.tier.arrivals.inc()
-	slot, dup := s.byReq.find(from, r.ID)
-	if dup != nil {
+	if s.byReq.find(from, r.ID) != nil {
 		return // a network duplicate of a request in progress
 	}
 	if s.lim != nil && !s.lim.Admit(s.busy+s.qlive) {
@@ -166,7 +173,10 @@ func (s *server) arrive(env sim.Env, from sim.NodeID, r *Request) {
 	if !s.jobs.tryPut(j.id, j) {
 		s.jobs.put(j.id, j)
 	}
-	s.byReq.fill(slot, from, r.ID, j)
+	if s.byReq.full() {
+		s.byReq.grow()
+	}
+	s.byReq.add(j)
 	if !s.pumping && s.qhead == len(s.queue) && s.busy < cfg.Workers {
 		// Nothing waits and a worker is free: pump would take j
 		// straight back off the queue and begin it.
@@ -362,7 +372,7 @@ func (s *server) drop(env sim.Env, j *job) {
 // finish frees j's worker and lets the next queued job in.
 func (s *server) finish(env sim.Env, j *job) {
 	j.done = true
-	s.byReq.delFrom(j.from, j.req)
+	s.byReq.remove(j)
 	s.busy--
 	s.release(j)
 	if s.qhead < len(s.queue) {
@@ -370,25 +380,26 @@ func (s *server) finish(env sim.Env, j *job) {
 	}
 }
 
-// release recycles a finished job once no downstream call refers to it.
+// release recycles a finished (done) job once no downstream call refers
+// to it.
 func (s *server) release(j *job) {
-	if !j.done || j.pending > 0 {
+	if j.pending > 0 {
 		return
 	}
 	s.jobs.del(j.id)
-	*j = job{}
+	j.jobState = jobState{} // nextReq is nil already: remove cleared it
 	s.free = append(s.free, j)
 }
 
 func (s *server) cancel(from sim.NodeID, id uint64) {
-	j := s.byReq.getFrom(from, id)
+	j := s.byReq.find(from, id)
 	if j == nil {
 		return
 	}
 	j.cancelled = true
 	if j.queued {
 		// Still waiting: forget it now; pump skips it.
-		s.byReq.delFrom(from, id)
+		s.byReq.remove(j)
 		s.jobs.del(j.id)
 		s.qlive--
 		s.svc.tier.serverCancelled.inc()
