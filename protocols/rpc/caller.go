@@ -34,7 +34,7 @@ func tag(kind, id uint64) uint64 { return kind<<kindBits | id }
 
 // host is the component a caller reports finished calls to.
 type host interface {
-	callDone(env sim.Env, token uint64, st Status)
+	callDone(env sim.Env, now sim.Time, token uint64, st Status)
 }
 
 // call is one logical call: one or more attempts.
@@ -149,13 +149,12 @@ func (c *caller) nextID() uint64 {
 
 // start begins a call on behalf of the host; the host hears back through
 // callDone with the same token, possibly before start returns.
-func (c *caller) start(env sim.Env, token uint64, deadline sim.Time) {
-	now := env.Now()
+func (c *caller) start(env sim.Env, now sim.Time, token uint64, deadline sim.Time) {
 	c.tier.calls.inc()
 	if c.cfg.Bulkhead > 0 && c.inflight >= c.cfg.Bulkhead {
 		c.tier.bulkheadRejected.inc()
 		c.tier.callStatus[BulkheadFull].Add(1)
-		c.host.callDone(env, token, BulkheadFull)
+		c.host.callDone(env, now, token, BulkheadFull)
 		return
 	}
 	cl := c.newCall()
@@ -368,7 +367,15 @@ func (c *caller) timer(env sim.Env, kind, id uint64) {
 // next: finish, wait for a hedge, or retry after a backoff.
 func (c *caller) settle(env sim.Env, now sim.Time, a *attempt, st Status, hint time.Duration) {
 	cl := a.call
-	c.drop(a)
+	if live := cl.live; len(live) == 1 && live[0] == a {
+		// drop's usual case, inline: the call's only attempt.
+		c.atts.del(a.id)
+		c.out[a.rep]--
+		live[0] = nil
+		cl.live = live[:0]
+	} else {
+		c.drop(a)
+	}
 	cls := st.Class()
 	cl.last = st
 	c.breaker.Record(now, a.ticket, cls)
@@ -484,7 +491,7 @@ func (c *caller) finish(env sim.Env, now sim.Time, cl *call, st Status) {
 	c.tier.callLatency.Record(now.Sub(cl.start))
 	token := cl.token
 	c.freeCall(cl)
-	c.host.callDone(env, token, st)
+	c.host.callDone(env, now, token, st)
 }
 
 // breakerGauge and budgetGauge are small enough to inline: most hops

@@ -165,7 +165,8 @@ func (s *server) arrive(env sim.Env, from sim.NodeID, r *Request) {
 	}
 	j := s.newJob()
 	s.seq++
-	j.id, j.from, j.req, j.arrived, j.deadline = s.seq, from, r.ID, env.Now(), sim.Never
+	now := env.Now()
+	j.id, j.from, j.req, j.arrived, j.deadline = s.seq, from, r.ID, now, sim.Never
 	j.inflight = int32(s.busy + s.qlive)
 	if r.Budget > 0 {
 		j.deadline = env.Local().Add(r.Budget)
@@ -180,7 +181,7 @@ func (s *server) arrive(env sim.Env, from sim.NodeID, r *Request) {
 	if !s.pumping && s.qhead == len(s.queue) && s.busy < cfg.Workers {
 		// Nothing waits and a worker is free: pump would take j
 		// straight back off the queue and begin it.
-		s.begin(env, j)
+		s.begin(env, now, j)
 		return
 	}
 	j.queued = true
@@ -210,17 +211,16 @@ func (s *server) pump(env sim.Env) {
 		}
 		j.queued = false
 		s.qlive--
-		s.begin(env, j)
+		s.begin(env, env.Now(), j)
 	}
 	s.pumping = false
 }
 
 // begin gives j a worker: checks its deadline and queue timeout, draws
 // its service time and whether it will fail.
-func (s *server) begin(env sim.Env, j *job) {
+func (s *server) begin(env sim.Env, now sim.Time, j *job) {
 	svc, cfg := s.svc, &s.svc.cfg
 	s.busy++
-	now := env.Now()
 	if j.deadline != sim.Never && env.Local() >= j.deadline {
 		s.expire(env, j)
 		return
@@ -238,7 +238,7 @@ func (s *server) begin(env sim.Env, j *job) {
 			s.finish(env, j)
 			return
 		}
-		s.respond(env, j, Unavailable)
+		s.respond(env, now, j, Unavailable)
 		return
 	}
 	rng := s.rng
@@ -264,6 +264,7 @@ func (s *server) serviceDone(env sim.Env, id uint64) {
 	if j == nil {
 		return
 	}
+	now := env.Now()
 	j.timer = 0
 	switch {
 	case j.cancelled:
@@ -272,9 +273,9 @@ func (s *server) serviceDone(env sim.Env, id uint64) {
 		s.expire(env, j)
 	case j.fail != OK:
 		s.svc.tier.injected.inc()
-		s.respond(env, j, j.fail)
+		s.respond(env, now, j, j.fail)
 	case len(s.svc.calls) == 0:
-		s.respond(env, j, OK)
+		s.respond(env, now, j, OK)
 	case s.svc.cfg.FanOut == Parallel:
 		for !j.done && j.next < len(s.svc.calls) {
 			if s.expired(env, j) {
@@ -284,10 +285,10 @@ func (s *server) serviceDone(env sim.Env, id uint64) {
 			c := s.callers[s.svc.calls[j.next]]
 			j.next++
 			j.pending++
-			c.start(env, j.id, j.deadline)
+			c.start(env, now, j.id, j.deadline)
 		}
 	default:
-		s.callNext(env, j)
+		s.callNext(env, now, j)
 	}
 }
 
@@ -296,9 +297,9 @@ func (s *server) expired(env sim.Env, j *job) bool {
 }
 
 // callNext makes j's next serial call, or answers once all succeeded.
-func (s *server) callNext(env sim.Env, j *job) {
+func (s *server) callNext(env sim.Env, now sim.Time, j *job) {
 	if j.next == len(s.svc.calls) {
-		s.respond(env, j, OK)
+		s.respond(env, now, j, OK)
 		return
 	}
 	if s.expired(env, j) {
@@ -308,11 +309,11 @@ func (s *server) callNext(env sim.Env, j *job) {
 	c := s.callers[s.svc.calls[j.next]]
 	j.next++
 	j.pending++
-	c.start(env, j.id, j.deadline)
+	c.start(env, now, j.id, j.deadline)
 }
 
 // callDone continues j after one of its downstream calls finished.
-func (s *server) callDone(env sim.Env, token uint64, st Status) {
+func (s *server) callDone(env sim.Env, now sim.Time, token uint64, st Status) {
 	j := s.jobs.get(token)
 	if j == nil {
 		return
@@ -324,11 +325,11 @@ func (s *server) callDone(env sim.Env, token uint64, st Status) {
 	case j.cancelled:
 		s.drop(env, j)
 	case st != OK:
-		s.respond(env, j, st.upstream())
+		s.respond(env, now, j, st.upstream())
 	case s.svc.cfg.FanOut == Serial:
-		s.callNext(env, j)
+		s.callNext(env, now, j)
 	case j.pending == 0 && j.next == len(s.svc.calls):
-		s.respond(env, j, OK)
+		s.respond(env, now, j, OK)
 	}
 }
 
@@ -342,13 +343,13 @@ func (s *server) reply(env sim.Env, to sim.NodeID, id uint64, st Status) {
 	}
 }
 
-func (s *server) respond(env sim.Env, j *job, st Status) {
+func (s *server) respond(env sim.Env, now sim.Time, j *job, st Status) {
 	if s.lim != nil {
 		cls := st.Class()
 		s.sample(env, j, cls == retry.Overload || cls == retry.Timeout)
 	}
 	s.reply(env, j.from, j.req, st)
-	s.svc.tier.serverLatency.Record(env.Now().Sub(j.arrived))
+	s.svc.tier.serverLatency.Record(now.Sub(j.arrived))
 	s.finish(env, j)
 }
 
