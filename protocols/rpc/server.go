@@ -127,12 +127,12 @@ func (s *server) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 // Timer dispatches the server's and its callers' timers.
 func (s *server) Timer(env sim.Env, t uint64) {
 	kind, id := t>>kindBits, t&idMask
-	if kind == tagTransport && s.ep != nil {
-		s.ep.Timer(env, id)
+	if kind == tagService { // the most frequent: one per job
+		s.serviceDone(env, id)
 		return
 	}
-	if kind == tagService {
-		s.serviceDone(env, id)
+	if kind == tagTransport && s.ep != nil {
+		s.ep.Timer(env, id)
 		return
 	}
 	if i := int(id >> idxShift & 0xff); i < len(s.callers) {
@@ -348,8 +348,15 @@ func (s *server) respond(env sim.Env, now sim.Time, j *job, st Status) {
 		cls := st.Class()
 		s.sample(env, j, cls == retry.Overload || cls == retry.Timeout)
 	}
-	s.reply(env, j.from, j.req, st)
-	s.svc.tier.serverLatency.Record(now.Sub(j.arrived))
+	// reply, inline: every job that is answered comes this way.
+	tier := s.svc.tier
+	tier.answered[st].inc()
+	if m := s.d.msgs.response(j.req, st); s.ep == nil {
+		env.Send(j.from, m)
+	} else {
+		s.sendResponse(env, j.from, m)
+	}
+	tier.serverLatency.Record(now.Sub(j.arrived))
 	s.finish(env, j)
 }
 
