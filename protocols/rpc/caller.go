@@ -427,8 +427,10 @@ func (c *caller) settle(env sim.Env, now sim.Time, a *attempt, st Status, hint t
 		c.finish(env, now, cl, st)
 		return
 	}
-	env.Cancel(cl.timer) // a pending hedge timer
-	cl.timer = 0
+	if cl.timer != 0 { // (Cancel(0) is a no-op: skip the call)
+		env.Cancel(cl.timer) // a pending hedge timer
+		cl.timer = 0
+	}
 	d := c.cfg.Retry.Next(cl.n, cl.prev, c.rng)
 	cl.prev = d
 	if hint != 0 && c.cfg.Pushback.Honour {
@@ -465,7 +467,9 @@ func (c *caller) drop(a *attempt) {
 // finish ends a call: losers are cancelled, timers disarmed, the host
 // told.
 func (c *caller) finish(env sim.Env, now sim.Time, cl *call, st Status) {
-	env.Cancel(cl.timer)
+	if cl.timer != 0 { // usually none: skip the no-op call
+		env.Cancel(cl.timer)
+	}
 	for len(cl.live) > 0 {
 		a := cl.live[0]
 		env.Cancel(a.timer)

@@ -15,7 +15,7 @@ import (
 // multiply; sequential IDs land far apart) of the request ID mixed with
 // the sender. The table doubles when it holds as many jobs as chains,
 // and is never iterated but to rehash, so its layout cannot reach
-// behaviour.
+// behaviour. Call init before the first find.
 type reqTable struct {
 	heads []*job
 	n     int
@@ -25,16 +25,23 @@ type reqTable struct {
 const reqTableMin = 64
 
 // home returns the chain of key (from, id): the top bits of the key
-// times 2⁶⁴/φ.
+// times 2⁶⁴/φ. The sender goes in above the sequence bits of the ID (a
+// multiply carries every bit upwards, so it reaches the top bits); keys
+// that still mix to the same value only share a chain.
 func home(from sim.NodeID, id uint64, shift uint8) uint64 {
-	return ((id ^ uint64(uint32(from))*0xff51afd7ed558ccd) * 0x9e3779b97f4a7c15) >> shift
+	return ((id ^ uint64(uint32(from))<<seqBits) * 0x9e3779b97f4a7c15) >> shift
+}
+
+// init gives the table its first chains, so that find and remove need not
+// check for an empty table.
+func (t *reqTable) init() {
+	if t.heads == nil {
+		t.grow()
+	}
 }
 
 // find returns the job of request id from sender from, or nil.
 func (t *reqTable) find(from sim.NodeID, id uint64) *job {
-	if t.n == 0 {
-		return nil
-	}
 	for j := t.heads[home(from, id, t.shift)]; j != nil; j = j.nextReq {
 		if j.req == id && j.from == from {
 			return j
@@ -55,9 +62,6 @@ func (t *reqTable) add(j *job) {
 
 // remove takes j out of the table, if it is there.
 func (t *reqTable) remove(j *job) {
-	if t.n == 0 {
-		return
-	}
 	p := &t.heads[home(j.from, j.req, t.shift)]
 	for *p != j {
 		if *p == nil {

@@ -17,6 +17,7 @@ func TestReqTable(t *testing.T) {
 	}
 	r := rand.New(rand.NewPCG(1, 2))
 	var tab reqTable
+	tab.init()
 	ref := map[key]*job{}
 	var live []key
 	seq := map[key]uint64{} // per (sender, caller-incarnation prefix)
@@ -72,6 +73,7 @@ func TestReqTable(t *testing.T) {
 // about 1,000 IDs live (first in, first out).
 func BenchmarkReqTable(b *testing.B) {
 	var tab reqTable
+	tab.init()
 	const window = 1000
 	jobs := make([]job, 2*window)
 	put := func(id uint64) {

@@ -145,13 +145,14 @@ func (p *msgPool[T]) carve() *T {
 	return m
 }
 
-// put frees m, overwriting it with stale, unless *refs says a duplicate is
-// still to be delivered (then it counts that delivery off) or m is
-// pinned.
-func (p *msgPool[T]) put(m *T, refs *uint8, stale T) {
+// put frees m, overwriting its ID (at id) with staleID, unless *refs
+// says a duplicate is still to be delivered (then it counts that delivery
+// off) or m is pinned. The other fields keep their values: whoever takes
+// m next sets them all.
+func (p *msgPool[T]) put(m *T, refs *uint8, id *uint64) {
 	switch {
 	case *refs == 0:
-		*m = stale
+		*id = staleID
 		p.free = append(p.free, m)
 		p.freed++
 	case *refs < refsPinned:
@@ -213,18 +214,18 @@ func (s *msgSlab) reusable() bool { return s.reuse && !s.e.Observed() }
 // receiver has handled.
 func (s *msgSlab) doneRequest(m *Request) {
 	if s.reusable() {
-		s.reqs.put(m, &m.refs, Request{ID: staleID})
+		s.reqs.put(m, &m.refs, &m.ID)
 	}
 }
 
 func (s *msgSlab) doneResponse(m *Response) {
 	if s.reusable() {
-		s.resps.put(m, &m.refs, Response{ID: staleID})
+		s.resps.put(m, &m.refs, &m.ID)
 	}
 }
 
 func (s *msgSlab) doneCancel(m *Cancel) {
 	if s.reusable() {
-		s.cancels.put(m, &m.refs, Cancel{ID: staleID})
+		s.cancels.put(m, &m.refs, &m.ID)
 	}
 }

@@ -92,6 +92,7 @@ func incarnation(env sim.Env) uint64 {
 func (s *server) Start(env sim.Env) {
 	inc := incarnation(env)
 	s.rng = env.Rand()
+	s.byReq.init()
 	s.seq = jobIdx<<idxShift | (inc&(1<<incBits-1))<<seqBits
 	for i := range s.svc.cfg.Calls {
 		b, scope := s.svc.budgets[i].get(env)
