@@ -9,13 +9,15 @@ import (
 // reqTable finds the jobs a server is working on by sender and request
 // ID without a Go map (a node's own IDs are in a seqRing): a chained hash
 // table whose chains run through the jobs themselves (job.nextReq), so a
-// lookup is one multiply-shift and usually one job, an insertion links
+// lookup is one multiply-shift and seldom a job, an insertion links
 // the job at the head of its chain, and a removal unlinks it, knowing
 // the job, without comparing keys. The hash is Fibonacci hashing (one
 // multiply; sequential IDs land far apart) of the request ID mixed with
-// the sender. The table doubles when it holds as many jobs as chains,
-// and is never iterated but to rehash, so its layout cannot reach
-// behaviour. Call init before the first find.
+// the sender. The table doubles when it holds a quarter as many jobs as
+// chains (a lookup of an absent key, the usual one, walks a whole chain,
+// and each job on it is a cache line of its own), and is never iterated
+// but to rehash, so its layout cannot reach behaviour. Call init before
+// the first find.
 type reqTable struct {
 	heads []*job
 	n     int
@@ -75,7 +77,7 @@ func (t *reqTable) remove(j *job) {
 }
 
 // full reports whether the table must grow before the next add.
-func (t *reqTable) full() bool { return t.n >= len(t.heads) }
+func (t *reqTable) full() bool { return 4*t.n >= len(t.heads) }
 
 func (t *reqTable) grow() {
 	old := t.heads
