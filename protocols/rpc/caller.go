@@ -98,6 +98,11 @@ type caller struct {
 	rl       *retry.RateLimiter
 	observed bool
 
+	// The retry policy's bounds, resolved once (its methods take the
+	// policy by value: a copy per call on the hot path).
+	maxAttempts int    // cfg.Retry.Attempts()
+	retryOn     uint32 // bit c set: cfg.Retry.Retryable(c)
+
 	freeCalls []*call
 	freeAtts  []*attempt
 }
@@ -133,6 +138,12 @@ func newCaller(env sim.Env, idx uint64, inc uint64, cfg *CallConfig, reps []sim.
 	}
 	if cfg.Hedge.Quantile > 0 {
 		c.lat.q = cfg.Hedge.Quantile
+	}
+	c.maxAttempts = cfg.Retry.Attempts()
+	for cls := retry.Class(0); cls < 32; cls++ {
+		if cfg.Retry.Retryable(cls) {
+			c.retryOn |= 1 << cls
+		}
 	}
 	c.tracker, _ = budget.(retry.Tracker)
 	_, unlimited := budget.(retry.Unlimited)
@@ -400,7 +411,7 @@ func (c *caller) settle(env sim.Env, now sim.Time, a *attempt, st Status, hint t
 		c.budgetGauge(now)
 		return // a hedge is still running: let it answer
 	}
-	if !c.cfg.Retry.ShouldRetry(cl.n, cls) {
+	if cl.n >= c.maxAttempts || c.retryOn&(1<<cls) == 0 { // cfg.Retry.ShouldRetry
 		c.budgetGauge(now)
 		c.finish(env, now, cl, st)
 		return
