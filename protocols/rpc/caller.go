@@ -34,7 +34,7 @@ func tag(kind, id uint64) uint64 { return kind<<kindBits | id }
 
 // host is the component a caller reports finished calls to.
 type host interface {
-	callDone(env sim.Env, token uint64, st Status)
+	callDone(env sim.Env, now sim.Time, token uint64, st Status)
 }
 
 // call is one logical call: one or more attempts.
@@ -98,6 +98,11 @@ type caller struct {
 	rl       *retry.RateLimiter
 	observed bool
 
+	// The retry policy's bounds, resolved once (its methods take the
+	// policy by value: a copy per call on the hot path).
+	maxAttempts int    // cfg.Retry.Attempts()
+	retryOn     uint32 // bit c set: cfg.Retry.Retryable(c)
+
 	freeCalls []*call
 	freeAtts  []*attempt
 }
@@ -134,6 +139,12 @@ func newCaller(env sim.Env, idx uint64, inc uint64, cfg *CallConfig, reps []sim.
 	if cfg.Hedge.Quantile > 0 {
 		c.lat.q = cfg.Hedge.Quantile
 	}
+	c.maxAttempts = cfg.Retry.Attempts()
+	for cls := retry.Class(0); cls < 32; cls++ {
+		if cfg.Retry.Retryable(cls) {
+			c.retryOn |= 1 << cls
+		}
+	}
 	c.tracker, _ = budget.(retry.Tracker)
 	_, unlimited := budget.(retry.Unlimited)
 	c.limited = !unlimited
@@ -149,35 +160,35 @@ func (c *caller) nextID() uint64 {
 
 // start begins a call on behalf of the host; the host hears back through
 // callDone with the same token, possibly before start returns.
-func (c *caller) start(env sim.Env, token uint64, deadline sim.Time) {
-	now := env.Now()
+func (c *caller) start(env sim.Env, now sim.Time, token uint64, deadline sim.Time) {
 	c.tier.calls.inc()
 	if c.cfg.Bulkhead > 0 && c.inflight >= c.cfg.Bulkhead {
 		c.tier.bulkheadRejected.inc()
 		c.tier.callStatus[BulkheadFull].Add(1)
-		c.host.callDone(env, token, BulkheadFull)
+		c.host.callDone(env, now, token, BulkheadFull)
 		return
 	}
 	cl := c.newCall()
 	cl.id, cl.token, cl.deadline, cl.start = c.nextID(), token, deadline, now
-	c.calls.put(cl.id, cl)
+	if !c.calls.tryPut(cl.id, cl) {
+		c.calls.put(cl.id, cl)
+	}
 	c.inflight++
 	if c.limited {
 		c.budget.OnRequest(now)
 	}
-	c.send(env, cl, false)
+	c.send(env, now, cl, false)
 }
 
 // send makes the next attempt of cl (a backup when hedge is set).
-func (c *caller) send(env sim.Env, cl *call, hedge bool) {
-	now := env.Now()
+func (c *caller) send(env sim.Env, now sim.Time, cl *call, hedge bool) {
 	var budget time.Duration
 	if cl.deadline != sim.Never {
 		budget = cl.deadline.Sub(env.Local())
 		if budget <= 0 {
 			c.tier.deadlineExceeded.inc()
 			if len(cl.live) == 0 {
-				c.finish(env, cl, Timeout)
+				c.finish(env, now, cl, Timeout)
 			}
 			return
 		}
@@ -202,7 +213,7 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 			if c.cfg.Breaker.Mode == retry.BlockRetries && cl.n > 0 {
 				st = cl.last // only the retry was refused: the call ends as its last try did
 			}
-			c.finish(env, cl, st)
+			c.finish(env, now, cl, st)
 		}
 		return
 	}
@@ -223,7 +234,9 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	a := c.newAttempt()
 	a.id, a.call, a.rep, a.sent, a.ticket, a.timer = c.nextID(), cl, r, now, tk, 0 // every field: see freeAttempt
 	a.cost, cl.cost = cl.cost, 0
-	c.atts.put(a.id, a)
+	if !c.atts.tryPut(a.id, a) {
+		c.atts.put(a.id, a)
+	}
 	cl.live = append(cl.live, a)
 	c.out[r]++
 	c.tier.attempts.inc()
@@ -234,7 +247,11 @@ func (c *caller) send(env sim.Env, cl *call, hedge bool) {
 	if budget > 0 && (timeout == 0 || budget < timeout) {
 		timeout = budget
 	}
-	c.sendRequest(env, c.reps[r], c.msgs.request(Request{ID: a.id, Budget: budget, Attempt: int32(cl.n), Hedge: hedge}))
+	if m := c.msgs.request(a.id, budget, int32(cl.n), hedge); c.tx == nil {
+		env.Send(c.reps[r], m) // sendRequest's datagram case, one call level fewer
+	} else {
+		c.sendRequest(env, c.reps[r], m)
+	}
 	if timeout > 0 {
 		a.timer = env.After(timeout, tag(tagAttempt, a.id))
 	}
@@ -315,7 +332,7 @@ func (c *caller) receive(env sim.Env, resp *Response) {
 		return
 	}
 	env.Cancel(a.timer)
-	c.settle(env, a, resp.Status, resp.RetryAfter)
+	c.settle(env, env.Now(), a, resp.Status, resp.RetryAfter)
 }
 
 // timer handles one of this caller's timers.
@@ -325,18 +342,18 @@ func (c *caller) timer(env sim.Env, kind, id uint64) {
 		if a := c.atts.get(id); a != nil {
 			a.timer = 0
 			c.abandon(env, a)
-			c.settle(env, a, Timeout, 0)
+			c.settle(env, env.Now(), a, Timeout, 0)
 		}
 	case tagBackoff:
 		if cl := c.calls.get(id); cl != nil {
 			cl.timer = 0
-			c.send(env, cl, false)
+			c.send(env, env.Now(), cl, false)
 		}
 	case tagPace:
 		if cl := c.calls.get(id); cl != nil {
 			cl.timer = 0
 			c.rl.Woke()
-			c.send(env, cl, false)
+			c.send(env, env.Now(), cl, false)
 		}
 	case tagHedge:
 		cl := c.calls.get(id)
@@ -344,24 +361,32 @@ func (c *caller) timer(env sim.Env, kind, id uint64) {
 			return
 		}
 		cl.timer = 0
-		if !c.takeRetry(env.Now(), cl, retry.Failure) {
+		now := env.Now()
+		if !c.takeRetry(now, cl, retry.Failure) {
 			c.tier.budgetDenied.inc()
-			c.budgetGauge(env.Now())
+			c.budgetGauge(now)
 			return
 		}
-		c.budgetGauge(env.Now())
+		c.budgetGauge(now)
 		cl.hedges++
 		c.tier.hedges.inc()
-		c.send(env, cl, true)
+		c.send(env, now, cl, true)
 	}
 }
 
 // settle records the outcome of attempt a and decides what the call does
 // next: finish, wait for a hedge, or retry after a backoff.
-func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) {
-	now := env.Now()
+func (c *caller) settle(env sim.Env, now sim.Time, a *attempt, st Status, hint time.Duration) {
 	cl := a.call
-	c.drop(a)
+	if live := cl.live; len(live) == 1 && live[0] == a {
+		// drop's usual case, inline: the call's only attempt.
+		c.atts.del(a.id)
+		c.out[a.rep]--
+		live[0] = nil
+		cl.live = live[:0]
+	} else {
+		c.drop(a)
+	}
 	cls := st.Class()
 	cl.last = st
 	c.breaker.Record(now, a.ticket, cls)
@@ -379,21 +404,21 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 	c.freeAttempt(a)
 	if st == OK {
 		c.budgetGauge(now)
-		c.finish(env, cl, OK)
+		c.finish(env, now, cl, OK)
 		return
 	}
 	if len(cl.live) > 0 {
 		c.budgetGauge(now)
 		return // a hedge is still running: let it answer
 	}
-	if !c.cfg.Retry.ShouldRetry(cl.n, cls) {
+	if cl.n >= c.maxAttempts || c.retryOn&(1<<cls) == 0 { // cfg.Retry.ShouldRetry
 		c.budgetGauge(now)
-		c.finish(env, cl, st)
+		c.finish(env, now, cl, st)
 		return
 	}
 	if cl.deadline != sim.Never && env.Local() >= cl.deadline {
 		c.budgetGauge(now)
-		c.finish(env, cl, st)
+		c.finish(env, now, cl, st)
 		return
 	}
 	if hint != 0 && c.cfg.Pushback.Honour {
@@ -402,7 +427,7 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 			// give up before the budget pays for a retry.
 			c.pushedBack(false)
 			c.budgetGauge(now)
-			c.finish(env, cl, st)
+			c.finish(env, now, cl, st)
 			return
 		}
 	}
@@ -410,11 +435,13 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 	c.budgetGauge(now)
 	if !ok {
 		c.tier.budgetDenied.inc()
-		c.finish(env, cl, st)
+		c.finish(env, now, cl, st)
 		return
 	}
-	env.Cancel(cl.timer) // a pending hedge timer
-	cl.timer = 0
+	if cl.timer != 0 { // (Cancel(0) is a no-op: skip the call)
+		env.Cancel(cl.timer) // a pending hedge timer
+		cl.timer = 0
+	}
 	d := c.cfg.Retry.Next(cl.n, cl.prev, c.rng)
 	cl.prev = d
 	if hint != 0 && c.cfg.Pushback.Honour {
@@ -422,7 +449,7 @@ func (c *caller) settle(env sim.Env, a *attempt, st Status, hint time.Duration) 
 		c.pushedBack(true)
 	}
 	if d <= 0 {
-		c.send(env, cl, false)
+		c.send(env, now, cl, false)
 		return
 	}
 	cl.timer = env.After(d, tag(tagBackoff, cl.id))
@@ -450,22 +477,23 @@ func (c *caller) drop(a *attempt) {
 
 // finish ends a call: losers are cancelled, timers disarmed, the host
 // told.
-func (c *caller) finish(env sim.Env, cl *call, st Status) {
-	env.Cancel(cl.timer)
+func (c *caller) finish(env sim.Env, now sim.Time, cl *call, st Status) {
+	if cl.timer != 0 { // usually none: skip the no-op call
+		env.Cancel(cl.timer)
+	}
 	for len(cl.live) > 0 {
 		a := cl.live[0]
 		env.Cancel(a.timer)
-		c.sendCancel(env, c.reps[a.rep], c.msgs.cancel(Cancel{ID: a.id}))
+		c.sendCancel(env, c.reps[a.rep], c.msgs.cancel(a.id))
 		c.breaker.Release(a.ticket)
 		if a.cost > 0 && c.tracker != nil {
-			c.tracker.RetryEnded(env.Now(), a.cost)
+			c.tracker.RetryEnded(now, a.cost)
 		}
 		c.tier.cancelled.Add(1)
 		c.drop(a)
 		c.freeAttempt(a)
 	}
 	if c.tracker != nil {
-		now := env.Now()
 		if cl.cost > 0 {
 			c.tracker.RetryEnded(now, cl.cost) // a retry paid for but never sent
 		}
@@ -475,10 +503,10 @@ func (c *caller) finish(env sim.Env, cl *call, st Status) {
 	c.calls.del(cl.id)
 	c.inflight--
 	c.tier.callStatus[st].Add(1)
-	c.tier.callLatency.Record(env.Now().Sub(cl.start))
+	c.tier.callLatency.Record(now.Sub(cl.start))
 	token := cl.token
 	c.freeCall(cl)
-	c.host.callDone(env, token, st)
+	c.host.callDone(env, now, token, st)
 }
 
 // breakerGauge and budgetGauge are small enough to inline: most hops

@@ -93,12 +93,12 @@ func (c *client) Timer(env sim.Env, t uint64) {
 		deadline = env.Local().Add(c.cfg.Deadline)
 	}
 	// The token is the request's start time: no map needed to find it.
-	c.caller.start(env, uint64(now), deadline)
+	c.caller.start(env, now, uint64(now), deadline)
 }
 
 // callDone records a finished request.
-func (c *client) callDone(env sim.Env, token uint64, st Status) {
-	start, now := sim.Time(token), env.Now()
+func (c *client) callDone(env sim.Env, now sim.Time, token uint64, st Status) {
+	start := sim.Time(token)
 	m := c.d.client
 	m.done[st].inc()
 	lat := now.Sub(start)

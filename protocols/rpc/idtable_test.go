@@ -7,17 +7,18 @@ import (
 	"github.com/dsim-dev/dsim/sim"
 )
 
-// TestIDTable checks idTable against a map under a mix of sequential IDs
-// from a few senders, callers and incarnations, long-lived stragglers and
-// random deletions.
-func TestIDTable(t *testing.T) {
+// TestReqTable checks reqTable against a map under a mix of sequential
+// IDs from a few senders, callers and incarnations, long-lived stragglers
+// and random removals.
+func TestReqTable(t *testing.T) {
 	type key struct {
 		from sim.NodeID
 		id   uint64
 	}
 	r := rand.New(rand.NewPCG(1, 2))
-	var tab idTable[int]
-	ref := map[key]*int{}
+	var tab reqTable
+	tab.init()
+	ref := map[key]*job{}
 	var live []key
 	seq := map[key]uint64{} // per (sender, caller-incarnation prefix)
 	for step := 0; step < 200000; step++ {
@@ -28,10 +29,13 @@ func TestIDTable(t *testing.T) {
 			p := key{from, prefix}
 			seq[p]++
 			k := key{from, prefix | seq[p]}
-			v := new(int)
-			*v = step
-			tab.putFrom(k.from, k.id, v)
-			ref[k] = v
+			j := &job{}
+			j.from, j.req = k.from, k.id
+			if tab.full() {
+				tab.grow()
+			}
+			tab.add(j)
+			ref[k] = j
 			live = append(live, k)
 		case len(live) > 0:
 			// Mostly the oldest (FIFO-ish), sometimes any.
@@ -44,8 +48,9 @@ func TestIDTable(t *testing.T) {
 			}
 			k := live[i]
 			live = append(live[:i], live[i+1:]...)
-			tab.delFrom(k.from, k.id)
-			tab.delFrom(k.from, k.id) // absent: no-op
+			j := ref[k]
+			tab.remove(j)
+			tab.remove(j) // absent: no-op
 			delete(ref, k)
 		}
 		if step%1009 == 0 {
@@ -53,34 +58,43 @@ func TestIDTable(t *testing.T) {
 				t.Fatalf("step %d: n = %d, want %d", step, tab.n, len(ref))
 			}
 			for k, v := range ref {
-				if got := tab.getFrom(k.from, k.id); got != v {
-					t.Fatalf("step %d: get(%v) = %p, want %p", step, k, got, v)
+				if got := tab.find(k.from, k.id); got != v {
+					t.Fatalf("step %d: find(%v) = %p, want %p", step, k, got, v)
 				}
-				if got := tab.getFrom(k.from+7, k.id); got != nil {
-					t.Fatalf("step %d: get of an absent key found %p", step, got)
+				if got := tab.find(k.from+7, k.id); got != nil {
+					t.Fatalf("step %d: find of an absent key found %p", step, got)
 				}
 			}
 		}
 	}
 }
 
-// BenchmarkIDTable is one put, get and delete of a sequential ID with
+// BenchmarkReqTable is one add, find and remove of a sequential ID with
 // about 1,000 IDs live (first in, first out).
-func BenchmarkIDTable(b *testing.B) {
-	var tab idTable[int]
-	v := new(int)
+func BenchmarkReqTable(b *testing.B) {
+	var tab reqTable
+	tab.init()
 	const window = 1000
+	jobs := make([]job, 2*window)
+	put := func(id uint64) {
+		j := &jobs[id%uint64(len(jobs))]
+		j.from, j.req = 3, id
+		if tab.full() {
+			tab.grow()
+		}
+		tab.add(j)
+	}
 	for id := uint64(1); id <= window; id++ {
-		tab.putFrom(3, id, v)
+		put(id)
 	}
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		id := uint64(i) + window + 1
-		tab.putFrom(3, id, v)
-		if tab.getFrom(3, id-window/2) == nil {
+		put(id)
+		if tab.find(3, id-window/2) == nil {
 			b.Fatal("missing")
 		}
-		tab.delFrom(3, id-window)
+		tab.remove(&jobs[(id-window)%uint64(len(jobs))])
 	}
 }
 

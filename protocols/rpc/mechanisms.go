@@ -61,7 +61,7 @@ func (c *caller) admit(env sim.Env, cl *call, hedge bool) bool {
 		if !ok {
 			// No token before the deadline.
 			c.tier.deadlineExceeded.inc()
-			c.finish(env, cl, Timeout)
+			c.finish(env, now, cl, Timeout)
 			return false
 		}
 		if w > 0 {
@@ -75,7 +75,7 @@ func (c *caller) admit(env sim.Env, cl *call, hedge bool) bool {
 		if !ok {
 			c.tier.throttled.inc()
 			if len(cl.live) == 0 {
-				c.finish(env, cl, TooManyRequests)
+				c.finish(env, now, cl, TooManyRequests)
 			}
 			return false
 		}

@@ -116,7 +116,6 @@ type msgSlab struct {
 	cancels msgPool[Cancel]
 	e       *sim.Engine
 	reuse   bool // no transport: every delivery comes straight from the network
-	reused  int  // messages handed out again (tests)
 }
 
 // noReuse turns message reuse off for the deployments built after it is
@@ -130,62 +129,83 @@ const staleID = ^uint64(0)
 type msgPool[T any] struct {
 	block []T
 	free  []*T
+	freed int // values put on free (tests: freed − len(free) were handed out again)
 }
 
-// get returns a value holding v: a freed one if there is one (reported by
-// reused), else the next of the current block.
-func (p *msgPool[T]) get(v T) (m *T, reused bool) {
-	if n := len(p.free); n > 0 {
-		m = p.free[n-1]
-		p.free = p.free[:n-1]
-		reused = true
-	} else {
-		if len(p.block) == 0 {
-			p.block = make([]T, msgBlock)
-		}
-		m = &p.block[0]
-		p.block = p.block[1:]
+// carve returns the next value of the current block, starting a new block
+// when it is used up: the rare path, kept out of line.
+//
+//go:noinline
+func (p *msgPool[T]) carve() *T {
+	if len(p.block) == 0 {
+		p.block = make([]T, msgBlock)
 	}
-	*m = v
-	return m, reused
+	m := &p.block[0]
+	p.block = p.block[1:]
+	return m
 }
 
-// put frees m, overwriting it with stale, unless *refs says a duplicate is
-// still to be delivered (then it counts that delivery off) or m is
-// pinned.
-func (p *msgPool[T]) put(m *T, refs *uint8, stale T) {
+// put frees m, overwriting its ID (at id) with staleID, unless *refs
+// says a duplicate is still to be delivered (then it counts that delivery
+// off) or m is pinned. The other fields keep their values: whoever takes
+// m next sets them all.
+func (p *msgPool[T]) put(m *T, refs *uint8, id *uint64) {
 	switch {
 	case *refs == 0:
-		*m = stale
+		*id = staleID
 		p.free = append(p.free, m)
+		p.freed++
 	case *refs < refsPinned:
 		*refs--
 	}
 }
 
-func (s *msgSlab) request(r Request) *Request {
-	m, again := s.reqs.get(r)
-	if again {
-		s.reused++
+// request, response and cancel return a message holding the given
+// fields: a freed value if there is one, else the next of the current
+// block. They set every field (a freed value holds a stale message)
+// instead of copying a whole value in, and pop the free list themselves:
+// a generic helper for that would be a call of its own (its shape
+// instantiation does not inline).
+func (s *msgSlab) request(id uint64, budget time.Duration, attempt int32, hedge bool) *Request {
+	var m *Request
+	if n := len(s.reqs.free); n > 0 {
+		m = s.reqs.free[n-1]
+		s.reqs.free = s.reqs.free[:n-1]
+	} else {
+		m = s.reqs.carve()
 	}
+	m.ID, m.Budget, m.Attempt, m.Hedge, m.refs = id, budget, attempt, hedge, 0
 	return m
 }
 
-func (s *msgSlab) response(r Response) *Response {
-	m, again := s.resps.get(r)
-	if again {
-		s.reused++
+func (s *msgSlab) response(id uint64, st Status) *Response {
+	var m *Response
+	if n := len(s.resps.free); n > 0 {
+		m = s.resps.free[n-1]
+		s.resps.free = s.resps.free[:n-1]
+	} else {
+		m = s.resps.carve()
 	}
+	m.ID, m.Status, m.refs, m.RetryAfter = id, st, 0, 0
 	return m
 }
 
-func (s *msgSlab) cancel(c Cancel) *Cancel {
-	m, again := s.cancels.get(c)
-	if again {
-		s.reused++
+func (s *msgSlab) cancel(id uint64) *Cancel {
+	var m *Cancel
+	if n := len(s.cancels.free); n > 0 {
+		m = s.cancels.free[n-1]
+		s.cancels.free = s.cancels.free[:n-1]
+	} else {
+		m = s.cancels.carve()
 	}
+	m.ID, m.refs = id, 0
 	return m
 }
+
+// reused returns how many messages were handed out again (tests).
+func (s *msgSlab) reused() int { return s.reqs.reused() + s.resps.reused() + s.cancels.reused() }
+
+func (p *msgPool[T]) reused() int { return p.freed - len(p.free) }
 
 // reusable reports whether handled messages may be reused now.
 func (s *msgSlab) reusable() bool { return s.reuse && !s.e.Observed() }
@@ -194,18 +214,18 @@ func (s *msgSlab) reusable() bool { return s.reuse && !s.e.Observed() }
 // receiver has handled.
 func (s *msgSlab) doneRequest(m *Request) {
 	if s.reusable() {
-		s.reqs.put(m, &m.refs, Request{ID: staleID})
+		s.reqs.put(m, &m.refs, &m.ID)
 	}
 }
 
 func (s *msgSlab) doneResponse(m *Response) {
 	if s.reusable() {
-		s.resps.put(m, &m.refs, Response{ID: staleID})
+		s.resps.put(m, &m.refs, &m.ID)
 	}
 }
 
 func (s *msgSlab) doneCancel(m *Cancel) {
 	if s.reusable() {
-		s.cancels.put(m, &m.refs, Cancel{ID: staleID})
+		s.cancels.put(m, &m.refs, &m.ID)
 	}
 }

@@ -37,7 +37,7 @@ func runReuse(t *testing.T, cfg Config, net func(*testing.T, *sim.Engine), span 
 	if err := e.Run(sim.Time(span)); err != nil {
 		t.Fatal(err)
 	}
-	return reuseRun{hash: e.Hash(), events: e.Events(), stats: d.Stats(), reused: d.msgs.reused}
+	return reuseRun{hash: e.Hash(), events: e.Events(), stats: d.Stats(), reused: d.msgs.reused()}
 }
 
 // hostileNet installs a netmodel network that reorders, loses,
@@ -141,8 +141,8 @@ func TestMessageReuseOff(t *testing.T) {
 	if err := e.Run(sim.Time(2 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if d.msgs.reused != 0 {
-		t.Errorf("observed engine: %d messages reused", d.msgs.reused)
+	if d.msgs.reused() != 0 {
+		t.Errorf("observed engine: %d messages reused", d.msgs.reused())
 	}
 	vals := map[*Request]bool{}
 	for _, r := range seen {
@@ -168,7 +168,7 @@ func TestMessageReuseOff(t *testing.T) {
 	if err := e.Run(sim.Time(2 * time.Second)); err != nil {
 		t.Fatal(err)
 	}
-	if d.Stats().Requests == 0 || d.msgs.reused != 0 {
-		t.Errorf("transport: %d requests, %d messages reused; want some, none", d.Stats().Requests, d.msgs.reused)
+	if d.Stats().Requests == 0 || d.msgs.reused() != 0 {
+		t.Errorf("transport: %d requests, %d messages reused; want some, none", d.Stats().Requests, d.msgs.reused())
 	}
 }

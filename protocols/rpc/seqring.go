@@ -37,6 +37,20 @@ func (r *seqRing[T]) get(id uint64) *T {
 	return nil
 }
 
+// tryPut stores v under id, which must not be present, if its slot is
+// free, and reports whether it did; put does the rest. Callers on hot
+// paths write `if !r.tryPut(id, v) { r.put(id, v) }`: tryPut inlines,
+// put (which may grow the ring) does not.
+func (r *seqRing[T]) tryPut(id uint64, v *T) bool {
+	if n := len(r.slots); n > 0 {
+		if s := &r.slots[id&uint64(n-1)]; s.v == nil {
+			s.id, s.v = id, v
+			return true
+		}
+	}
+	return false
+}
+
 // put stores v under id, which must not be present.
 func (r *seqRing[T]) put(id uint64, v *T) {
 	if len(r.slots) == 0 {

@@ -24,8 +24,16 @@ type service struct {
 	tier      *tier // its counts and metrics
 }
 
-// job is one request at a server.
+// job is one request at a server: its state, and its link in the
+// server's request table.
 type job struct {
+	jobState
+	nextReq *job // next in its reqTable chain
+}
+
+// jobState is a job's state, pointer-free so that release clears it in
+// one plain store.
+type jobState struct {
 	id        uint64
 	from      sim.NodeID
 	req       uint64
@@ -54,7 +62,7 @@ type server struct {
 	qhead   int
 	qlive   int          // queued and not cancelled
 	jobs    seqRing[job] // by job ID
-	byReq   idTable[job] // by sender and request ID
+	byReq   reqTable     // by sender and request ID
 	seq     uint64
 	free    []*job
 	pumping bool
@@ -84,6 +92,7 @@ func incarnation(env sim.Env) uint64 {
 func (s *server) Start(env sim.Env) {
 	inc := incarnation(env)
 	s.rng = env.Rand()
+	s.byReq.init()
 	s.seq = jobIdx<<idxShift | (inc&(1<<incBits-1))<<seqBits
 	for i := range s.svc.cfg.Calls {
 		b, scope := s.svc.budgets[i].get(env)
@@ -119,12 +128,12 @@ func (s *server) Receive(env sim.Env, from sim.NodeID, msg sim.Message) {
 // Timer dispatches the server's and its callers' timers.
 func (s *server) Timer(env sim.Env, t uint64) {
 	kind, id := t>>kindBits, t&idMask
-	if kind == tagTransport && s.ep != nil {
-		s.ep.Timer(env, id)
+	if kind == tagService { // the most frequent: one per job
+		s.serviceDone(env, id)
 		return
 	}
-	if kind == tagService {
-		s.serviceDone(env, id)
+	if kind == tagTransport && s.ep != nil {
+		s.ep.Timer(env, id)
 		return
 	}
 	if i := int(id >> idxShift & 0xff); i < len(s.callers) {
@@ -135,7 +144,7 @@ func (s *server) Timer(env sim.Env, t uint64) {
 func (s *server) arrive(env sim.Env, from sim.NodeID, r *Request) {
 	svc, cfg := s.svc, &s.svc.cfg
 	svc.tier.arrivals.inc()
-	if s.byReq.getFrom(from, r.ID) != nil {
+	if s.byReq.find(from, r.ID) != nil {
 		return // a network duplicate of a request in progress
 	}
 	if s.lim != nil && !s.lim.Admit(s.busy+s.qlive) {
@@ -157,13 +166,25 @@ func (s *server) arrive(env sim.Env, from sim.NodeID, r *Request) {
 	}
 	j := s.newJob()
 	s.seq++
-	j.id, j.from, j.req, j.arrived, j.deadline = s.seq, from, r.ID, env.Now(), sim.Never
+	now := env.Now()
+	j.id, j.from, j.req, j.arrived, j.deadline = s.seq, from, r.ID, now, sim.Never
 	j.inflight = int32(s.busy + s.qlive)
 	if r.Budget > 0 {
 		j.deadline = env.Local().Add(r.Budget)
 	}
-	s.jobs.put(j.id, j)
-	s.byReq.putFrom(from, r.ID, j)
+	if !s.jobs.tryPut(j.id, j) {
+		s.jobs.put(j.id, j)
+	}
+	if s.byReq.full() {
+		s.byReq.grow()
+	}
+	s.byReq.add(j)
+	if !s.pumping && s.qhead == len(s.queue) && s.busy < cfg.Workers {
+		// Nothing waits and a worker is free: pump would take j
+		// straight back off the queue and begin it.
+		s.begin(env, now, j)
+		return
+	}
 	j.queued = true
 	s.queue = append(s.queue, j)
 	s.qlive++
@@ -191,17 +212,16 @@ func (s *server) pump(env sim.Env) {
 		}
 		j.queued = false
 		s.qlive--
-		s.begin(env, j)
+		s.begin(env, env.Now(), j)
 	}
 	s.pumping = false
 }
 
 // begin gives j a worker: checks its deadline and queue timeout, draws
 // its service time and whether it will fail.
-func (s *server) begin(env sim.Env, j *job) {
+func (s *server) begin(env sim.Env, now sim.Time, j *job) {
 	svc, cfg := s.svc, &s.svc.cfg
 	s.busy++
-	now := env.Now()
 	if j.deadline != sim.Never && env.Local() >= j.deadline {
 		s.expire(env, j)
 		return
@@ -219,7 +239,7 @@ func (s *server) begin(env sim.Env, j *job) {
 			s.finish(env, j)
 			return
 		}
-		s.respond(env, j, Unavailable)
+		s.respond(env, now, j, Unavailable)
 		return
 	}
 	rng := s.rng
@@ -245,6 +265,7 @@ func (s *server) serviceDone(env sim.Env, id uint64) {
 	if j == nil {
 		return
 	}
+	now := env.Now()
 	j.timer = 0
 	switch {
 	case j.cancelled:
@@ -253,9 +274,9 @@ func (s *server) serviceDone(env sim.Env, id uint64) {
 		s.expire(env, j)
 	case j.fail != OK:
 		s.svc.tier.injected.inc()
-		s.respond(env, j, j.fail)
+		s.respond(env, now, j, j.fail)
 	case len(s.svc.calls) == 0:
-		s.respond(env, j, OK)
+		s.respond(env, now, j, OK)
 	case s.svc.cfg.FanOut == Parallel:
 		for !j.done && j.next < len(s.svc.calls) {
 			if s.expired(env, j) {
@@ -265,10 +286,10 @@ func (s *server) serviceDone(env sim.Env, id uint64) {
 			c := s.callers[s.svc.calls[j.next]]
 			j.next++
 			j.pending++
-			c.start(env, j.id, j.deadline)
+			c.start(env, now, j.id, j.deadline)
 		}
 	default:
-		s.callNext(env, j)
+		s.callNext(env, now, j)
 	}
 }
 
@@ -277,9 +298,9 @@ func (s *server) expired(env sim.Env, j *job) bool {
 }
 
 // callNext makes j's next serial call, or answers once all succeeded.
-func (s *server) callNext(env sim.Env, j *job) {
+func (s *server) callNext(env sim.Env, now sim.Time, j *job) {
 	if j.next == len(s.svc.calls) {
-		s.respond(env, j, OK)
+		s.respond(env, now, j, OK)
 		return
 	}
 	if s.expired(env, j) {
@@ -289,11 +310,11 @@ func (s *server) callNext(env sim.Env, j *job) {
 	c := s.callers[s.svc.calls[j.next]]
 	j.next++
 	j.pending++
-	c.start(env, j.id, j.deadline)
+	c.start(env, now, j.id, j.deadline)
 }
 
 // callDone continues j after one of its downstream calls finished.
-func (s *server) callDone(env sim.Env, token uint64, st Status) {
+func (s *server) callDone(env sim.Env, now sim.Time, token uint64, st Status) {
 	j := s.jobs.get(token)
 	if j == nil {
 		return
@@ -305,27 +326,38 @@ func (s *server) callDone(env sim.Env, token uint64, st Status) {
 	case j.cancelled:
 		s.drop(env, j)
 	case st != OK:
-		s.respond(env, j, st.upstream())
+		s.respond(env, now, j, st.upstream())
 	case s.svc.cfg.FanOut == Serial:
-		s.callNext(env, j)
+		s.callNext(env, now, j)
 	case j.pending == 0 && j.next == len(s.svc.calls):
-		s.respond(env, j, OK)
+		s.respond(env, now, j, OK)
 	}
 }
 
 // reply answers a request that never became a job.
 func (s *server) reply(env sim.Env, to sim.NodeID, id uint64, st Status) {
 	s.svc.tier.answered[st].inc()
-	s.sendResponse(env, to, s.d.msgs.response(Response{ID: id, Status: st}))
+	if m := s.d.msgs.response(id, st); s.ep == nil {
+		env.Send(to, m) // sendResponse's datagram case, one call level fewer
+	} else {
+		s.sendResponse(env, to, m)
+	}
 }
 
-func (s *server) respond(env sim.Env, j *job, st Status) {
+func (s *server) respond(env sim.Env, now sim.Time, j *job, st Status) {
 	if s.lim != nil {
 		cls := st.Class()
 		s.sample(env, j, cls == retry.Overload || cls == retry.Timeout)
 	}
-	s.reply(env, j.from, j.req, st)
-	s.svc.tier.serverLatency.Record(env.Now().Sub(j.arrived))
+	// reply, inline: every job that is answered comes this way.
+	tier := s.svc.tier
+	tier.answered[st].inc()
+	if m := s.d.msgs.response(j.req, st); s.ep == nil {
+		env.Send(j.from, m)
+	} else {
+		s.sendResponse(env, j.from, m)
+	}
+	tier.serverLatency.Record(now.Sub(j.arrived))
 	s.finish(env, j)
 }
 
@@ -349,31 +381,34 @@ func (s *server) drop(env sim.Env, j *job) {
 // finish frees j's worker and lets the next queued job in.
 func (s *server) finish(env sim.Env, j *job) {
 	j.done = true
-	s.byReq.delFrom(j.from, j.req)
+	s.byReq.remove(j)
 	s.busy--
 	s.release(j)
-	s.pump(env)
+	if s.qhead < len(s.queue) {
+		s.pump(env) // (an empty queue leaves pump nothing to do)
+	}
 }
 
-// release recycles a finished job once no downstream call refers to it.
+// release recycles a finished (done) job once no downstream call refers
+// to it.
 func (s *server) release(j *job) {
-	if !j.done || j.pending > 0 {
+	if j.pending > 0 {
 		return
 	}
 	s.jobs.del(j.id)
-	*j = job{}
+	j.jobState = jobState{} // nextReq is nil already: remove cleared it
 	s.free = append(s.free, j)
 }
 
 func (s *server) cancel(from sim.NodeID, id uint64) {
-	j := s.byReq.getFrom(from, id)
+	j := s.byReq.find(from, id)
 	if j == nil {
 		return
 	}
 	j.cancelled = true
 	if j.queued {
 		// Still waiting: forget it now; pump skips it.
-		s.byReq.delFrom(from, id)
+		s.byReq.remove(j)
 		s.jobs.del(j.id)
 		s.qlive--
 		s.svc.tier.serverCancelled.inc()

@@ -47,17 +47,21 @@ func (s Status) Code() int {
 // Class returns the retry class of s: whether it is a success, a client
 // error (never retried), overload, failure or timeout.
 func (s Status) Class() retry.Class {
-	switch s {
-	case OK:
-		return retry.Success
-	case BadRequest:
-		return retry.ClientError
-	case TooManyRequests, Unavailable, CircuitOpen, BulkheadFull:
-		return retry.Overload
-	case Timeout:
-		return retry.Timeout
+	if s < numStatus {
+		return statusClasses[s] // a load instead of a switch: settle asks for every attempt
 	}
 	return retry.Failure
+}
+
+var statusClasses = [numStatus]retry.Class{
+	OK:              retry.Success,
+	BadRequest:      retry.ClientError,
+	TooManyRequests: retry.Overload,
+	Internal:        retry.Failure,
+	Unavailable:     retry.Overload,
+	Timeout:         retry.Timeout,
+	CircuitOpen:     retry.Overload,
+	BulkheadFull:    retry.Overload,
 }
 
 // upstream maps the status of a failed dependency call to the status a

@@ -194,7 +194,7 @@ func (c *caller) failed(env sim.Env, id uint64, cause transport.Cause) {
 	if cause == transport.Timeout || cause == transport.HalfOpen {
 		st = Timeout
 	}
-	c.settle(env, a, st, 0)
+	c.settle(env, env.Now(), a, st, 0)
 }
 
 // startTransport gives a server node its endpoint and its callers their
