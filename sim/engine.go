@@ -356,7 +356,10 @@ func (e *Engine) Deliver(at Time, from, to NodeID, msg Message, flags uint32) {
 	if at < e.now {
 		panic(fmt.Sprintf("sim: delivery at %v scheduled in the past (now %v)", at, e.now))
 	}
-	e.schedule(&item{at: at, key: uint64(KindDeliver), node: to, from: from, msg: msg, aux: uint64(flags)})
+	e.seq++
+	it := e.q.slot(at)
+	it.at, it.key, it.msg = at, uint64(KindDeliver)|e.seq<<kindBits, msg
+	it.node, it.from, it.aux = to, from, uint64(flags)
 }
 
 // Trace emits a trace record to the observers. Networks use it to report
@@ -376,7 +379,8 @@ func (e *Engine) trace(kind EventKind, node, from NodeID, msg Message, cause str
 }
 
 // schedule queues an item whose key holds only its kind, giving it the
-// next sequence number.
+// next sequence number. Deliver and after, the hot paths, do the same
+// in place: they fill the queue's slot (radixQueue.slot) field by field.
 func (e *Engine) schedule(it *item) {
 	e.seq++
 	it.key |= e.seq << kindBits
@@ -399,7 +403,6 @@ func (e *Engine) RunUntil(until Time, stop func() bool) error {
 		e.net.Attach(e)
 	}
 	e.stopped = false
-	var it item
 	for e.q.len() > 0 {
 		if e.q.len() > e.cfg.MaxPending {
 			return fmt.Errorf("at %v: %w (%d queued, max %d)", e.now, ErrQueueLimit, e.q.len(), e.cfg.MaxPending)
@@ -407,11 +410,12 @@ func (e *Engine) RunUntil(until Time, stop func() bool) error {
 		if e.seq >= maxSeq {
 			return fmt.Errorf("at %v: %w (sequence space of %d schedules exhausted)", e.now, ErrEventLimit, uint64(maxSeq))
 		}
-		if !e.q.popUntil(until, &it) {
+		it := e.q.next(until)
+		if it == nil {
 			break
 		}
 		e.now = it.at
-		if e.dispatch(&it) {
+		if e.dispatch(it) {
 			if e.events >= e.cfg.MaxEvents {
 				return fmt.Errorf("at %v: %w (max %d)", e.now, ErrEventLimit, e.cfg.MaxEvents)
 			}
@@ -420,7 +424,7 @@ func (e *Engine) RunUntil(until Time, stop func() bool) error {
 			}
 		}
 	}
-	it = item{}
+	e.q.popped = item{}
 	if until != Never && until > e.now {
 		e.now = until
 	}
@@ -428,15 +432,17 @@ func (e *Engine) RunUntil(until Time, stop func() bool) error {
 }
 
 // dispatch handles one popped event and reports whether it counted as a
-// dispatched event (cancelled and stale timers do not).
+// dispatched event (cancelled and stale timers do not). it points into
+// the queue: everything needed from it is read before anything that may
+// push (the network's Arrive, an observer, the node).
 func (e *Engine) dispatch(it *item) bool {
 	kind := it.kind()
 	if kind == KindControl {
 		fn := it.msg.(func())
 		it.msg = nil
-		e.count(it, kind, 0)
+		e.count(it.at, kind, it.node, it.from, 0)
 		if len(e.obs) > 0 {
-			e.observe(it, kind, 0)
+			e.observe(it.at, it.seq(), kind, it.node, it.from, 0, nil)
 		}
 		fn()
 		return true
@@ -454,13 +460,13 @@ func (e *Engine) dispatch(it *item) bool {
 			n.inbox = append(n.inbox, *it)
 			return false
 		}
-		from, msg := it.from, it.msg
-		if !e.net.Arrive(from, it.node, msg, uint32(it.aux)) {
+		at, key, from, msg := it.at, it.key, it.from, it.msg
+		if !e.net.Arrive(from, n.id, msg, uint32(it.aux)) {
 			return false
 		}
-		e.count(it, kind, 0)
+		e.count(at, kind, n.id, from, 0)
 		if len(e.obs) > 0 {
-			e.observe(it, kind, 0)
+			e.observe(at, key>>kindBits, kind, n.id, from, 0, msg)
 		}
 		n.inst.Receive(&n.env, from, msg)
 	case KindTimer:
@@ -477,9 +483,9 @@ func (e *Engine) dispatch(it *item) bool {
 		}
 		tag := t.tag
 		e.timers.release(s)
-		e.count(it, kind, tag)
+		e.count(it.at, kind, n.id, it.from, tag)
 		if len(e.obs) > 0 {
-			e.observe(it, kind, tag)
+			e.observe(it.at, it.seq(), kind, n.id, it.from, tag, nil)
 		}
 		n.inst.Timer(&n.env, tag)
 	case KindStart:
@@ -492,9 +498,9 @@ func (e *Engine) dispatch(it *item) bool {
 			return false
 		}
 		n.starting = false
-		e.count(it, kind, 0)
+		e.count(it.at, kind, n.id, it.from, 0)
 		if len(e.obs) > 0 {
-			e.observe(it, kind, 0)
+			e.observe(it.at, it.seq(), kind, n.id, it.from, 0, nil)
 		}
 		n.inst.Start(&n.env)
 		if len(n.inbox) > 0 && n.up && !n.paused {
@@ -509,21 +515,18 @@ func (e *Engine) dispatch(it *item) bool {
 
 // count adds a dispatched event to the count and the hash; dispatch then
 // tells the observers, if any. It is inlined into dispatch.
-func (e *Engine) count(it *item, kind EventKind, tag uint64) {
+func (e *Engine) count(at Time, kind EventKind, node, from NodeID, tag uint64) {
 	e.events++
 	h := e.hash
-	h = (h ^ uint64(it.at)) * hashPrime
-	h = (h ^ (uint64(kind) | uint64(uint32(it.node))<<8 | uint64(uint32(it.from))<<40)) * hashPrime
+	h = (h ^ uint64(at)) * hashPrime
+	h = (h ^ (uint64(kind) | uint64(uint32(node))<<8 | uint64(uint32(from))<<40)) * hashPrime
 	e.hash = (h ^ tag) * hashPrime
 }
 
-// observe tells the observers about a dispatched event.
-func (e *Engine) observe(it *item, kind EventKind, tag uint64) {
-	var msg Message
-	if kind == KindDeliver {
-		msg = it.msg
-	}
-	e.ev = Event{At: it.at, Seq: it.seq(), Kind: kind, Node: it.node, From: it.from, Tag: tag, Msg: msg}
+// observe tells the observers about a dispatched event (msg only for a
+// delivery).
+func (e *Engine) observe(at Time, seq uint64, kind EventKind, node, from NodeID, tag uint64, msg Message) {
+	e.ev = Event{At: at, Seq: seq, Kind: kind, Node: node, From: from, Tag: tag, Msg: msg}
 	for _, o := range e.obs {
 		o.OnEvent(&e.ev)
 	}
@@ -545,7 +548,11 @@ func (e *Engine) after(n *nodeState, d time.Duration, tag uint64) TimerID {
 		d = n.clock.Span(e.now, d)
 	}
 	s, gen := e.timers.alloc(timer{tag: tag, epoch: n.epoch, node: n.id})
-	e.schedule(&item{at: e.now.Add(d), key: uint64(KindTimer), node: n.id, from: None, aux: uint64(s)})
+	e.seq++
+	at := e.now.Add(d)
+	it := e.q.slot(at)
+	it.at, it.key, it.msg = at, uint64(KindTimer)|e.seq<<kindBits, nil
+	it.node, it.from, it.aux = n.id, None, uint64(s)
 	return TimerID(uint64(gen)<<32 | uint64(uint32(s)+1))
 }
 

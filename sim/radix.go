@@ -115,6 +115,8 @@ type radixQueue struct {
 	// are discarded when their bucket is drained.
 	timers *timerSlab
 
+	popped item // what next returns when the front is empty
+
 	free   *chunk // pool of unused chunks
 	nfree  int
 	chunks int // chunks allocated and not given back
@@ -186,17 +188,22 @@ func (q *radixQueue) putChunk(c *chunk, used int) {
 	q.nfree++
 }
 
-func (q *radixQueue) push(it *item) {
+func (q *radixQueue) push(it *item) { *q.slot(it.at) = *it }
+
+// slot files a new item due at at and returns where it goes, for the
+// caller to fill every field of (the slot is not cleared): the engine
+// writes a new event straight into the queue instead of building it
+// aside and copying it in.
+func (q *radixQueue) slot(at Time) *item {
 	q.n++
-	j := bits.Len64(uint64(it.at ^ q.last))
+	j := bits.Len64(uint64(at ^ q.last))
 	if j < q.lvl {
 		if len(q.index)-q.fh < frontMax {
-			q.insertFront(it)
-			return
+			return q.frontSlot(at)
 		}
 		q.spillFront()
 	}
-	q.put(q.bucketOf(it.at, j), it)
+	return q.bucketSlot(q.bucketOf(at, j), at)
 }
 
 // insertFront adds it to the front. Its position is the largest so far,
@@ -206,7 +213,7 @@ func (q *radixQueue) push(it *item) {
 // a longer one by binary search, after which the pending entries before
 // it shift one slot towards the head when there is room and they are
 // fewer than those after it.
-func (q *radixQueue) insertFront(it *item) {
+func (q *radixQueue) frontSlot(at Time) *item {
 	if len(q.front) == cap(q.front) && 2*(len(q.index)-q.fh) <= len(q.front) {
 		// At most half the front's items are pending: compacting
 		// costs at most one move per item popped since the last time.
@@ -216,13 +223,18 @@ func (q *radixQueue) insertFront(it *item) {
 		// pile up in the front.)
 		q.compactFront()
 	}
-	r := fref{at: it.at, pos: int32(len(q.front))}
-	q.front = append(q.front, *it)
+	r := fref{at: at, pos: int32(len(q.front))}
+	if len(q.front) < cap(q.front) {
+		q.front = q.front[:len(q.front)+1]
+	} else {
+		q.front = append(q.front, item{})
+	}
+	slot := &q.front[r.pos]
 	x, fh := q.index, q.fh
 	n := len(x)
 	if n == fh || x[n-1].at <= r.at {
 		q.index = append(x, r)
-		return
+		return slot
 	}
 	if n-fh <= walkMax {
 		// A short front: walk back from the end, shifting.
@@ -235,7 +247,7 @@ func (q *radixQueue) insertFront(it *item) {
 		x[k] = r
 		q.index = x
 		q.walked += n - k
-		return
+		return slot
 	}
 	// The first pending entry later than r (there is one).
 	lo, hi := fh, n-1
@@ -252,13 +264,14 @@ func (q *radixQueue) insertFront(it *item) {
 		x[lo-1] = r
 		q.fh--
 		q.walked += lo - fh
-		return
+		return slot
 	}
 	x = append(x, fref{})
 	copy(x[lo+1:], x[lo:n])
 	x[lo] = r
 	q.index = x
 	q.walked += n - lo
+	return slot
 }
 
 // walkMax is the most pending entries for which insertFront walks back
@@ -275,7 +288,7 @@ func (q *radixQueue) compactFront() {
 		tmp = append(tmp, q.front[r.pos])
 		pend[k].pos = int32(k)
 	}
-	clear(q.front)
+	// The old buffer is not cleared (see clearFront).
 	q.front, q.spare = tmp, q.front[:0]
 	q.index = q.index[:copy(q.index, pend)]
 	q.fh = 0
@@ -291,8 +304,13 @@ func (q *radixQueue) spillFront() {
 	q.clearFront()
 }
 
+// clearFront empties the front. Its buffers are not cleared: the items
+// left in them keep at most cap(front)+cap(spare) messages (a few
+// thousand at most, as the front holds at most frontMax pending items)
+// from the garbage collector until they are overwritten, and clearing
+// them on every refill cost about 1% of an rpc run. Chunks, which are
+// pooled in numbers that follow the queue's size, are cleared.
 func (q *radixQueue) clearFront() {
-	clear(q.front)
 	q.front = q.front[:0]
 	q.index = q.index[:0]
 	q.fh = 0
@@ -306,7 +324,11 @@ func (q *radixQueue) toFront(it *item) {
 }
 
 // put files an item into bucket i without counting it.
-func (q *radixQueue) put(i int, it *item) {
+func (q *radixQueue) put(i int, it *item) { *q.bucketSlot(i, it.at) = *it }
+
+// bucketSlot reserves the next slot of bucket i for an item due at at,
+// without counting it, and returns it for the caller to fill.
+func (q *radixQueue) bucketSlot(i int, at Time) *item {
 	b := &q.b[i]
 	if b.tail == nil || b.w == chunkLen {
 		c := q.getChunk()
@@ -317,20 +339,21 @@ func (q *radixQueue) put(i int, it *item) {
 		}
 		b.tail, b.w = c, 0
 	}
-	b.tail.items[b.w] = *it
+	slot := &b.tail.items[b.w]
 	b.w++
 	b.n++
 	switch {
 	case b.n == 1:
-		b.min = it.at
+		b.min = at
 		if i > 0 {
 			l, d := (i-1)>>digitBits, (i-1)&(digits-1)
 			q.levels |= 1 << l
 			q.dmask[l] |= 1 << d
 		}
-	case it.at < b.min:
-		b.min = it.at
+	case at < b.min:
+		b.min = at
 	}
+	return slot
 }
 
 // drain empties bucket b into the front (sorted later) or, with front
@@ -553,6 +576,26 @@ func (q *radixQueue) popUntil(until Time, out *item) bool {
 		return true
 	}
 	return q.popSlow(until, out)
+}
+
+// next removes the minimum and returns it, or nil when its time is after
+// until or nothing is left (see popUntil). The item stays valid until the
+// next push or pop: the dispatcher reads it before handing the event to a
+// node, and the common case saves copying it out of the front.
+func (q *radixQueue) next(until Time) *item {
+	if q.fh < len(q.index) {
+		r := q.index[q.fh]
+		if r.at > until {
+			return nil
+		}
+		q.fh++
+		q.n--
+		return &q.front[r.pos]
+	}
+	if !q.popSlow(until, &q.popped) {
+		return nil
+	}
+	return &q.popped
 }
 
 // popSlow is popUntil when the front is empty: bucket 0, or a refill.
