@@ -69,6 +69,11 @@ type conn struct {
 	wmax  float64
 	epoch sim.Time
 	kcub  float64
+	// Eifel (RFC 3522): the window before a fast retransmit and when that
+	// retransmission went out (0 = none pending), to undo the cut if the
+	// retransmission proves spurious.
+	undoCwnd, undoSsthresh float64
+	fastAt                 sim.Time
 
 	// receiver
 	rnxt      int64

@@ -60,7 +60,8 @@
 // and acknowledged cumulatively, delayed ACKs ride on data when they can.
 // RTT is measured from timestamps (RFC 7323) and the timeout follows RFC
 // 6298 with backoff; three duplicate ACKs trigger a fast retransmit and
-// NewReno recovery (RFC 6582). The congestion window starts at
+// NewReno recovery (RFC 6582), undone when the next ACK's timestamp shows
+// the original arrived (Eifel, RFC 3522). The congestion window starts at
 // initial_window, grows by slow start, then by Reno (one segment per RTT)
 // or CUBIC (RFC 8312), and shrinks by 0.5 or 0.7 on loss, to 1 on a
 // timeout; the receive window caps the segments in flight. The receiver

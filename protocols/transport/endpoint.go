@@ -499,6 +499,19 @@ func (ep *Endpoint) onAck(env sim.Env, c *conn, ack int64, echo sim.Time, pure b
 	}
 	if ack > c.una {
 		acked := ack - c.una
+		if c.inRec && !c.rtoRec && c.fastAt > 0 && echo > 0 && echo < c.fastAt {
+			// Eifel detection (RFC 3522 §3.2): the first ACK past the
+			// fast retransmission echoes a timestamp older than it, so
+			// the original arrived and the "loss" was reordering. Undo
+			// the RFC 5681 §3.2 cut (RFC 4015 §3) and leave recovery, as
+			// Linux does: without this, a path that reorders three
+			// segments now and then (jitter wider than the gap between
+			// back-to-back segments) halves the window on every
+			// multi-segment message and never opens it again.
+			c.cwnd, c.ssthresh = max(c.cwnd, c.undoCwnd), max(c.ssthresh, c.undoSsthresh)
+			c.inRec, c.inflate = false, 0
+		}
+		c.fastAt = 0
 		if echo > 0 {
 			c.onRTT(now.Sub(echo))
 		}
@@ -538,6 +551,7 @@ func (ep *Endpoint) onAck(env sim.Env, c *conn, ack int64, echo sim.Time, pure b
 	c.dup++
 	switch {
 	case c.dup == 3 && !c.inRec:
+		c.undoCwnd, c.undoSsthresh, c.fastAt = c.cwnd, c.ssthresh, now
 		c.onLoss(false, now)
 		c.inRec, c.rtoRec, c.recover, c.inflate = true, false, c.nxt-1, 0
 		ep.retransmit(env, c, c.una)
