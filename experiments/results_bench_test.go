@@ -124,7 +124,7 @@ func BenchmarkResultsAtScale(b *testing.B) {
 // BenchmarkRetryStormWorkers measures how the run phase scales with
 // workers on the bundled retry-storm (16 runs of 60 s: 4 variants × 4
 // seeds, in memory, no output folder). Two workers on two free cores
-// should give at least 1.8× the runs/s of one (1.95× measured, see
+// should give at least 1.8× the runs/s of one (1.94× measured, see
 // docs/results.md "Workers"); compare the two sub-benchmarks on an
 // otherwise idle machine:
 //
