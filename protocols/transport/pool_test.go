@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/dsim-dev/dsim/netmodel"
 	"github.com/dsim-dev/dsim/sim"
 )
 
@@ -45,29 +44,7 @@ func TestRecyclingChangesNothing(t *testing.T) {
 				defer func() { poolOff = old }()
 				cfg := DefaultConfig()
 				tc.cfg(&cfg)
-				var sends []sim.Time
-				for i := 0; i < 1500; i++ {
-					sends = append(sends, sim.Time(time.Duration(i)*4*time.Millisecond))
-				}
-				w := newWorld(cfg, time.Millisecond, sends)
-				nc := netmodel.DefaultConfig()
-				nc.Latency = netmodel.DistSpec{Dist: netmodel.DistUniform, Min: netmodel.Duration(time.Millisecond), Max: netmodel.Duration(8 * time.Millisecond)}
-				nc.Loss, nc.Duplicate, nc.DuplicateDelay, nc.Corrupt = 0.03, 0.1, netmodel.Duration(2*time.Millisecond), 0.01
-				nc.Processing = netmodel.Duration(20 * time.Microsecond)
-				ms := func(d int) netmodel.Duration { return netmodel.Duration(time.Duration(d) * time.Millisecond) }
-				faults := netmodel.FaultsConfig{Schedule: []netmodel.Fault{
-					{Kind: netmodel.FaultPause, At: ms(1000), Duration: ms(150), Nodes: []string{"server"}},
-					{Kind: netmodel.FaultPartition, At: ms(2000), Duration: ms(300), Groups: [][]string{{"server"}, {"client"}}},
-					{Kind: netmodel.FaultCrash, At: ms(3500), Duration: ms(400), Nodes: []string{"server"}},
-					{Kind: netmodel.FaultPause, At: ms(4500), Duration: ms(100), Nodes: []string{"client"}},
-				}}
-				m, err := netmodel.New(nc, faults)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if err := m.Install(w.e); err != nil {
-					t.Fatal(err)
-				}
+				w, m := hostileWorld(t, cfg)
 				h := fnv.New64a()
 				n := 0
 				w.e.Observe(sim.ObserverFunc(func(ev *sim.Event) {
